@@ -1,0 +1,139 @@
+package dev.popdns.cli;
+
+import dev.popdns.config.ConfigException;
+import dev.popdns.config.ConfigLoader;
+import dev.popdns.config.ServerConfig;
+import dev.popdns.server.Server;
+import dev.popdns.zone.Zone;
+import dev.popdns.zone.ZoneLoadException;
+import dev.popdns.zone.ZoneLoader;
+import dev.popdns.zone.ZoneProblem;
+import dev.popdns.zone.ZoneSet;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import sun.misc.Signal;
+
+/** The command line: {@code serve} and {@code check}. Exit codes: 0 ok, 1 invalid input, 2 usage. */
+public final class Main {
+    static final String USAGE = """
+            usage: popdns serve [--config FILE] [--zones DIR] [--listen ADDR:PORT]... [--http ADDR:PORT]
+                   popdns check [DIR]
+            """;
+
+    private Main() {
+    }
+
+    public static void main(String[] args) {
+        System.setProperty("org.slf4j.simpleLogger.showDateTime", "true");
+        System.setProperty("org.slf4j.simpleLogger.dateTimeFormat", "yyyy-MM-dd'T'HH:mm:ss.SSSXXX");
+        System.setProperty("org.slf4j.simpleLogger.showThreadName", "false");
+        System.setProperty("org.slf4j.simpleLogger.showShortLogName", "true");
+        System.setProperty("org.slf4j.simpleLogger.log.io.netty", "warn");
+        if (args.length == 0) {
+            System.err.print(USAGE);
+            System.exit(2);
+        }
+        List<String> rest = List.of(args).subList(1, args.length);
+        int code = switch (args[0]) {
+            case "serve" -> serve(rest);
+            case "check" -> check(rest, System.out, System.err);
+            case "help", "--help", "-h" -> {
+                System.out.print(USAGE);
+                yield 0;
+            }
+            default -> {
+                System.err.print("popdns: unknown command '" + args[0] + "'\n" + USAGE);
+                yield 2;
+            }
+        };
+        if (code != 0) {
+            System.exit(code);
+        }
+    }
+
+    /** {@code check [DIR]}: validates a zones directory as the server would load it. */
+    static int check(List<String> args, PrintStream out, PrintStream err) {
+        if (args.size() > 1) {
+            err.print(USAGE);
+            return 2;
+        }
+        Path dir = Path.of(args.isEmpty() ? ConfigLoader.DEFAULT_ZONES : args.get(0));
+        try {
+            ZoneSet zones = ZoneLoader.load(dir, null);
+            int rrsets = 0;
+            StringBuilder names = new StringBuilder();
+            for (Zone zone : zones.zones()) {
+                rrsets += zone.rrsetCount();
+                names.append(names.isEmpty() ? "" : ", ").append(zone.origin()).append(" serial ").append(zone.serial());
+            }
+            out.println("ok: " + zones.size() + " zone(s), " + rrsets + " RRsets in " + dir + " (" + names + ")");
+            return 0;
+        } catch (ZoneLoadException e) {
+            for (ZoneProblem p : e.problems()) {
+                err.println(p);
+            }
+            err.println("failed: " + e.problems().size() + " error(s) in " + dir);
+            return 1;
+        }
+    }
+
+    private static int serve(List<String> args) {
+        Path config = null;
+        Path zones = null;
+        String http = null;
+        List<String> listen = new ArrayList<>();
+        for (int i = 0; i < args.size(); i++) {
+            String flag = args.get(i);
+            if (i + 1 >= args.size()) {
+                System.err.print("popdns serve: " + flag + " needs a value\n" + USAGE);
+                return 2;
+            }
+            String value = args.get(++i);
+            switch (flag) {
+                case "--config" -> config = Path.of(value);
+                case "--zones" -> zones = Path.of(value);
+                case "--listen" -> listen.add(value);
+                case "--http" -> http = value;
+                default -> {
+                    System.err.print("popdns serve: unknown flag " + flag + "\n" + USAGE);
+                    return 2;
+                }
+            }
+        }
+        ServerConfig settings;
+        try {
+            settings = ConfigLoader.load(new ConfigLoader.Overrides(config, zones, listen, http));
+        } catch (ConfigException e) {
+            System.err.println("popdns: " + e.getMessage());
+            return 1;
+        }
+        Server server = new Server(settings);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            server.close();
+            stopped.countDown();
+        }, "shutdown"));
+        try {
+            server.start();
+        } catch (ZoneLoadException e) {
+            for (ZoneProblem p : e.problems()) {
+                System.err.println(p);
+            }
+            System.err.println("popdns: cannot start: " + e.problems().size() + " zone error(s)");
+            return 1;
+        } catch (Exception e) {
+            System.err.println("popdns: cannot start: " + e);
+            return 1;
+        }
+        Signal.handle(new Signal("HUP"), s -> server.reloader().requestReload("SIGHUP"));
+        try {
+            stopped.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,27 @@
+package dev.popdns.config;
+
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * The server's settings ({@code popdns.yaml} merged with command-line flags), validated.
+ *
+ * @param listen            DNS addresses, UDP and TCP on each
+ * @param http              address of the HTTP status server
+ * @param zones             the zones directory
+ * @param threads           event loop threads (one UDP socket each)
+ * @param cacheSize         response cache entries
+ * @param identity          text of id.server / hostname.bind and the NSID, or null when off
+ * @param nsid              whether NSID requests are answered with {@code identity}
+ * @param version           text of version.bind / version.server, or null when off
+ * @param tcpIdleTimeout    seconds a TCP connection may stay silent
+ * @param tcpMaxConnections TCP connections open at once
+ */
+public record ServerConfig(List<InetSocketAddress> listen, InetSocketAddress http, Path zones, int threads,
+                           long cacheSize, String identity, boolean nsid, String version,
+                           int tcpIdleTimeout, int tcpMaxConnections) {
+    public ServerConfig {
+        listen = List.copyOf(listen);
+    }
+}

@@ -1,0 +1,122 @@
+package dev.popdns.server;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.popdns.config.ServerConfig;
+import dev.popdns.status.HttpServer;
+import dev.popdns.wire.Answerer;
+import dev.popdns.wire.DnsTransport;
+import dev.popdns.wire.QueryHandler;
+import dev.popdns.wire.ServerIdentity;
+import dev.popdns.wire.Snapshot;
+import dev.popdns.zone.Zone;
+import dev.popdns.zone.ZoneLoadException;
+import dev.popdns.zone.ZoneLoader;
+import dev.popdns.zone.ZoneSet;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** A running popdns: zones, DNS sockets, the reloader and the HTTP side, started in that order. */
+public final class Server implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Server.class);
+
+    private final ServerConfig config;
+    private final Instant started = Instant.now();
+    private DnsTransport transport;
+    private ZoneReloader reloader;
+    private HttpServer http;
+    private Snapshot.Holder snapshots;
+    private volatile boolean ready;
+
+    public Server(ServerConfig config) {
+        this.config = config;
+    }
+
+    /**
+     * Starts everything; logs one line per stage.
+     *
+     * @throws ZoneLoadException when the zones cannot be served (nothing is left running)
+     */
+    public void start() throws ZoneLoadException, IOException, InterruptedException {
+        LOG.info("start: popdns {} on Java {}", version(), Runtime.version());
+        ZoneSet zones = ZoneLoader.load(config.zones(), null);
+        for (Zone zone : zones.zones()) {
+            LOG.info("zones: {} serial {} ({} RRsets) from {}", zone.origin(), zone.serial(), zone.rrsetCount(), zone.file());
+        }
+        snapshots = new Snapshot.Holder(zones, config.cacheSize());
+        byte[] nsid = config.nsid() && config.identity() != null ? config.identity().getBytes(StandardCharsets.UTF_8) : null;
+        QueryHandler queries = new QueryHandler(snapshots,
+                new Answerer(new ServerIdentity(nsid, config.identity(), config.version())));
+        transport = new DnsTransport(config.threads());
+        DnsTransport.TcpSettings tcp = new DnsTransport.TcpSettings(config.tcpIdleTimeout(), config.tcpMaxConnections());
+        for (InetSocketAddress address : config.listen()) {
+            transport.bind(address, queries, tcp);
+            LOG.info("dns: listening on udp+tcp {} ({}, {} event loops)", format(address),
+                    transport.nativeTransport() ? "epoll" : "nio", config.threads());
+        }
+        reloader = new ZoneReloader(config.zones(), snapshots);
+        reloader.start();
+        LOG.info("reload: watching {} for changes; SIGHUP reloads too", config.zones());
+        http = new HttpServer();
+        http.start(config.http(), () -> ready, Map.of("/api/v1/status",
+                new HttpServer.Endpoint("application/json", this::statusJson)));
+        LOG.info("http: listening on http://{}/", format(config.http()));
+        ready = true;
+        LOG.info("ready");
+    }
+
+    public ZoneReloader reloader() {
+        return reloader;
+    }
+
+    private String statusJson() {
+        ObjectMapper mapper = new ObjectMapper();
+        ObjectNode root = mapper.createObjectNode();
+        root.put("version", version());
+        root.put("started", started.toString());
+        root.put("ready", ready);
+        ArrayNode zones = root.putArray("zones");
+        for (Zone zone : snapshots.current().zones().zones()) {
+            zones.addObject().put("origin", zone.origin().toString()).put("serial", zone.serial())
+                    .put("file", zone.file()).put("rrsets", zone.rrsetCount());
+        }
+        root.putObject("reloads").put("ok", reloader.succeeded()).put("failed", reloader.failed());
+        return root.toPrettyString() + "\n";
+    }
+
+    static String format(InetSocketAddress a) {
+        String host = a.getAddress().getHostAddress();
+        return (host.contains(":") ? "[" + host + "]" : host) + ":" + a.getPort();
+    }
+
+    public static String version() {
+        String v = Server.class.getPackage().getImplementationVersion();
+        return v == null ? "dev" : v;
+    }
+
+    @Override
+    public void close() {
+        ready = false;
+        LOG.info("stop: closing sockets");
+        if (http != null) {
+            http.close();
+        }
+        if (reloader != null) {
+            try {
+                reloader.close();
+            } catch (IOException e) {
+                LOG.warn("stop: closing the zone watcher: {}", e.getMessage());
+            }
+        }
+        if (transport != null) {
+            transport.close();
+        }
+        LOG.info("stop: done");
+    }
+}

@@ -1,0 +1,138 @@
+package dev.popdns.server;
+
+import dev.popdns.wire.Snapshot;
+import dev.popdns.zone.Zone;
+import dev.popdns.zone.ZoneLoadException;
+import dev.popdns.zone.ZoneLoader;
+import dev.popdns.zone.ZoneProblem;
+import dev.popdns.zone.ZoneSet;
+import java.io.IOException;
+import java.nio.file.ClosedWatchServiceException;
+import java.nio.file.FileSystems;
+import java.nio.file.Path;
+import java.nio.file.StandardWatchEventKinds;
+import java.nio.file.WatchKey;
+import java.nio.file.WatchService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reloads the zones directory when a file in it changes or when asked (SIGHUP, admin call):
+ * loads and validates beside the served snapshot and swaps only when all of it is valid.
+ *
+ * <p>Threads: one daemon thread watches the directory and runs every reload, so reloads never
+ * overlap and never run on an event loop. Bursts of file events (an editor's write-then-rename,
+ * a git checkout) are merged: the reload starts once the directory has been quiet for
+ * {@value #QUIET_MILLIS} ms.
+ */
+public final class ZoneReloader implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ZoneReloader.class);
+    private static final long QUIET_MILLIS = 300;
+    private static final long POLL_MILLIS = 250;
+
+    private final Path dir;
+    private final Snapshot.Holder snapshots;
+    private final WatchService watcher;
+    private final Thread thread;
+    private final AtomicLong requested = new AtomicLong();
+    private final AtomicLong succeeded = new AtomicLong();
+    private final AtomicLong failed = new AtomicLong();
+    private volatile boolean closed;
+
+    public ZoneReloader(Path dir, Snapshot.Holder snapshots) throws IOException {
+        this.dir = dir;
+        this.snapshots = snapshots;
+        this.watcher = FileSystems.getDefault().newWatchService();
+        dir.register(watcher, StandardWatchEventKinds.ENTRY_CREATE, StandardWatchEventKinds.ENTRY_MODIFY,
+                StandardWatchEventKinds.ENTRY_DELETE);
+        this.thread = new Thread(this::run, "zone-reload");
+        this.thread.setDaemon(true);
+    }
+
+    public void start() {
+        thread.start();
+    }
+
+    /** Asks for a reload (SIGHUP, admin); it runs on the reload thread within a quarter second. */
+    public void requestReload(String why) {
+        LOG.info("reload: requested by {}", why);
+        requested.incrementAndGet();
+    }
+
+    public long succeeded() {
+        return succeeded.get();
+    }
+
+    public long failed() {
+        return failed.get();
+    }
+
+    // Polls rather than waits for an interrupt: an interrupt would also close the file channels
+    // of a reload in progress.
+    private void run() {
+        long handled = 0;
+        while (!closed) {
+            try {
+                WatchKey key = watcher.poll(POLL_MILLIS, TimeUnit.MILLISECONDS);
+                String cause = null;
+                if (key != null) {
+                    drain(key);
+                    // let a burst of writes settle before reading the files
+                    WatchKey more;
+                    while ((more = watcher.poll(QUIET_MILLIS, TimeUnit.MILLISECONDS)) != null) {
+                        drain(more);
+                    }
+                    cause = "a change in " + dir;
+                }
+                long want = requested.get();
+                if (cause == null && want != handled) {
+                    cause = "request";
+                }
+                if (cause != null) {
+                    handled = want;
+                    reload(cause);
+                }
+            } catch (InterruptedException | ClosedWatchServiceException e) {
+                return;
+            }
+        }
+    }
+
+    private static void drain(WatchKey key) {
+        key.pollEvents();
+        key.reset();
+    }
+
+    /** Loads the directory; swaps it in when valid, else logs every problem and keeps serving. */
+    void reload(String cause) {
+        try {
+            ZoneSet loaded = ZoneLoader.load(dir, snapshots.current().zones());
+            snapshots.swap(loaded);
+            succeeded.incrementAndGet();
+            StringBuilder serials = new StringBuilder();
+            for (Zone zone : loaded.zones()) {
+                serials.append(' ').append(zone.origin()).append('=').append(zone.serial());
+            }
+            LOG.info("reload: ok after {}: {} zone(s), serials{}", cause, loaded.size(), serials);
+        } catch (ZoneLoadException e) {
+            failed.incrementAndGet();
+            LOG.error("reload: rejected after {}; still serving the previous zones. {} problem(s):", cause,
+                    e.problems().size());
+            for (ZoneProblem p : e.problems()) {
+                LOG.error("  {}", p);
+            }
+        } catch (RuntimeException e) {
+            failed.incrementAndGet();
+            LOG.error("reload: failed after {}; still serving the previous zones", cause, e);
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        closed = true;
+        watcher.close();
+        thread.interrupt();
+    }
+}

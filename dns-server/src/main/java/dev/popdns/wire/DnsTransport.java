@@ -1,0 +1,135 @@
+package dev.popdns.wire;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.FixedRecvByteBufAllocator;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollChannelOption;
+import io.netty.channel.epoll.EpollDatagramChannel;
+import io.netty.channel.epoll.EpollEventLoopGroup;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioDatagramChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
+import io.netty.handler.timeout.IdleStateHandler;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The DNS sockets: per listen address, one UDP socket per event loop bound with SO_REUSEPORT (the
+ * kernel spreads packets over them) and one TCP listener. Uses the native epoll transport on
+ * Linux, NIO elsewhere (then one UDP socket per address).
+ */
+public final class DnsTransport implements AutoCloseable {
+    /** Queries read per recvmmsg call on epoll. */
+    private static final int DATAGRAMS_PER_READ = 32;
+    /** Largest query datagram we read; larger ones are cut and then fail to decode. */
+    private static final int MAX_QUERY = 4096;
+
+    private final EventLoopGroup group;
+    private final int threads;
+    private final boolean epoll;
+    private final List<Channel> channels = new ArrayList<>();
+    private final AtomicInteger tcpConnections = new AtomicInteger();
+
+    /** Settings of the TCP side (RFC 7766 §6.2). */
+    public record TcpSettings(int idleTimeoutSeconds, int maxConnections) {
+    }
+
+    public DnsTransport(int threads) {
+        this.epoll = Epoll.isAvailable();
+        this.threads = threads;
+        this.group = epoll ? new EpollEventLoopGroup(threads) : new NioEventLoopGroup(threads);
+    }
+
+    public boolean nativeTransport() {
+        return epoll;
+    }
+
+    /** Binds UDP and TCP on {@code address}; throws when any socket cannot be bound. */
+    public void bind(InetSocketAddress address, QueryHandler queries, TcpSettings tcp) throws InterruptedException {
+        UdpHandler udp = new UdpHandler(queries);
+        int udpSockets = epoll ? threads : 1;
+        for (int i = 0; i < udpSockets; i++) {
+            Bootstrap b = new Bootstrap().group(group).handler(udp);
+            if (epoll) {
+                b.channel(EpollDatagramChannel.class)
+                        .option(EpollChannelOption.SO_REUSEPORT, true)
+                        .option(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, MAX_QUERY)
+                        .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(MAX_QUERY * DATAGRAMS_PER_READ));
+            } else {
+                b.channel(NioDatagramChannel.class)
+                        .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(MAX_QUERY));
+            }
+            b.option(ChannelOption.SO_RCVBUF, 4 << 20).option(ChannelOption.SO_SNDBUF, 4 << 20);
+            channels.add(b.bind(address).sync().channel());
+        }
+        ConnectionLimit limit = new ConnectionLimit(tcpConnections, tcp.maxConnections());
+        ServerBootstrap sb = new ServerBootstrap().group(group)
+                .channel(epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class)
+                .option(ChannelOption.SO_BACKLOG, 1024)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ch.pipeline().addLast(limit)
+                                .addLast(new IdleStateHandler(tcp.idleTimeoutSeconds(), 0, 0, TimeUnit.SECONDS))
+                                .addLast(new LengthFieldBasedFrameDecoder(65535, 0, 2, 0, 2))
+                                .addLast(new TcpHandler(queries));
+                    }
+                });
+        channels.add(sb.bind(address).sync().channel());
+    }
+
+    /** TCP connections open now. */
+    public int tcpConnections() {
+        return tcpConnections.get();
+    }
+
+    @Override
+    public void close() {
+        for (Channel ch : channels) {
+            ch.close().syncUninterruptibly();
+        }
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+
+    /** Closes connections beyond the limit as soon as they are accepted. */
+    @ChannelHandler.Sharable
+    private static final class ConnectionLimit extends ChannelInboundHandlerAdapter {
+        private final AtomicInteger open;
+        private final int max;
+
+        ConnectionLimit(AtomicInteger open, int max) {
+            this.open = open;
+            this.max = max;
+        }
+
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) {
+            if (open.incrementAndGet() > max) {
+                ctx.close();
+                return;
+            }
+            ctx.fireChannelActive();
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            open.decrementAndGet();
+            ctx.fireChannelInactive();
+        }
+    }
+}

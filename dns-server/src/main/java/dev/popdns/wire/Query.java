@@ -1,0 +1,93 @@
+package dev.popdns.wire;
+
+/**
+ * A decoded query: the header fields the answer depends on, the question as the client wrote it
+ * (offsets into the packet, letter case kept) and its EDNS options.
+ *
+ * <p>Created by {@link QueryDecoder} on the event loop for one query and dropped after it; the
+ * question name is not copied until a cache key or a miss needs it.
+ */
+public final class Query {
+    /** Bits of {@link #flags()}. */
+    public static final int FLAG_QR = 0x8000;
+    public static final int FLAG_AA = 0x0400;
+    public static final int FLAG_TC = 0x0200;
+    public static final int FLAG_RD = 0x0100;
+    public static final int FLAG_CD = 0x0010;
+
+    private final int id;
+    private final int flags;
+    private final byte[] packet;
+    private final int nameOffset;
+    private final int nameLength;
+    private final int qtype;
+    private final int qclass;
+    private final Edns edns;
+
+    Query(int id, int flags, byte[] packet, int nameLength, int qtype, int qclass, Edns edns) {
+        this.id = id;
+        this.flags = flags;
+        this.packet = packet;
+        this.nameOffset = QueryDecoder.HEADER_LENGTH;
+        this.nameLength = nameLength;
+        this.qtype = qtype;
+        this.qclass = qclass;
+        this.edns = edns;
+    }
+
+    public int id() {
+        return id;
+    }
+
+    /** The 16 flag bits of the header (QR, opcode, AA, TC, RD, RA, Z, AD, CD, RCODE). */
+    public int flags() {
+        return flags;
+    }
+
+    public int opcode() {
+        return (flags >> 11) & 0xf;
+    }
+
+    public int qtype() {
+        return qtype;
+    }
+
+    public int qclass() {
+        return qclass;
+    }
+
+    /** The EDNS OPT of the query, or null when it had none. */
+    public Edns edns() {
+        return edns;
+    }
+
+    /** The packet the query came in; the question name starts at {@link #nameOffset()}. */
+    byte[] packet() {
+        return packet;
+    }
+
+    int nameOffset() {
+        return nameOffset;
+    }
+
+    /** Length of the question name in wire form (no compression in a question we accept). */
+    int nameLength() {
+        return nameLength;
+    }
+
+    /** Offset just past the question section. */
+    int questionEnd() {
+        return nameOffset + nameLength + 4;
+    }
+
+    /**
+     * The EDNS(0) part of a query (RFC 6891).
+     *
+     * @param version       EDNS version the client speaks
+     * @param udpSize       the client's UDP payload size, raised to 512 when it says less
+     * @param dnssecOk      the DO bit (RFC 3225), echoed in the answer
+     * @param nsidRequested the client sent an empty NSID option (RFC 5001)
+     */
+    public record Edns(int version, int udpSize, boolean dnssecOk, boolean nsidRequested) {
+    }
+}

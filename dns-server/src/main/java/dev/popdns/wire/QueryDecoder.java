@@ -1,0 +1,155 @@
+package dev.popdns.wire;
+
+import org.xbill.DNS.Rcode;
+import org.xbill.DNS.Type;
+
+/**
+ * Reads a query packet into a {@link Query}, or says why it cannot be answered.
+ *
+ * <p>Hand-written rather than dnsjava's {@code Message} parser: this runs for every packet, and on
+ * a cache hit nothing else touches the bytes, so a full parse into record objects would be most of
+ * the work. It reads the header, the one question and the OPT record, nothing more. It never
+ * throws: every malformed input becomes {@link Outcome#drop()} or an error outcome.
+ */
+public final class QueryDecoder {
+    static final int HEADER_LENGTH = 12;
+    private static final int MAX_NAME = 255;
+    private static final int OPT_NSID = 3;
+
+    private QueryDecoder() {
+    }
+
+    /** What decoding decided: answer this query, answer an error, or stay silent. */
+    public sealed interface Outcome {
+        static Outcome drop() {
+            return Drop.INSTANCE;
+        }
+    }
+
+    /** A well-formed query to answer. */
+    public record Decoded(Query query) implements Outcome {
+    }
+
+    /**
+     * Answer with {@code rcode} and no records. {@code questionLength} &gt; 0 means the question
+     * section (that many bytes after the header) is echoed; {@code edns} echoes the OPT when known.
+     */
+    public record Error(int id, int flags, int rcode, int questionLength, Query.Edns edns) implements Outcome {
+    }
+
+    /** Not worth an answer: too short for a header, or a response (QR=1). */
+    public enum Drop implements Outcome {
+        INSTANCE
+    }
+
+    /** Decodes {@code length} bytes of {@code packet}; the array must not be changed afterwards. */
+    public static Outcome decode(byte[] packet, int length) {
+        if (length < HEADER_LENGTH) {
+            return Outcome.drop();
+        }
+        int id = u16(packet, 0);
+        int flags = u16(packet, 2);
+        if ((flags & Query.FLAG_QR) != 0) {
+            return Outcome.drop(); // RFC 1035 §4.1.1: a response is never answered (no reflection loops)
+        }
+        int qdcount = u16(packet, 4);
+        int ancount = u16(packet, 6);
+        int nscount = u16(packet, 8);
+        int arcount = u16(packet, 10);
+        int opcode = (flags >> 11) & 0xf;
+        if (qdcount != 1) {
+            return new Error(id, flags, opcode == 0 ? Rcode.FORMERR : Rcode.NOTIMP, 0, null);
+        }
+        int nameLength = nameLength(packet, HEADER_LENGTH, length);
+        if (nameLength < 0 || HEADER_LENGTH + nameLength + 4 > length) {
+            return new Error(id, flags, Rcode.FORMERR, 0, null);
+        }
+        int pos = HEADER_LENGTH + nameLength;
+        int qtype = u16(packet, pos);
+        int qclass = u16(packet, pos + 2);
+        int questionLength = nameLength + 4;
+        pos += 4;
+        if (opcode != 0) {
+            return new Error(id, flags, Rcode.NOTIMP, questionLength, null);
+        }
+        if (ancount != 0 || nscount != 0) {
+            return new Error(id, flags, Rcode.FORMERR, questionLength, null);
+        }
+        Query.Edns edns = null;
+        for (int i = 0; i < arcount; i++) {
+            int ownerLength = nameLength(packet, pos, length);
+            if (ownerLength < 0 || pos + ownerLength + 10 > length) {
+                return new Error(id, flags, Rcode.FORMERR, questionLength, null);
+            }
+            int rrType = u16(packet, pos + ownerLength);
+            int rdLength = u16(packet, pos + ownerLength + 8);
+            int rdata = pos + ownerLength + 10;
+            if (rdata + rdLength > length) {
+                return new Error(id, flags, Rcode.FORMERR, questionLength, null);
+            }
+            if (rrType == Type.OPT) {
+                if (edns != null || ownerLength != 1) {
+                    // RFC 6891 §6.1.1: one OPT, owned by the root
+                    return new Error(id, flags, Rcode.FORMERR, questionLength, null);
+                }
+                int udpSize = Math.max(512, u16(packet, pos + ownerLength + 2));
+                int version = packet[pos + ownerLength + 5] & 0xff;
+                boolean dnssecOk = (packet[pos + ownerLength + 6] & 0x80) != 0;
+                boolean nsid = false;
+                int opt = rdata;
+                int end = rdata + rdLength;
+                while (opt < end) {
+                    if (opt + 4 > end) {
+                        return new Error(id, flags, Rcode.FORMERR, questionLength, null);
+                    }
+                    int code = u16(packet, opt);
+                    int optLength = u16(packet, opt + 2);
+                    if (opt + 4 + optLength > end) {
+                        return new Error(id, flags, Rcode.FORMERR, questionLength, null);
+                    }
+                    if (code == OPT_NSID) {
+                        nsid = true;
+                    }
+                    opt += 4 + optLength; // RFC 6891 §6.1.2: unknown options are ignored
+                }
+                edns = new Query.Edns(version, udpSize, dnssecOk, nsid);
+            }
+            pos = rdata + rdLength;
+        }
+        if (edns != null && edns.version() > 0) {
+            return new Error(id, flags, Rcode.BADVERS, questionLength, edns); // RFC 6891 §6.1.3
+        }
+        if (qtype == Type.OPT) {
+            return new Error(id, flags, Rcode.FORMERR, questionLength, edns);
+        }
+        return new Decoded(new Query(id, flags, packet, nameLength, qtype, qclass, edns));
+    }
+
+    /**
+     * Length in bytes of the uncompressed name at {@code offset}, or -1 when it is malformed
+     * (runs past the packet, a label over 63, longer than 255, or compressed, which a question
+     * and the root-owned OPT never need).
+     */
+    static int nameLength(byte[] packet, int offset, int limit) {
+        int pos = offset;
+        while (pos < limit) {
+            int labelLength = packet[pos] & 0xff;
+            if (labelLength == 0) {
+                int total = pos + 1 - offset;
+                return total <= MAX_NAME ? total : -1;
+            }
+            if (labelLength > 63) {
+                return -1;
+            }
+            pos += labelLength + 1;
+            if (pos - offset > MAX_NAME) {
+                return -1;
+            }
+        }
+        return -1;
+    }
+
+    static int u16(byte[] b, int offset) {
+        return ((b[offset] & 0xff) << 8) | (b[offset + 1] & 0xff);
+    }
+}

@@ -83,7 +83,7 @@ public final class ConfigLoader {
         long cacheSize = file.cacheSize() != null ? file.cacheSize() : DEFAULT_CACHE_SIZE;
         range(source, "cache-size", cacheSize, 0, 100_000_000);
         String identity = file.identity() != null ? emptyToNull(file.identity()) : hostName();
-        String version = file.version() != null ? emptyToNull(file.version()) : "popdns";
+        String version = file.version() != null ? emptyToNull(file.version()) : "popdns " + softwareVersion();
         int idle = file.tcpIdleTimeout() != null ? file.tcpIdleTimeout() : DEFAULT_TCP_IDLE_TIMEOUT;
         range(source, "tcp-idle-timeout", idle, 1, 3600);
         int maxConnections = file.tcpMaxConnections() != null ? file.tcpMaxConnections() : DEFAULT_TCP_MAX_CONNECTIONS;
@@ -150,6 +150,11 @@ public final class ConfigLoader {
 
     private static String emptyToNull(String s) {
         return s.isBlank() ? null : s;
+    }
+
+    private static String softwareVersion() {
+        String v = ConfigLoader.class.getPackage().getImplementationVersion();
+        return v == null ? "dev" : v;
     }
 
     /** The kernel's host name; read from /proc so that no resolver is asked. */

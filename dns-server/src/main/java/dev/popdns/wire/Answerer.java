@@ -4,10 +4,12 @@ import dev.popdns.zone.LookupResult;
 import dev.popdns.zone.ZoneLookup;
 import dev.popdns.zone.ZoneSet;
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.List;
 import org.xbill.DNS.DClass;
 import org.xbill.DNS.DNSInput;
 import org.xbill.DNS.EDNSOption;
+import org.xbill.DNS.ExtendedErrorCodeOption;
 import org.xbill.DNS.ExtendedFlags;
 import org.xbill.DNS.Flags;
 import org.xbill.DNS.GenericEDNSOption;
@@ -58,6 +60,7 @@ public final class Answerer {
         }
         message.addRecord(Record.newRecord(qname, query.qtype(), query.qclass()), Section.QUESTION);
         int required = 0;
+        boolean outside = false;
         int qtype = query.qtype();
         if (query.qclass() == DClass.CH) {
             chaos(message, qname, qtype);
@@ -67,11 +70,15 @@ public final class Answerer {
             // geo answers differ per client, so no transfer could stand for them
             header.setRcode(Rcode.REFUSED);
         } else {
-            required = fill(message, ZoneLookup.lookup(zones, qname, qtype));
+            LookupResult result = ZoneLookup.lookup(zones, qname, qtype);
+            outside = result instanceof LookupResult.Refused;
+            required = fill(message, result);
         }
         Query.Edns edns = query.edns();
         if (edns != null) {
-            message.addRecord(opt(edns, 0), Section.ADDITIONAL);
+            // RFC 8914 §4.21: say why we refuse a name outside our zones
+            int ede = outside ? ExtendedErrorCodeOption.NOT_AUTHORITATIVE : -1;
+            message.addRecord(opt(edns, 0, ede), Section.ADDITIONAL);
         }
         return new Built(message, required);
     }
@@ -133,17 +140,23 @@ public final class Answerer {
             message.getHeader().setRcode(Rcode.REFUSED);
             return;
         }
-        message.getHeader().setFlag(Flags.AA);
         if (qtype == Type.TXT || qtype == Type.ANY) {
             message.addRecord(new TXTRecord(qname, DClass.CH, 0, text), Section.ANSWER);
         }
     }
 
-    /** Our OPT record: payload {@value #UDP_PAYLOAD}, DO echoed (RFC 3225 §3), NSID when asked. */
-    OPTRecord opt(Query.Edns edns, int extendedRcode) {
-        List<EDNSOption> options = edns.nsidRequested() && identity.nsid() != null
-                ? List.of(new GenericEDNSOption(EDNSOption.Code.NSID, identity.nsid()))
-                : List.of();
+    /**
+     * Our OPT record: payload {@value #UDP_PAYLOAD}, DO echoed (RFC 3225 §3), NSID when asked,
+     * an extended DNS error when {@code ede} is not -1.
+     */
+    OPTRecord opt(Query.Edns edns, int extendedRcode, int ede) {
+        List<EDNSOption> options = new ArrayList<>(2);
+        if (edns.nsidRequested() && identity.nsid() != null) {
+            options.add(new GenericEDNSOption(EDNSOption.Code.NSID, identity.nsid()));
+        }
+        if (ede >= 0) {
+            options.add(new ExtendedErrorCodeOption(ede));
+        }
         int flags = edns.dnssecOk() ? ExtendedFlags.DO : 0;
         return new OPTRecord(UDP_PAYLOAD, extendedRcode, 0, flags, options);
     }

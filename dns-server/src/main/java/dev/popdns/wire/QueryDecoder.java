@@ -69,11 +69,9 @@ public final class QueryDecoder {
         int qclass = u16(packet, pos + 2);
         int questionLength = nameLength + 4;
         pos += 4;
-        if (opcode != 0) {
-            return new Error(id, flags, Rcode.NOTIMP, questionLength, null);
-        }
         if (ancount != 0 || nscount != 0) {
-            return new Error(id, flags, Rcode.FORMERR, questionLength, null);
+            // a QUERY carries no answer or authority records; other opcodes we do not implement
+            return new Error(id, flags, opcode == 0 ? Rcode.FORMERR : Rcode.NOTIMP, questionLength, null);
         }
         Query.Edns edns = null;
         for (int i = 0; i < arcount; i++) {
@@ -92,29 +90,15 @@ public final class QueryDecoder {
                     // RFC 6891 §6.1.1: one OPT, owned by the root
                     return new Error(id, flags, Rcode.FORMERR, questionLength, null);
                 }
-                int udpSize = Math.max(512, u16(packet, pos + ownerLength + 2));
-                int version = packet[pos + ownerLength + 5] & 0xff;
-                boolean dnssecOk = (packet[pos + ownerLength + 6] & 0x80) != 0;
-                boolean nsid = false;
-                int opt = rdata;
-                int end = rdata + rdLength;
-                while (opt < end) {
-                    if (opt + 4 > end) {
-                        return new Error(id, flags, Rcode.FORMERR, questionLength, null);
-                    }
-                    int code = u16(packet, opt);
-                    int optLength = u16(packet, opt + 2);
-                    if (opt + 4 + optLength > end) {
-                        return new Error(id, flags, Rcode.FORMERR, questionLength, null);
-                    }
-                    if (code == OPT_NSID) {
-                        nsid = true;
-                    }
-                    opt += 4 + optLength; // RFC 6891 §6.1.2: unknown options are ignored
+                edns = edns(packet, pos + ownerLength, rdata, rdata + rdLength);
+                if (edns == null) {
+                    return new Error(id, flags, Rcode.FORMERR, questionLength, null);
                 }
-                edns = new Query.Edns(version, udpSize, dnssecOk, nsid);
             }
             pos = rdata + rdLength;
+        }
+        if (opcode != 0) {
+            return new Error(id, flags, Rcode.NOTIMP, questionLength, edns);
         }
         if (edns != null && edns.version() > 0) {
             return new Error(id, flags, Rcode.BADVERS, questionLength, edns); // RFC 6891 §6.1.3
@@ -123,6 +107,30 @@ public final class QueryDecoder {
             return new Error(id, flags, Rcode.FORMERR, questionLength, edns);
         }
         return new Decoded(new Query(id, flags, packet, nameLength, qtype, qclass, edns));
+    }
+
+    /** The OPT record whose fixed part starts at {@code fixed} (its TYPE); null when its options are malformed. */
+    private static Query.Edns edns(byte[] packet, int fixed, int rdata, int end) {
+        int udpSize = Math.max(512, u16(packet, fixed + 2));
+        int version = packet[fixed + 5] & 0xff;
+        boolean dnssecOk = (packet[fixed + 6] & 0x80) != 0;
+        boolean nsid = false;
+        int opt = rdata;
+        while (opt < end) {
+            if (opt + 4 > end) {
+                return null;
+            }
+            int code = u16(packet, opt);
+            int optLength = u16(packet, opt + 2);
+            if (opt + 4 + optLength > end) {
+                return null;
+            }
+            if (code == OPT_NSID) {
+                nsid = true;
+            }
+            opt += 4 + optLength; // RFC 6891 §6.1.2: unknown options are ignored
+        }
+        return new Query.Edns(version, udpSize, dnssecOk, nsid);
     }
 
     /**

@@ -40,7 +40,7 @@ final class ResponseEncoder {
 
     /** A response with only a header, the question when it could be read, and the OPT when known. */
     static ByteBuf error(ByteBufAllocator alloc, QueryDecoder.Error error, byte[] packet, Answerer answerer) {
-        byte[] opt = error.edns() == null ? null : answerer.opt(error.edns(), error.rcode() >> 4).toWire(Section.ADDITIONAL);
+        byte[] opt = error.edns() == null ? null : answerer.opt(error.edns(), error.rcode() >> 4, -1).toWire(Section.ADDITIONAL);
         ByteBuf out = alloc.ioBuffer(QueryDecoder.HEADER_LENGTH + error.questionLength() + (opt == null ? 0 : opt.length));
         int copied = 0x7800 | Query.FLAG_RD | Query.FLAG_CD; // opcode, RD, CD
         out.writeShort(error.id());

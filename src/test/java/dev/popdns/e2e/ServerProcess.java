@@ -1,0 +1,199 @@
+package dev.popdns.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+/**
+ * The packaged server (dns-server/target/popdns.jar) run as a separate process on free loopback
+ * ports, as an operator would run it. Collects its log lines; stops it with SIGTERM.
+ */
+final class ServerProcess implements AutoCloseable {
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(40);
+
+    final int dnsPort;
+    final int httpPort;
+    private final Process process;
+    private final List<String> log = new ArrayList<>();
+
+    private ServerProcess(int dnsPort, int httpPort, Process process) {
+        this.dnsPort = dnsPort;
+        this.httpPort = httpPort;
+        this.process = process;
+        Thread reader = new Thread(() -> {
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = r.readLine()) != null) {
+                    synchronized (log) {
+                        log.add(line);
+                        log.notifyAll();
+                    }
+                }
+            } catch (IOException e) {
+                // the process ended
+            }
+        }, "server-log");
+        reader.setDaemon(true);
+        reader.start();
+    }
+
+    /** Starts the server on the given zones with extra {@code serve} arguments; waits for "ready". */
+    static ServerProcess start(Path zones, String... extra) throws IOException {
+        int dns = freePort();
+        int http = freePort();
+        List<String> cmd = new ArrayList<>(javaCommand());
+        cmd.addAll(List.of("serve", "--zones", zones.toString(), "--listen", "127.0.0.1:" + dns,
+                "--listen", "[::1]:" + dns, "--http", "127.0.0.1:" + http));
+        cmd.addAll(List.of(extra));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        ServerProcess server = new ServerProcess(dns, http, p);
+        if (!server.awaitLog(line -> line.endsWith(" ready"), START_TIMEOUT)) {
+            String output = server.logText();
+            server.close();
+            fail("server did not report ready within " + START_TIMEOUT + "; output:\n" + output);
+        }
+        return server;
+    }
+
+    /** {@code java [flags] -jar popdns.jar}, with the JDK that runs the tests. */
+    static List<String> javaCommand() {
+        Path jar = Path.of(System.getProperty("popdns.jar", "../../dns-server/target/popdns.jar"));
+        assertTrue(Files.isRegularFile(jar), "packaged server missing: " + jar + " (mvn package builds it)");
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        int feature = Runtime.version().feature();
+        if (feature >= 22) {
+            cmd.add("--enable-native-access=ALL-UNNAMED");
+        }
+        if (feature >= 24) {
+            cmd.add("--sun-misc-unsafe-memory-access=allow");
+        }
+        cmd.add("-Xmx256m");
+        cmd.add("-jar");
+        cmd.add(jar.toString());
+        return cmd;
+    }
+
+    /** A port free for both UDP and TCP on 127.0.0.1 and ::1 at the time of asking. */
+    static int freePort() throws IOException {
+        for (int attempt = 0; attempt < 50; attempt++) {
+            try (ServerSocket tcp = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+                int port = tcp.getLocalPort();
+                try (DatagramSocket udp4 = new DatagramSocket(new InetSocketAddress("127.0.0.1", port));
+                     DatagramSocket udp6 = new DatagramSocket(new InetSocketAddress("::1", port));
+                     ServerSocket tcp6 = new ServerSocket(port, 1, InetAddress.getByName("::1"))) {
+                    return port;
+                } catch (IOException taken) {
+                    // try another
+                }
+            }
+        }
+        throw new IOException("no free loopback port found");
+    }
+
+    InetSocketAddress v4() {
+        return new InetSocketAddress("127.0.0.1", dnsPort);
+    }
+
+    InetSocketAddress v6() {
+        return new InetSocketAddress("::1", dnsPort);
+    }
+
+    long pid() {
+        return process.pid();
+    }
+
+    /** Sends SIGHUP. */
+    void hangUp() throws IOException, InterruptedException {
+        Process kill = new ProcessBuilder("kill", "-HUP", Long.toString(process.pid())).start();
+        assertTrue(kill.waitFor(5, TimeUnit.SECONDS) && kill.exitValue() == 0, "kill -HUP failed");
+    }
+
+    /** Waits until a log line (already written or new) matches. */
+    boolean awaitLog(Predicate<String> match, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        synchronized (log) {
+            int seen = 0;
+            while (true) {
+                for (; seen < log.size(); seen++) {
+                    if (match.test(log.get(seen))) {
+                        return true;
+                    }
+                }
+                long left = deadline - System.nanoTime();
+                if (left <= 0 || !process.isAlive() && seen == log.size()) {
+                    return false;
+                }
+                try {
+                    log.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return false;
+                }
+            }
+        }
+    }
+
+    /** Number of log lines so far (to wait only for lines after a point). */
+    int logSize() {
+        synchronized (log) {
+            return log.size();
+        }
+    }
+
+    /** Waits for a matching line written after line {@code from}. */
+    boolean awaitLogAfter(int from, Predicate<String> match, Duration timeout) {
+        int[] index = {0};
+        return awaitLog(line -> index[0]++ >= from && match.test(line), timeout);
+    }
+
+    String logText() {
+        synchronized (log) {
+            return String.join("\n", log);
+        }
+    }
+
+    boolean alive() {
+        return process.isAlive();
+    }
+
+    /** SIGTERM, then waits; returns the exit code. */
+    int stop() throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(15, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            fail("server did not stop within 15 s of SIGTERM");
+        }
+        return process.exitValue();
+    }
+
+    @Override
+    public void close() {
+        if (process.isAlive()) {
+            process.destroy();
+            try {
+                if (!process.waitFor(15, TimeUnit.SECONDS)) {
+                    process.destroyForcibly();
+                }
+            } catch (InterruptedException e) {
+                process.destroyForcibly();
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}

@@ -30,12 +30,13 @@ final class ServerProcess implements AutoCloseable {
     final int httpPort;
     private final Process process;
     private final List<String> log = new ArrayList<>();
+    private final Thread reader;
 
     private ServerProcess(int dnsPort, int httpPort, Process process) {
         this.dnsPort = dnsPort;
         this.httpPort = httpPort;
         this.process = process;
-        Thread reader = new Thread(() -> {
+        this.reader = new Thread(() -> {
             try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
                 String line;
                 while ((line = r.readLine()) != null) {
@@ -174,11 +175,13 @@ final class ServerProcess implements AutoCloseable {
 
     /** SIGTERM, then waits; returns the exit code. */
     int stop() throws InterruptedException {
-        process.destroy();
+        // through the handle: Process.destroy() would also close our end of its output pipe
+        process.toHandle().destroy();
         if (!process.waitFor(15, TimeUnit.SECONDS)) {
             process.destroyForcibly();
             fail("server did not stop within 15 s of SIGTERM");
         }
+        reader.join(5000); // the last lines
         return process.exitValue();
     }
 

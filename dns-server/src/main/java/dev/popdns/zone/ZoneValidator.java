@@ -98,12 +98,17 @@ final class ZoneValidator {
             if (cname.size() > 1) {
                 problem(cname.get(1).line(), "cname-single", owner + " has more than one CNAME record");
             }
+            StringBuilder others = new StringBuilder();
             for (Map.Entry<Integer, List<SourcedRecord>> t : types.entrySet()) {
                 int type = t.getKey();
                 if (type != Type.CNAME && type != Type.RRSIG && type != Type.NSEC) {
-                    problem(t.getValue().get(0).line(), "cname-exclusive", owner + " has a CNAME and a "
-                            + Type.string(type) + " record (RFC 1034 §3.6.2: a CNAME stands alone)");
+                    others.append(others.isEmpty() ? "" : ", ").append(Type.string(type))
+                            .append(" (line ").append(t.getValue().get(0).line()).append(')');
                 }
+            }
+            if (!others.isEmpty()) {
+                problem(cname.get(0).line(), "cname-exclusive", owner + " has a CNAME and other data: " + others
+                        + " (RFC 1034 §3.6.2: a CNAME stands alone)");
             }
         }
         List<SourcedRecord> dname = types.get(Type.DNAME);

@@ -14,7 +14,8 @@
 # BENCH_RATE (20000 queries/s for the latency run), BENCH_RATE_SECONDS (15),
 # BENCH_PROFILE_SECONDS (20; 0 = no JFR profile), BENCH_SERVERS ("popdns knot nsd"),
 # BENCH_ZONE (zones/hachyderm.io.zone), BENCH_PORT (first port tried, 25353),
-# BENCH_OUTPUT (BENCHMARKS.md), BENCH_WRITE (1 = update BENCH_OUTPUT; default 1, 0 when quick),
+# BENCH_JAR (a popdns.jar to run instead of building the work tree's with ./popdns build),
+# BENCH_JAR_NOTE (what that jar was built from, for the report), BENCH_OUTPUT (BENCHMARKS.md), BENCH_WRITE (1 = update BENCH_OUTPUT; default 1, 0 when quick),
 # BENCH_KEEP=1 keeps the temporary directory.
 #
 # Needs 2 CPUs, dnsperf, knotd, nsd, taskset, ss, python3 and a JDK >= 21 (with jcmd and jfr for
@@ -96,15 +97,22 @@ taskset -c "$SERVER_CPU,$CLIENT_CPU" true 2>/dev/null || die "cannot pin to CPUs
 
 if has popdns; then
   # the launcher's own JDK search and JVM flags, read from ./popdns so that they stay the same
+  MIN_JAVA="$(sed -n 's/^MIN_JAVA=\([0-9]*\).*/\1/p' "$ROOT/popdns")"
+  MIN_JAVA="${MIN_JAVA:-21}"
   eval "$(sed -n -e '/^java_major() {/,/^}/p' -e '/^find_java() {/,/^}/p' -e '/^jvm_flags() {/,/^}/p' "$ROOT/popdns")"
   declare -F java_major >/dev/null && declare -F find_java >/dev/null && declare -F jvm_flags >/dev/null \
     || die "could not read find_java and jvm_flags from $ROOT/popdns"
   find_java
   jvm_flags
-  say "building popdns (./popdns build)"
-  (cd "$ROOT" && ./popdns build) || die "./popdns build failed"
-  JAR="$ROOT/dns-server/target/popdns.jar"
-  [ -f "$JAR" ] || die "no $JAR after ./popdns build"
+  if [ -n "${BENCH_JAR:-}" ]; then
+    JAR="$BENCH_JAR"
+    [ -f "$JAR" ] || die "BENCH_JAR: no such file: $JAR"
+  else
+    say "building popdns (./popdns build)"
+    (cd "$ROOT" && ./popdns build) || die "./popdns build failed"
+    JAR="$ROOT/dns-server/target/popdns.jar"
+    [ -f "$JAR" ] || die "no $JAR after ./popdns build"
+  fi
   if [ "$PROFILE_SECONDS" -gt 0 ]; then
     [ -x "$JAVA_HOME/bin/jcmd" ] && [ -x "$JAVA_HOME/bin/jfr" ] \
       || die "no jcmd/jfr in $JAVA_HOME/bin for the profile (set BENCH_PROFILE_SECONDS=0 to skip it)"
@@ -208,7 +216,7 @@ EOF
 start_server() {
   local name=$1 port=$2 dir="$WORK/$1"
   shift 2
-  mkdir -p "$dir"
+  mkdir -p "$dir" "$dir/db"
   SERVER_LOG="$dir/server.log"
   case "$name" in
     popdns)
@@ -229,7 +237,7 @@ start_server() {
   for i in $(seq 1 120); do
     kill -0 "$SERVER_PID" 2>/dev/null || { tail -20 "$SERVER_LOG" >&2; die "$name exited while starting (log above)"; }
     if echo "$ORIGIN SOA" | timeout 5 taskset -c "$CLIENT_CPU" dnsperf -s 127.0.0.1 -p "$port" -n 1 -t 1 2>/dev/null \
-        | grep -Eq 'Response codes: +NOERROR 1 '; then
+        | grep -E 'Response codes: +NOERROR 1 ' >/dev/null; then
       return 0
     fi
     sleep 0.5
@@ -299,7 +307,7 @@ measure() {
   local warm_runs=$(((WARMUP * MAX_QPS_BOUND + QUERY_COUNT - 1) / QUERY_COUNT + 1))
   local max_runs=$(((MAX_SECONDS * MAX_QPS_BOUND + QUERY_COUNT - 1) / QUERY_COUNT + 1))
   local rate_runs=$(((RATE_SECONDS * RATE + QUERY_COUNT - 1) / QUERY_COUNT + 1))
-  [ "$WARMUP" -gt 0 ] && run_dnsperf "$name-$round-warmup" "$WARMUP" -p "$port" -n "$warm_runs"
+  if [ "$WARMUP" -gt 0 ]; then run_dnsperf "$name-$round-warmup" "$WARMUP" -p "$port" -n "$warm_runs"; fi
   local rss_warm load t0 t1 u0 s0 u1 s1 u2 s2 u3 s3
   rss_warm="$(rss_kb "$SERVER_PID")"
   load="$(cut -d' ' -f1 /proc/loadavg)"
@@ -313,7 +321,7 @@ measure() {
   done_max="$(dp_field 'Queries completed' "$max_out")"
   lost_max="$(dp_field 'Queries lost' "$max_out")"
   resp="$(awk '/Average packet size/ {gsub(",", ""); print $NF; exit}' "$max_out")"
-  codes="$(awk -F': *' '/Response codes/ {gsub(/\([0-9.]+%\)/, ""); gsub(/  +/, " "); print $2; exit}' "$max_out")"
+  codes="$(awk -F': *' '/Response codes/ {gsub(/ [0-9]+ \(/, " "); gsub(/\)/, ""); print $2; exit}' "$max_out")"
 
   # (3) fixed offered rate: latency percentiles from dnsperf -v, CPU per query at that rate
   read -r u2 s2 < <(cpu_ticks "$SERVER_PID")
@@ -336,12 +344,13 @@ measure() {
   stop_server
 
   awk -v OFS='\t' -v name="$name" -v round="$round" -v qps="$qps" -v done_max="$done_max" \
-      -v lost_max="$lost_max" -v du=$((u1 - u0)) -v ds=$((s1 - s0)) -v secs="$(echo "$t1 - $t0" | bc -l)" \
+      -v lost_max="$lost_max" -v du=$((u1 - u0)) -v ds=$((s1 - s0)) -v t0="$t0" -v t1="$t1" \
       -v done_rate="$done_rate" -v lost_rate="$lost_rate" -v rdu=$((u3 - u2)) -v rds=$((s3 - s2)) \
       -v lat="$lat" -v rss_warm="$rss_warm" -v rss_after="$rss_after" -v load="$load" \
       -v resp="$resp" -v codes="$codes" -v tck="$CLK_TCK" -v nprocs="$nprocs" 'BEGIN {
         split(lat, l, " ")
         us = 1000000 / tck
+        secs = t1 - t0
         print name, round, sprintf("%.0f", qps), done_max, lost_max,
           sprintf("%.2f", (du + ds) * us / done_max), sprintf("%.2f", du * us / done_max),
           sprintf("%.2f", ds * us / done_max), sprintf("%.0f", 100 * (du + ds) / tck / secs),
@@ -361,7 +370,9 @@ profile_popdns() {
   NOTE=1
   start_server popdns "$port"
   note_cmd "${SERVER_CMD[@]}"
-  [ "$WARMUP" -gt 0 ] && run_dnsperf profile-warmup "$WARMUP" -p "$port" -n $(((WARMUP * MAX_QPS_BOUND) / QUERY_COUNT + 1))
+  if [ "$WARMUP" -gt 0 ]; then
+    run_dnsperf profile-warmup "$WARMUP" -p "$port" -n $(((WARMUP * MAX_QPS_BOUND) / QUERY_COUNT + 1))
+  fi
   local load_secs=$((secs + 6))
   local cmd=(taskset -c "$CLIENT_CPU" dnsperf -B -d "$WORK/queries.bin" -s 127.0.0.1 -l "$load_secs"
     -p "$port" -n $(((load_secs * MAX_QPS_BOUND) / QUERY_COUNT + 1)))
@@ -383,7 +394,9 @@ profile_popdns() {
   LOAD_PID=""
   local i
   for i in $(seq 1 60); do
-    [ -s "$jfr" ] && ! "$JAVA_HOME/bin/jcmd" "$SERVER_PID" JFR.check name=bench 2>/dev/null | grep -q 'Recording'; then break; fi
+    if [ -s "$jfr" ] && ! taskset -c "$CLIENT_CPU" "$JAVA_HOME/bin/jcmd" "$SERVER_PID" JFR.check 2>/dev/null | grep 'name=bench' >/dev/null; then
+      break
+    fi
     sleep 0.5
   done
   stop_server
@@ -418,30 +431,31 @@ profile_popdns() {
     echo "Java code only (jdk.ExecutionSample, JIT-compiled code and interpreter; no native or kernel time):"
     echo
     echo '```'
-    "$jfrtool" view --width 150 hot-methods "$jfr" | sed -e '/^$/d' | head -24
+    "$jfrtool" view --width 150 hot-methods "$jfr" | awk -v n=24 'NF && ++k <= n'
     echo '```'
     echo
     echo "Allocation (jdk.ObjectAllocationSample by site, top 12):"
     echo
     echo '```'
-    "$jfrtool" view --width 150 allocation-by-site "$jfr" | sed -e '/^$/d' | head -15
+    "$jfrtool" view --width 150 allocation-by-site "$jfr" | awk -v n=15 'NF && ++k <= n'
     echo '```'
     echo
     echo "GC pauses over the recording:"
     echo
     echo '```'
-    "$jfrtool" view --width 150 gc-pauses "$jfr" | sed -e '/^$/d' | head -12
+    "$jfrtool" view --width 150 gc-pauses "$jfr" | awk -v n=12 'NF && ++k <= n'
     echo '```'
   } >"$PROFILE_MD"
 }
 
-# top_frames FILE N: samples by top frame: the method when native, else the package
+# top_frames FILE N: samples by top frame: the package, or the method when the frame has no line
+# number (a native method: system calls)
 top_frames() {
   awk '/stackTrace = \[/ {getline; f = $1; sub(/\(.*/, "", f); total++;
-         if ($0 ~ /line:/ || f !~ /(Native|Socket)\./) { n = split(f, p, "."); k = ""; for (i = 1; i < n - 1; i++) k = k (i > 1 ? "." : "") p[i]; f = k ".*" } else f = f "()  [native]";
+         if ($0 ~ /line:/) { n = split(f, p, "."); k = ""; for (i = 1; i < n - 1; i++) k = k (i > 1 ? "." : "") p[i]; f = k ".*" } else f = f "()  [native]";
          c[f]++ }
        END { for (f in c) printf "%6.1f%%  %6d  %s\n", 100 * c[f] / total, c[f], f; printf "%6.1f%%  %6d  %s\n", 100, total, "(all samples)" }' "$1" \
-    | sort -k2,2nr | head -"$2"
+    | sort -k2,2nr | awk -v n="$2" 'NR <= n'
 }
 
 # inclusive FILE N: share of samples with the method anywhere on the stack (counted once a sample)
@@ -450,7 +464,7 @@ inclusive() {
        in_st && /^ *\]/ {in_st = 0; next}
        in_st { f = $1; sub(/\(.*/, "", f); if (!(f in seen)) { seen[f] = 1; c[f]++ } }
        END { for (f in c) printf "%6.1f%%  %s\n", 100 * c[f] / total, f }' "$1" \
-    | sort -k1,1nr | grep -v -E 'Thread\.run|FastThreadLocalRunnable|ThreadExecutorMap|SingleThreadEventExecutor\$4' | head -"$2"
+    | sort -k1,1nr | grep -v -E 'Thread\.run|FastThreadLocalRunnable|ThreadExecutorMap|SingleThreadEventExecutor\$4' | awk -v n="$2" 'NR <= n'
 }
 
 # ---------------------------------------------------------------- the runs
@@ -528,15 +542,23 @@ SECTION="$WORK/section.md"
   echo '```'
   echo "nproc: $(nproc); CPU: $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo); memory: $(awk '/^MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo)"
   echo "kernel: $(uname -srm)"
-  if has popdns; then "$JAVA" -version 2>&1 | sed 's/^/java: /'; echo "JVM flags (from ./popdns jvm_flags): ${JVM_FLAGS[*]}"; fi
-  has knot && knotd --version 2>&1 | head -1
-  has nsd && nsd -v 2>&1 | head -1
+  if has popdns; then
+    "$JAVA" -version 2>&1 | sed 's/^/java: /'
+    echo "JVM flags (from ./popdns jvm_flags): ${JVM_FLAGS[*]}"
+    if [ -n "${BENCH_JAR:-}" ]; then
+      echo "popdns: $BENCH_JAR${BENCH_JAR_NOTE:+ ($BENCH_JAR_NOTE)}"
+    else
+      echo "popdns: work tree at $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$( [ -n "$(git -C "$ROOT" status --porcelain -- '*/src/main' '*pom.xml' 2>/dev/null)" ] && echo ' with uncommitted changes')"
+    fi
+  fi
+  if has knot; then knotd --version 2>&1 | awk 'NR == 1'; fi
+  if has nsd; then { nsd -v 2>&1 || true; } | awk 'NR == 1'; fi
   dnsperf -h 2>&1 | awk '/^Version/ {print "dnsperf " $2}'
   echo '```'
   echo
   echo "### Commands"
   echo
-  echo "\`$(for v in BENCH_QUICK BENCH_ROUNDS BENCH_WARMUP BENCH_MAX_SECONDS BENCH_RATE BENCH_RATE_SECONDS BENCH_PROFILE_SECONDS BENCH_SERVERS BENCH_ZONE BENCH_PORT; do [ -n "${!v:-}" ] && printf '%s=%q ' "$v" "${!v}"; done)src/test/bench/run-dnsperf.sh\`"
+  echo "\`$(for v in BENCH_QUICK BENCH_ROUNDS BENCH_WARMUP BENCH_MAX_SECONDS BENCH_RATE BENCH_RATE_SECONDS BENCH_PROFILE_SECONDS BENCH_SERVERS BENCH_ZONE BENCH_PORT BENCH_JAR; do [ -n "${!v:-}" ] && printf '%s=%q ' "$v" "${!v}"; done)src/test/bench/run-dnsperf.sh\`"
   echo "ran these (first round; \$WORK is its temporary directory, ports are the first free ones from $((${BENCH_PORT:-25353})) on):"
   echo
   echo '```'

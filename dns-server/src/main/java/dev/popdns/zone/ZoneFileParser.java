@@ -80,7 +80,7 @@ final class ZoneFileParser {
                 String directive = token.value.toUpperCase(java.util.Locale.ROOT);
                 switch (directive) {
                     case "$TTL" -> {
-                        defaultTtl = checkTtl(st, st.getTTL());
+                        defaultTtl = parseTtl(st, st.getString());
                         st.getEOL();
                     }
                     case "$ORIGIN" -> {
@@ -102,11 +102,7 @@ final class ZoneFileParser {
             String word = st.getString();
             for (int i = 0; i < 2; i++) {
                 if (ttl < 0 && Character.isDigit(word.charAt(0))) {
-                    try {
-                        ttl = checkTtl(st, TTL.parseTTL(word));
-                    } catch (NumberFormatException e) {
-                        throw st.exception("bad TTL '" + word + "'");
-                    }
+                    ttl = parseTtl(st, word);
                     word = st.getString();
                 } else if (!sawClass && DClass.value(word) >= 0) {
                     dclass = DClass.value(word);
@@ -141,7 +137,14 @@ final class ZoneFileParser {
         }
     }
 
-    private static long checkTtl(Tokenizer st, long ttl) throws TextParseException {
+    /** Parses a TTL (seconds or BIND units); dnsjava would silently clamp values above 2^31-1. */
+    private static long parseTtl(Tokenizer st, String text) throws TextParseException {
+        long ttl;
+        try {
+            ttl = TTL.parse(text, false);
+        } catch (NumberFormatException e) {
+            throw st.exception("bad TTL '" + text + "'");
+        }
         if (ttl < 0 || ttl > MAX_TTL) {
             throw st.exception("TTL " + ttl + " (expected: 0.." + MAX_TTL + ", RFC 2181 §8)");
         }

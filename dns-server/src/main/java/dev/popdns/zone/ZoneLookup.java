@@ -25,6 +25,14 @@ public final class ZoneLookup {
         if (zone == null) {
             return new LookupResult.Refused();
         }
+        if (qtype == Type.DS && qname.equals(zone.origin()) && qname.labels() > 1) {
+            // RFC 4035 §3.1.4.1: DS lives on the parent side of a cut; answer it from the parent
+            // zone when we serve that too
+            Zone parent = zones.find(new Name(qname, 1));
+            if (parent != null) {
+                zone = parent;
+            }
+        }
         LookupResult first = zone.lookup(qname, qtype);
         if (!continues(first, qtype)) {
             return first;
@@ -48,13 +56,20 @@ public final class ZoneLookup {
         return new LookupResult.Answer(chain, List.of());
     }
 
-    /** True when the step answered with a CNAME that the question did not ask for. */
+    /**
+     * True when the step answered with a CNAME that the question did not ask for. ANY stops at a
+     * CNAME the name owns (RFC 8482 lets one RRset stand for the name) but follows one that a
+     * DNAME synthesized, since the name itself owns nothing (as Knot DNS does).
+     */
     private static boolean continues(LookupResult result, int qtype) {
-        if (qtype == Type.CNAME || qtype == Type.ANY || !(result instanceof LookupResult.Answer a)) {
+        if (qtype == Type.CNAME || !(result instanceof LookupResult.Answer a)) {
             return false;
         }
         List<RRset> answer = a.answer();
-        return answer.get(answer.size() - 1).getType() == Type.CNAME;
+        if (answer.get(answer.size() - 1).getType() != Type.CNAME) {
+            return false;
+        }
+        return qtype != Type.ANY || answer.get(0).getType() == Type.DNAME;
     }
 
     private static LookupResult withChain(List<RRset> chain, LookupResult last) {

@@ -1,0 +1,157 @@
+package dev.popdns.geoip;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.maxmind.db.CHMCache;
+import com.maxmind.db.Metadata;
+import com.maxmind.db.Reader.FileMode;
+import com.maxmind.geoip2.DatabaseReader;
+import com.maxmind.geoip2.exception.GeoIp2Exception;
+import com.maxmind.geoip2.model.AbstractCountryResponse;
+import com.maxmind.geoip2.model.CityResponse;
+import com.maxmind.geoip2.model.CountryResponse;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * One opened and checked mmdb file with the cache of its answers. Immutable apart from the cache;
+ * {@link GeoLocator} swaps whole instances, so a cache never outlives the data it was filled from.
+ */
+final class GeoIpDatabase {
+
+  /** The two record layouts a locator understands. */
+  enum Kind {
+    CITY,
+    COUNTRY
+  }
+
+  // Checked on every file before it answers: 1.1.1.1 and 2001:4860:4860::8888, any answer will do.
+  private static final byte[] PROBE_V4 = {1, 1, 1, 1};
+  private static final byte[] PROBE_V6 = {
+    0x20, 0x01, 0x48, 0x60, 0x48, 0x60, 0, 0, 0, 0, 0, 0, 0, 0, (byte) 0x88, (byte) 0x88
+  };
+
+  final DatabaseReader reader;
+  final Kind kind;
+  final FileStamp stamp;
+  final DatabaseInfo info;
+  final Cache<NetworkKey, Optional<Location>> cache;
+  private final AtomicBoolean lookupErrorLogged = new AtomicBoolean();
+
+  private GeoIpDatabase(
+      DatabaseReader reader, Kind kind, FileStamp stamp, DatabaseInfo info, int cacheSize) {
+    this.reader = reader;
+    this.kind = kind;
+    this.stamp = stamp;
+    this.info = info;
+    this.cache = Caffeine.newBuilder().maximumSize(cacheSize).build();
+  }
+
+  /**
+   * Opens {@code path} memory-mapped and checks it: readable MaxMind DB, type City or Country,
+   * one lookup per address family that does not fail.
+   *
+   * @throws IOException naming the path and what is wrong with the file
+   */
+  static GeoIpDatabase open(Path path, int cacheSize) throws IOException {
+    FileStamp stamp;
+    try {
+      stamp = FileStamp.read(path);
+    } catch (NoSuchFileException e) {
+      throw new IOException(failure(path, "file not found"), e);
+    }
+    DatabaseReader reader;
+    try {
+      // Many networks share one data record (a city); the library's cache of decoded records,
+      // bounded at 4096, makes a miss about 2.5 times cheaper.
+      reader =
+          new DatabaseReader.Builder(path.toFile())
+              .fileMode(FileMode.MEMORY_MAPPED)
+              .withCache(new CHMCache())
+              .build();
+    } catch (IOException | RuntimeException e) {
+      throw new IOException(failure(path, "not a readable MaxMind DB file: " + e.getMessage()), e);
+    }
+    Metadata metadata = reader.getMetadata();
+    String type = metadata.getDatabaseType();
+    Kind kind;
+    if (type.contains("City")) {
+      kind = Kind.CITY;
+    } else if (type.contains("Country")) {
+      kind = Kind.COUNTRY;
+    } else {
+      reader.close();
+      throw new IOException(failure(path, "database type " + type));
+    }
+    GeoIpDatabase database =
+        new GeoIpDatabase(
+            reader,
+            kind,
+            stamp,
+            new DatabaseInfo(path, type, metadata.getBuildDate().toInstant()),
+            cacheSize);
+    try {
+      database.resolve(InetAddress.getByAddress(PROBE_V4));
+      if (metadata.getIpVersion() == 6) {
+        database.resolve(InetAddress.getByAddress(PROBE_V6));
+      }
+    } catch (IOException | GeoIp2Exception | RuntimeException e) {
+      reader.close();
+      throw new IOException(failure(path, "test lookup failed: " + e), e);
+    }
+    return database;
+  }
+
+  private static String failure(Path path, String problem) {
+    return "GeoIP database " + path + ": " + problem
+        + " (expected: a MaxMind GeoIP2/GeoLite2 City or Country .mmdb file)";
+  }
+
+  /**
+   * Reads the location of {@code address} from the file, bypassing the cache.
+   *
+   * @return the location, or {@code null} when the database has no record for the address or a
+   *     record with neither country, continent nor coordinates
+   */
+  Location resolve(InetAddress address) throws IOException, GeoIp2Exception {
+    return switch (kind) {
+      case CITY -> {
+        Optional<CityResponse> found = reader.tryCity(address);
+        if (found.isEmpty()) {
+          yield null;
+        }
+        com.maxmind.geoip2.record.Location coordinates = found.get().getLocation();
+        yield toLocation(found.get(), coordinates.getLatitude(), coordinates.getLongitude());
+      }
+      case COUNTRY -> {
+        Optional<CountryResponse> found = reader.tryCountry(address);
+        yield found.isEmpty() ? null : toLocation(found.get(), null, null);
+      }
+    };
+  }
+
+  private static Location toLocation(
+      AbstractCountryResponse response, Double latitude, Double longitude) {
+    String country = response.getCountry().getIsoCode();
+    String continent = response.getContinent().getCode();
+    boolean hasCoordinates = latitude != null && longitude != null;
+    if (country == null && continent == null && !hasCoordinates) {
+      return null;
+    }
+    return new Location(
+        hasCoordinates ? latitude : Double.NaN,
+        hasCoordinates ? longitude : Double.NaN,
+        country,
+        continent,
+        response.getTraits().getNetwork().getPrefixLength());
+  }
+
+  /** Returns true the first time only, so that a broken file logs once, not per query. */
+  boolean firstLookupError() {
+    return lookupErrorLogged.compareAndSet(false, true);
+  }
+}

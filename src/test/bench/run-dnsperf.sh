@@ -146,6 +146,7 @@ python3 "$HERE/make-queries.py" "$ORIGIN" "$QUERY_COUNT" "$WORK/queries.bin" "$W
 
 # the commands as run, with the temporary directory written as $WORK
 note_cmd() { local s; s="$(printf '%q ' "$@")"; echo "${s//$WORK/\$WORK}" >>"$WORK/commands.txt"; }
+note() { echo "# $*" >>"$WORK/commands.txt"; }
 
 port_free() { [ -z "$(ss -Hlnu "sport = :$1")$(ss -Hlnt "sport = :$1")" ]; }
 pick_port() { # pick_port VAR: the next free UDP+TCP port on 127.0.0.1 from NEXT_PORT on
@@ -187,7 +188,7 @@ EOF
 write_nsd_conf() { # $1 dir, $2 port
   cat >"$1/nsd.conf" <<EOF
 # nsd for run-dnsperf.sh: one server process, no chroot or user change (runs as the invoking
-# user), no database file, and response rate limiting off (Debian builds it in, 200 qps by default)
+# user), no database file, response rate limiting off (Debian builds it in, 200 qps by default)
 server:
     ip-address: 127.0.0.1@$2
     do-ip6: no
@@ -203,6 +204,9 @@ server:
     verbosity: 1
     rrl-ratelimit: 0
     rrl-whitelist-ratelimit: 0
+    # answers without the NS set and glue that NSD adds by default, so that they are the size of
+    # Knot's and popdns's (compare "avg response B" in the per-round table)
+    minimal-responses: yes
 remote-control:
     control-enable: no
 zone:
@@ -287,7 +291,7 @@ run_dnsperf() {
   local name=$1 secs=$2 out="$WORK/out/$1.txt"
   shift 2
   local cmd=(taskset -c "$CLIENT_CPU" dnsperf -B -d "$WORK/queries.bin" -s 127.0.0.1 -l "$secs" "$@")
-  [ "${NOTE:-0}" = 1 ] && note_cmd "${cmd[@]}"
+  if [ "${NOTE:-0}" = 1 ]; then note "$name"; note_cmd "${cmd[@]}"; fi
   timeout $((secs + 30)) "${cmd[@]}" >"$out" 2>&1 || { tail -20 "$out" >&2; die "dnsperf failed ($name)"; }
   DP_OUT="$out"
 }
@@ -303,7 +307,7 @@ measure() {
   [ "$round" = 1 ] && NOTE=1
   say "round $round: $name on 127.0.0.1:$port (load $(cut -d' ' -f1-3 /proc/loadavg))"
   start_server "$name" "$port"
-  [ "$NOTE" = 1 ] && note_cmd "${SERVER_CMD[@]}"
+  if [ "$NOTE" = 1 ]; then note "$name: the server"; note_cmd "${SERVER_CMD[@]}"; fi
   local warm_runs=$(((WARMUP * MAX_QPS_BOUND + QUERY_COUNT - 1) / QUERY_COUNT + 1))
   local max_runs=$(((MAX_SECONDS * MAX_QPS_BOUND + QUERY_COUNT - 1) / QUERY_COUNT + 1))
   local rate_runs=$(((RATE_SECONDS * RATE + QUERY_COUNT - 1) / QUERY_COUNT + 1))
@@ -369,6 +373,7 @@ profile_popdns() {
   say "profile: popdns under full load, JFR for ${secs}s"
   NOTE=1
   start_server popdns "$port"
+  note "profile: the server"
   note_cmd "${SERVER_CMD[@]}"
   if [ "$WARMUP" -gt 0 ]; then
     run_dnsperf profile-warmup "$WARMUP" -p "$port" -n $(((WARMUP * MAX_QPS_BOUND) / QUERY_COUNT + 1))
@@ -376,6 +381,7 @@ profile_popdns() {
   local load_secs=$((secs + 6))
   local cmd=(taskset -c "$CLIENT_CPU" dnsperf -B -d "$WORK/queries.bin" -s 127.0.0.1 -l "$load_secs"
     -p "$port" -n $(((load_secs * MAX_QPS_BOUND) / QUERY_COUNT + 1)))
+  note "profile: the load, with the recording started 2 s into it"
   note_cmd "${cmd[@]}"
   timeout $((load_secs + 30)) "${cmd[@]}" >"$WORK/out/profile-load.txt" 2>&1 &
   LOAD_PID=$!
@@ -390,6 +396,7 @@ profile_popdns() {
   "${jcmd[@]}" >"$WORK/out/jcmd.txt" 2>&1 || { cat "$WORK/out/jcmd.txt" >&2; die "jcmd JFR.start failed"; }
   sleep "$secs"
   read -r u1 s1 < <(cpu_ticks "$SERVER_PID")
+  say "DEBUG $u0 $s0 $u1 $s1 $(tree_pids "$SERVER_PID" | tr '\n' ' ')"
   wait "$LOAD_PID" || true
   LOAD_PID=""
   local i
@@ -402,6 +409,7 @@ profile_popdns() {
   stop_server
   [ -s "$jfr" ] || die "no JFR recording was written to $jfr"
   local jfrtool="$JAVA_HOME/bin/jfr"
+  note "profile: reading the recording"
   note_cmd "$jfrtool" view --width 150 cpu-time-hot-methods "$jfr"
   note_cmd "$jfrtool" view --width 150 hot-methods "$jfr"
   note_cmd "$jfrtool" print --events jdk.CPUTimeSample --stack-depth 64 "$jfr"

@@ -104,7 +104,7 @@ class CheckCommandTest {
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         p.waitFor(120, TimeUnit.SECONDS);
         assertEquals(0, p.exitValue(), out);
-        assertEquals("ok: 1 zone(s), 20 RRsets in " + root.resolve("zones") + " (hachyderm.io. serial 2026112201)\n", out);
+        assertEquals("ok: 1 zone(s), 20 RRsets in " + root.resolve("zones") + " (hachyderm.io. serial 2026112201); 5 PoP(s), 2 geo name(s)\n", out);
     }
 
     record Result(int exit, String out, String err) {

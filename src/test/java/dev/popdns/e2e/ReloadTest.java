@@ -95,7 +95,7 @@ class ReloadTest {
         assertTrue(p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS));
         assertEquals(1, p.exitValue(), out);
         assertTrue(out.contains(zones.resolve("bad.test.zone") + ":5: "), out);
-        assertTrue(out.contains("cannot start: 1 zone error(s)"), out);
+        assertTrue(out.contains("cannot start: 1 error(s)"), out);
     }
 
     private static void replace(Path file, String content) throws Exception {

@@ -5,9 +5,7 @@ import dev.popdns.config.ConfigLoader;
 import dev.popdns.config.ServerConfig;
 import dev.popdns.server.Server;
 import dev.popdns.zone.Zone;
-import dev.popdns.zone.ZoneLoadException;
-import dev.popdns.zone.ZoneLoader;
-import dev.popdns.zone.ZoneProblem;
+import dev.popdns.server.Served;
 import dev.popdns.zone.ZoneSet;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -19,8 +17,9 @@ import sun.misc.Signal;
 /** The command line: {@code serve} and {@code check}. Exit codes: 0 ok, 1 invalid input, 2 usage. */
 public final class Main {
     static final String USAGE = """
-            usage: popdns serve [--config FILE] [--zones DIR] [--listen ADDR:PORT]... [--http ADDR:PORT]
+            usage: popdns serve [--config FILE] [--zones DIR] [--listen ADDR:PORT]... [--http ADDR:PORT] [--geoip FILE]
                    popdns check [DIR]
+                   popdns explain NAME TYPE CLIENT_IP [--zones DIR] [--geoip FILE]
             """;
 
     private Main() {
@@ -40,6 +39,7 @@ public final class Main {
         int code = switch (args[0]) {
             case "serve" -> serve(rest);
             case "check" -> check(rest, System.out, System.err);
+            case "explain" -> Explain.run(rest, System.out, System.err);
             case "help", "--help", "-h" -> {
                 System.out.print(USAGE);
                 yield 0;
@@ -62,17 +62,20 @@ public final class Main {
         }
         Path dir = Path.of(args.isEmpty() ? ConfigLoader.DEFAULT_ZONES : args.get(0));
         try {
-            ZoneSet zones = ZoneLoader.load(dir, null);
+            Served served = Served.load(dir, null);
+            ZoneSet zones = served.zones();
             int rrsets = 0;
             StringBuilder names = new StringBuilder();
             for (Zone zone : zones.zones()) {
                 rrsets += zone.rrsetCount();
                 names.append(names.isEmpty() ? "" : ", ").append(zone.origin()).append(" serial ").append(zone.serial());
             }
-            out.println("ok: " + zones.size() + " zone(s), " + rrsets + " RRsets in " + dir + " (" + names + ")");
+            String routing = served.pops().pops().isEmpty() ? ""
+                    : "; " + served.pops().pops().size() + " PoP(s), " + served.pops().names().size() + " geo name(s)";
+            out.println("ok: " + zones.size() + " zone(s), " + rrsets + " RRsets in " + dir + " (" + names + ")" + routing);
             return 0;
-        } catch (ZoneLoadException e) {
-            for (ZoneProblem p : e.problems()) {
+        } catch (Served.Invalid e) {
+            for (String p : e.problems()) {
                 err.println(p);
             }
             err.println("failed: " + e.problems().size() + " error(s) in " + dir);
@@ -84,6 +87,7 @@ public final class Main {
         Path config = null;
         Path zones = null;
         String http = null;
+        Path geoip = null;
         List<String> listen = new ArrayList<>();
         for (int i = 0; i < args.size(); i++) {
             String flag = args.get(i);
@@ -97,6 +101,7 @@ public final class Main {
                 case "--zones" -> zones = Path.of(value);
                 case "--listen" -> listen.add(value);
                 case "--http" -> http = value;
+                case "--geoip" -> geoip = Path.of(value);
                 default -> {
                     System.err.print("popdns serve: unknown flag " + flag + "\n" + USAGE);
                     return 2;
@@ -105,7 +110,7 @@ public final class Main {
         }
         ServerConfig settings;
         try {
-            settings = ConfigLoader.load(new ConfigLoader.Overrides(config, zones, listen, http));
+            settings = ConfigLoader.load(new ConfigLoader.Overrides(config, zones, listen, http, geoip));
         } catch (ConfigException e) {
             System.err.println("popdns: " + e.getMessage());
             return 1;
@@ -118,11 +123,11 @@ public final class Main {
         }, "shutdown"));
         try {
             server.start();
-        } catch (ZoneLoadException e) {
-            for (ZoneProblem p : e.problems()) {
+        } catch (Served.Invalid e) {
+            for (String p : e.problems()) {
                 System.err.println(p);
             }
-            System.err.println("popdns: cannot start: " + e.problems().size() + " zone error(s)");
+            System.err.println("popdns: cannot start: " + e.problems().size() + " error(s)");
             return 1;
         } catch (Exception e) {
             System.err.println("popdns: cannot start: " + e);

@@ -41,14 +41,15 @@ public final class ConfigLoader {
             @JsonProperty("nsid") Boolean nsid,
             @JsonProperty("version") String version,
             @JsonProperty("tcp-idle-timeout") Integer tcpIdleTimeout,
-            @JsonProperty("tcp-max-connections") Integer tcpMaxConnections) {
+            @JsonProperty("tcp-max-connections") Integer tcpMaxConnections,
+            @JsonProperty("geoip") String geoip) {
         static FileConfig empty() {
-            return new FileConfig(null, null, null, null, null, null, null, null, null, null);
+            return new FileConfig(null, null, null, null, null, null, null, null, null, null, null);
         }
     }
 
     /** Command-line flags; null or empty means "not given". */
-    public record Overrides(Path config, Path zones, List<String> listen, String http) {
+    public record Overrides(Path config, Path zones, List<String> listen, String http, Path geoip) {
     }
 
     /**
@@ -89,8 +90,9 @@ public final class ConfigLoader {
         int maxConnections = file.tcpMaxConnections() != null ? file.tcpMaxConnections() : DEFAULT_TCP_MAX_CONNECTIONS;
         range(source, "tcp-max-connections", maxConnections, 1, 1_000_000);
         boolean nsid = file.nsid() == null || file.nsid();
+        Path geoip = overrides.geoip() != null ? overrides.geoip() : file.geoip() != null ? base.resolve(file.geoip()) : null;
         return new ServerConfig(listen, address(source, "http", httpText), zones, threads, cacheSize, identity,
-                nsid, version, idle, maxConnections);
+                nsid, version, idle, maxConnections, geoip);
     }
 
     private static FileConfig read(Path path) throws ConfigException {

@@ -17,10 +17,11 @@ import java.util.List;
  * @param version           text of version.bind / version.server, or null when off
  * @param tcpIdleTimeout    seconds a TCP connection may stay silent
  * @param tcpMaxConnections TCP connections open at once
+ * @param geoip             GeoIP2/GeoLite2 City or Country mmdb, or null (needed only for geo names)
  */
 public record ServerConfig(List<InetSocketAddress> listen, InetSocketAddress http, Path zones, int threads,
                            long cacheSize, String identity, boolean nsid, String version,
-                           int tcpIdleTimeout, int tcpMaxConnections) {
+                           int tcpIdleTimeout, int tcpMaxConnections, Path geoip) {
     public ServerConfig {
         listen = List.copyOf(listen);
     }

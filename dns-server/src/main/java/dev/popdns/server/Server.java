@@ -11,14 +11,20 @@ import dev.popdns.wire.QueryHandler;
 import dev.popdns.wire.ServerIdentity;
 import dev.popdns.wire.Snapshot;
 import dev.popdns.zone.Zone;
-import dev.popdns.zone.ZoneLoadException;
-import dev.popdns.zone.ZoneLoader;
-import dev.popdns.zone.ZoneSet;
+import dev.popdns.geoip.GeoLocator;
+import dev.popdns.geoip.GeoLocatorConfig;
+import dev.popdns.routing.Eligibility;
+import dev.popdns.routing.GeoName;
+import dev.popdns.routing.RoutingTable;
+import dev.popdns.wire.ClientLocator;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,6 +38,8 @@ public final class Server implements AutoCloseable {
     private ZoneReloader reloader;
     private HttpServer http;
     private Snapshot.Holder snapshots;
+    private GeoLocator geo;
+    private ScheduledExecutorService geoWatcher;
     private volatile boolean ready;
 
     public Server(ServerConfig config) {
@@ -43,16 +51,34 @@ public final class Server implements AutoCloseable {
      *
      * @throws ZoneLoadException when the zones cannot be served (nothing is left running)
      */
-    public void start() throws ZoneLoadException, IOException, InterruptedException {
+    public void start() throws Served.Invalid, IOException, InterruptedException {
         LOG.info("start: popdns {} on Java {}", version(), Runtime.version());
-        ZoneSet zones = ZoneLoader.load(config.zones(), null);
-        for (Zone zone : zones.zones()) {
+        Served served = Served.load(config.zones(), null);
+        for (Zone zone : served.zones().zones()) {
             LOG.info("zones: {} serial {} ({} RRsets) from {}", zone.origin(), zone.serial(), zone.rrsetCount(), zone.file());
         }
-        snapshots = new Snapshot.Holder(zones, config.cacheSize());
+        RoutingTable routing = served.routing();
+        if (routing.hasGeoNames()) {
+            LOG.info("routing: {} PoP(s), geo names {}", routing.pops().size(), geoNames(routing));
+        }
+        if (config.geoip() != null) {
+            geo = GeoLocator.open(GeoLocatorConfig.withDefaults(config.geoip()));
+            geoWatcher = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "geoip-reload");
+                t.setDaemon(true);
+                return t;
+            });
+            geo.startWatching(geoWatcher);
+            LOG.info("geoip: {} database {} built {}", geo.database().type(), geo.database().path(), geo.database().buildDate());
+        } else if (routing.hasGeoNames()) {
+            throw new Served.Invalid(List.of(config.zones().resolve("pops.yaml") + ": declares geo names "
+                    + geoNames(routing) + ", which need a GeoIP database: give --geoip FILE (a GeoLite2/GeoIP2 City or Country mmdb)"));
+        }
+        snapshots = new Snapshot.Holder(served.zones(), routing, config.cacheSize());
         byte[] nsid = config.nsid() && config.identity() != null ? config.identity().getBytes(StandardCharsets.UTF_8) : null;
         QueryHandler queries = new QueryHandler(snapshots,
-                new Answerer(new ServerIdentity(nsid, config.identity(), config.version())));
+                new Answerer(new ServerIdentity(nsid, config.identity(), config.version())),
+                new ClientLocator(geo), Eligibility.adminOnly());
         transport = new DnsTransport(config.threads());
         DnsTransport.TcpSettings tcp = new DnsTransport.TcpSettings(config.tcpIdleTimeout(), config.tcpMaxConnections());
         for (InetSocketAddress address : config.listen()) {
@@ -60,7 +86,7 @@ public final class Server implements AutoCloseable {
             LOG.info("dns: listening on udp+tcp {} ({}, {} event loops)", format(address),
                     transport.nativeTransport() ? "epoll" : "nio", config.threads());
         }
-        reloader = new ZoneReloader(config.zones(), snapshots);
+        reloader = new ZoneReloader(config.zones(), snapshots, geo != null, loaded -> { });
         reloader.start();
         LOG.info("reload: watching {} for changes; SIGHUP reloads too", config.zones());
         http = new HttpServer();
@@ -69,6 +95,14 @@ public final class Server implements AutoCloseable {
         LOG.info("http: listening on http://{}/", format(config.http()));
         ready = true;
         LOG.info("ready");
+    }
+
+    private static String geoNames(RoutingTable routing) {
+        StringBuilder sb = new StringBuilder();
+        for (GeoName n : routing.names()) {
+            sb.append(sb.isEmpty() ? "" : ", ").append(n.name());
+        }
+        return sb.toString();
     }
 
     public ZoneReloader reloader() {
@@ -116,6 +150,16 @@ public final class Server implements AutoCloseable {
         }
         if (transport != null) {
             transport.close();
+        }
+        if (geoWatcher != null) {
+            geoWatcher.shutdownNow();
+        }
+        if (geo != null) {
+            try {
+                geo.close();
+            } catch (IOException e) {
+                LOG.warn("stop: closing the GeoIP database: {}", e.getMessage());
+            }
         }
         LOG.info("stop: done");
     }

@@ -2,10 +2,6 @@ package dev.popdns.server;
 
 import dev.popdns.wire.Snapshot;
 import dev.popdns.zone.Zone;
-import dev.popdns.zone.ZoneLoadException;
-import dev.popdns.zone.ZoneLoader;
-import dev.popdns.zone.ZoneProblem;
-import dev.popdns.zone.ZoneSet;
 import java.io.IOException;
 import java.nio.file.ClosedWatchServiceException;
 import java.nio.file.FileSystems;
@@ -13,7 +9,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardWatchEventKinds;
 import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,11 +37,20 @@ public final class ZoneReloader implements AutoCloseable {
     private final AtomicLong requested = new AtomicLong();
     private final AtomicLong succeeded = new AtomicLong();
     private final AtomicLong failed = new AtomicLong();
+    private final boolean geoAvailable;
+    private final Consumer<Served> listener;
     private volatile boolean closed;
 
-    public ZoneReloader(Path dir, Snapshot.Holder snapshots) throws IOException {
+    /**
+     * @param geoAvailable whether the server has a GeoIP database (geo names need one)
+     * @param listener     told of every accepted reload, on the reload thread
+     */
+    public ZoneReloader(Path dir, Snapshot.Holder snapshots, boolean geoAvailable, Consumer<Served> listener)
+            throws IOException {
         this.dir = dir;
         this.snapshots = snapshots;
+        this.geoAvailable = geoAvailable;
+        this.listener = listener;
         this.watcher = FileSystems.getDefault().newWatchService();
         dir.register(watcher, StandardWatchEventKinds.ENTRY_CREATE, StandardWatchEventKinds.ENTRY_MODIFY,
                 StandardWatchEventKinds.ENTRY_DELETE);
@@ -108,19 +115,25 @@ public final class ZoneReloader implements AutoCloseable {
     /** Loads the directory; swaps it in when valid, else logs every problem and keeps serving. */
     void reload(String cause) {
         try {
-            ZoneSet loaded = ZoneLoader.load(dir, snapshots.current().zones());
-            snapshots.swap(loaded);
+            Served loaded = Served.load(dir, snapshots.current().zones());
+            if (loaded.routing().hasGeoNames() && !geoAvailable) {
+                throw new Served.Invalid(List.of(dir.resolve("pops.yaml") + ": declares geo names, but the server "
+                        + "started without a GeoIP database (restart it with --geoip FILE)"));
+            }
+            snapshots.swap(loaded.zones(), loaded.routing());
             succeeded.incrementAndGet();
             StringBuilder serials = new StringBuilder();
-            for (Zone zone : loaded.zones()) {
+            for (Zone zone : loaded.zones().zones()) {
                 serials.append(' ').append(zone.origin()).append('=').append(zone.serial());
             }
-            LOG.info("reload: ok after {}: {} zone(s), serials{}", cause, loaded.size(), serials);
-        } catch (ZoneLoadException e) {
+            LOG.info("reload: ok after {}: {} zone(s), serials{}; {} PoP(s), {} geo name(s)", cause, loaded.zones().size(),
+                    serials, loaded.routing().pops().size(), loaded.routing().names().size());
+            listener.accept(loaded);
+        } catch (Served.Invalid e) {
             failed.incrementAndGet();
             LOG.error("reload: rejected after {}; still serving the previous zones. {} problem(s):", cause,
                     e.problems().size());
-            for (ZoneProblem p : e.problems()) {
+            for (String p : e.problems()) {
                 LOG.error("  {}", p);
             }
         } catch (RuntimeException e) {

@@ -4,8 +4,12 @@ import dev.popdns.zone.LookupResult;
 import dev.popdns.zone.ZoneLookup;
 import dev.popdns.zone.ZoneSet;
 import java.io.IOException;
+import dev.popdns.routing.Decision;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.List;
+import org.xbill.DNS.ClientSubnetOption;
 import org.xbill.DNS.DClass;
 import org.xbill.DNS.DNSInput;
 import org.xbill.DNS.EDNSOption;
@@ -46,7 +50,13 @@ public final class Answerer {
     public record Built(Message message, int requiredAdditional) {
     }
 
-    public Built answer(Query query, ZoneSet zones) {
+    /**
+     * Builds the answer.
+     *
+     * @param route the routing of a geo name, or null for plain authoritative data
+     * @param scope the ECS scope prefix to answer with (when the query had ECS)
+     */
+    public Built answer(Query query, ZoneSet zones, QueryHandler.Route route, int scope) {
         Name qname = questionName(query);
         Message message = new Message(query.id());
         Header header = message.getHeader();
@@ -71,6 +81,9 @@ public final class Answerer {
             header.setRcode(Rcode.REFUSED);
         } else {
             LookupResult result = ZoneLookup.lookup(zones, qname, qtype);
+            if (route != null) {
+                result = routed(result, route, qtype);
+            }
             outside = result instanceof LookupResult.Refused;
             required = fill(message, result);
         }
@@ -78,7 +91,11 @@ public final class Answerer {
         if (edns != null) {
             // RFC 8914 §4.21: say why we refuse a name outside our zones
             int ede = outside ? ExtendedErrorCodeOption.NOT_AUTHORITATIVE : -1;
-            message.addRecord(opt(edns, 0, ede), Section.ADDITIONAL);
+            OPTRecord opt = opt(edns, 0, ede);
+            if (edns.subnet() != null) {
+                opt = withSubnet(opt, edns.subnet(), scope);
+            }
+            message.addRecord(opt, Section.ADDITIONAL);
         }
         return new Built(message, required);
     }
@@ -159,6 +176,52 @@ public final class Answerer {
         }
         int flags = edns.dnssecOk() ? ExtendedFlags.DO : 0;
         return new OPTRecord(UDP_PAYLOAD, extendedRcode, 0, flags, options);
+    }
+
+    /**
+     * Puts the chosen PoP's records where the zone has the geo name's placeholder (the HQ's), at
+     * the end of any CNAME chain; the decision NO_DATA turns the answer into NODATA.
+     */
+    static LookupResult routed(LookupResult result, QueryHandler.Route route, int qtype) {
+        int pop = route.decision().pop();
+        RRset chosen = pop == Decision.NO_DATA ? null : route.name().records(pop, qtype);
+        Name geo = route.name().name();
+        RRset soa = route.name().zone().negativeSoa();
+        return switch (result) {
+            case LookupResult.Answer a -> {
+                List<RRset> chain = new ArrayList<>(a.answer().size());
+                for (RRset set : a.answer()) {
+                    if (!(set.getType() == qtype && set.getName().equals(geo))) {
+                        chain.add(set);
+                    }
+                }
+                if (chosen == null) {
+                    yield new LookupResult.NoData(chain, soa);
+                }
+                chain.add(chosen);
+                yield new LookupResult.Answer(chain, List.of());
+            }
+            case LookupResult.NoData n -> {
+                if (chosen == null) {
+                    yield n;
+                }
+                List<RRset> chain = new ArrayList<>(n.answer());
+                chain.add(chosen);
+                yield new LookupResult.Answer(chain, List.of());
+            }
+            default -> result;
+        };
+    }
+
+    /** The OPT with the client subnet echoed as its last option (RFC 7871 §7.2.1). */
+    private static OPTRecord withSubnet(OPTRecord opt, Query.ClientSubnet subnet, int scope) {
+        List<EDNSOption> options = new ArrayList<>(opt.getOptions());
+        try {
+            options.add(new ClientSubnetOption(subnet.sourcePrefix(), scope, InetAddress.getByAddress(subnet.fullAddress())));
+        } catch (UnknownHostException e) {
+            throw new IllegalStateException("4 or 16 octets never fail", e);
+        }
+        return new OPTRecord(opt.getPayloadSize(), opt.getExtendedRcode(), opt.getVersion(), opt.getFlags(), options);
     }
 
     private static void add(Message message, List<RRset> sets, int section) {

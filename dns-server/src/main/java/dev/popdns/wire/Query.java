@@ -87,7 +87,24 @@ public final class Query {
      * @param udpSize       the client's UDP payload size, raised to 512 when it says less
      * @param dnssecOk      the DO bit (RFC 3225), echoed in the answer
      * @param nsidRequested the client sent an empty NSID option (RFC 5001)
+     * @param subnet        the client subnet option (RFC 7871), or null
      */
-    public record Edns(int version, int udpSize, boolean dnssecOk, boolean nsidRequested) {
+    public record Edns(int version, int udpSize, boolean dnssecOk, boolean nsidRequested, ClientSubnet subnet) {
+    }
+
+    /**
+     * An EDNS Client Subnet option as sent (RFC 7871 §6), validated by the decoder.
+     *
+     * @param family       1 (IPv4) or 2 (IPv6)
+     * @param sourcePrefix 0..32 or 0..128
+     * @param address      ceil(sourcePrefix / 8) octets, bits past the prefix zero
+     */
+    public record ClientSubnet(int family, int sourcePrefix, byte[] address) {
+        /** The address padded to a full IPv4 or IPv6 address (for a GeoIP lookup). */
+        public byte[] fullAddress() {
+            byte[] full = new byte[family == 1 ? 4 : 16];
+            System.arraycopy(address, 0, full, 0, address.length);
+            return full;
+        }
     }
 }

@@ -15,6 +15,7 @@ public final class QueryDecoder {
     static final int HEADER_LENGTH = 12;
     private static final int MAX_NAME = 255;
     private static final int OPT_NSID = 3;
+    private static final int OPT_CLIENT_SUBNET = 8;
 
     private QueryDecoder() {
     }
@@ -115,6 +116,7 @@ public final class QueryDecoder {
         int version = packet[fixed + 5] & 0xff;
         boolean dnssecOk = (packet[fixed + 6] & 0x80) != 0;
         boolean nsid = false;
+        Query.ClientSubnet subnet = null;
         int opt = rdata;
         while (opt < end) {
             if (opt + 4 > end) {
@@ -127,10 +129,39 @@ public final class QueryDecoder {
             }
             if (code == OPT_NSID) {
                 nsid = true;
+            } else if (code == OPT_CLIENT_SUBNET) {
+                if (subnet != null) {
+                    return null;
+                }
+                subnet = clientSubnet(packet, opt + 4, optLength);
+                if (subnet == null) {
+                    return null;
+                }
             }
             opt += 4 + optLength; // RFC 6891 §6.1.2: unknown options are ignored
         }
-        return new Query.Edns(version, udpSize, dnssecOk, nsid);
+        return new Query.Edns(version, udpSize, dnssecOk, nsid, subnet);
+    }
+
+    /** RFC 7871 §7.1.2: a malformed option (bad family, prefix, scope, length or trailing bits) is FORMERR. */
+    private static Query.ClientSubnet clientSubnet(byte[] packet, int at, int length) {
+        if (length < 4) {
+            return null;
+        }
+        int family = u16(packet, at);
+        int source = packet[at + 2] & 0xff;
+        int scope = packet[at + 3] & 0xff;
+        int max = family == 1 ? 32 : family == 2 ? 128 : -1;
+        int octets = (source + 7) / 8;
+        if (max < 0 || source > max || scope != 0 || length - 4 != octets) {
+            return null;
+        }
+        byte[] address = new byte[octets];
+        System.arraycopy(packet, at + 4, address, 0, octets);
+        if (source % 8 != 0 && (address[octets - 1] & (0xff >> (source % 8))) != 0) {
+            return null;
+        }
+        return new Query.ClientSubnet(family, source, address);
     }
 
     /**

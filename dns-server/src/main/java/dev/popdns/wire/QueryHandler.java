@@ -1,16 +1,25 @@
 package dev.popdns.wire;
 
+import dev.popdns.geoip.Location;
+import dev.popdns.routing.Decision;
+import dev.popdns.routing.Eligibility;
+import dev.popdns.routing.GeoName;
+import dev.popdns.routing.Router;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import java.net.InetAddress;
 import org.xbill.DNS.Message;
 import org.xbill.DNS.Rcode;
+import org.xbill.DNS.Type;
 
 /**
- * The query pipeline for one packet, shared by UDP and TCP: decode, look in the response cache,
- * on a miss answer from the zones and encode; returns the bytes to send or null to stay silent.
+ * The query pipeline for one packet, shared by UDP and TCP: decode, locate the client and route
+ * (geo names only), look in the response cache, on a miss answer from the zones and encode;
+ * returns the bytes to send or null to stay silent.
  *
  * <p>Threads: called on Netty event loops, concurrently; holds no mutable state of its own. A hit
- * costs one key array and one copy into a pooled buffer. Nothing here blocks or logs.
+ * costs the packet copy, one key array, a GeoIP cache probe for geo names, and one copy into a
+ * pooled buffer. Nothing here blocks or logs.
  */
 public final class QueryHandler {
     /** The largest answer over UDP without EDNS (RFC 1035 §4.2.1). */
@@ -20,33 +29,38 @@ public final class QueryHandler {
 
     private final Snapshot.Holder snapshots;
     private final Answerer answerer;
+    private final ClientLocator locator;
+    private final Eligibility eligibility;
 
-    public QueryHandler(Snapshot.Holder snapshots, Answerer answerer) {
+    public QueryHandler(Snapshot.Holder snapshots, Answerer answerer, ClientLocator locator, Eligibility eligibility) {
         this.snapshots = snapshots;
         this.answerer = answerer;
+        this.locator = locator;
+        this.eligibility = eligibility;
     }
 
     /**
      * Answers the packet in {@code in}.
      *
-     * @param tcp whether the packet came over TCP (no truncation) or UDP
+     * @param tcp  whether the packet came over TCP (no truncation) or UDP
+     * @param peer the address the packet came from (the resolver)
      * @return the response, owned by the caller, or null when the packet gets no answer
      */
-    public ByteBuf handle(ByteBuf in, ByteBufAllocator alloc, boolean tcp) {
+    public ByteBuf handle(ByteBuf in, ByteBufAllocator alloc, boolean tcp, InetAddress peer) {
         int length = in.readableBytes();
         byte[] packet = new byte[length];
         in.getBytes(in.readerIndex(), packet);
         return switch (QueryDecoder.decode(packet, length)) {
             case QueryDecoder.Drop drop -> null;
             case QueryDecoder.Error error -> ResponseEncoder.error(alloc, error, packet, answerer);
-            case QueryDecoder.Decoded decoded -> answerSafely(decoded.query(), packet, alloc, tcp);
+            case QueryDecoder.Decoded decoded -> answerSafely(decoded.query(), packet, alloc, tcp, peer);
         };
     }
 
     /** A bug on the answer path costs this query a SERVFAIL, never the socket or the server. */
-    private ByteBuf answerSafely(Query query, byte[] packet, ByteBufAllocator alloc, boolean tcp) {
+    private ByteBuf answerSafely(Query query, byte[] packet, ByteBufAllocator alloc, boolean tcp, InetAddress peer) {
         try {
-            return answer(query, alloc, tcp);
+            return answer(query, alloc, tcp, peer);
         } catch (RuntimeException e) {
             QueryDecoder.Error failure = new QueryDecoder.Error(query.id(), query.flags(), Rcode.SERVFAIL,
                     query.questionEnd() - QueryDecoder.HEADER_LENGTH, query.edns());
@@ -54,15 +68,28 @@ public final class QueryHandler {
         }
     }
 
-    private ByteBuf answer(Query query, ByteBufAllocator alloc, boolean tcp) {
+    private ByteBuf answer(Query query, ByteBufAllocator alloc, boolean tcp, InetAddress peer) {
         int limit = tcp ? TCP_LIMIT : udpLimit(query);
         Snapshot snapshot = snapshots.current();
-        CacheKey key = CacheKey.of(query);
+        byte[] keyBytes = CacheKey.lowerName(query);
+        Route route = null;
+        int qtype = query.qtype();
+        if ((qtype == Type.A || qtype == Type.AAAA) && query.qclass() == org.xbill.DNS.DClass.IN
+                && snapshot.routing().hasGeoNames()) {
+            GeoName geo = snapshot.routing().routed(keyBytes, query.nameLength());
+            if (geo != null) {
+                Location location = locator.locate(query, peer);
+                route = new Route(geo, Router.decide(snapshot.routing(), geo, location, qtype, eligibility), location);
+            }
+        }
+        Query.ClientSubnet subnet = query.edns() == null ? null : query.edns().subnet();
+        int scope = subnet == null ? 0 : ClientLocator.scope(subnet, route != null, route == null ? null : route.location());
+        CacheKey key = CacheKey.finish(keyBytes, query, route == null ? 0 : route.decision().pop() + 2);
         byte[] cached = snapshot.cache().get(key);
         if (cached != null && cached.length <= limit) {
-            return ResponseEncoder.fromCache(alloc, cached, query);
+            return ResponseEncoder.fromCache(alloc, cached, query, scope);
         }
-        Answerer.Built built = answerer.answer(query, snapshot.zones());
+        Answerer.Built built = answerer.answer(query, snapshot.zones(), route, scope);
         Message message = built.message();
         if (cached == null) {
             byte[] full = message.toWire(TCP_LIMIT);
@@ -74,6 +101,14 @@ public final class QueryHandler {
             }
         }
         return ResponseEncoder.truncated(alloc, message, limit, built.requiredAdditional(), query.edns() != null);
+    }
+
+    /**
+     * The routing of one query to a geo name.
+     *
+     * @param location where the client is, or null when unknown
+     */
+    public record Route(GeoName name, Decision decision, Location location) {
     }
 
     /** RFC 6891 §6.2.5: the client's size, at least 512, at most ours. */

@@ -12,9 +12,11 @@ final class ResponseEncoder {
 
     /**
      * A cached answer for this query: same bytes, with the query's id, RD and CD bits and the
-     * question name's letter case (answer owners compressed to the question follow it).
+     * question name's letter case (answer owners compressed to the question follow it), and the
+     * client subnet's address and {@code scope}: the answer's ECS option is the last option of
+     * the OPT record, which is the message's last record, so it ends the message.
      */
-    static ByteBuf fromCache(ByteBufAllocator alloc, byte[] cached, Query query) {
+    static ByteBuf fromCache(ByteBufAllocator alloc, byte[] cached, Query query, int scope) {
         ByteBuf out = alloc.ioBuffer(cached.length).writeBytes(cached);
         int flags = (cached[2] & 0xff) << 8 | (cached[3] & 0xff);
         int copied = Query.FLAG_RD | Query.FLAG_CD;
@@ -22,6 +24,13 @@ final class ResponseEncoder {
         out.setShort(0, query.id());
         out.setShort(2, flags);
         out.setBytes(query.nameOffset(), query.packet(), query.nameOffset(), query.nameLength());
+        Query.ClientSubnet subnet = query.edns() == null ? null : query.edns().subnet();
+        if (subnet != null) {
+            byte[] address = subnet.address();
+            int end = cached.length;
+            out.setBytes(end - address.length, address);
+            out.setByte(end - address.length - 1, scope);
+        }
         return out;
     }
 

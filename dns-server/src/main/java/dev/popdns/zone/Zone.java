@@ -34,12 +34,14 @@ public final class Zone {
     private final SOARecord soa;
     private final RRset negativeSoa;
     private final String file;
+    private final List<Record> records;
 
-    private Zone(Name origin, Map<Name, Node> nodes, SOARecord soa, String file) {
+    private Zone(Name origin, Map<Name, Node> nodes, SOARecord soa, String file, List<Record> records) {
         this.origin = origin;
         this.nodes = nodes;
         this.soa = soa;
         this.file = file;
+        this.records = records;
         // RFC 2308 §3/§5: the SOA in a negative answer carries min(SOA TTL, SOA MINIMUM)
         this.negativeSoa = new RRset(new SOARecord(origin, DClass.IN, Math.min(soa.getTTL(), soa.getMinimum()),
                 soa.getHost(), soa.getAdmin(), soa.getSerial(), soa.getRefresh(), soa.getRetry(),
@@ -69,7 +71,23 @@ public final class Zone {
                 }
             }
         }
-        return new Zone(origin, Map.copyOf(nodes), soa, file);
+        return new Zone(origin, Map.copyOf(nodes), soa, file, List.copyOf(records));
+    }
+
+    /**
+     * This zone with {@code extra} records added (the geo names' placeholder addresses, so that
+     * the names exist for NODATA, ANY and empty non-terminals). The records must lie in the zone.
+     */
+    public Zone withRecords(List<Record> extra) {
+        List<Record> all = new ArrayList<>(records.size() + extra.size());
+        all.addAll(records);
+        all.addAll(extra);
+        return build(origin, all, file);
+    }
+
+    /** The SOA RRset of negative answers (TTL = min(SOA TTL, MINIMUM), RFC 2308 §5). */
+    public RRset negativeSoa() {
+        return negativeSoa;
     }
 
     public Name origin() {

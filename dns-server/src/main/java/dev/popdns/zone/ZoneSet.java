@@ -30,6 +30,13 @@ public final class ZoneSet {
         return null;
     }
 
+    /** This set with {@code zone} in place of the zone of the same origin. */
+    public ZoneSet replace(Zone zone) {
+        Map<Name, Zone> copy = new java.util.HashMap<>(byOrigin);
+        copy.put(zone.origin(), zone);
+        return new ZoneSet(copy);
+    }
+
     public Zone get(Name origin) {
         return byOrigin.get(origin);
     }

@@ -4,7 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import dev.popdns.zone.ZoneLoader;
+import dev.popdns.routing.Eligibility;
+import dev.popdns.server.Served;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
@@ -35,12 +36,14 @@ class QueryHandlerFuzzTest {
     private static final int PACKETS = 100_000;
     private static QueryHandler handler;
     private static final ByteBufAllocator ALLOC = UnpooledByteBufAllocator.DEFAULT;
+    private static final java.net.InetAddress PEER = java.net.InetAddress.getLoopbackAddress();
 
     @BeforeAll
     static void load() throws Exception {
-        Snapshot.Holder snapshots = new Snapshot.Holder(
-                ZoneLoader.load(Path.of(System.getProperty("popdns.testZones")), null), 10_000);
-        handler = new QueryHandler(snapshots, new Answerer(new ServerIdentity("fuzz".getBytes(), "fuzz", "v")));
+        Served served = Served.load(Path.of(System.getProperty("popdns.testZones")), null);
+        Snapshot.Holder snapshots = new Snapshot.Holder(served.zones(), served.routing(), 10_000);
+        handler = new QueryHandler(snapshots, new Answerer(new ServerIdentity("fuzz".getBytes(), "fuzz", "v")),
+                new ClientLocator(null), Eligibility.adminOnly());
     }
 
     @Test
@@ -53,7 +56,7 @@ class QueryHandlerFuzzTest {
             boolean tcp = random.nextBoolean();
             ByteBuf out;
             try {
-                out = handler.handle(Unpooled.wrappedBuffer(packet), ALLOC, tcp);
+                out = handler.handle(Unpooled.wrappedBuffer(packet), ALLOC, tcp, PEER);
             } catch (RuntimeException e) {
                 throw new AssertionError("packet " + i + " threw: " + hex(packet), e);
             }

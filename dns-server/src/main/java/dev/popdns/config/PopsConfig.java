@@ -1,0 +1,71 @@
+package dev.popdns.config;
+
+import java.net.InetAddress;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code zones/pops.yaml}, validated: the PoPs, the checks and the geo-managed names. The shape
+ * is the public contract of DESIGN.md; this is its parsed form.
+ *
+ * @param pops   PoPs in file order; exactly one has {@code hq}
+ * @param checks check names to their definitions, in file order
+ * @param names  geo-managed names (absolute, lower case) to their settings, in file order
+ */
+public record PopsConfig(List<Pop> pops, Map<String, Check> checks, Map<String, GeoName> names) {
+    public PopsConfig {
+        pops = List.copyOf(pops);
+        checks = Map.copyOf(checks);
+        names = Map.copyOf(names);
+    }
+
+    public static PopsConfig none() {
+        return new PopsConfig(List.of(), Map.of(), Map.of());
+    }
+
+    /** Admin state of a PoP set in config (reviewed by pull request). */
+    public enum AdminState { ACTIVE, DRAIN }
+
+    /**
+     * One PoP.
+     *
+     * @param addresses    the A and AAAA answers for the PoP
+     * @param probeAddress where to probe, when not the first address; null otherwise
+     * @param checkOverrides per-check fields that replace the shared check's for this PoP
+     */
+    public record Pop(String id, boolean hq, double latitude, double longitude, List<InetAddress> addresses,
+                      AdminState state, int bias, InetAddress probeAddress,
+                      Map<String, Map<String, Object>> checkOverrides, int line) {
+        public Pop {
+            addresses = List.copyOf(addresses);
+            checkOverrides = Map.copyOf(checkOverrides);
+        }
+    }
+
+    /**
+     * One check as declared; the health-checker interprets its fields.
+     *
+     * @param type   {@code http}, {@code tcp} or {@code postgres-replica}
+     * @param fields every key of the check, values as scalars (String) or lists of String
+     */
+    public record Check(String name, String type, Map<String, Object> fields, int line) {
+        public Check {
+            fields = Map.copyOf(fields);
+        }
+    }
+
+    /**
+     * A geo-managed name.
+     *
+     * @param countries  ISO country code to PoP id, tried before distance
+     * @param continents continent code to PoP id, tried when no country matches
+     */
+    public record GeoName(String name, long ttl, List<String> needs, Map<String, String> countries,
+                          Map<String, String> continents, int line) {
+        public GeoName {
+            needs = List.copyOf(needs);
+            countries = Map.copyOf(countries);
+            continents = Map.copyOf(continents);
+        }
+    }
+}

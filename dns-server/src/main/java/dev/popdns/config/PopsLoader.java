@@ -1,0 +1,362 @@
+package dev.popdns.config;
+
+import dev.popdns.config.YamlTree.ListNode;
+import dev.popdns.config.YamlTree.MapNode;
+import dev.popdns.config.YamlTree.Node;
+import dev.popdns.config.YamlTree.Scalar;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Reads and validates {@code pops.yaml}. Every problem is collected (not only the first) and
+ * names {@code file:line}, the key and the expectation, e.g.
+ * {@code zones/pops.yaml:7: pops.eu-west.location: latitude 91.0 (expected: -90..90)}.
+ * Checks against the zones (names inside a served zone, no clash with static records) are made
+ * by {@code GeoNames}, which sees both.
+ */
+public final class PopsLoader {
+    public static final String FILE = "pops.yaml";
+    static final Set<String> CHECK_TYPES = Set.of("http", "tcp", "postgres-replica");
+    static final Set<String> CHECK_KEYS = Set.of("http", "tcp", "postgres-replica", "method", "host", "expect", "body",
+            "ca-file", "insecure", "max-body", "user", "password-file", "password-env", "max-lag", "interval", "timeout",
+            "rise", "fall");
+    static final Set<String> CONTINENTS = Set.of("AF", "AN", "AS", "EU", "NA", "OC", "SA");
+    private static final Set<String> COUNTRIES = Set.copyOf(List.of(Locale.getISOCountries()));
+    private static final long MAX_TTL = 86400;
+
+    private final String file;
+    private final List<String> problems = new ArrayList<>();
+
+    private PopsLoader(String file) {
+        this.file = file;
+    }
+
+    /** Loads {@code dir/pops.yaml}, or returns {@link PopsConfig#none()} when there is none. */
+    public static PopsConfig load(Path dir) throws ConfigException {
+        Path path = dir.resolve(FILE);
+        if (!Files.exists(path)) {
+            return PopsConfig.none();
+        }
+        PopsLoader loader = new PopsLoader(path.toString());
+        PopsConfig config = loader.bind(YamlTree.read(path));
+        if (!loader.problems.isEmpty()) {
+            throw new ConfigException(String.join("\n", loader.problems));
+        }
+        return config;
+    }
+
+    private PopsConfig bind(Node root) {
+        MapNode top = map(root, "(top level)");
+        if (top == null) {
+            return PopsConfig.none();
+        }
+        keys(top, "", Set.of("pops", "checks", "names"));
+        Map<String, PopsConfig.Check> checks = new LinkedHashMap<>();
+        MapNode checkNodes = map(top.entries().get("checks"), "checks");
+        if (checkNodes != null) {
+            for (Map.Entry<String, Node> e : checkNodes.entries().entrySet()) {
+                PopsConfig.Check check = check(e.getKey(), e.getValue());
+                if (check != null) {
+                    checks.put(e.getKey(), check);
+                }
+            }
+        }
+        List<PopsConfig.Pop> pops = new ArrayList<>();
+        MapNode popNodes = map(top.entries().get("pops"), "pops");
+        if (popNodes == null || popNodes.entries().isEmpty()) {
+            problem(top.line(), "pops: missing (expected: at least one PoP, one of them with hq: true)");
+        } else {
+            for (Map.Entry<String, Node> e : popNodes.entries().entrySet()) {
+                PopsConfig.Pop pop = pop(e.getKey(), e.getValue(), checks);
+                if (pop != null) {
+                    pops.add(pop);
+                }
+            }
+            long hqs = pops.stream().filter(PopsConfig.Pop::hq).count();
+            if (hqs != 1) {
+                problem(popNodes.line(), "pops: " + hqs + " PoPs have hq: true (expected: exactly one)");
+            }
+        }
+        Map<String, PopsConfig.GeoName> names = new LinkedHashMap<>();
+        MapNode nameNodes = map(top.entries().get("names"), "names");
+        if (nameNodes != null) {
+            Set<String> popIds = new java.util.HashSet<>();
+            for (PopsConfig.Pop p : pops) {
+                popIds.add(p.id());
+            }
+            for (Map.Entry<String, Node> e : nameNodes.entries().entrySet()) {
+                PopsConfig.GeoName name = geoName(e.getKey(), e.getValue(), nameNodes.keyLines().get(e.getKey()), checks, popIds);
+                if (name != null && names.putIfAbsent(name.name(), name) != null) {
+                    problem(name.line(), "names." + e.getKey() + ": the same name twice");
+                }
+            }
+        }
+        return new PopsConfig(pops, checks, names);
+    }
+
+    private PopsConfig.Check check(String name, Node node) {
+        String key = "checks." + name;
+        MapNode m = map(node, key);
+        if (m == null) {
+            return null;
+        }
+        keys(m, key + ".", CHECK_KEYS);
+        String type = null;
+        for (String t : List.of("http", "tcp", "postgres-replica")) {
+            if (m.entries().containsKey(t)) {
+                if (type != null) {
+                    problem(m.line(), key + ": both " + type + " and " + t + " (expected: exactly one of http, tcp, postgres-replica)");
+                }
+                type = t;
+            }
+        }
+        if (type == null) {
+            problem(m.line(), key + ": no probe (expected: one of http, tcp, postgres-replica)");
+            return null;
+        }
+        return new PopsConfig.Check(name, type, fields(m, key), m.line());
+    }
+
+    private Map<String, Object> fields(MapNode m, String key) {
+        Map<String, Object> fields = new LinkedHashMap<>();
+        for (Map.Entry<String, Node> f : m.entries().entrySet()) {
+            switch (f.getValue()) {
+                case Scalar s -> fields.put(f.getKey(), s.text());
+                case ListNode l -> {
+                    List<String> items = new ArrayList<>();
+                    for (Node item : l.items()) {
+                        if (item instanceof Scalar s) {
+                            items.add(s.text());
+                        } else {
+                            problem(item.line(), key + "." + f.getKey() + ": nested value (expected: a list of scalars)");
+                        }
+                    }
+                    fields.put(f.getKey(), items);
+                }
+                case MapNode nested -> problem(nested.line(), key + "." + f.getKey() + ": a mapping (expected: a scalar or a list)");
+            }
+        }
+        return fields;
+    }
+
+    private PopsConfig.Pop pop(String id, Node node, Map<String, PopsConfig.Check> checks) {
+        String key = "pops." + id;
+        if (!id.matches("[a-z0-9][a-z0-9-]{0,62}")) {
+            problem(node.line(), key + ": id '" + id + "' (expected: lower-case letters, digits and '-', up to 63)");
+        }
+        MapNode m = map(node, key);
+        if (m == null) {
+            return null;
+        }
+        keys(m, key + ".", Set.of("hq", "location", "addresses", "state", "bias", "probe-address", "checks"));
+        boolean hq = bool(m, "hq", key, false);
+        double lat = Double.NaN;
+        double lon = Double.NaN;
+        Node loc = m.entries().get("location");
+        if (loc instanceof ListNode l && l.items().size() == 2 && l.items().get(0) instanceof Scalar a
+                && l.items().get(1) instanceof Scalar b) {
+            lat = number(a, key + ".location", "latitude", -90, 90);
+            lon = number(b, key + ".location", "longitude", -180, 180);
+        } else {
+            problem(loc == null ? m.line() : loc.line(), key + ".location: " + (loc == null ? "missing" : "malformed")
+                    + " (expected: [latitude, longitude])");
+        }
+        List<InetAddress> addresses = new ArrayList<>();
+        Node addrNode = m.entries().get("addresses");
+        if (addrNode instanceof ListNode l && !l.items().isEmpty()) {
+            for (Node a : l.items()) {
+                InetAddress address = address(a, key + ".addresses");
+                if (address != null) {
+                    addresses.add(address);
+                }
+            }
+        } else {
+            problem(addrNode == null ? m.line() : addrNode.line(), key + ".addresses: "
+                    + (addrNode == null ? "missing" : "empty or not a list") + " (expected: at least one IPv4 or IPv6 address)");
+        }
+        PopsConfig.AdminState state = PopsConfig.AdminState.ACTIVE;
+        Node stateNode = m.entries().get("state");
+        if (stateNode != null) {
+            String text = scalar(stateNode, key + ".state");
+            if ("drain".equals(text)) {
+                state = PopsConfig.AdminState.DRAIN;
+            } else if (!"active".equals(text)) {
+                problem(stateNode.line(), key + ".state: '" + text + "' (expected: active or drain)");
+            }
+        }
+        int bias = 0;
+        Node biasNode = m.entries().get("bias");
+        if (biasNode instanceof Scalar s) {
+            bias = (int) number(s, key + ".bias", "bias", -99, 99);
+            if (bias != number(s, key + ".bias", "bias", -99, 99)) {
+                problem(s.line(), key + ".bias: " + s.text() + " (expected: a whole number -99..99)");
+            }
+        } else if (biasNode != null) {
+            problem(biasNode.line(), key + ".bias: not a number (expected: -99..99)");
+        }
+        InetAddress probe = m.entries().containsKey("probe-address") ? address(m.entries().get("probe-address"), key + ".probe-address") : null;
+        Map<String, Map<String, Object>> overrides = new LinkedHashMap<>();
+        MapNode over = map(m.entries().get("checks"), key + ".checks");
+        if (over != null) {
+            for (Map.Entry<String, Node> e : over.entries().entrySet()) {
+                String okey = key + ".checks." + e.getKey();
+                if (!checks.containsKey(e.getKey())) {
+                    problem(e.getValue().line(), okey + ": no such check (expected one of " + checks.keySet() + ")");
+                    continue;
+                }
+                MapNode fields = map(e.getValue(), okey);
+                if (fields != null) {
+                    keys(fields, okey + ".", CHECK_KEYS);
+                    overrides.put(e.getKey(), fields(fields, okey));
+                }
+            }
+        }
+        return new PopsConfig.Pop(id, hq, lat, lon, addresses, state, bias, probe, overrides, m.line());
+    }
+
+    private PopsConfig.GeoName geoName(String text, Node node, int line, Map<String, PopsConfig.Check> checks, Set<String> pops) {
+        String key = "names." + text;
+        String name = text.toLowerCase(Locale.ROOT);
+        if (!name.endsWith(".")) {
+            problem(line, key + ": '" + text + "' is not absolute (expected: a trailing dot, e.g. hachyderm.io.)");
+            return null;
+        }
+        MapNode m = map(node, key);
+        if (m == null) {
+            return null;
+        }
+        keys(m, key + ".", Set.of("ttl", "needs", "countries", "continents"));
+        long ttl = 30;
+        if (m.entries().get("ttl") instanceof Scalar s) {
+            ttl = (long) number(s, key + ".ttl", "ttl", 0, MAX_TTL);
+        }
+        List<String> needs = new ArrayList<>();
+        Node needsNode = m.entries().get("needs");
+        if (needsNode instanceof ListNode l) {
+            for (Node n : l.items()) {
+                String check = scalar(n, key + ".needs");
+                if (check != null && !checks.containsKey(check)) {
+                    problem(n.line(), key + ".needs: no check named '" + check + "' (expected one of " + checks.keySet() + ")");
+                } else if (check != null) {
+                    needs.add(check);
+                }
+            }
+        } else if (needsNode != null) {
+            problem(needsNode.line(), key + ".needs: not a list (expected: [check, ...])");
+        }
+        Map<String, String> countries = overrides(m, "countries", key, COUNTRIES, pops);
+        Map<String, String> continents = overrides(m, "continents", key, CONTINENTS, pops);
+        return new PopsConfig.GeoName(name, ttl, needs, countries, continents, line);
+    }
+
+    private Map<String, String> overrides(MapNode m, String field, String key, Set<String> codes, Set<String> pops) {
+        Map<String, String> out = new LinkedHashMap<>();
+        MapNode node = map(m.entries().get(field), key + "." + field);
+        if (node == null) {
+            return out;
+        }
+        for (Map.Entry<String, Node> e : node.entries().entrySet()) {
+            int line = node.keyLines().get(e.getKey());
+            if (!codes.contains(e.getKey())) {
+                problem(line, key + "." + field + ": '" + e.getKey() + "' is not a valid "
+                        + (field.equals("countries") ? "ISO 3166-1 alpha-2 country code (e.g. DE, US)" : "continent code (expected one of AF AN AS EU NA OC SA)"));
+            }
+            String pop = scalar(e.getValue(), key + "." + field + "." + e.getKey());
+            if (pop != null && !pops.contains(pop)) {
+                problem(line, key + "." + field + "." + e.getKey() + ": no PoP named '" + pop + "'");
+            }
+            out.put(e.getKey(), pop);
+        }
+        return out;
+    }
+
+    private MapNode map(Node node, String key) {
+        if (node == null) {
+            return null;
+        }
+        if (node instanceof MapNode m) {
+            return m;
+        }
+        if (node instanceof Scalar s && s.text() == null) {
+            return null;
+        }
+        problem(node.line(), key + ": not a mapping (expected: key: value lines)");
+        return null;
+    }
+
+    private void keys(MapNode m, String prefix, Set<String> allowed) {
+        for (String k : m.entries().keySet()) {
+            if (!allowed.contains(k)) {
+                problem(m.keyLines().get(k), prefix + k + ": unknown key (expected one of " + new java.util.TreeSet<>(allowed) + ")");
+            }
+        }
+    }
+
+    private String scalar(Node node, String key) {
+        if (node instanceof Scalar s && s.text() != null) {
+            return s.text();
+        }
+        problem(node.line(), key + ": not a single value");
+        return null;
+    }
+
+    private boolean bool(MapNode m, String field, String key, boolean fallback) {
+        Node node = m.entries().get(field);
+        if (node == null) {
+            return fallback;
+        }
+        String text = scalar(node, key + "." + field);
+        if ("true".equals(text) || "false".equals(text)) {
+            return Boolean.parseBoolean(text);
+        }
+        problem(node.line(), key + "." + field + ": '" + text + "' (expected: true or false)");
+        return fallback;
+    }
+
+    private double number(Scalar s, String key, String what, double min, double max) {
+        try {
+            double v = Double.parseDouble(s.text());
+            if (v < min || v > max || Double.isNaN(v)) {
+                problem(s.line(), key + ": " + what + " " + s.text() + " (expected: " + fmt(min) + ".." + fmt(max) + ")");
+            }
+            return v;
+        } catch (NumberFormatException | NullPointerException e) {
+            problem(s.line(), key + ": " + what + " '" + s.text() + "' is not a number (expected: " + fmt(min) + ".." + fmt(max) + ")");
+            return Double.NaN;
+        }
+    }
+
+    private static String fmt(double d) {
+        return d == Math.rint(d) ? Long.toString((long) d) : Double.toString(d);
+    }
+
+    /** A literal IPv4 or IPv6 address; never a host name (no resolver is asked). */
+    private InetAddress address(Node node, String key) {
+        String text = scalar(node, key);
+        if (text == null) {
+            return null;
+        }
+        boolean literal = text.contains(":") ? text.matches("[0-9a-fA-F:.]+") : text.matches("\\d{1,3}(\\.\\d{1,3}){3}");
+        if (literal) {
+            try {
+                return InetAddress.getByName(text);
+            } catch (UnknownHostException e) {
+                // falls through to the problem below
+            }
+        }
+        problem(node.line(), key + ": '" + text + "' (expected: a literal IPv4 or IPv6 address)");
+        return null;
+    }
+
+    private void problem(int line, String message) {
+        problems.add(file + ":" + line + ": " + message);
+    }
+}

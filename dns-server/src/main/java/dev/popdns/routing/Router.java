@@ -1,0 +1,117 @@
+package dev.popdns.routing;
+
+import dev.popdns.geoip.Distance;
+import dev.popdns.geoip.Location;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Ranks PoPs for a client and picks the answer, with the semantics of DESIGN.md "Routing
+ * semantics": distance from the client's coordinates scaled by bias, ties by PoP id; a matching
+ * country (else continent) override first; unknown location: HQ first, then by id. The first
+ * eligible candidate with records of the type answers; with no eligible PoP, HQ answers anyway.
+ *
+ * <p>Stateless and thread-safe. Per query it allocates two small arrays (one per PoP); with a
+ * handful of PoPs that is cheaper than any cache of rankings would be.
+ */
+public final class Router {
+    private Router() {
+    }
+
+    /** Decides the PoP for {@code name}, {@code qtype} (A or AAAA) and a client {@code location} (may be null). */
+    public static Decision decide(RoutingTable table, GeoName name, Location location, int qtype, Eligibility eligibility) {
+        int[] ranked = rank(table, name, location);
+        boolean anyEligible = false;
+        for (int i = 0; i < ranked.length; i++) {
+            Pop pop = table.pop(ranked[i]);
+            if (!eligibility.eligible(pop, name)) {
+                continue;
+            }
+            anyEligible = true;
+            if (name.records(pop.index(), qtype) != null) {
+                return new Decision(pop.index(), reason(name, location, pop.index(), i));
+            }
+        }
+        if (!anyEligible) {
+            // fail open: a possibly broken answer beats none
+            int hq = table.hq();
+            return new Decision(name.records(hq, qtype) != null ? hq : Decision.NO_DATA, Decision.Reason.FAIL_OPEN);
+        }
+        return new Decision(Decision.NO_DATA, Decision.Reason.NO_RECORDS);
+    }
+
+    private static Decision.Reason reason(GeoName name, Location location, int pop, int rank) {
+        if (location == null || !location.hasCoordinates() && override(name, location) < 0) {
+            return Decision.Reason.UNKNOWN_LOCATION;
+        }
+        return rank == 0 && override(name, location) == pop ? Decision.Reason.OVERRIDE : Decision.Reason.NEAREST;
+    }
+
+    /** PoP indexes, best first. */
+    static int[] rank(RoutingTable table, GeoName name, Location location) {
+        int n = table.popCount();
+        int[] order = new int[n];
+        double[] key = new double[n];
+        int pinned = location == null ? -1 : override(name, location);
+        boolean located = location != null && location.hasCoordinates();
+        for (int i = 0; i < n; i++) {
+            Pop p = table.pop(i);
+            order[i] = i;
+            if (located) {
+                key[i] = Distance.kilometres(location.latitude(), location.longitude(), p.latitude(), p.longitude()) * p.scale();
+            } else {
+                key[i] = p.hq() ? -1 : 0; // HQ first, then by id (index order)
+            }
+            if (i == pinned) {
+                key[i] = Double.NEGATIVE_INFINITY;
+            }
+        }
+        // insertion sort: a handful of PoPs, stable, so equal keys keep id order
+        for (int i = 1; i < n; i++) {
+            int o = order[i];
+            double k = key[o];
+            int j = i - 1;
+            while (j >= 0 && key[order[j]] > k) {
+                order[j + 1] = order[j];
+                j--;
+            }
+            order[j + 1] = o;
+        }
+        return order;
+    }
+
+    /** The PoP a country (else continent) override pins the client to, or -1. */
+    static int override(GeoName name, Location location) {
+        if (location.countryCode() != null) {
+            Integer pop = name.countries().get(location.countryCode());
+            if (pop != null) {
+                return pop;
+            }
+        }
+        if (location.continentCode() != null) {
+            Integer pop = name.continents().get(location.continentCode());
+            if (pop != null) {
+                return pop;
+            }
+        }
+        return -1;
+    }
+
+    /** One ranked candidate, for {@code explain}. */
+    public record Candidate(Pop pop, double distanceKm, double scaledKm, boolean pinned, boolean eligible, boolean hasRecords) {
+    }
+
+    /** The ranking with every figure, for {@code explain} and the status API. */
+    public static List<Candidate> explain(RoutingTable table, GeoName name, Location location, int qtype, Eligibility eligibility) {
+        List<Candidate> out = new ArrayList<>();
+        int pinned = location == null ? -1 : override(name, location);
+        for (int index : rank(table, name, location)) {
+            Pop p = table.pop(index);
+            double km = location != null && location.hasCoordinates()
+                    ? Distance.kilometres(location.latitude(), location.longitude(), p.latitude(), p.longitude()) : Double.NaN;
+            out.add(new Candidate(p, km, km * p.scale(), index == pinned, eligibility.eligible(p, name),
+                    name.records(index, qtype) != null));
+        }
+        return out;
+    }
+}

@@ -1,0 +1,250 @@
+package dev.popdns.routing;
+
+import dev.popdns.config.ConfigException;
+import dev.popdns.config.PopsConfig;
+import dev.popdns.zone.Zone;
+import dev.popdns.zone.ZoneSet;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.xbill.DNS.AAAARecord;
+import org.xbill.DNS.ARecord;
+import org.xbill.DNS.DClass;
+import org.xbill.DNS.Name;
+import org.xbill.DNS.RRset;
+import org.xbill.DNS.TextParseException;
+import org.xbill.DNS.Type;
+
+/**
+ * The PoPs and geo-managed names compiled for the query path: PoP ids become indexes (sorted by
+ * id, so index order is the tie-break order) and each (name, PoP) pair gets its A and AAAA RRsets
+ * built once. Immutable; built beside the served one on every reload.
+ */
+public final class RoutingTable {
+    private final Pop[] pops;
+    private final int hq;
+    private final GeoName[] names;
+    private final Map<Name, GeoName> byName;
+    /** Query names routed like a geo name: the geo names themselves, then in-zone CNAMEs to them. */
+    private final byte[][] routedWire;
+    private final GeoName[] routedName;
+
+    private RoutingTable(Pop[] pops, int hq, GeoName[] names, Map<Name, GeoName> aliases) {
+        this.pops = pops;
+        this.hq = hq;
+        this.names = names;
+        this.routedWire = new byte[names.length + aliases.size()][];
+        this.routedName = new GeoName[routedWire.length];
+        int i = 0;
+        for (GeoName n : names) {
+            routedWire[i] = n.lowerWire();
+            routedName[i++] = n;
+        }
+        for (Map.Entry<Name, GeoName> alias : aliases.entrySet()) {
+            routedWire[i] = alias.getKey().toWireCanonical();
+            routedName[i++] = alias.getValue();
+        }
+        Map<Name, GeoName> map = new HashMap<>();
+        for (GeoName n : names) {
+            map.put(n.name(), n);
+        }
+        this.byName = Map.copyOf(map);
+    }
+
+    public static RoutingTable empty() {
+        return new RoutingTable(new Pop[0], -1, new GeoName[0], Map.of());
+    }
+
+    /** A routing table and the zones it is served with (geo names added as placeholders). */
+    public record Compiled(RoutingTable table, ZoneSet zones) {
+    }
+
+    /**
+     * Compiles the config against the zones it will be served with.
+     *
+     * @throws ConfigException when a geo name lies outside every served zone, or clashes with
+     *                         static A, AAAA or CNAME records (all problems, one per line)
+     */
+    public static Compiled compile(PopsConfig config, ZoneSet zones, String file) throws ConfigException {
+        if (config.pops().isEmpty()) {
+            return new Compiled(empty(), zones);
+        }
+        List<PopsConfig.Pop> sorted = new ArrayList<>(config.pops());
+        sorted.sort(Comparator.comparing(PopsConfig.Pop::id));
+        Pop[] pops = new Pop[sorted.size()];
+        Map<String, Integer> index = new HashMap<>();
+        int hq = -1;
+        for (int i = 0; i < pops.length; i++) {
+            PopsConfig.Pop p = sorted.get(i);
+            pops[i] = new Pop(i, p.id(), p.hq(), p.latitude(), p.longitude(), p.bias(), p.state() == PopsConfig.AdminState.DRAIN);
+            index.put(p.id(), i);
+            if (p.hq()) {
+                hq = i;
+            }
+        }
+        List<String> problems = new ArrayList<>();
+        List<GeoName> names = new ArrayList<>();
+        for (PopsConfig.GeoName g : config.names().values()) {
+            Name name;
+            try {
+                name = Name.fromString(g.name());
+            } catch (TextParseException e) {
+                problems.add(file + ":" + g.line() + ": names." + g.name() + ": not a domain name: " + e.getMessage());
+                continue;
+            }
+            Zone zone = zones.find(name);
+            if (zone == null) {
+                problems.add(file + ":" + g.line() + ": names." + g.name() + ": in no served zone (expected: a name inside one of "
+                        + origins(zones) + ")");
+                continue;
+            }
+            for (int type : new int[] {Type.A, Type.AAAA, Type.CNAME}) {
+                if (zone.find(name, type) != null) {
+                    problems.add(file + ":" + g.line() + ": names." + g.name() + ": " + zone.file() + " also has a static "
+                            + Type.string(type) + " record for it (expected: geo names get their A/AAAA from the PoPs only)");
+                }
+            }
+            RRset[] a = new RRset[pops.length];
+            RRset[] aaaa = new RRset[pops.length];
+            for (PopsConfig.Pop p : config.pops()) {
+                int i = index.get(p.id());
+                for (InetAddress address : p.addresses()) {
+                    if (address instanceof Inet4Address) {
+                        a[i] = add(a[i], new ARecord(name, DClass.IN, g.ttl(), address));
+                    } else {
+                        aaaa[i] = add(aaaa[i], new AAAARecord(name, DClass.IN, g.ttl(), address));
+                    }
+                }
+            }
+            names.add(new GeoName(name, g.ttl(), g.needs().toArray(new String[0]), codes(g.countries(), index),
+                    codes(g.continents(), index), a, aaaa, zone, name.toWireCanonical()));
+        }
+        if (!problems.isEmpty()) {
+            throw new ConfigException(String.join("\n", problems));
+        }
+        // The names exist in their zones with the HQ's addresses (fail open), so that NODATA,
+        // ANY and empty non-terminals come out right; A/AAAA answers are replaced per client.
+        Map<Name, List<org.xbill.DNS.Record>> placeholders = new HashMap<>();
+        for (GeoName n : names) {
+            List<org.xbill.DNS.Record> list = placeholders.computeIfAbsent(n.zone().origin(), k -> new ArrayList<>());
+            for (RRset set : new RRset[] {n.a()[hq], n.aaaa()[hq]}) {
+                if (set != null) {
+                    list.addAll(set.rrs(false));
+                }
+            }
+        }
+        ZoneSet served = zones;
+        for (Map.Entry<Name, List<org.xbill.DNS.Record>> e : placeholders.entrySet()) {
+            served = served.replace(zones.get(e.getKey()).withRecords(e.getValue()));
+        }
+        List<GeoName> rebound = new ArrayList<>();
+        Map<Name, GeoName> byName = new HashMap<>();
+        for (GeoName n : names) {
+            GeoName r = new GeoName(n.name(), n.ttl(), n.needs(), n.countries(), n.continents(), n.a(), n.aaaa(),
+                    served.get(n.zone().origin()), n.lowerWire());
+            rebound.add(r);
+            byName.put(r.name(), r);
+        }
+        return new Compiled(new RoutingTable(pops, hq, rebound.toArray(new GeoName[0]), aliases(served, byName)), served);
+    }
+
+    /** Static CNAMEs whose in-zone chain ends at a geo name (www -> hachyderm.io.): routed like it. */
+    private static Map<Name, GeoName> aliases(ZoneSet zones, Map<Name, GeoName> geo) {
+        Map<Name, GeoName> aliases = new HashMap<>();
+        for (Zone zone : zones.zones()) {
+            for (RRset set : zone.rrsets()) {
+                if (set.getType() != Type.CNAME) {
+                    continue;
+                }
+                Name target = ((org.xbill.DNS.CNAMERecord) set.first()).getTarget();
+                for (int hop = 0; hop < 12 && target.subdomain(zone.origin()); hop++) {
+                    GeoName hit = geo.get(target);
+                    if (hit != null) {
+                        aliases.put(set.getName(), hit);
+                        break;
+                    }
+                    RRset next = zone.find(target, Type.CNAME);
+                    if (next == null) {
+                        break;
+                    }
+                    target = ((org.xbill.DNS.CNAMERecord) next.first()).getTarget();
+                }
+            }
+        }
+        return aliases;
+    }
+
+    private static RRset add(RRset set, org.xbill.DNS.Record r) {
+        RRset s = set == null ? new RRset() : set;
+        s.addRR(r);
+        return s;
+    }
+
+    private static Map<String, Integer> codes(Map<String, String> byCode, Map<String, Integer> index) {
+        Map<String, Integer> out = new HashMap<>();
+        for (Map.Entry<String, String> e : byCode.entrySet()) {
+            out.put(e.getKey(), index.get(e.getValue()));
+        }
+        return Map.copyOf(out);
+    }
+
+    private static String origins(ZoneSet zones) {
+        List<String> list = new ArrayList<>();
+        for (Zone z : zones.zones()) {
+            list.add(z.origin().toString());
+        }
+        return list.toString();
+    }
+
+    /** PoPs by index (sorted by id). */
+    public List<Pop> pops() {
+        return Arrays.asList(pops);
+    }
+
+    Pop pop(int index) {
+        return pops[index];
+    }
+
+    int popCount() {
+        return pops.length;
+    }
+
+    /** Index of the HQ PoP, or -1 when there are no PoPs. */
+    public int hq() {
+        return hq;
+    }
+
+    public boolean hasGeoNames() {
+        return names.length > 0;
+    }
+
+    public List<GeoName> names() {
+        return Arrays.asList(names);
+    }
+
+    /** The geo name for {@code name}, or null. */
+    public GeoName find(Name name) {
+        return byName.get(name);
+    }
+
+    /**
+     * The geo name that routes a query for the name whose lower-case wire form is the first
+     * {@code length} bytes of {@code lowerWire} (the name itself or a CNAME to it), or null. A
+     * linear scan: operators declare a handful of names, and this runs for every query without
+     * allocating.
+     */
+    public GeoName routed(byte[] lowerWire, int length) {
+        for (int i = 0; i < routedWire.length; i++) {
+            byte[] w = routedWire[i];
+            if (w.length == length && Arrays.equals(w, 0, length, lowerWire, 0, length)) {
+                return routedName[i];
+            }
+        }
+        return null;
+    }
+}

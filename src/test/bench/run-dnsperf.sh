@@ -359,6 +359,7 @@ measure() {
           sprintf("%.2f", (du + ds) * us / done_max), sprintf("%.2f", du * us / done_max),
           sprintf("%.2f", ds * us / done_max), sprintf("%.0f", 100 * (du + ds) / tck / secs),
           done_rate, lost_rate, sprintf("%.2f", (rdu + rds) * us / (done_rate > 0 ? done_rate : 1)),
+          sprintf("%.2f", rdu * us / (done_rate > 0 ? done_rate : 1)), sprintf("%.2f", rds * us / (done_rate > 0 ? done_rate : 1)),
           l[1], l[2], l[3], l[4], sprintf("%.1f", rss_warm / 1024), sprintf("%.1f", rss_after / 1024),
           load, resp, codes, nprocs
       }' >>"$WORK/results.tsv"
@@ -396,7 +397,6 @@ profile_popdns() {
   "${jcmd[@]}" >"$WORK/out/jcmd.txt" 2>&1 || { cat "$WORK/out/jcmd.txt" >&2; die "jcmd JFR.start failed"; }
   sleep "$secs"
   read -r u1 s1 < <(cpu_ticks "$SERVER_PID")
-  say "DEBUG $u0 $s0 $u1 $s1 $(tree_pids "$SERVER_PID" | tr '\n' ' ')"
   wait "$LOAD_PID" || true
   LOAD_PID=""
   local i
@@ -421,7 +421,8 @@ profile_popdns() {
     echo "popdns at $(printf '%.0f' "$qps") QPS (one dnsperf at full speed), ${secs} s of JFR"
     echo "(settings=profile plus jdk.CPUTimeSample every 1 ms of thread CPU time). Process CPU over the"
     echo "recording from /proc: $(awk -v u=$((u1 - u0)) -v s=$((s1 - s0)) -v t="$CLK_TCK" -v d="$secs" \
-      'BEGIN { printf "%.0f%% of one CPU, %.0f%% of it in the kernel (stime)", 100 * (u + s) / t / d, 100 * s / (u + s > 0 ? u + s : 1) }')."
+      'BEGIN { if (u < 0 || s < 0 || u + s == 0) { print "n/a (the counters did not advance)"; exit }
+               printf "%.0f%% of one CPU, %.0f%% of it in the kernel (stime)", 100 * (u + s) / t / d, 100 * s / (u + s) }')."
     echo
     echo "Where the CPU time goes, by the sample's top frame (package, or the native method for"
     echo "system calls); jdk.CPUTimeSample, all threads:"
@@ -507,13 +508,14 @@ SECTION="$WORK/section.md"
   echo "(see below); ${WARMUP} s of full-speed warm-up per server start. Figures are medians over the rounds,"
   echo "lost queries are summed."
   echo
-  echo "| server | max QPS (1 dnsperf) | CPU µs/query at max (user + sys) | server CPU at max | p50 / p99 / p99.9 µs at $RATE QPS | CPU µs/query at $RATE QPS | RSS MiB after warm-up / after run | lost (max + rate runs) |"
+  echo "| server | max QPS (1 dnsperf) | CPU µs/query at max (user + sys) | server CPU at max | p50 / p99 / p99.9 µs at $RATE QPS | CPU µs/query at $RATE QPS (user + sys) | RSS MiB after warm-up / after run | lost (max + rate runs) |"
   echo "|---|---|---|---|---|---|---|---|"
   for s in $SERVERS; do
-    printf '| %s | %s | %s (%s + %s) | %s%% | %s / %s / %s | %s | %s / %s | %s |\n' "$s" \
+    printf '| %s | %s | %s (%s + %s) | %s%% | %s / %s / %s | %s (%s + %s) | %s / %s | %s |\n' "$s" \
       "$(fmt0 "$(col "$s" 3 | median)")" "$(col "$s" 6 | median)" "$(col "$s" 7 | median)" "$(col "$s" 8 | median)" \
-      "$(fmt0 "$(col "$s" 9 | median)")" "$(fmt0 "$(col "$s" 13 | median)")" "$(fmt0 "$(col "$s" 14 | median)")" \
-      "$(fmt0 "$(col "$s" 15 | median)")" "$(col "$s" 12 | median)" "$(col "$s" 17 | median)" "$(col "$s" 18 | median)" \
+      "$(fmt0 "$(col "$s" 9 | median)")" "$(fmt0 "$(col "$s" 15 | median)")" "$(fmt0 "$(col "$s" 16 | median)")" \
+      "$(fmt0 "$(col "$s" 17 | median)")" "$(col "$s" 12 | median)" "$(col "$s" 13 | median)" "$(col "$s" 14 | median)" \
+      "$(col "$s" 19 | median)" "$(col "$s" 20 | median)" \
       "$(( $(sumcol "$s" 5) + $(sumcol "$s" 11) ))"
   done
   echo
@@ -537,8 +539,8 @@ SECTION="$WORK/section.md"
   echo
   echo "Per round:"
   echo
-  echo "| server | round | QPS | completed | lost | CPU µs/q | user µs/q | sys µs/q | CPU % | rate: completed | rate: lost | rate: CPU µs/q | p50 µs | p99 µs | p99.9 µs | max µs | RSS warm MiB | RSS after MiB | load avg 1 min | avg response B | response codes (max run) | processes |"
-  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+  echo "| server | round | QPS | completed | lost | CPU µs/q | user µs/q | sys µs/q | CPU % | rate: completed | rate: lost | rate: CPU µs/q | rate: user µs/q | rate: sys µs/q | p50 µs | p99 µs | p99.9 µs | max µs | RSS warm MiB | RSS after MiB | load avg 1 min | avg response B | response codes (max run) | processes |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
   sed -e 's/\t/ | /g' -e 's/^/| /' -e 's/$/ |/' "$WORK/results.tsv"
   echo
   echo "### Profile of popdns under load (JFR)"

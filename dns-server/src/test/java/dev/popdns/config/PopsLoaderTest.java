@@ -1,0 +1,112 @@
+package dev.popdns.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.popdns.server.Served;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** pops.yaml validation: every rule with its exact message and line. */
+class PopsLoaderTest {
+    private static final String ZONE = """
+            $TTL 300
+            @ SOA ns1 host 1 7200 3600 1209600 60
+              NS ns1
+            ns1 A 192.0.2.53
+            www A 192.0.2.80
+            """;
+    private static final String GOOD_POPS = """
+            pops:
+              hq: { hq: true, location: [50.47, 12.37], addresses: [192.0.2.1] }
+              eu: { location: [52.37, 4.90], addresses: [192.0.2.4] }
+            checks:
+              nginx: { http: "https://{address}/", host: t.test }
+            names:
+              t.test.: { ttl: 30, needs: [nginx] }
+            """;
+
+    record Bad(String why, String yaml, String message) {
+        @Override
+        public String toString() {
+            return why;
+        }
+    }
+
+    static List<Bad> bad() {
+        return List.of(
+                new Bad("latitude out of range", GOOD_POPS.replace("[52.37, 4.90]", "[91.0, 4.90]"),
+                        ":3: pops.eu.location: latitude 91.0 (expected: -90..90)"),
+                new Bad("longitude out of range", GOOD_POPS.replace("[52.37, 4.90]", "[52.37, 190]"),
+                        ":3: pops.eu.location: longitude 190 (expected: -180..180)"),
+                new Bad("no location", GOOD_POPS.replace("location: [52.37, 4.90], ", ""),
+                        ":3: pops.eu.location: missing (expected: [latitude, longitude])"),
+                new Bad("no addresses", GOOD_POPS.replace(", addresses: [192.0.2.4]", ""),
+                        ":3: pops.eu.addresses: missing (expected: at least one IPv4 or IPv6 address)"),
+                new Bad("a host name as address", GOOD_POPS.replace("[192.0.2.4]", "[eu.example.org]"),
+                        ":3: pops.eu.addresses: 'eu.example.org' (expected: a literal IPv4 or IPv6 address)"),
+                new Bad("two HQs", GOOD_POPS.replace("eu: { location", "eu: { hq: true, location"),
+                        ":2: pops: 2 PoPs have hq: true (expected: exactly one)"),
+                new Bad("no HQ", GOOD_POPS.replace("hq: { hq: true, ", "hq: { "),
+                        ":2: pops: 0 PoPs have hq: true (expected: exactly one)"),
+                new Bad("bad state", GOOD_POPS.replace("eu: { location", "eu: { state: off, location"),
+                        ":3: pops.eu.state: 'off' (expected: active or drain)"),
+                new Bad("bias out of range", GOOD_POPS.replace("eu: { location", "eu: { bias: 100, location"),
+                        ":3: pops.eu.bias: bias 100 (expected: -99..99)"),
+                new Bad("unknown PoP key", GOOD_POPS.replace("eu: { location", "eu: { weight: 3, location"),
+                        ":3: pops.eu.weight: unknown key (expected one of [addresses, bias, checks, hq, location, probe-address, state])"),
+                new Bad("unknown top-level key", GOOD_POPS + "extra: 1\n",
+                        ":8: extra: unknown key (expected one of [checks, names, pops])"),
+                new Bad("check without a probe", GOOD_POPS.replace("http: \"https://{address}/\", ", ""),
+                        ":5: checks.nginx: no probe (expected: one of http, tcp, postgres-replica)"),
+                new Bad("unknown check key", GOOD_POPS.replace("host: t.test", "host: t.test, retries: 3"),
+                        ":5: checks.nginx.retries: unknown key (expected one of [body, ca-file, expect, fall, host, http, insecure, interval, max-body, max-lag, method, password-env, password-file, postgres-replica, rise, tcp, timeout, user])"),
+                new Bad("needs an undeclared check", GOOD_POPS.replace("needs: [nginx]", "needs: [puma]"),
+                        ":7: names.t.test..needs: no check named 'puma' (expected one of [nginx])"),
+                new Bad("relative geo name", GOOD_POPS.replace("t.test.: {", "t.test: {"),
+                        ":7: names.t.test: 't.test' is not absolute (expected: a trailing dot, e.g. hachyderm.io.)"),
+                new Bad("bad country code", GOOD_POPS.replace("needs: [nginx] }", "countries: { XY: hq } }"),
+                        ":7: names.t.test..countries: 'XY' is not a valid ISO 3166-1 alpha-2 country code (e.g. DE, US)"),
+                new Bad("bad continent code", GOOD_POPS.replace("needs: [nginx] }", "continents: { EA: hq } }"),
+                        ":7: names.t.test..continents: 'EA' is not a valid continent code (expected one of AF AN AS EU NA OC SA)"),
+                new Bad("override to an unknown PoP", GOOD_POPS.replace("needs: [nginx] }", "countries: { CN: ap } }"),
+                        ":7: names.t.test..countries.CN: no PoP named 'ap'"),
+                new Bad("geo name outside the zones", GOOD_POPS.replace("t.test.: {", "other.example.: {"),
+                        ":7: names.other.example.: in no served zone (expected: a name inside one of [t.test.])"),
+                new Bad("geo name with a static A", GOOD_POPS.replace("t.test.: {", "www.t.test.: {"),
+                        ":7: names.www.t.test.: DIR/t.test.zone also has a static A record for it (expected: geo names get their A/AAAA from the PoPs only)"),
+                new Bad("YAML syntax", "pops: [\n", ":1: while parsing a flow node"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("bad")
+    void rejectsWithFileLineAndExpectation(Bad c, @TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("t.test.zone"), ZONE);
+        Files.writeString(dir.resolve("pops.yaml"), c.yaml());
+        Served.Invalid e = assertThrows(Served.Invalid.class, () -> Served.load(dir, null));
+        String expected = dir.resolve("pops.yaml") + c.message().replace("DIR", dir.toString());
+        assertEquals(true, e.problems().stream().anyMatch(p -> p.startsWith(expected)), "expected " + expected + "\ngot " + e.problems());
+    }
+
+    @Test
+    void goodConfigLoads(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("t.test.zone"), ZONE);
+        Files.writeString(dir.resolve("pops.yaml"), GOOD_POPS);
+        Served served = Served.load(dir, null);
+        assertEquals(2, served.routing().pops().size());
+        assertEquals("hq", served.routing().pops().get(served.routing().hq()).id());
+        assertEquals(30, served.pops().names().get("t.test.").ttl());
+    }
+
+    @Test
+    void theBundledZonesLoad() throws Exception {
+        Served served = Served.load(Path.of(System.getProperty("popdns.root", "..")).resolve("zones"), null);
+        assertEquals(5, served.routing().pops().size());
+        assertEquals(2, served.routing().names().size());
+    }
+}

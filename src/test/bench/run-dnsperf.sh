@@ -15,7 +15,8 @@
 # BENCH_PROFILE_SECONDS (20; 0 = no JFR profile), BENCH_SERVERS ("popdns knot nsd"),
 # BENCH_ZONE (zones/hachyderm.io.zone), BENCH_PORT (first port tried, 25353),
 # BENCH_JAR (a popdns.jar to run instead of building the work tree's with ./popdns build),
-# BENCH_JAR_NOTE (what that jar was built from, for the report), BENCH_OUTPUT (BENCHMARKS.md), BENCH_WRITE (1 = update BENCH_OUTPUT; default 1, 0 when quick),
+# BENCH_JAR_NOTE (what that jar was built from, for the report), BENCH_POPDNS_FLAGS (extra JVM
+# flags for popdns, e.g. -Dio.netty.leakDetection.level=disabled), BENCH_OUTPUT (BENCHMARKS.md), BENCH_WRITE (1 = update BENCH_OUTPUT; default 1, 0 when quick),
 # BENCH_KEEP=1 keeps the temporary directory.
 #
 # Needs 2 CPUs, dnsperf, knotd, nsd, taskset, ss, python3 and a JDK >= 21 (with jcmd and jfr for
@@ -306,7 +307,12 @@ measure() {
   NOTE=0
   [ "$round" = 1 ] && NOTE=1
   say "round $round: $name on 127.0.0.1:$port (load $(cut -d' ' -f1-3 /proc/loadavg))"
-  start_server "$name" "$port"
+  if [ "$name" = popdns ]; then
+    # shellcheck disable=SC2086 # BENCH_POPDNS_FLAGS is a list of flags
+    start_server "$name" "$port" ${BENCH_POPDNS_FLAGS:-}
+  else
+    start_server "$name" "$port"
+  fi
   if [ "$NOTE" = 1 ]; then note "$name: the server"; note_cmd "${SERVER_CMD[@]}"; fi
   local warm_runs=$(((WARMUP * MAX_QPS_BOUND + QUERY_COUNT - 1) / QUERY_COUNT + 1))
   local max_runs=$(((MAX_SECONDS * MAX_QPS_BOUND + QUERY_COUNT - 1) / QUERY_COUNT + 1))
@@ -315,6 +321,9 @@ measure() {
   local rss_warm load t0 t1 u0 s0 u1 s1 u2 s2 u3 s3
   rss_warm="$(rss_kb "$SERVER_PID")"
   load="$(cut -d' ' -f1 /proc/loadavg)"
+
+  local pids_before
+  pids_before="$(tree_pids "$SERVER_PID" | sort | tr '\n' ' ')"
 
   # (1) full speed: QPS, CPU per query, lost
   read -r u0 s0 < <(cpu_ticks "$SERVER_PID"); t0="$(date +%s.%N)"
@@ -343,8 +352,13 @@ measure() {
         printf "%.0f\n", v[NR] }')"
   local rss_after
   rss_after="$(rss_kb "$SERVER_PID")"
-  local nprocs
+  local nprocs pids_after
   nprocs="$(tree_pids "$SERVER_PID" | wc -l)"
+  pids_after="$(tree_pids "$SERVER_PID" | sort | tr '\n' ' ')"
+  if [ "$pids_before" != "$pids_after" ]; then
+    echo "- $name, round $round: its processes changed during the measurement (before: $pids_before; after: $pids_after), so the CPU figures miss the time of processes that came or went." >>"$WORK/notes.txt"
+    say "  warning: $name's processes changed during the measurement"
+  fi
   stop_server
 
   awk -v OFS='\t' -v name="$name" -v round="$round" -v qps="$qps" -v done_max="$done_max" \
@@ -373,7 +387,8 @@ profile_popdns() {
   pick_port port
   say "profile: popdns under full load, JFR for ${secs}s"
   NOTE=1
-  start_server popdns "$port"
+  # shellcheck disable=SC2086 # BENCH_POPDNS_FLAGS is a list of flags
+  start_server popdns "$port" ${BENCH_POPDNS_FLAGS:-}
   note "profile: the server"
   note_cmd "${SERVER_CMD[@]}"
   if [ "$WARMUP" -gt 0 ]; then
@@ -537,6 +552,16 @@ SECTION="$WORK/section.md"
   echo "dnsperf's per-query figure (-v), i.e. measured by the client; it includes dnsperf's own delay."
   echo "RSS is VmRSS summed over the process tree (NSD's processes share the zone pages, so that overcounts)."
   echo
+  if [ -s "$WORK/notes.txt" ]; then
+    echo "Warnings:"
+    echo
+    cat "$WORK/notes.txt"
+    echo
+  fi
+  if [ -n "${BENCH_POPDNS_FLAGS:-}" ]; then
+    echo "popdns ran with the extra JVM flags \`$BENCH_POPDNS_FLAGS\` (BENCH_POPDNS_FLAGS)."
+    echo
+  fi
   echo "Per round:"
   echo
   echo "| server | round | QPS | completed | lost | CPU µs/q | user µs/q | sys µs/q | CPU % | rate: completed | rate: lost | rate: CPU µs/q | rate: user µs/q | rate: sys µs/q | p50 µs | p99 µs | p99.9 µs | max µs | RSS warm MiB | RSS after MiB | load avg 1 min | avg response B | response codes (max run) | processes |"
@@ -568,7 +593,7 @@ SECTION="$WORK/section.md"
   echo
   echo "### Commands"
   echo
-  echo "\`$(for v in BENCH_QUICK BENCH_ROUNDS BENCH_WARMUP BENCH_MAX_SECONDS BENCH_RATE BENCH_RATE_SECONDS BENCH_PROFILE_SECONDS BENCH_SERVERS BENCH_ZONE BENCH_PORT BENCH_JAR; do [ -n "${!v:-}" ] && printf '%s=%q ' "$v" "${!v}"; done)src/test/bench/run-dnsperf.sh\`"
+  echo "\`$(for v in BENCH_QUICK BENCH_ROUNDS BENCH_WARMUP BENCH_MAX_SECONDS BENCH_RATE BENCH_RATE_SECONDS BENCH_PROFILE_SECONDS BENCH_SERVERS BENCH_ZONE BENCH_PORT BENCH_JAR BENCH_POPDNS_FLAGS; do [ -n "${!v:-}" ] && printf '%s=%q ' "$v" "${!v}"; done)src/test/bench/run-dnsperf.sh\`"
   echo "ran these (first round; \$WORK is its temporary directory, ports are the first free ones from $((${BENCH_PORT:-25353})) on):"
   echo
   echo '```'

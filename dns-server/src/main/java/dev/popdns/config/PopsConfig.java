@@ -1,6 +1,8 @@
 package dev.popdns.config;
 
 import java.net.InetAddress;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -15,8 +17,9 @@ import java.util.Map;
 public record PopsConfig(List<Pop> pops, Map<String, Check> checks, Map<String, GeoName> names) {
     public PopsConfig {
         pops = List.copyOf(pops);
-        checks = Map.copyOf(checks);
-        names = Map.copyOf(names);
+        // file order is kept: logs, explain and the status page list things as the operator wrote them
+        checks = Collections.unmodifiableMap(new LinkedHashMap<>(checks));
+        names = Collections.unmodifiableMap(new LinkedHashMap<>(names));
     }
 
     public static PopsConfig none() {

@@ -121,6 +121,23 @@ public final class Server implements AutoCloseable {
                     .put("file", zone.file()).put("rrsets", zone.rrsetCount());
         }
         root.putObject("reloads").put("ok", reloader.succeeded()).put("failed", reloader.failed());
+        RoutingTable routing = snapshots.current().routing();
+        ArrayNode pops = root.putArray("pops");
+        for (dev.popdns.routing.Pop p : routing.pops()) {
+            pops.addObject().put("id", p.id()).put("hq", p.hq()).put("state", p.drained() ? "drain" : "active")
+                    .put("bias", p.bias()).put("latitude", p.latitude()).put("longitude", p.longitude());
+        }
+        ArrayNode names = root.putArray("geo_names");
+        for (GeoName n : routing.names()) {
+            names.add(n.name().toString());
+        }
+        if (geo != null) {
+            var stats = geo.stats();
+            root.putObject("geoip").put("database", geo.database().path().toString()).put("type", geo.database().type())
+                    .put("build_date", geo.database().buildDate().toString()).put("cache_hits", stats.hits())
+                    .put("cache_misses", stats.misses()).put("cache_hit_rate", stats.hitRate())
+                    .put("reloads", stats.reloads()).put("rejected_reloads", stats.rejectedReloads());
+        }
         return root.toPrettyString() + "\n";
     }
 

@@ -212,7 +212,7 @@ class GeoRoutingTest {
         int mark = server.logSize();
         Files.writeString(pops, original.replace("location: [52.37, 4.90]", "location: [92.37, 4.90]"));
         try {
-            assertTrue(server.awaitLogAfter(mark, l -> l.contains(pops + ":8: pops.eu-west.location: latitude 92.37 (expected: -90..90)"),
+            assertTrue(server.awaitLogAfter(mark, l -> l.contains(pops + ":9: pops.eu-west.location: latitude 92.37 (expected: -90..90)"),
                     Duration.ofSeconds(15)), server.logText());
             ClientSubnetOption dutch = ecs(24, InetAddress.getByName("131.180.1.1"));
             assertEquals(List.of("geo.test. 30 IN A 192.0.2.4"), AnswerRulesTest.section(ask(Transport.UDP, "geo.test.", Type.A, dutch), Section.ANSWER),

@@ -17,7 +17,7 @@ import sun.misc.Signal;
 /** The command line: {@code serve} and {@code check}. Exit codes: 0 ok, 1 invalid input, 2 usage. */
 public final class Main {
     static final String USAGE = """
-            usage: popdns serve [--config FILE] [--zones DIR] [--listen ADDR:PORT]... [--http ADDR:PORT] [--geoip FILE]
+            usage: popdns serve [--config FILE] [--zones DIR] [--listen ADDR:PORT]... [--http ADDR:PORT] [--geoip FILE] [--no-probes]
                    popdns check [DIR]
                    popdns explain NAME TYPE CLIENT_IP [--zones DIR] [--geoip FILE]
             """;
@@ -88,9 +88,14 @@ public final class Main {
         Path zones = null;
         String http = null;
         Path geoip = null;
+        boolean noProbes = false;
         List<String> listen = new ArrayList<>();
         for (int i = 0; i < args.size(); i++) {
             String flag = args.get(i);
+            if (flag.equals("--no-probes")) {
+                noProbes = true;
+                continue;
+            }
             if (i + 1 >= args.size()) {
                 System.err.print("popdns serve: " + flag + " needs a value\n" + USAGE);
                 return 2;
@@ -110,7 +115,7 @@ public final class Main {
         }
         ServerConfig settings;
         try {
-            settings = ConfigLoader.load(new ConfigLoader.Overrides(config, zones, listen, http, geoip));
+            settings = ConfigLoader.load(new ConfigLoader.Overrides(config, zones, listen, http, geoip, noProbes));
         } catch (ConfigException e) {
             System.err.println("popdns: " + e.getMessage());
             return 1;

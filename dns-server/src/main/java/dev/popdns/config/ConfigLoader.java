@@ -42,14 +42,15 @@ public final class ConfigLoader {
             @JsonProperty("version") String version,
             @JsonProperty("tcp-idle-timeout") Integer tcpIdleTimeout,
             @JsonProperty("tcp-max-connections") Integer tcpMaxConnections,
-            @JsonProperty("geoip") String geoip) {
+            @JsonProperty("geoip") String geoip,
+            @JsonProperty("probes") Boolean probes) {
         static FileConfig empty() {
-            return new FileConfig(null, null, null, null, null, null, null, null, null, null, null);
+            return new FileConfig(null, null, null, null, null, null, null, null, null, null, null, null);
         }
     }
 
     /** Command-line flags; null or empty means "not given". */
-    public record Overrides(Path config, Path zones, List<String> listen, String http, Path geoip) {
+    public record Overrides(Path config, Path zones, List<String> listen, String http, Path geoip, boolean noProbes) {
     }
 
     /**
@@ -92,7 +93,7 @@ public final class ConfigLoader {
         boolean nsid = file.nsid() == null || file.nsid();
         Path geoip = overrides.geoip() != null ? overrides.geoip() : file.geoip() != null ? base.resolve(file.geoip()) : null;
         return new ServerConfig(listen, address(source, "http", httpText), zones, threads, cacheSize, identity,
-                nsid, version, idle, maxConnections, geoip);
+                nsid, version, idle, maxConnections, geoip, !overrides.noProbes() && (file.probes() == null || file.probes()));
     }
 
     private static FileConfig read(Path path) throws ConfigException {

@@ -18,10 +18,11 @@ import java.util.List;
  * @param tcpIdleTimeout    seconds a TCP connection may stay silent
  * @param tcpMaxConnections TCP connections open at once
  * @param geoip             GeoIP2/GeoLite2 City or Country mmdb, or null (needed only for geo names)
+ * @param probes            whether the checks of pops.yaml are probed; off: eligibility is admin state only
  */
 public record ServerConfig(List<InetSocketAddress> listen, InetSocketAddress http, Path zones, int threads,
                            long cacheSize, String identity, boolean nsid, String version,
-                           int tcpIdleTimeout, int tcpMaxConnections, Path geoip) {
+                           int tcpIdleTimeout, int tcpMaxConnections, Path geoip, boolean probes) {
     public ServerConfig {
         listen = List.copyOf(listen);
     }

@@ -1,6 +1,7 @@
 package dev.popdns.routing;
 
 import dev.popdns.zone.Zone;
+import java.util.List;
 import java.util.Map;
 import org.xbill.DNS.Name;
 import org.xbill.DNS.RRset;
@@ -13,7 +14,7 @@ import org.xbill.DNS.Type;
  * @param zone      the served zone holding the name (for the SOA of a NODATA answer)
  * @param lowerWire the name in wire form, lower case (RFC 4343), to match query bytes without a Name
  */
-public record GeoName(Name name, long ttl, String[] needs, Map<String, Integer> countries, Map<String, Integer> continents,
+public record GeoName(Name name, long ttl, List<String> needs, Map<String, Integer> countries, Map<String, Integer> continents,
                       RRset[] a, RRset[] aaaa, Zone zone, byte[] lowerWire) {
     /** The RRset PoP {@code pop} answers for {@code qtype} (A or AAAA), or null. */
     public RRset records(int pop, int qtype) {

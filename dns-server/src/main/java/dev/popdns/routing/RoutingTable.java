@@ -121,7 +121,7 @@ public final class RoutingTable {
                     }
                 }
             }
-            names.add(new GeoName(name, g.ttl(), g.needs().toArray(new String[0]), codes(g.countries(), index),
+            names.add(new GeoName(name, g.ttl(), List.copyOf(g.needs()), codes(g.countries(), index),
                     codes(g.continents(), index), a, aaaa, zone, name.toWireCanonical()));
         }
         if (!problems.isEmpty()) {

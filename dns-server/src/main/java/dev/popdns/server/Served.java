@@ -1,8 +1,10 @@
 package dev.popdns.server;
 
 import dev.popdns.config.ConfigException;
+import dev.popdns.config.HealthConfigBuilder;
 import dev.popdns.config.PopsConfig;
 import dev.popdns.config.PopsLoader;
+import dev.popdns.health.HealthConfig;
 import dev.popdns.routing.RoutingTable;
 import dev.popdns.zone.ZoneLoadException;
 import dev.popdns.zone.ZoneLoader;
@@ -17,9 +19,10 @@ import java.util.List;
  * {@code pops.yaml} compiled into a routing table. Start-up, reload and {@code check} all use
  * {@link #load}, so they accept and reject the same things.
  *
- * @param pops the parsed pops.yaml (empty when the directory has none)
+ * @param pops   the parsed pops.yaml (empty when the directory has none)
+ * @param health the probes to run, or null when pops.yaml declares no checks
  */
-public record Served(ZoneSet zones, RoutingTable routing, PopsConfig pops) {
+public record Served(ZoneSet zones, RoutingTable routing, PopsConfig pops, HealthConfig health) {
 
     /** A zones directory that cannot be served; every problem as {@code file:line: message}. */
     public static final class Invalid extends Exception {
@@ -59,11 +62,22 @@ public record Served(ZoneSet zones, RoutingTable routing, PopsConfig pops) {
         if (!problems.isEmpty()) {
             throw new Invalid(problems);
         }
+        String file = dir.resolve(PopsLoader.FILE).toString();
+        RoutingTable.Compiled compiled = null;
         try {
-            RoutingTable.Compiled compiled = RoutingTable.compile(pops, zones, dir.resolve(PopsLoader.FILE).toString());
-            return new Served(compiled.zones(), compiled.table(), pops);
+            compiled = RoutingTable.compile(pops, zones, file);
         } catch (ConfigException e) {
-            throw new Invalid(List.of(e.getMessage().split("\n")));
+            problems.addAll(List.of(e.getMessage().split("\n")));
         }
+        HealthConfig health = null;
+        try {
+            health = HealthConfigBuilder.build(pops, file);
+        } catch (ConfigException e) {
+            problems.addAll(List.of(e.getMessage().split("\n")));
+        }
+        if (!problems.isEmpty()) {
+            throw new Invalid(problems);
+        }
+        return new Served(compiled.zones(), compiled.table(), pops, health);
     }
 }

@@ -13,7 +13,13 @@ import dev.popdns.wire.Snapshot;
 import dev.popdns.zone.Zone;
 import dev.popdns.geoip.GeoLocator;
 import dev.popdns.geoip.GeoLocatorConfig;
+import dev.popdns.health.CheckHealth;
+import dev.popdns.health.HealthConfig;
+import dev.popdns.health.HealthMonitor;
+import dev.popdns.health.HealthView;
+import dev.popdns.health.PopHealth;
 import dev.popdns.routing.Eligibility;
+import dev.popdns.routing.HealthEligibility;
 import dev.popdns.routing.GeoName;
 import dev.popdns.routing.RoutingTable;
 import dev.popdns.wire.ClientLocator;
@@ -40,6 +46,9 @@ public final class Server implements AutoCloseable {
     private Snapshot.Holder snapshots;
     private GeoLocator geo;
     private ScheduledExecutorService geoWatcher;
+    private volatile HealthMonitor monitor;
+    private HealthConfig monitorConfig;
+    private HealthMonitor retired;
     private volatile boolean ready;
 
     public Server(ServerConfig config) {
@@ -74,11 +83,15 @@ public final class Server implements AutoCloseable {
             throw new Served.Invalid(List.of(config.zones().resolve("pops.yaml") + ": declares geo names "
                     + geoNames(routing) + ", which need a GeoIP database: give --geoip FILE (a GeoLite2/GeoIP2 City or Country mmdb)"));
         }
-        snapshots = new Snapshot.Holder(served.zones(), routing, config.cacheSize());
+        if (!config.probes() && served.health() != null) {
+            LOG.warn("health: probes are off (--no-probes): PoPs are eligible by their config state alone");
+        }
+        Eligibility eligibility = prepareHealth(served);
+        snapshots = new Snapshot.Holder(served.zones(), routing, eligibility, config.cacheSize());
         byte[] nsid = config.nsid() && config.identity() != null ? config.identity().getBytes(StandardCharsets.UTF_8) : null;
         QueryHandler queries = new QueryHandler(snapshots,
                 new Answerer(new ServerIdentity(nsid, config.identity(), config.version())),
-                new ClientLocator(geo), Eligibility.adminOnly());
+                new ClientLocator(geo));
         transport = new DnsTransport(config.threads());
         DnsTransport.TcpSettings tcp = new DnsTransport.TcpSettings(config.tcpIdleTimeout(), config.tcpMaxConnections());
         for (InetSocketAddress address : config.listen()) {
@@ -86,7 +99,7 @@ public final class Server implements AutoCloseable {
             LOG.info("dns: listening on udp+tcp {} ({}, {} event loops)", format(address),
                     transport.nativeTransport() ? "epoll" : "nio", config.threads());
         }
-        reloader = new ZoneReloader(config.zones(), snapshots, geo != null, loaded -> { });
+        reloader = new ZoneReloader(config.zones(), snapshots, geo != null, this::prepareHealth, loaded -> retireMonitor());
         reloader.start();
         LOG.info("reload: watching {} for changes; SIGHUP reloads too", config.zones());
         http = new HttpServer();
@@ -95,6 +108,56 @@ public final class Server implements AutoCloseable {
         LOG.info("http: listening on http://{}/", format(config.http()));
         ready = true;
         LOG.info("ready");
+    }
+
+    /**
+     * Who may serve under {@code served}: the running monitor when the checks are unchanged, else
+     * a new monitor after its first probe round (the old one is closed after the swap), or admin
+     * state alone when no checks are declared.
+     */
+    private Eligibility prepareHealth(Served served) throws Served.Invalid {
+        if (served.health() == null || !config.probes()) {
+            retired = monitor;
+            monitor = null;
+            monitorConfig = null;
+            return Eligibility.adminOnly();
+        }
+        if (monitor == null || !served.health().equals(monitorConfig)) {
+            HealthMonitor next = HealthMonitor.builder(served.health()).build();
+            try {
+                HealthView view = next.start();
+                int up = 0;
+                int total = 0;
+                for (PopHealth pop : view.pops()) {
+                    for (CheckHealth check : pop.checks()) {
+                        total++;
+                        up += check.up() ? 1 : 0;
+                    }
+                }
+                LOG.info("health: first probe round done: {} of {} checks up", up, total);
+            } catch (InterruptedException e) {
+                next.close();
+                Thread.currentThread().interrupt();
+                throw new Served.Invalid(List.of("interrupted during the first probe round"));
+            }
+            retired = monitor;
+            monitor = next;
+            monitorConfig = served.health();
+        }
+        return new HealthEligibility(monitor, served.routing());
+    }
+
+    private void retireMonitor() {
+        HealthMonitor old = retired;
+        retired = null;
+        if (old != null) {
+            old.close();
+        }
+    }
+
+    /** The running health monitor, or null when no checks are declared. */
+    public HealthMonitor health() {
+        return monitor;
     }
 
     private static String geoNames(RoutingTable routing) {
@@ -123,9 +186,26 @@ public final class Server implements AutoCloseable {
         root.putObject("reloads").put("ok", reloader.succeeded()).put("failed", reloader.failed());
         RoutingTable routing = snapshots.current().routing();
         ArrayNode pops = root.putArray("pops");
+        HealthMonitor health = monitor;
+        HealthView view = health == null ? null : health.view();
+        if (view != null) {
+            root.put("prober_cut_off", view.cutOff());
+        }
         for (dev.popdns.routing.Pop p : routing.pops()) {
-            pops.addObject().put("id", p.id()).put("hq", p.hq()).put("state", p.drained() ? "drain" : "active")
+            ObjectNode pop = pops.addObject().put("id", p.id()).put("hq", p.hq()).put("state", p.drained() ? "drain" : "active")
                     .put("bias", p.bias()).put("latitude", p.latitude()).put("longitude", p.longitude());
+            PopHealth ph = view == null ? null : view.pop(p.id()).orElse(null);
+            if (ph != null) {
+                ph.override().ifPresent(o -> pop.putObject("override").put("action", o.action().name().toLowerCase(java.util.Locale.ROOT))
+                        .put("expires", o.expires().toString()).put("reason", o.reason()));
+                ObjectNode checks = pop.putObject("checks");
+                for (CheckHealth c : ph.checks()) {
+                    ObjectNode check = checks.putObject(c.check()).put("state", c.state().name()).put("since", String.valueOf(c.since()));
+                    c.latency().ifPresent(l -> check.put("latency_ms", l.toNanos() / 1e6));
+                    c.lag().ifPresent(l -> check.put("lag_seconds", l.toMillis() / 1000.0));
+                    c.lastError().ifPresent(e -> check.put("last_error", e));
+                }
+            }
         }
         ArrayNode names = root.putArray("geo_names");
         for (GeoName n : routing.names()) {
@@ -170,6 +250,9 @@ public final class Server implements AutoCloseable {
         }
         if (geoWatcher != null) {
             geoWatcher.shutdownNow();
+        }
+        if (monitor != null) {
+            monitor.close();
         }
         if (geo != null) {
             try {

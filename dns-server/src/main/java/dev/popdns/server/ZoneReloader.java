@@ -1,5 +1,6 @@
 package dev.popdns.server;
 
+import dev.popdns.routing.Eligibility;
 import dev.popdns.wire.Snapshot;
 import dev.popdns.zone.Zone;
 import java.io.IOException;
@@ -39,17 +40,20 @@ public final class ZoneReloader implements AutoCloseable {
     private final AtomicLong failed = new AtomicLong();
     private final boolean geoAvailable;
     private final Consumer<Served> listener;
+    private final HealthSwitch health;
     private volatile boolean closed;
 
     /**
      * @param geoAvailable whether the server has a GeoIP database (geo names need one)
-     * @param listener     told of every accepted reload, on the reload thread
+     * @param health       gives the eligibility for a loaded config (may start new probes)
+     * @param listener     told of every accepted reload after the swap, on the reload thread
      */
-    public ZoneReloader(Path dir, Snapshot.Holder snapshots, boolean geoAvailable, Consumer<Served> listener)
-            throws IOException {
+    public ZoneReloader(Path dir, Snapshot.Holder snapshots, boolean geoAvailable, HealthSwitch health,
+                        Consumer<Served> listener) throws IOException {
         this.dir = dir;
         this.snapshots = snapshots;
         this.geoAvailable = geoAvailable;
+        this.health = health;
         this.listener = listener;
         this.watcher = FileSystems.getDefault().newWatchService();
         dir.register(watcher, StandardWatchEventKinds.ENTRY_CREATE, StandardWatchEventKinds.ENTRY_MODIFY,
@@ -60,6 +64,12 @@ public final class ZoneReloader implements AutoCloseable {
 
     public void start() {
         thread.start();
+    }
+
+    /** Who may serve under a newly loaded config; runs on the reload thread before the swap. */
+    @FunctionalInterface
+    public interface HealthSwitch {
+        Eligibility prepare(Served loaded) throws Served.Invalid;
     }
 
     /** Asks for a reload (SIGHUP, admin); it runs on the reload thread within a quarter second. */
@@ -120,7 +130,7 @@ public final class ZoneReloader implements AutoCloseable {
                 throw new Served.Invalid(List.of(dir.resolve("pops.yaml") + ": declares geo names, but the server "
                         + "started without a GeoIP database (restart it with --geoip FILE)"));
             }
-            snapshots.swap(loaded.zones(), loaded.routing());
+            snapshots.swap(loaded.zones(), loaded.routing(), health.prepare(loaded));
             succeeded.incrementAndGet();
             StringBuilder serials = new StringBuilder();
             for (Zone zone : loaded.zones().zones()) {

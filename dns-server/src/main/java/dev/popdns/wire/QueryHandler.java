@@ -2,7 +2,6 @@ package dev.popdns.wire;
 
 import dev.popdns.geoip.Location;
 import dev.popdns.routing.Decision;
-import dev.popdns.routing.Eligibility;
 import dev.popdns.routing.GeoName;
 import dev.popdns.routing.Router;
 import io.netty.buffer.ByteBuf;
@@ -30,13 +29,11 @@ public final class QueryHandler {
     private final Snapshot.Holder snapshots;
     private final Answerer answerer;
     private final ClientLocator locator;
-    private final Eligibility eligibility;
 
-    public QueryHandler(Snapshot.Holder snapshots, Answerer answerer, ClientLocator locator, Eligibility eligibility) {
+    public QueryHandler(Snapshot.Holder snapshots, Answerer answerer, ClientLocator locator) {
         this.snapshots = snapshots;
         this.answerer = answerer;
         this.locator = locator;
-        this.eligibility = eligibility;
     }
 
     /**
@@ -79,7 +76,7 @@ public final class QueryHandler {
             GeoName geo = snapshot.routing().routed(keyBytes, query.nameLength());
             if (geo != null) {
                 Location location = locator.locate(query, peer);
-                route = new Route(geo, Router.decide(snapshot.routing(), geo, location, qtype, eligibility), location);
+                route = new Route(geo, Router.decide(snapshot.routing(), geo, location, qtype, snapshot.eligibility()), location);
             }
         }
         Query.ClientSubnet subnet = query.edns() == null ? null : query.edns().subnet();

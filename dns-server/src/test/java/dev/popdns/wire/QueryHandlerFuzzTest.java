@@ -41,9 +41,9 @@ class QueryHandlerFuzzTest {
     @BeforeAll
     static void load() throws Exception {
         Served served = Served.load(Path.of(System.getProperty("popdns.testZones")), null);
-        Snapshot.Holder snapshots = new Snapshot.Holder(served.zones(), served.routing(), 10_000);
+        Snapshot.Holder snapshots = new Snapshot.Holder(served.zones(), served.routing(), Eligibility.adminOnly(), 10_000);
         handler = new QueryHandler(snapshots, new Answerer(new ServerIdentity("fuzz".getBytes(), "fuzz", "v")),
-                new ClientLocator(null), Eligibility.adminOnly());
+                new ClientLocator(null));
     }
 
     @Test

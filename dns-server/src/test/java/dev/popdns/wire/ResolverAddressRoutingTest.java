@@ -41,8 +41,8 @@ class ResolverAddressRoutingTest {
         assertTrue(Files.isRegularFile(db), "GeoLite2 database missing at " + db + ": run geoip/fetch-geolite2.sh");
         geo = GeoLocator.open(GeoLocatorConfig.withDefaults(db));
         Served served = Served.load(root.resolve("src/test/resources/geo"), null);
-        handler = new QueryHandler(new Snapshot.Holder(served.zones(), served.routing(), 1000),
-                new Answerer(ServerIdentity.none()), new ClientLocator(geo), Eligibility.adminOnly());
+        handler = new QueryHandler(new Snapshot.Holder(served.zones(), served.routing(), Eligibility.adminOnly(), 1000),
+                new Answerer(ServerIdentity.none()), new ClientLocator(geo));
     }
 
     @AfterAll

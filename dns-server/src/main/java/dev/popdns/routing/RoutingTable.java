@@ -122,7 +122,7 @@ public final class RoutingTable {
                 }
             }
             names.add(new GeoName(name, g.ttl(), List.copyOf(g.needs()), codes(g.countries(), index),
-                    codes(g.continents(), index), a, aaaa, zone, name.toWireCanonical()));
+                    codes(g.continents(), index), a, aaaa, zone, name.toWireCanonical(), names.size()));
         }
         if (!problems.isEmpty()) {
             throw new ConfigException(String.join("\n", problems));
@@ -146,7 +146,7 @@ public final class RoutingTable {
         Map<Name, GeoName> byName = new HashMap<>();
         for (GeoName n : names) {
             GeoName r = new GeoName(n.name(), n.ttl(), n.needs(), n.countries(), n.continents(), n.a(), n.aaaa(),
-                    served.get(n.zone().origin()), n.lowerWire());
+                    served.get(n.zone().origin()), n.lowerWire(), n.index());
             rebound.add(r);
             byName.put(r.name(), r);
         }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.popdns.config.ServerConfig;
 import dev.popdns.status.HttpServer;
+import dev.popdns.status.Metrics;
 import dev.popdns.wire.Answerer;
 import dev.popdns.wire.DnsTransport;
 import dev.popdns.wire.QueryHandler;
@@ -46,6 +47,7 @@ public final class Server implements AutoCloseable {
     private Snapshot.Holder snapshots;
     private GeoLocator geo;
     private ScheduledExecutorService geoWatcher;
+    private final Metrics metrics = new Metrics();
     private volatile HealthMonitor monitor;
     private HealthConfig monitorConfig;
     private HealthMonitor retired;
@@ -91,7 +93,8 @@ public final class Server implements AutoCloseable {
         byte[] nsid = config.nsid() && config.identity() != null ? config.identity().getBytes(StandardCharsets.UTF_8) : null;
         QueryHandler queries = new QueryHandler(snapshots,
                 new Answerer(new ServerIdentity(nsid, config.identity(), config.version())),
-                new ClientLocator(geo));
+                new ClientLocator(geo), metrics.queries(), metrics);
+        metrics.serving(served.zones(), routing, () -> snapshots.current().zones());
         transport = new DnsTransport(config.threads());
         DnsTransport.TcpSettings tcp = new DnsTransport.TcpSettings(config.tcpIdleTimeout(), config.tcpMaxConnections());
         for (InetSocketAddress address : config.listen()) {
@@ -99,12 +102,17 @@ public final class Server implements AutoCloseable {
             LOG.info("dns: listening on udp+tcp {} ({}, {} event loops)", format(address),
                     transport.nativeTransport() ? "epoll" : "nio", config.threads());
         }
-        reloader = new ZoneReloader(config.zones(), snapshots, geo != null, this::prepareHealth, loaded -> retireMonitor());
+        reloader = new ZoneReloader(config.zones(), snapshots, geo != null, this::prepareHealth, loaded -> {
+            retireMonitor();
+            metrics.serving(loaded.zones(), loaded.routing(), () -> snapshots.current().zones());
+        });
+        metrics.reloads(reloader, ZoneReloader::succeeded, ZoneReloader::failed);
         reloader.start();
         LOG.info("reload: watching {} for changes; SIGHUP reloads too", config.zones());
         http = new HttpServer();
-        http.start(config.http(), () -> ready, Map.of("/api/v1/status",
-                new HttpServer.Endpoint("application/json", this::statusJson)));
+        http.start(config.http(), () -> ready, Map.of(
+                "/api/v1/status", new HttpServer.Endpoint("application/json", this::statusJson),
+                "/metrics", new HttpServer.Endpoint("text/plain; version=0.0.4; charset=utf-8", metrics::scrape)));
         LOG.info("http: listening on http://{}/", format(config.http()));
         ready = true;
         LOG.info("ready");
@@ -124,6 +132,7 @@ public final class Server implements AutoCloseable {
         }
         if (monitor == null || !served.health().equals(monitorConfig)) {
             HealthMonitor next = HealthMonitor.builder(served.health()).build();
+            next.addListener(metrics);
             try {
                 HealthView view = next.start();
                 int up = 0;

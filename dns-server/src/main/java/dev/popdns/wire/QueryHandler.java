@@ -29,11 +29,22 @@ public final class QueryHandler {
     private final Snapshot.Holder snapshots;
     private final Answerer answerer;
     private final ClientLocator locator;
+    private final QueryMetrics metrics;
+    private final AnswerListener answers;
 
-    public QueryHandler(Snapshot.Holder snapshots, Answerer answerer, ClientLocator locator) {
+    /** Told of every geo-routed answer (for {@code popdns_answers_total{name,pop}}); must not block. */
+    @FunctionalInterface
+    public interface AnswerListener {
+        void routed(Route route);
+    }
+
+    public QueryHandler(Snapshot.Holder snapshots, Answerer answerer, ClientLocator locator, QueryMetrics metrics,
+                        AnswerListener answers) {
         this.snapshots = snapshots;
         this.answerer = answerer;
         this.locator = locator;
+        this.metrics = metrics;
+        this.answers = answers;
     }
 
     /**
@@ -44,14 +55,27 @@ public final class QueryHandler {
      * @return the response, owned by the caller, or null when the packet gets no answer
      */
     public ByteBuf handle(ByteBuf in, ByteBufAllocator alloc, boolean tcp, InetAddress peer) {
+        long start = System.nanoTime();
         int length = in.readableBytes();
         byte[] packet = new byte[length];
         in.getBytes(in.readerIndex(), packet);
-        return switch (QueryDecoder.decode(packet, length)) {
-            case QueryDecoder.Drop drop -> null;
-            case QueryDecoder.Error error -> ResponseEncoder.error(alloc, error, packet, answerer);
-            case QueryDecoder.Decoded decoded -> answerSafely(decoded.query(), packet, alloc, tcp, peer);
-        };
+        ByteBuf out;
+        int qtype;
+        switch (QueryDecoder.decode(packet, length)) {
+            case QueryDecoder.Drop drop -> {
+                return null;
+            }
+            case QueryDecoder.Error error -> {
+                out = ResponseEncoder.error(alloc, error, packet, answerer);
+                qtype = -1;
+            }
+            case QueryDecoder.Decoded decoded -> {
+                out = answerSafely(decoded.query(), packet, alloc, tcp, peer);
+                qtype = decoded.query().qtype();
+            }
+        }
+        metrics.answered(tcp, qtype, out.getByte(3), start);
+        return out;
     }
 
     /** A bug on the answer path costs this query a SERVFAIL, never the socket or the server. */
@@ -77,12 +101,14 @@ public final class QueryHandler {
             if (geo != null) {
                 Location location = locator.locate(query, peer);
                 route = new Route(geo, Router.decide(snapshot.routing(), geo, location, qtype, snapshot.eligibility()), location);
+                answers.routed(route);
             }
         }
         Query.ClientSubnet subnet = query.edns() == null ? null : query.edns().subnet();
         int scope = subnet == null ? 0 : ClientLocator.scope(subnet, route != null, route == null ? null : route.location());
         CacheKey key = CacheKey.finish(keyBytes, query, route == null ? 0 : route.decision().pop() + 2);
         byte[] cached = snapshot.cache().get(key);
+        metrics.cache(cached != null);
         if (cached != null && cached.length <= limit) {
             return ResponseEncoder.fromCache(alloc, cached, query, scope);
         }

@@ -43,7 +43,7 @@ class QueryHandlerFuzzTest {
         Served served = Served.load(Path.of(System.getProperty("popdns.testZones")), null);
         Snapshot.Holder snapshots = new Snapshot.Holder(served.zones(), served.routing(), Eligibility.adminOnly(), 10_000);
         handler = new QueryHandler(snapshots, new Answerer(new ServerIdentity("fuzz".getBytes(), "fuzz", "v")),
-                new ClientLocator(null));
+                new ClientLocator(null), QueryMetrics.none(), route -> { });
     }
 
     @Test

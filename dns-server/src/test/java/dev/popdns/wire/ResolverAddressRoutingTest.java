@@ -42,7 +42,7 @@ class ResolverAddressRoutingTest {
         geo = GeoLocator.open(GeoLocatorConfig.withDefaults(db));
         Served served = Served.load(root.resolve("src/test/resources/geo"), null);
         handler = new QueryHandler(new Snapshot.Holder(served.zones(), served.routing(), Eligibility.adminOnly(), 1000),
-                new Answerer(ServerIdentity.none()), new ClientLocator(geo));
+                new Answerer(ServerIdentity.none()), new ClientLocator(geo), QueryMetrics.none(), route -> { });
     }
 
     @AfterAll

@@ -1,0 +1,151 @@
+package dev.popdns.status;
+
+import dev.popdns.health.HealthEvent;
+import dev.popdns.health.HealthListener;
+import dev.popdns.health.HealthView;
+import dev.popdns.health.ProbeResult;
+import dev.popdns.routing.Decision;
+import dev.popdns.routing.GeoName;
+import dev.popdns.routing.Pop;
+import dev.popdns.routing.RoutingTable;
+import dev.popdns.wire.QueryHandler;
+import dev.popdns.wire.QueryMetrics;
+import dev.popdns.zone.Zone;
+import dev.popdns.zone.ZoneSet;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+import java.util.function.ToDoubleFunction;
+
+/**
+ * Every metric of DESIGN.md "Metric names" in one Prometheus registry, plus JVM and process
+ * metrics, scraped at {@code /metrics}. Tags are bounded by configuration: transports, a fixed
+ * list of query types, rcodes, PoP ids, check names, geo names and zone origins; never a client
+ * address or a query name.
+ */
+public final class Metrics implements HealthListener, QueryHandler.AnswerListener {
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final QueryMetrics queries = new QueryMetrics(registry);
+    private volatile AnswerCounters answers = new AnswerCounters(RoutingTable.empty(), registry);
+    private final ConcurrentHashMap<String, AtomicInteger> healthUp = new ConcurrentHashMap<>();
+    private final AtomicInteger cutOff = new AtomicInteger();
+
+    public Metrics() {
+        Gauge.builder("popdns_prober_cut_off", cutOff, AtomicInteger::get)
+                .description("1 while every PoP fails its checks (our own network is suspect)").register(registry);
+        new JvmMemoryMetrics().bindTo(registry);
+        new JvmGcMetrics().bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ClassLoaderMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        new UptimeMetrics().bindTo(registry);
+        new FileDescriptorMetrics().bindTo(registry);
+    }
+
+    public QueryMetrics queries() {
+        return queries;
+    }
+
+    /** The Prometheus text exposition. */
+    public String scrape() {
+        return registry.scrape();
+    }
+
+    /** {@code popdns_config_reloads_total{result}} read from the reloader's counters. */
+    public <T> void reloads(T reloader, ToDoubleFunction<T> ok, ToDoubleFunction<T> failed) {
+        FunctionCounter.builder("popdns_config_reloads", reloader, ok).tag("result", "ok").register(registry);
+        FunctionCounter.builder("popdns_config_reloads", reloader, failed).tag("result", "failed").register(registry);
+    }
+
+    /**
+     * Registers {@code popdns_zone_serial{zone}} for the served zones and the answer counters for
+     * a routing table; called at start and after every accepted reload.
+     */
+    public void serving(ZoneSet zones, RoutingTable routing, Supplier<ZoneSet> current) {
+        for (Zone zone : zones.zones()) {
+            String origin = zone.origin().toString();
+            Gauge.builder("popdns_zone_serial", current, s -> {
+                Zone z = s.get().get(zone.origin());
+                return z == null ? Double.NaN : z.serial();
+            }).tag("zone", origin).strongReference(true).register(registry);
+        }
+        answers = new AnswerCounters(routing, registry);
+    }
+
+    @Override
+    public void routed(QueryHandler.Route route) {
+        answers.count(route);
+    }
+
+    @Override
+    public void onUpdate(HealthView view, List<HealthEvent> events) {
+        for (HealthEvent event : events) {
+            if (event instanceof HealthEvent.ProbeCompleted done) {
+                String pop = done.pop();
+                String check = done.check();
+                ProbeResult result = done.result();
+                Timer.builder("popdns_probe_duration").tag("pop", pop).tag("check", check).register(registry)
+                        .record(result.latency());
+                Counter.builder("popdns_probe_results").tag("pop", pop).tag("check", check)
+                        .tag("result", result instanceof ProbeResult.Up ? "up" : "down").register(registry).increment();
+            }
+        }
+        for (var pop : view.pops()) {
+            for (var check : pop.checks()) {
+                AtomicInteger gauge = healthUp.computeIfAbsent(pop.id() + "\u0000" + check.check(), k -> {
+                    AtomicInteger value = new AtomicInteger();
+                    Gauge.builder("popdns_health_up", value, AtomicInteger::get).tag("pop", pop.id()).tag("check", check.check())
+                            .description("1 when the check is UP at the PoP").register(registry);
+                    return value;
+                });
+                gauge.set(check.up() ? 1 : 0);
+            }
+        }
+        cutOff.set(view.cutOff() ? 1 : 0);
+    }
+
+    /** {@code popdns_answers_total{name,pop}} for one routing table: [name index][pop index or NODATA]. */
+    private static final class AnswerCounters {
+        private final Counter[][] counters;
+
+        AnswerCounters(RoutingTable table, PrometheusMeterRegistry registry) {
+            List<GeoName> names = table.names();
+            List<Pop> pops = table.pops();
+            counters = new Counter[names.size()][pops.size() + 1];
+            for (GeoName n : names) {
+                for (int p = 0; p <= pops.size(); p++) {
+                    counters[n.index()][p] = Counter.builder("popdns_answers").description("Geo-routed answers by PoP")
+                            .tag("name", n.name().toString()).tag("pop", p == pops.size() ? "none" : pops.get(p).id())
+                            .register(registry);
+                }
+            }
+        }
+
+        void count(QueryHandler.Route route) {
+            int name = route.name().index();
+            if (name >= counters.length) {
+                return; // a query that raced a reload
+            }
+            Counter[] byPop = counters[name];
+            int pop = route.decision().pop();
+            int slot = pop == Decision.NO_DATA ? byPop.length - 1 : pop;
+            if (slot < byPop.length) {
+                byPop[slot].increment();
+            }
+        }
+    }
+}

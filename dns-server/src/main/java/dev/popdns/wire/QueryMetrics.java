@@ -1,0 +1,68 @@
+package dev.popdns.wire;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.util.concurrent.TimeUnit;
+import org.xbill.DNS.Rcode;
+import org.xbill.DNS.Type;
+
+/**
+ * The query path's meters, all registered up front with bounded tags, so that counting is an
+ * array index and an adder increment: {@code popdns_queries_total{transport,qtype,rcode}},
+ * {@code popdns_query_duration_seconds}, {@code popdns_response_cache_requests_total{result}}.
+ * Query types outside a fixed list count as {@code qtype="other"}; no name or address is a tag.
+ */
+public final class QueryMetrics {
+    private static final int[] TYPES = {Type.A, Type.AAAA, Type.CNAME, Type.MX, Type.NS, Type.SOA, Type.TXT, Type.CAA,
+        Type.SRV, Type.PTR, Type.DS, Type.DNSKEY, Type.HTTPS, Type.SVCB, Type.ANY, Type.AXFR, Type.IXFR};
+    private static final int OTHER = TYPES.length;
+    private static final int RCODES = 16;
+
+    /** [transport][qtype index][rcode]. */
+    private final Counter[][][] queries = new Counter[2][TYPES.length + 1][RCODES];
+    private final Timer duration;
+    private final Counter hits;
+    private final Counter misses;
+
+    public QueryMetrics(MeterRegistry registry) {
+        String[] transports = {"udp", "tcp"};
+        for (int t = 0; t < 2; t++) {
+            for (int q = 0; q <= TYPES.length; q++) {
+                for (int r = 0; r < RCODES; r++) {
+                    queries[t][q][r] = Counter.builder("popdns_queries").description("DNS queries answered")
+                            .tag("transport", transports[t]).tag("qtype", q == OTHER ? "other" : Type.string(TYPES[q]))
+                            .tag("rcode", Rcode.string(r)).register(registry);
+                }
+            }
+        }
+        duration = Timer.builder("popdns_query_duration").description("Time from a decoded packet to its encoded answer")
+                .publishPercentileHistogram().minimumExpectedValue(java.time.Duration.ofNanos(1000))
+                .maximumExpectedValue(java.time.Duration.ofMillis(100)).register(registry);
+        hits = Counter.builder("popdns_response_cache_requests").tag("result", "hit").register(registry);
+        misses = Counter.builder("popdns_response_cache_requests").tag("result", "miss").register(registry);
+    }
+
+    /** A metrics sink that registers nothing (tests, tools). */
+    public static QueryMetrics none() {
+        return new QueryMetrics(new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
+    }
+
+    void answered(boolean tcp, int qtype, int rcode, long startNanos) {
+        queries[tcp ? 1 : 0][typeIndex(qtype)][rcode & 0xf].increment();
+        duration.record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
+    }
+
+    void cache(boolean hit) {
+        (hit ? hits : misses).increment();
+    }
+
+    private static int typeIndex(int qtype) {
+        for (int i = 0; i < TYPES.length; i++) {
+            if (TYPES[i] == qtype) {
+                return i;
+            }
+        }
+        return OTHER;
+    }
+}

@@ -4,8 +4,8 @@ import dev.popdns.config.ConfigLoader;
 import dev.popdns.geoip.GeoLocator;
 import dev.popdns.geoip.GeoLocatorConfig;
 import dev.popdns.geoip.Location;
-import dev.popdns.routing.Decision;
 import dev.popdns.routing.Eligibility;
+import dev.popdns.routing.Explanation;
 import dev.popdns.routing.GeoName;
 import dev.popdns.routing.Router;
 import dev.popdns.routing.RoutingTable;
@@ -19,7 +19,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import org.xbill.DNS.Name;
-import org.xbill.DNS.RRset;
 import org.xbill.DNS.Record;
 import org.xbill.DNS.TextParseException;
 import org.xbill.DNS.Type;
@@ -95,6 +94,7 @@ final class Explain {
 
     private static void print(PrintStream out, Name name, GeoName geo, int type, InetAddress client, Location location,
                               RoutingTable table, GeoLocator locator) {
+        Explanation e = Explanation.of(table, geo, type, location, client instanceof Inet4Address, Eligibility.adminOnly());
         out.println("question:  " + name + " " + Type.string(type) + (geo.name().equals(name) ? "" : " (routed as " + geo.name() + ")"));
         out.println("client:    " + client.getHostAddress() + " (as the resolver address or the ECS source)");
         out.println("database:  " + locator.database().type() + " " + locator.database().path() + " built " + locator.database().buildDate());
@@ -107,9 +107,8 @@ final class Explain {
                     + ", network /" + location.networkPrefixLength());
         }
         out.println("candidates (best first):");
-        Eligibility eligibility = Eligibility.adminOnly();
         int rank = 1;
-        for (Router.Candidate c : Router.explain(table, geo, location, type, eligibility)) {
+        for (Router.Candidate c : e.candidates()) {
             String distance = Double.isNaN(c.distanceKm()) ? "distance n/a"
                     : String.format(Locale.ROOT, "%8.0f km", c.distanceKm())
                     + (c.pop().bias() != 0 ? String.format(Locale.ROOT, " (bias %+d -> %.0f km)", c.pop().bias(), c.scaledKm()) : "");
@@ -118,19 +117,16 @@ final class Explain {
                     c.eligible() ? ", eligible" : ", NOT eligible (drained)",
                     c.hasRecords() ? "" : ", no " + Type.string(type) + " records"));
         }
-        Decision d = Router.decide(table, geo, location, type, eligibility);
-        if (d.pop() == Decision.NO_DATA) {
-            out.println("answer:    NODATA (" + d.reason().name().toLowerCase(Locale.ROOT).replace('_', ' ') + ")");
+        String reason = e.decision().reason().name().toLowerCase(Locale.ROOT).replace('_', ' ');
+        if (e.records() == null) {
+            out.println("answer:    NODATA (" + reason + ")");
         } else {
-            out.println("answer:    " + table.pops().get(d.pop()).id() + " (" + d.reason().name().toLowerCase(Locale.ROOT).replace('_', ' ') + ")");
-            RRset records = geo.records(d.pop(), type);
-            for (Record r : records.rrs(false)) {
+            out.println("answer:    " + table.pops().get(e.decision().pop()).id() + " (" + reason + ")");
+            for (Record r : e.records().rrs(false)) {
                 out.println("           " + r);
             }
         }
-        int source = client instanceof Inet4Address ? 24 : 56;
-        int scope = location == null ? source : Math.min(source, location.networkPrefixLength());
-        out.println("ecs scope: /" + scope + " for a client subnet of /" + source);
+        out.println("ecs scope: /" + e.scope() + " for a client subnet of /" + e.subnetPrefix());
     }
 
     /** A literal address only: never asks a resolver. */

@@ -43,9 +43,10 @@ public final class ConfigLoader {
             @JsonProperty("tcp-idle-timeout") Integer tcpIdleTimeout,
             @JsonProperty("tcp-max-connections") Integer tcpMaxConnections,
             @JsonProperty("geoip") String geoip,
-            @JsonProperty("probes") Boolean probes) {
+            @JsonProperty("probes") Boolean probes,
+            @JsonProperty("admin-token-file") String adminTokenFile) {
         static FileConfig empty() {
-            return new FileConfig(null, null, null, null, null, null, null, null, null, null, null, null);
+            return new FileConfig(null, null, null, null, null, null, null, null, null, null, null, null, null);
         }
     }
 
@@ -93,7 +94,8 @@ public final class ConfigLoader {
         boolean nsid = file.nsid() == null || file.nsid();
         Path geoip = overrides.geoip() != null ? overrides.geoip() : file.geoip() != null ? base.resolve(file.geoip()) : null;
         return new ServerConfig(listen, address(source, "http", httpText), zones, threads, cacheSize, identity,
-                nsid, version, idle, maxConnections, geoip, !overrides.noProbes() && (file.probes() == null || file.probes()));
+                nsid, version, idle, maxConnections, geoip, !overrides.noProbes() && (file.probes() == null || file.probes()),
+                file.adminTokenFile() == null ? null : base.resolve(file.adminTokenFile()));
     }
 
     private static FileConfig read(Path path) throws ConfigException {

@@ -6,6 +6,11 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.popdns.config.ServerConfig;
 import dev.popdns.status.HttpServer;
 import dev.popdns.status.Metrics;
+import dev.popdns.status.StatusApi;
+import dev.popdns.status.StatusReport;
+import dev.popdns.status.Timeline;
+import java.nio.file.Files;
+import java.time.Clock;
 import dev.popdns.wire.Answerer;
 import dev.popdns.wire.DnsTransport;
 import dev.popdns.wire.QueryHandler;
@@ -48,6 +53,7 @@ public final class Server implements AutoCloseable {
     private GeoLocator geo;
     private ScheduledExecutorService geoWatcher;
     private final Metrics metrics = new Metrics();
+    private final Timeline timeline = new Timeline(Clock.systemUTC());
     private volatile HealthMonitor monitor;
     private HealthConfig monitorConfig;
     private HealthMonitor retired;
@@ -105,14 +111,19 @@ public final class Server implements AutoCloseable {
         reloader = new ZoneReloader(config.zones(), snapshots, geo != null, this::prepareHealth, loaded -> {
             retireMonitor();
             metrics.serving(loaded.zones(), loaded.routing(), () -> snapshots.current().zones());
-        });
+        }, timeline);
         metrics.reloads(reloader, ZoneReloader::succeeded, ZoneReloader::failed);
         reloader.start();
         LOG.info("reload: watching {} for changes; SIGHUP reloads too", config.zones());
         http = new HttpServer();
-        http.start(config.http(), () -> ready, Map.of(
-                "/api/v1/status", new HttpServer.Endpoint("application/json", this::statusJson),
-                "/metrics", new HttpServer.Endpoint("text/plain; version=0.0.4; charset=utf-8", metrics::scrape)));
+        StatusReport report = new StatusReport(snapshots::current, () -> monitor, geo, timeline,
+                new StatusReport.ServerFacts(config.identity(), version(), started, () -> ready,
+                        () -> new long[] {reloader.succeeded(), reloader.failed()}, reloader::lastReload), Clock.systemUTC());
+        http.start(config.http(), new StatusApi(report, metrics, snapshots::current, () -> monitor, geo, () -> ready,
+                () -> reloader.requestReload("admin API"), adminToken(), Clock.systemUTC()));
+        if (config.adminTokenFile() == null) {
+            LOG.info("http: admin calls disabled (no admin-token-file)");
+        }
         LOG.info("http: listening on http://{}/", format(config.http()));
         ready = true;
         LOG.info("ready");
@@ -133,6 +144,7 @@ public final class Server implements AutoCloseable {
         if (monitor == null || !served.health().equals(monitorConfig)) {
             HealthMonitor next = HealthMonitor.builder(served.health()).build();
             next.addListener(metrics);
+            next.addListener(timeline);
             try {
                 HealthView view = next.start();
                 int up = 0;
@@ -164,6 +176,19 @@ public final class Server implements AutoCloseable {
         }
     }
 
+    /** The admin bearer token from the configured file, or null when admin calls are off. */
+    private String adminToken() throws IOException {
+        if (config.adminTokenFile() == null) {
+            return null;
+        }
+        String token = Files.readString(config.adminTokenFile()).strip();
+        if (token.length() < 16) {
+            throw new IOException(config.adminTokenFile() + ": admin token of " + token.length()
+                    + " characters (expected: at least 16)");
+        }
+        return token;
+    }
+
     /** The running health monitor, or null when no checks are declared. */
     public HealthMonitor health() {
         return monitor;
@@ -179,55 +204,6 @@ public final class Server implements AutoCloseable {
 
     public ZoneReloader reloader() {
         return reloader;
-    }
-
-    private String statusJson() {
-        ObjectMapper mapper = new ObjectMapper();
-        ObjectNode root = mapper.createObjectNode();
-        root.put("version", version());
-        root.put("started", started.toString());
-        root.put("ready", ready);
-        ArrayNode zones = root.putArray("zones");
-        for (Zone zone : snapshots.current().zones().zones()) {
-            zones.addObject().put("origin", zone.origin().toString()).put("serial", zone.serial())
-                    .put("file", zone.file()).put("rrsets", zone.rrsetCount());
-        }
-        root.putObject("reloads").put("ok", reloader.succeeded()).put("failed", reloader.failed());
-        RoutingTable routing = snapshots.current().routing();
-        ArrayNode pops = root.putArray("pops");
-        HealthMonitor health = monitor;
-        HealthView view = health == null ? null : health.view();
-        if (view != null) {
-            root.put("prober_cut_off", view.cutOff());
-        }
-        for (dev.popdns.routing.Pop p : routing.pops()) {
-            ObjectNode pop = pops.addObject().put("id", p.id()).put("hq", p.hq()).put("state", p.drained() ? "drain" : "active")
-                    .put("bias", p.bias()).put("latitude", p.latitude()).put("longitude", p.longitude());
-            PopHealth ph = view == null ? null : view.pop(p.id()).orElse(null);
-            if (ph != null) {
-                ph.override().ifPresent(o -> pop.putObject("override").put("action", o.action().name().toLowerCase(java.util.Locale.ROOT))
-                        .put("expires", o.expires().toString()).put("reason", o.reason()));
-                ObjectNode checks = pop.putObject("checks");
-                for (CheckHealth c : ph.checks()) {
-                    ObjectNode check = checks.putObject(c.check()).put("state", c.state().name()).put("since", String.valueOf(c.since()));
-                    c.latency().ifPresent(l -> check.put("latency_ms", l.toNanos() / 1e6));
-                    c.lag().ifPresent(l -> check.put("lag_seconds", l.toMillis() / 1000.0));
-                    c.lastError().ifPresent(e -> check.put("last_error", e));
-                }
-            }
-        }
-        ArrayNode names = root.putArray("geo_names");
-        for (GeoName n : routing.names()) {
-            names.add(n.name().toString());
-        }
-        if (geo != null) {
-            var stats = geo.stats();
-            root.putObject("geoip").put("database", geo.database().path().toString()).put("type", geo.database().type())
-                    .put("build_date", geo.database().buildDate().toString()).put("cache_hits", stats.hits())
-                    .put("cache_misses", stats.misses()).put("cache_hit_rate", stats.hitRate())
-                    .put("reloads", stats.reloads()).put("rejected_reloads", stats.rejectedReloads());
-        }
-        return root.toPrettyString() + "\n";
     }
 
     static String format(InetSocketAddress a) {

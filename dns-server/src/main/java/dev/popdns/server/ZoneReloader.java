@@ -1,6 +1,7 @@
 package dev.popdns.server;
 
 import dev.popdns.routing.Eligibility;
+import dev.popdns.status.Timeline;
 import dev.popdns.wire.Snapshot;
 import dev.popdns.zone.Zone;
 import java.io.IOException;
@@ -41,6 +42,8 @@ public final class ZoneReloader implements AutoCloseable {
     private final boolean geoAvailable;
     private final Consumer<Served> listener;
     private final HealthSwitch health;
+    private final Timeline timeline;
+    private volatile String lastReload = "none yet";
     private volatile boolean closed;
 
     /**
@@ -49,7 +52,8 @@ public final class ZoneReloader implements AutoCloseable {
      * @param listener     told of every accepted reload after the swap, on the reload thread
      */
     public ZoneReloader(Path dir, Snapshot.Holder snapshots, boolean geoAvailable, HealthSwitch health,
-                        Consumer<Served> listener) throws IOException {
+                        Consumer<Served> listener, Timeline timeline) throws IOException {
+        this.timeline = timeline;
         this.dir = dir;
         this.snapshots = snapshots;
         this.geoAvailable = geoAvailable;
@@ -76,6 +80,11 @@ public final class ZoneReloader implements AutoCloseable {
     public void requestReload(String why) {
         LOG.info("reload: requested by {}", why);
         requested.incrementAndGet();
+    }
+
+    /** The outcome of the last reload, with its errors, for the status page. */
+    public String lastReload() {
+        return lastReload;
     }
 
     public long succeeded() {
@@ -138,6 +147,8 @@ public final class ZoneReloader implements AutoCloseable {
             }
             LOG.info("reload: ok after {}: {} zone(s), serials{}; {} PoP(s), {} geo name(s)", cause, loaded.zones().size(),
                     serials, loaded.routing().pops().size(), loaded.routing().names().size());
+            lastReload = "ok after " + cause + ": serials" + serials;
+            timeline.add("reload", lastReload);
             listener.accept(loaded);
         } catch (Served.Invalid e) {
             failed.incrementAndGet();
@@ -146,6 +157,8 @@ public final class ZoneReloader implements AutoCloseable {
             for (String p : e.problems()) {
                 LOG.error("  {}", p);
             }
+            lastReload = "rejected after " + cause + ", still serving the previous zones: " + String.join("; ", e.problems());
+            timeline.add("reload", lastReload);
         } catch (RuntimeException e) {
             failed.incrementAndGet();
             LOG.error("reload: failed after {}; still serving the previous zones", cause, e);

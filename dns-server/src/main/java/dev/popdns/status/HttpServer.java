@@ -23,34 +23,62 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.timeout.ReadTimeoutHandler;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Map;
-import java.util.function.Supplier;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * The HTTP side: {@code /healthz}, {@code /readyz} and JSON documents registered by path. Runs on
- * its own event loop thread, apart from the DNS loops, so a slow HTTP client cannot delay answers.
+ * The HTTP side (status page, JSON API, metrics, admin calls) on its own event loop thread, apart
+ * from the DNS loops, so a slow or hostile HTTP client cannot delay answers. Requests are limited
+ * in size (16 KiB body, 4 KiB line, 8 KiB headers) and in time (30 s to send one); keep-alive is
+ * honoured. What to answer is the {@link Handler}'s business.
  */
 public final class HttpServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(HttpServer.class);
     private static final int MAX_REQUEST = 16 * 1024;
     private static final int READ_TIMEOUT_SECONDS = 30;
 
     private final EventLoopGroup group = new NioEventLoopGroup(1);
     private Channel channel;
 
-    /** A GET endpoint: returns the body and its content type. */
-    public record Endpoint(String contentType, Supplier<String> body) {
+    /**
+     * One request.
+     *
+     * @param authorization the Authorization header, or null
+     * @param remote        the client's address
+     */
+    public record Request(String method, String path, Map<String, List<String>> params, String body,
+                          String authorization, InetAddress remote) {
+        /** The first value of query parameter {@code name}, or null. */
+        public String param(String name) {
+            List<String> values = params.get(name);
+            return values == null || values.isEmpty() ? null : values.get(0);
+        }
     }
 
-    /**
-     * Binds the server.
-     *
-     * @param ready      whether {@code /readyz} says ready
-     * @param endpoints  further GET paths
-     */
-    public void start(InetSocketAddress address, Supplier<Boolean> ready, Map<String, Endpoint> endpoints)
-            throws InterruptedException {
+    /** A response; {@code headers} are extra headers such as {@code Allow}. */
+    public record Response(int status, String contentType, String body, Map<String, String> headers) {
+        public static Response of(int status, String contentType, String body) {
+            return new Response(status, contentType, body, Map.of());
+        }
+
+        public static Response text(int status, String body) {
+            return of(status, "text/plain; charset=utf-8", body);
+        }
+    }
+
+    /** Answers requests; runs on the HTTP event loop, so it must not block for long. */
+    @FunctionalInterface
+    public interface Handler {
+        Response handle(Request request);
+    }
+
+    public void start(InetSocketAddress address, Handler handler) throws InterruptedException {
         ServerBootstrap b = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
@@ -58,7 +86,7 @@ public final class HttpServer implements AutoCloseable {
                         ch.pipeline().addLast(new ReadTimeoutHandler(READ_TIMEOUT_SECONDS))
                                 .addLast(new HttpServerCodec(4096, 8192, 8192))
                                 .addLast(new HttpObjectAggregator(MAX_REQUEST))
-                                .addLast(new Router(ready, endpoints));
+                                .addLast(new Dispatcher(handler));
                     }
                 });
         channel = b.bind(address).sync().channel();
@@ -69,44 +97,47 @@ public final class HttpServer implements AutoCloseable {
         if (channel != null) {
             channel.close().syncUninterruptibly();
         }
-        group.shutdownGracefully(0, 2, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
     }
 
-    private static final class Router extends SimpleChannelInboundHandler<FullHttpRequest> {
-        private final Supplier<Boolean> ready;
-        private final Map<String, Endpoint> endpoints;
+    private static final class Dispatcher extends SimpleChannelInboundHandler<FullHttpRequest> {
+        private final Handler handler;
 
-        Router(Supplier<Boolean> ready, Map<String, Endpoint> endpoints) {
-            this.ready = ready;
-            this.endpoints = endpoints;
+        Dispatcher(Handler handler) {
+            this.handler = handler;
         }
 
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
-            String path = new QueryStringDecoder(request.uri()).path();
-            FullHttpResponse response;
+            Response response;
             if (!request.decoderResult().isSuccess()) {
-                response = text(HttpResponseStatus.BAD_REQUEST, "bad request\n");
-            } else if (!request.method().equals(HttpMethod.GET) && !request.method().equals(HttpMethod.HEAD)) {
-                response = text(HttpResponseStatus.METHOD_NOT_ALLOWED, "method not allowed\n");
-                response.headers().set(HttpHeaderNames.ALLOW, "GET, HEAD");
-            } else if (path.equals("/healthz")) {
-                response = text(HttpResponseStatus.OK, "ok\n");
-            } else if (path.equals("/readyz")) {
-                response = ready.get() ? text(HttpResponseStatus.OK, "ready\n")
-                        : text(HttpResponseStatus.SERVICE_UNAVAILABLE, "not ready\n");
-            } else if (endpoints.containsKey(path)) {
-                Endpoint e = endpoints.get(path);
-                response = body(HttpResponseStatus.OK, e.contentType(), e.body().get());
+                response = Response.text(400, "bad request\n");
             } else {
-                response = text(HttpResponseStatus.NOT_FOUND, "not found\n");
+                QueryStringDecoder uri = new QueryStringDecoder(request.uri());
+                InetAddress remote = ((InetSocketAddress) ctx.channel().remoteAddress()).getAddress();
+                String method = request.method().name();
+                Request r = new Request(method.equals("HEAD") ? "GET" : method, uri.path(), uri.parameters(),
+                        request.content().toString(StandardCharsets.UTF_8), request.headers().get(HttpHeaderNames.AUTHORIZATION),
+                        remote);
+                try {
+                    response = handler.handle(r);
+                } catch (RuntimeException e) {
+                    LOG.error("http: {} {} failed", method, uri.path(), e);
+                    response = Response.text(500, "internal error\n");
+                }
             }
+            byte[] bytes = response.body().getBytes(StandardCharsets.UTF_8);
+            boolean head = request.method().equals(HttpMethod.HEAD);
+            FullHttpResponse out = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(response.status()),
+                    head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(bytes));
+            out.headers().set(HttpHeaderNames.CONTENT_TYPE, response.contentType());
+            out.headers().set(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
+            out.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-store");
+            out.headers().set("X-Content-Type-Options", "nosniff");
+            response.headers().forEach((k, v) -> out.headers().set(k, v));
             boolean keepAlive = HttpUtil.isKeepAlive(request);
-            HttpUtil.setKeepAlive(response, keepAlive);
-            if (request.method().equals(HttpMethod.HEAD)) {
-                response.content().clear();
-            }
-            var future = ctx.writeAndFlush(response);
+            HttpUtil.setKeepAlive(out, keepAlive);
+            var future = ctx.writeAndFlush(out);
             if (!keepAlive) {
                 future.addListener(ChannelFutureListener.CLOSE);
             }
@@ -114,20 +145,7 @@ public final class HttpServer implements AutoCloseable {
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            ctx.close();
-        }
-
-        private static FullHttpResponse text(HttpResponseStatus status, String body) {
-            return body(status, "text/plain; charset=utf-8", body);
-        }
-
-        private static FullHttpResponse body(HttpResponseStatus status, String type, String body) {
-            byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-            FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(bytes));
-            r.headers().set(HttpHeaderNames.CONTENT_TYPE, type);
-            r.headers().set(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
-            r.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-store");
-            return r;
+            ctx.close(); // read timeout, oversized request, reset: this connection only
         }
     }
 }

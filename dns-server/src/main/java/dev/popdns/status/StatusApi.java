@@ -1,0 +1,287 @@
+package dev.popdns.status;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.popdns.geoip.GeoLocator;
+import dev.popdns.geoip.Location;
+import dev.popdns.health.AdminOverride;
+import dev.popdns.health.Durations;
+import dev.popdns.health.HealthMonitor;
+import dev.popdns.routing.Explanation;
+import dev.popdns.routing.GeoName;
+import dev.popdns.routing.Router;
+import dev.popdns.status.HttpServer.Request;
+import dev.popdns.status.HttpServer.Response;
+import dev.popdns.wire.Snapshot;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Supplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.xbill.DNS.Name;
+import org.xbill.DNS.Record;
+import org.xbill.DNS.TextParseException;
+import org.xbill.DNS.Type;
+
+/**
+ * The HTTP surface of DESIGN.md: {@code /} (status page), {@code /api/v1/status},
+ * {@code /api/v1/explain}, {@code /metrics}, {@code /healthz}, {@code /readyz}, and the admin calls
+ * {@code POST|DELETE /api/v1/pops/{id}/override} and {@code POST /api/v1/reload}, which need the
+ * bearer token from the admin token file (compared in constant time; 401 when missing or wrong,
+ * 403 when no token file is configured). No response, log line or metric carries a secret.
+ */
+public final class StatusApi implements HttpServer.Handler {
+    private static final Logger LOG = LoggerFactory.getLogger(StatusApi.class);
+    private static final Pattern OVERRIDE = Pattern.compile("/api/v1/pops/([a-z0-9-]+)/override");
+    private static final String JSON = "application/json";
+    private static final Duration MAX_OVERRIDE = Duration.ofDays(7);
+
+    private final StatusReport report;
+    private final Metrics metrics;
+    private final Supplier<Snapshot> snapshot;
+    private final Supplier<HealthMonitor> health;
+    private final GeoLocator geo;
+    private final Supplier<Boolean> ready;
+    private final Runnable reload;
+    private final byte[] tokenDigest;
+    private final Clock clock;
+    private final String page;
+    private final ObjectMapper mapper = new ObjectMapper();
+
+    /** @param adminToken the admin bearer token, or null when admin calls are disabled */
+    public StatusApi(StatusReport report, Metrics metrics, Supplier<Snapshot> snapshot, Supplier<HealthMonitor> health,
+                     GeoLocator geo, Supplier<Boolean> ready, Runnable reload, String adminToken, Clock clock) {
+        this.report = report;
+        this.metrics = metrics;
+        this.snapshot = snapshot;
+        this.health = health;
+        this.geo = geo;
+        this.ready = ready;
+        this.reload = reload;
+        this.tokenDigest = adminToken == null ? null : sha256(adminToken);
+        this.clock = clock;
+        this.page = resource("/status/index.html");
+    }
+
+    @Override
+    public Response handle(Request r) {
+        String path = r.path();
+        Matcher override = OVERRIDE.matcher(path);
+        if (override.matches()) {
+            return switch (r.method()) {
+                case "POST" -> admin(r, () -> setOverride(override.group(1), r.body()));
+                case "DELETE" -> admin(r, () -> clearOverride(override.group(1), r.param("reason")));
+                default -> notAllowed("POST, DELETE");
+            };
+        }
+        if (path.equals("/api/v1/reload")) {
+            return r.method().equals("POST") ? admin(r, this::reload) : notAllowed("POST");
+        }
+        if (!r.method().equals("GET")) {
+            return isKnown(path) ? notAllowed("GET, HEAD") : Response.text(404, "not found\n");
+        }
+        return switch (path) {
+            case "/", "/index.html" -> Response.of(200, "text/html; charset=utf-8", page);
+            case "/healthz" -> Response.text(200, "ok\n");
+            case "/readyz" -> ready.get() ? Response.text(200, "ready\n") : Response.text(503, "not ready\n");
+            case "/metrics" -> Response.of(200, "text/plain; version=0.0.4; charset=utf-8", metrics.scrape());
+            case "/api/v1/status" -> Response.of(200, JSON, report.json(r.remote()));
+            case "/api/v1/explain" -> explain(r);
+            default -> Response.text(404, "not found\n");
+        };
+    }
+
+    private static boolean isKnown(String path) {
+        return switch (path) {
+            case "/", "/index.html", "/healthz", "/readyz", "/metrics", "/api/v1/status", "/api/v1/explain" -> true;
+            default -> false;
+        };
+    }
+
+    private Response explain(Request r) {
+        String nameText = r.param("name");
+        String typeText = r.param("type") == null ? "A" : r.param("type");
+        String clientText = r.param("client") == null ? r.remote().getHostAddress() : r.param("client");
+        if (nameText == null) {
+            return error(400, "name: missing (expected: ?name=hachyderm.io&type=A&client=IP)");
+        }
+        int type = Type.value(typeText.toUpperCase(Locale.ROOT));
+        if (type != Type.A && type != Type.AAAA) {
+            return error(400, "type: " + typeText + " (expected: A or AAAA)");
+        }
+        InetAddress client;
+        Name name;
+        try {
+            name = Name.fromString(nameText, Name.root);
+            if (!clientText.matches("[0-9a-fA-F:.]+")) {
+                throw new UnknownHostException("client: '" + clientText + "' (expected: a literal IPv4 or IPv6 address)");
+            }
+            client = InetAddress.getByName(clientText);
+        } catch (TextParseException | UnknownHostException e) {
+            return error(400, e.getMessage());
+        }
+        Snapshot snap = snapshot.get();
+        byte[] wire = name.toWireCanonical();
+        GeoName geoName = snap.routing().routed(wire, wire.length);
+        ObjectNode root = mapper.createObjectNode();
+        root.put("name", name.toString()).put("type", Type.string(type)).put("client", client.getHostAddress());
+        if (geoName == null) {
+            root.put("routed", false).put("note", "not geo-routed: every client gets the zone's static records");
+            return Response.of(200, JSON, root.toPrettyString() + "\n");
+        }
+        Location location = geo == null ? null : geo.locate(client);
+        Explanation e = Explanation.of(snap.routing(), geoName, type, location, client instanceof Inet4Address, snap.eligibility());
+        root.put("routed", true).put("routed_as", geoName.name().toString());
+        if (location != null) {
+            ObjectNode loc = root.putObject("location").put("country", location.countryCode())
+                    .put("continent", location.continentCode()).put("network_prefix", location.networkPrefixLength());
+            if (location.hasCoordinates()) {
+                loc.put("latitude", location.latitude()).put("longitude", location.longitude());
+            }
+        } else {
+            root.putNull("location");
+        }
+        ArrayNode candidates = root.putArray("candidates");
+        for (Router.Candidate c : e.candidates()) {
+            ObjectNode o = candidates.addObject().put("pop", c.pop().id()).put("hq", c.pop().hq())
+                    .put("pinned", c.pinned()).put("eligible", c.eligible()).put("has_records", c.hasRecords());
+            if (!Double.isNaN(c.distanceKm())) {
+                o.put("distance_km", Math.round(c.distanceKm())).put("scaled_km", Math.round(c.scaledKm()));
+            }
+        }
+        root.put("answer", e.records() == null ? "none" : snap.routing().pops().get(e.decision().pop()).id())
+                .put("reason", e.decision().reason().name().toLowerCase(Locale.ROOT));
+        ArrayNode records = root.putArray("records");
+        if (e.records() != null) {
+            for (Record rec : e.records().rrs(false)) {
+                records.add(rec.toString());
+            }
+        }
+        root.put("ecs_source_prefix", e.subnetPrefix()).put("ecs_scope", e.scope());
+        return Response.of(200, JSON, root.toPrettyString() + "\n");
+    }
+
+    private Response admin(Request r, Supplier<Response> action) {
+        if (tokenDigest == null) {
+            return error(403, "admin calls are disabled (set admin-token-file in popdns.yaml)");
+        }
+        String auth = r.authorization();
+        if (auth == null || !auth.startsWith("Bearer ")
+                || !MessageDigest.isEqual(tokenDigest, sha256(auth.substring("Bearer ".length()).trim()))) {
+            LOG.warn("http: refused {} {} from {}: missing or wrong bearer token", r.method(), r.path(), r.remote().getHostAddress());
+            return new Response(401, JSON, "{\"error\": \"missing or wrong bearer token\"}\n", Map.of("WWW-Authenticate", "Bearer"));
+        }
+        return action.get();
+    }
+
+    private Response setOverride(String pop, String body) {
+        HealthMonitor monitor = health.get();
+        if (monitor == null) {
+            return error(409, "no health probes are running (no checks in pops.yaml, or --no-probes): overrides need them");
+        }
+        JsonNode json;
+        try {
+            json = mapper.readTree(body.isBlank() ? "{}" : body);
+        } catch (IOException e) {
+            return error(400, "body: not JSON (expected: {\"state\": \"drain\", \"for\": \"30m\", \"reason\": \"...\"})");
+        }
+        String state = json.path("state").asText("");
+        AdminOverride.Action action = switch (state) {
+            case "drain" -> AdminOverride.Action.DRAIN;
+            case "force-up" -> AdminOverride.Action.FORCE_UP;
+            default -> null;
+        };
+        if (action == null) {
+            return error(400, "state: '" + state + "' (expected: drain or force-up)");
+        }
+        String reason = json.path("reason").asText("").strip();
+        if (reason.isEmpty()) {
+            return error(400, "reason: missing (expected: why, for the log and the status page)");
+        }
+        Instant now = clock.instant();
+        Instant expires;
+        try {
+            if (json.hasNonNull("expires")) {
+                expires = Instant.parse(json.get("expires").asText());
+            } else if (json.hasNonNull("for")) {
+                expires = now.plus(Durations.parse(json.get("for").asText()));
+            } else {
+                return error(400, "expires or for: missing (expected: an ISO-8601 instant or a duration like 30m)");
+            }
+        } catch (DateTimeParseException | IllegalArgumentException e) {
+            return error(400, "expires/for: " + e.getMessage());
+        }
+        if (!expires.isAfter(now) || expires.isAfter(now.plus(MAX_OVERRIDE))) {
+            return error(400, "expires: " + expires + " (expected: in the future, at most 7d ahead)");
+        }
+        try {
+            monitor.override(pop, new AdminOverride(action, expires, reason));
+        } catch (IllegalArgumentException e) {
+            return error(monitor.view().indexOf(pop) < 0 ? 404 : 400, e.getMessage());
+        }
+        LOG.info("admin: {} {} until {} ({})", pop, state, expires, reason);
+        return Response.of(200, JSON, mapper.createObjectNode().put("pop", pop).put("state", state)
+                .put("expires", expires.toString()).put("reason", reason).toPrettyString() + "\n");
+    }
+
+    private Response clearOverride(String pop, String reason) {
+        HealthMonitor monitor = health.get();
+        if (monitor == null) {
+            return error(409, "no health probes are running: there are no overrides");
+        }
+        if (monitor.view().indexOf(pop) < 0) {
+            return error(404, "pop: no PoP named '" + pop + "'");
+        }
+        boolean cleared = monitor.clearOverride(pop, reason == null ? "cleared by the admin API" : reason);
+        LOG.info("admin: {} override {}", pop, cleared ? "cleared" : "was not set");
+        return Response.of(200, JSON, mapper.createObjectNode().put("pop", pop).put("cleared", cleared).toPrettyString() + "\n");
+    }
+
+    private Response reload() {
+        reload.run();
+        return Response.of(202, JSON, "{\"reload\": \"requested\"}\n");
+    }
+
+    private Response error(int status, String message) {
+        return Response.of(status, JSON, mapper.createObjectNode().put("error", message).toPrettyString() + "\n");
+    }
+
+    private static Response notAllowed(String allow) {
+        return new Response(405, "text/plain; charset=utf-8", "method not allowed\n", Map.of("Allow", allow));
+    }
+
+    private static byte[] sha256(String s) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
+    }
+
+    private static String resource(String path) {
+        try (InputStream in = StatusApi.class.getResourceAsStream(path)) {
+            if (in == null) {
+                throw new IllegalStateException("missing resource " + path);
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read resource " + path, e);
+        }
+    }
+}

@@ -1,0 +1,145 @@
+package dev.popdns.status;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.popdns.geoip.GeoLocator;
+import dev.popdns.geoip.Location;
+import dev.popdns.health.CheckHealth;
+import dev.popdns.health.HealthMonitor;
+import dev.popdns.health.HealthView;
+import dev.popdns.health.PopHealth;
+import dev.popdns.routing.Decision;
+import dev.popdns.routing.GeoName;
+import dev.popdns.routing.Pop;
+import dev.popdns.routing.Router;
+import dev.popdns.routing.RoutingTable;
+import dev.popdns.wire.Snapshot;
+import dev.popdns.zone.Zone;
+import java.net.InetAddress;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Locale;
+import java.util.function.Supplier;
+import org.xbill.DNS.Type;
+
+/**
+ * Everything the status page shows, as the JSON of {@code GET /api/v1/status}: the server, the
+ * zones, the PoPs with every check, where each continent and the 20 largest countries are routed
+ * right now (and the asking client's own resolver), the GeoIP database and the timeline. Built
+ * on demand on the HTTP thread from the current snapshots; never touches the query path.
+ */
+public final class StatusReport {
+    /** Continents at a representative point (population-weighted, roughly). */
+    static final Object[][] CONTINENTS = {
+        {"AF", "Africa", 5.0, 20.0}, {"AS", "Asia", 30.0, 100.0}, {"EU", "Europe", 50.0, 10.0},
+        {"NA", "North America", 40.0, -95.0}, {"OC", "Oceania", -28.0, 140.0}, {"SA", "South America", -15.0, -55.0},
+    };
+    /** The 20 countries with the most Internet users, each at its main population centre. */
+    static final Object[][] COUNTRIES = {
+        {"CN", "AS", 31.2, 121.5}, {"IN", "AS", 28.6, 77.2}, {"US", "NA", 39.8, -89.6}, {"ID", "AS", -6.2, 106.8},
+        {"BR", "SA", -23.5, -46.6}, {"RU", "EU", 55.8, 37.6}, {"NG", "AF", 6.5, 3.4}, {"JP", "AS", 35.7, 139.7},
+        {"MX", "NA", 19.4, -99.1}, {"PH", "AS", 14.6, 121.0}, {"VN", "AS", 21.0, 105.8}, {"DE", "EU", 51.2, 10.4},
+        {"GB", "EU", 52.5, -1.5}, {"TR", "AS", 41.0, 29.0}, {"FR", "EU", 48.9, 2.3}, {"IR", "AS", 35.7, 51.4},
+        {"EG", "AF", 30.0, 31.2}, {"BD", "AS", 23.8, 90.4}, {"KR", "AS", 37.6, 127.0}, {"IT", "EU", 42.5, 12.5},
+    };
+
+    private final Supplier<Snapshot> snapshot;
+    private final Supplier<HealthMonitor> health;
+    private final GeoLocator geo;
+    private final Timeline timeline;
+    private final ServerFacts facts;
+    private final Clock clock;
+    private final ObjectMapper mapper = new ObjectMapper();
+
+    /** What the report says about the server itself. */
+    public record ServerFacts(String identity, String version, Instant started, Supplier<Boolean> ready,
+                              Supplier<long[]> reloads, Supplier<String> lastReload) {
+    }
+
+    public StatusReport(Supplier<Snapshot> snapshot, Supplier<HealthMonitor> health, GeoLocator geo, Timeline timeline,
+                        ServerFacts facts, Clock clock) {
+        this.snapshot = snapshot;
+        this.health = health;
+        this.geo = geo;
+        this.timeline = timeline;
+        this.facts = facts;
+        this.clock = clock;
+    }
+
+    /** The report for a request from {@code client} (whose resolver placement is shown too). */
+    public String json(InetAddress client) {
+        Snapshot snap = snapshot.get();
+        Instant now = clock.instant();
+        ObjectNode root = mapper.createObjectNode();
+        ObjectNode server = root.putObject("server");
+        server.put("identity", facts.identity()).put("version", facts.version()).put("started", facts.started().toString())
+                .put("uptime_seconds", Duration.between(facts.started(), now).toSeconds()).put("ready", facts.ready().get())
+                .put("now", now.toString());
+        ArrayNode zones = root.putArray("zones");
+        for (Zone zone : snap.zones().zones()) {
+            zones.addObject().put("origin", zone.origin().toString()).put("serial", zone.serial())
+                    .put("file", zone.file()).put("rrsets", zone.rrsetCount());
+        }
+        long[] reloads = facts.reloads().get();
+        root.putObject("reloads").put("ok", reloads[0]).put("failed", reloads[1]).put("last", facts.lastReload().get());
+        HealthMonitor monitor = health.get();
+        HealthView view = monitor == null ? null : monitor.view();
+        root.put("probes", view != null);
+        root.put("prober_cut_off", view != null && view.cutOff());
+        RoutingTable routing = snap.routing();
+        ArrayNode pops = root.putArray("pops");
+        for (Pop p : routing.pops()) {
+            ObjectNode pop = pops.addObject().put("id", p.id()).put("hq", p.hq()).put("state", p.drained() ? "drain" : "active")
+                    .put("bias", p.bias()).put("latitude", p.latitude()).put("longitude", p.longitude());
+            PopHealth ph = view == null ? null : view.pop(p.id()).orElse(null);
+            ObjectNode checks = pop.putObject("checks");
+            if (ph != null) {
+                ph.override().ifPresent(o -> pop.putObject("override").put("action", o.action() == dev.popdns.health.AdminOverride.Action.DRAIN
+                        ? "drain" : "force-up").put("expires", o.expires().toString()).put("reason", o.reason()));
+                for (CheckHealth c : ph.checks()) {
+                    ObjectNode check = checks.putObject(c.check()).put("state", c.state().name().toLowerCase(Locale.ROOT))
+                            .put("since", c.since().toString()).put("for_seconds", Duration.between(c.since(), now).toSeconds());
+                    c.latency().ifPresent(l -> check.put("latency_ms", Math.round(l.toNanos() / 1e4) / 100.0));
+                    c.lag().ifPresent(l -> check.put("lag_seconds", l.toMillis() / 1000.0));
+                    c.lastError().ifPresent(e -> check.put("last_error", e));
+                }
+            }
+        }
+        ArrayNode names = root.putArray("names");
+        for (GeoName n : routing.names()) {
+            ObjectNode name = names.addObject().put("name", n.name().toString()).put("ttl", n.ttl());
+            ArrayNode needs = name.putArray("needs");
+            n.needs().forEach(needs::add);
+            ObjectNode continents = name.putObject("continents");
+            for (Object[] c : CONTINENTS) {
+                continents.put((String) c[0], pick(snap, n, new Location((double) c[2], (double) c[3], null, (String) c[0], 0)));
+            }
+            ObjectNode countries = name.putObject("countries");
+            for (Object[] c : COUNTRIES) {
+                countries.put((String) c[0], pick(snap, n, new Location((double) c[2], (double) c[3], (String) c[0], (String) c[1], 0)));
+            }
+            Location yours = geo == null || client == null ? null : geo.locate(client);
+            name.putObject("your_resolver").put("address", client == null ? null : client.getHostAddress())
+                    .put("country", yours == null ? null : yours.countryCode()).put("pop", pick(snap, n, yours));
+        }
+        if (geo != null) {
+            var stats = geo.stats();
+            root.putObject("geoip").put("database", geo.database().path().toString()).put("type", geo.database().type())
+                    .put("build_date", geo.database().buildDate().toString()).put("cache_hits", stats.hits())
+                    .put("cache_misses", stats.misses()).put("cache_hit_rate", stats.hitRate());
+        }
+        ArrayNode events = root.putArray("timeline");
+        for (Timeline.Entry e : timeline.entries()) {
+            events.addObject().put("at", e.at().toString()).put("kind", e.kind()).put("text", e.text());
+        }
+        return root.toPrettyString() + "\n";
+    }
+
+    /** The PoP id a client at {@code location} gets for an A query now, or "none" (NODATA). */
+    private static String pick(Snapshot snap, GeoName name, Location location) {
+        Decision d = Router.decide(snap.routing(), name, location, Type.A, snap.eligibility());
+        return d.pop() == Decision.NO_DATA ? "none" : snap.routing().pops().get(d.pop()).id();
+    }
+}

@@ -20,6 +20,7 @@ public final class Main {
             usage: popdns serve [--config FILE] [--zones DIR] [--listen ADDR:PORT]... [--http ADDR:PORT] [--geoip FILE] [--no-probes]
                    popdns check [DIR]
                    popdns explain NAME TYPE CLIENT_IP [--zones DIR] [--geoip FILE]
+                   popdns demo [--zones DIR] [--geoip FILE] [--dir DIR] | demo fail POP CHECK | demo heal POP CHECK
             """;
 
     private Main() {
@@ -40,6 +41,7 @@ public final class Main {
             case "serve" -> serve(rest);
             case "check" -> check(rest, System.out, System.err);
             case "explain" -> Explain.run(rest, System.out, System.err);
+            case "demo" -> Demo.run(rest, System.out, System.err);
             case "help", "--help", "-h" -> {
                 System.out.print(USAGE);
                 yield 0;

@@ -17,7 +17,7 @@ import java.util.concurrent.TimeUnit;
  * file. {@link #close()} stops it and every descendant, forcibly when it does not stop within
  * 5s, so a failing test leaves nothing running.
  */
-final class ExternalProcess implements AutoCloseable {
+public final class ExternalProcess implements AutoCloseable {
     private final String name;
     private final Process process;
     private final Path log;
@@ -28,7 +28,7 @@ final class ExternalProcess implements AutoCloseable {
         this.log = log;
     }
 
-    static ExternalProcess start(String name, Path dir, Path log, List<String> command) {
+    public static ExternalProcess start(String name, Path dir, Path log, List<String> command) {
         try {
             Process process = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
@@ -40,7 +40,7 @@ final class ExternalProcess implements AutoCloseable {
     }
 
     /** Waits until {@code host:port} accepts connections; fails when the process exits or after {@code timeout}. */
-    ExternalProcess awaitPort(String host, int port, Duration timeout) {
+    public ExternalProcess awaitPort(String host, int port, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
             if (!process.isAlive()) {
@@ -57,17 +57,17 @@ final class ExternalProcess implements AutoCloseable {
     }
 
     /** Kills the process and its descendants at once (SIGKILL), as a crash would. */
-    void kill() {
+    public void kill() {
         process.descendants().forEach(ProcessHandle::destroyForcibly);
         process.destroyForcibly();
         awaitExit(Duration.ofSeconds(5));
     }
 
-    boolean alive() {
+    public boolean alive() {
         return process.isAlive();
     }
 
-    String logText() {
+    public String logText() {
         try {
             return Files.readString(log, StandardCharsets.UTF_8);
         } catch (IOException e) {
@@ -104,7 +104,7 @@ final class ExternalProcess implements AutoCloseable {
         }
     }
 
-    static void pause(Duration duration) {
+    public static void pause(Duration duration) {
         try {
             Thread.sleep(duration);
         } catch (InterruptedException e) {

@@ -10,7 +10,7 @@ import java.util.List;
  * A real nginx in the foreground ({@code daemon off}) with its prefix, pid, logs and temp files in
  * a directory of the test's; {@link #close()} stops it.
  */
-final class NginxServer implements AutoCloseable {
+public final class NginxServer implements AutoCloseable {
     private final ExternalProcess process;
 
     private NginxServer(ExternalProcess process) {
@@ -21,7 +21,7 @@ final class NginxServer implements AutoCloseable {
      * Starts nginx with {@code servers} (the {@code server} blocks of the {@code http} context)
      * and waits until it listens on 127.0.0.1:{@code readyPort}.
      */
-    static NginxServer start(Path dir, String servers, int readyPort) throws IOException {
+    public static NginxServer start(Path dir, String servers, int readyPort) throws IOException {
         Path nginx = Programs.require("nginx", "nginx");
         String d = dir.toAbsolutePath().toString();
         Files.writeString(dir.resolve("nginx.conf"), """

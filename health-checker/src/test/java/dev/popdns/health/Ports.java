@@ -6,11 +6,11 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 
 /** Free loopback ports for the servers the tests start. */
-final class Ports {
+public final class Ports {
     private Ports() {}
 
     /** A port that was free on 127.0.0.1 a moment ago (the kernel picks from its high range). */
-    static int free() {
+    public static int free() {
         try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return socket.getLocalPort();
         } catch (IOException e) {

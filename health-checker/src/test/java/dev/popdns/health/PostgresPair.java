@@ -25,7 +25,7 @@ import java.util.Properties;
  * <p>Superuser {@code postgres} logs in without a password from loopback (only the tests use
  * it); every other role needs its password (scram-sha-256).
  */
-final class PostgresPair implements AutoCloseable {
+public final class PostgresPair implements AutoCloseable {
     private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(60);
     private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
 
@@ -46,7 +46,7 @@ final class PostgresPair implements AutoCloseable {
     }
 
     /** Creates, starts and connects both servers; returns once the replica is streaming. */
-    static PostgresPair start() throws IOException, SQLException {
+    public static PostgresPair start() throws IOException, SQLException {
         Path bin = Programs.postgresBin();
         if (Programs.runningAsRoot()) {
             Programs.require("runuser", "util-linux");
@@ -61,7 +61,7 @@ final class PostgresPair implements AutoCloseable {
         }
     }
 
-    int primaryPort() {
+    public int primaryPort() {
         return primaryPort;
     }
 
@@ -69,12 +69,12 @@ final class PostgresPair implements AutoCloseable {
         return replicaPort;
     }
 
-    Path dir() {
+    public Path dir() {
         return dir.path();
     }
 
     /** A superuser connection to the primary. */
-    Connection primary() throws SQLException {
+    public Connection primary() throws SQLException {
         return connect(primaryPort);
     }
 
@@ -143,7 +143,7 @@ final class PostgresPair implements AutoCloseable {
     }
 
     /** Creates role {@code name} with {@code password} (on the primary: it replicates). */
-    void createRole(String name, String password, boolean monitor) throws SQLException {
+    public void createRole(String name, String password, boolean monitor) throws SQLException {
         try (Connection connection = primary(); Statement statement = connection.createStatement()) {
             statement.execute("CREATE ROLE \"" + name + "\" LOGIN PASSWORD '" + password + "'");
             if (monitor) {

@@ -16,11 +16,11 @@ import java.util.concurrent.TimeUnit;
  * Finds the real programs the tests start and runs one-shot commands. A missing program fails
  * the test with the Debian package to install: these tests are never skipped.
  */
-final class Programs {
+public final class Programs {
     private Programs() {}
 
     /** The executable {@code name} on PATH or in /usr/sbin, /sbin; fails naming {@code debianPackage}. */
-    static Path require(String name, String debianPackage) {
+    public static Path require(String name, String debianPackage) {
         List<String> dirs = new ArrayList<>(List.of(System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)));
         dirs.add("/usr/sbin");
         dirs.add("/sbin");
@@ -35,7 +35,7 @@ final class Programs {
     }
 
     /** The bin directory of the newest PostgreSQL server under /usr/lib/postgresql. */
-    static Path postgresBin() {
+    public static Path postgresBin() {
         Path root = Path.of("/usr/lib/postgresql");
         Path best = null;
         int bestVersion = -1;
@@ -60,12 +60,12 @@ final class Programs {
         return best;
     }
 
-    static boolean runningAsRoot() {
+    public static boolean runningAsRoot() {
         return "root".equals(System.getProperty("user.name"));
     }
 
     /** Runs {@code command} in {@code dir}, failing the test with its output unless it exits 0 in time. */
-    static String run(Path dir, Duration timeout, List<String> command) {
+    public static String run(Path dir, Duration timeout, List<String> command) {
         try {
             Path output = Files.createTempFile("popdns-cmd-", ".log");
             try {

@@ -6,6 +6,12 @@ format cannot (its -e/-D apply to every query).
 
 usage: make-queries.py ZONE_ORIGIN COUNT OUT.bin OUT.txt [SEED]
 OUT.txt gets the same questions in text form ("name TYPE [edns|do]"), for reading.
+
+       make-queries.py --bench-zone ZONE_ORIGIN IN.zone OUT.zone
+writes IN.zone plus static placeholder A/AAAA records for the apex and media names when the zone
+file has none for them (popdns answers those names from geo routing, zones/pops.yaml, which Knot
+and NSD cannot do), so that all three servers answer the same questions from the same file; prints
+what it added.
 """
 import random
 import struct
@@ -42,7 +48,58 @@ def encode_name(name):
     return out + b"\0"
 
 
+PLACEHOLDERS = {"A": "192.0.2.1", "AAAA": "2001:db8::1"}  # RFC 5737 / RFC 3849 documentation addresses
+
+
+def owners_with_types(text, origin):
+    """{(owner, type)} of a simple master file: $ORIGIN, @, relative and blank owners, () groups."""
+    found, owner, depth = set(), origin, 0
+    for raw in text.splitlines():
+        line = raw.split(";", 1)[0]
+        if not line.strip():
+            continue
+        if depth > 0:  # inside a multi-line ( ... ) record
+            depth += line.count("(") - line.count(")")
+            continue
+        if line.startswith("$ORIGIN"):
+            origin = line.split()[1].lower()
+            continue
+        if line.startswith("$"):
+            continue
+        fields = line.split()
+        if not line[0].isspace():
+            name = fields.pop(0).lower()
+            owner = origin if name == "@" else (name if name.endswith(".") else name + "." + origin)
+        while fields and (fields[0].isdigit() or fields[0].upper() in ("IN", "CH", "HS")):
+            fields.pop(0)
+        if fields:
+            found.add((owner, fields[0].upper()))
+        depth += line.count("(") - line.count(")")
+    return found
+
+
+def bench_zone(origin, src, dst):
+    origin = origin.rstrip(".").lower() + "."
+    text = open(src).read()
+    have = owners_with_types(text, origin)
+    added = []
+    for name in (origin, "media." + origin):
+        for rtype, address in PLACEHOLDERS.items():
+            if (name, rtype) not in have:
+                added.append("%s 300 IN %s %s" % (name, rtype, address))
+    with open(dst, "w") as out:
+        out.write(text if text.endswith("\n") else text + "\n")
+        if added:
+            out.write("; added by make-queries.py --bench-zone: static stand-ins for geo-managed names\n")
+            out.write("\n".join(added) + "\n")
+    for line in added:
+        print(line)
+
+
 def main():
+    if sys.argv[1] == "--bench-zone":
+        bench_zone(sys.argv[2], sys.argv[3], sys.argv[4])
+        return
     origin, count, out_bin, out_txt = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
     rng = random.Random(int(sys.argv[5]) if len(sys.argv) > 5 else 53)
     origin = origin.rstrip(".") + "."

@@ -3,6 +3,7 @@ package dev.popdns.wire;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.xbill.DNS.Rcode;
 import org.xbill.DNS.Type;
@@ -10,7 +11,7 @@ import org.xbill.DNS.Type;
 /**
  * The query path's meters, all registered up front with bounded tags, so that counting is an
  * array index and an adder increment: {@code popdns_queries_total{transport,qtype,rcode}},
- * {@code popdns_query_duration_seconds}, {@code popdns_response_cache_requests_total{result}}.
+ * {@code popdns_query_duration_seconds} (one query in 16), {@code popdns_response_cache_requests_total{result}}.
  * Query types outside a fixed list count as {@code qtype="other"}; no name or address is a tag.
  */
 public final class QueryMetrics {
@@ -18,6 +19,7 @@ public final class QueryMetrics {
         Type.SRV, Type.PTR, Type.DS, Type.DNSKEY, Type.HTTPS, Type.SVCB, Type.ANY, Type.AXFR, Type.IXFR};
     private static final int OTHER = TYPES.length;
     private static final int RCODES = 16;
+    private static final int SAMPLE = 16;
 
     /** [transport][qtype index][rcode]. */
     private final Counter[][][] queries = new Counter[2][TYPES.length + 1][RCODES];
@@ -36,7 +38,8 @@ public final class QueryMetrics {
                 }
             }
         }
-        duration = Timer.builder("popdns_query_duration").description("Time from a decoded packet to its encoded answer")
+        duration = Timer.builder("popdns_query_duration")
+                .description("Time from a received packet to its encoded answer, sampled: one query in 16")
                 .publishPercentileHistogram().minimumExpectedValue(java.time.Duration.ofNanos(1000))
                 .maximumExpectedValue(java.time.Duration.ofMillis(100)).register(registry);
         hits = Counter.builder("popdns_response_cache_requests").tag("result", "hit").register(registry);
@@ -50,7 +53,12 @@ public final class QueryMetrics {
 
     void answered(boolean tcp, int qtype, int rcode, long startNanos) {
         queries[tcp ? 1 : 0][typeIndex(qtype)][rcode & 0xf].increment();
-        duration.record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
+        // The histogram costs a search and several atomics per record: measured at a third of the
+        // per-query Java time under load, so one query in 16 is timed, picked at random with no
+        // shared state. Quantiles are unbiased; the count is a sixteenth of the queries.
+        if (ThreadLocalRandom.current().nextInt(SAMPLE) == 0) {
+            duration.record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
+        }
     }
 
     void cache(boolean hit) {

@@ -193,6 +193,12 @@ final class ProbeScheduler implements AutoCloseable {
             } finally {
                 thread = null;
             }
+            Duration timeout = slot.job.timing().timeout();
+            if (result instanceof ProbeResult.Up up && up.latency().compareTo(timeout) > 0) {
+                // DESIGN.md: a timeout is a failure, even when the answer was good and came before the watchdog
+                result = new ProbeResult.Down(up.at(), up.latency(), "answered in " + Durations.format(up.latency())
+                        + ", over the timeout of " + Durations.format(timeout), up.lag());
+            }
             if (reported.compareAndSet(false, true)) {
                 watchdog.cancel();
                 report(result);

@@ -62,6 +62,17 @@ class ProbeSchedulerTest {
     }
 
     @Test
+    void aGoodAnswerSlowerThanTheTimeoutIsAFailure() throws InterruptedException {
+        ProbeScheduler.Job slow = new ProbeScheduler.Job(0, "hq", "slow", EVERY_SECOND,
+                () -> new ProbeResult.Up(timer.now(), Duration.ofMillis(650), Optional.empty()));
+        ProbeScheduler scheduler = scheduler(List.of(slow), Runnable::run, new Random(1));
+        scheduler.runFirstRound();
+        ProbeResult result = results.get(0);
+        assertInstanceOf(ProbeResult.Down.class, result, "650ms against a 500ms timeout");
+        assertEquals("answered in 650ms, over the timeout of 500ms", ((ProbeResult.Down) result).reason());
+    }
+
+    @Test
     void aHangingProbeNeverDelaysAnother() throws InterruptedException {
         HoldingExecutor executor = new HoldingExecutor("hang");
         ProbeScheduler scheduler = scheduler(List.of(job(0, "hang", EVERY_SECOND), job(1, "fine", EVERY_SECOND)),

@@ -44,6 +44,7 @@ public final class ZoneReloader implements AutoCloseable {
     private final HealthSwitch health;
     private final Timeline timeline;
     private volatile String lastReload = "none yet";
+    private volatile String requestedBy = "";
     private volatile boolean closed;
 
     /**
@@ -79,6 +80,7 @@ public final class ZoneReloader implements AutoCloseable {
     /** Asks for a reload (SIGHUP, admin); it runs on the reload thread within a quarter second. */
     public void requestReload(String why) {
         LOG.info("reload: requested by {}", why);
+        requestedBy = why;
         requested.incrementAndGet();
     }
 
@@ -114,7 +116,7 @@ public final class ZoneReloader implements AutoCloseable {
                 }
                 long want = requested.get();
                 if (cause == null && want != handled) {
-                    cause = "request";
+                    cause = "request (" + requestedBy + ")";
                 }
                 if (cause != null) {
                     handled = want;

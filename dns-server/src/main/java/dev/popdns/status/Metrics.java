@@ -43,6 +43,7 @@ public final class Metrics implements HealthListener, QueryHandler.AnswerListene
     private volatile AnswerCounters answers = new AnswerCounters(RoutingTable.empty(), registry);
     private final ConcurrentHashMap<String, AtomicInteger> healthUp = new ConcurrentHashMap<>();
     private final AtomicInteger cutOff = new AtomicInteger();
+    private final java.util.Set<String> serialGauges = ConcurrentHashMap.newKeySet();
 
     public Metrics() {
         Gauge.builder("popdns_prober_cut_off", cutOff, AtomicInteger::get)
@@ -78,6 +79,9 @@ public final class Metrics implements HealthListener, QueryHandler.AnswerListene
     public void serving(ZoneSet zones, RoutingTable routing, Supplier<ZoneSet> current) {
         for (Zone zone : zones.zones()) {
             String origin = zone.origin().toString();
+            if (!serialGauges.add(origin)) {
+                continue; // registered at an earlier load; the gauge reads the current snapshot
+            }
             Gauge.builder("popdns_zone_serial", current, s -> {
                 Zone z = s.get().get(zone.origin());
                 return z == null ? Double.NaN : z.serial();

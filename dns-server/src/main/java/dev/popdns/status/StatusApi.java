@@ -62,6 +62,7 @@ public final class StatusApi implements HttpServer.Handler {
     private final byte[] tokenDigest;
     private final Clock clock;
     private final String page;
+    private final String pagePolicy;
     private final ObjectMapper mapper = new ObjectMapper();
 
     /** @param adminToken the admin bearer token, or null when admin calls are disabled */
@@ -77,6 +78,27 @@ public final class StatusApi implements HttpServer.Handler {
         this.tokenDigest = adminToken == null ? null : sha256(adminToken);
         this.clock = clock;
         this.page = resource("/status/index.html");
+        this.pagePolicy = contentSecurityPolicy(page);
+    }
+
+    /**
+     * A Content-Security-Policy that lets the page run only its own inline script and style (by
+     * hash) and talk only to this server: a second line of defence behind the page's escaping.
+     */
+    static String contentSecurityPolicy(String html) {
+        return "default-src 'none'; script-src " + hash(html, "<script>", "</script>") + "; style-src "
+                + hash(html, "<style>", "</style>") + " 'unsafe-hashes'; connect-src 'self'; img-src 'self' data:; "
+                + "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+    }
+
+    private static String hash(String html, String open, String close) {
+        int start = html.lastIndexOf(open);
+        int end = html.indexOf(close, start);
+        if (start < 0 || end < 0) {
+            return "'none'";
+        }
+        byte[] digest = sha256(html.substring(start + open.length(), end));
+        return "'sha256-" + java.util.Base64.getEncoder().encodeToString(digest) + "'";
     }
 
     @Override
@@ -97,7 +119,8 @@ public final class StatusApi implements HttpServer.Handler {
             return isKnown(path) ? notAllowed("GET, HEAD") : Response.text(404, "not found\n");
         }
         return switch (path) {
-            case "/", "/index.html" -> Response.of(200, "text/html; charset=utf-8", page);
+            case "/", "/index.html" -> new Response(200, "text/html; charset=utf-8", page,
+                    Map.of("Content-Security-Policy", pagePolicy, "X-Frame-Options", "DENY", "Referrer-Policy", "no-referrer"));
             case "/healthz" -> Response.text(200, "ok\n");
             case "/readyz" -> ready.get() ? Response.text(200, "ready\n") : Response.text(503, "not ready\n");
             case "/metrics" -> Response.of(200, "text/plain; version=0.0.4; charset=utf-8", metrics.scrape());

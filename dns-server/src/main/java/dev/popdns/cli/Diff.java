@@ -63,7 +63,7 @@ final class Diff {
             md.append("### pops.yaml\n\n");
             pops.appendMarkdown(md);
         }
-        if (pops.routingChanged()) {
+        if (pops.routingChanged() && (before.routing().hasGeoNames() || after.routing().hasGeoNames())) {
             md.append("### Traffic shift\n\n");
             boolean given = geoip != null;
             Path db = given ? geoip : Path.of(Explain.DEFAULT_GEOIP);

@@ -21,6 +21,8 @@ public final class Main {
                    popdns check [DIR]
                    popdns explain NAME TYPE CLIENT_IP [--zones DIR] [--geoip FILE]
                    popdns demo [--zones DIR] [--geoip FILE] [--dir DIR] | demo fail POP CHECK | demo heal POP CHECK
+                   popdns diff OLD_DIR NEW_DIR [--geoip FILE]
+                   popdns import route53 RECORDS.json [--health-checks HEALTHCHECKS.json] --out DIR
             """;
 
     private Main() {
@@ -42,6 +44,8 @@ public final class Main {
             case "check" -> check(rest, System.out, System.err);
             case "explain" -> Explain.run(rest, System.out, System.err);
             case "demo" -> Demo.run(rest, System.out, System.err);
+            case "diff" -> Diff.run(rest, System.out, System.err);
+            case "import" -> Route53Import.run(rest, System.out, System.err);
             case "help", "--help", "-h" -> {
                 System.out.print(USAGE);
                 yield 0;

@@ -126,6 +126,8 @@ public final class Route53Mapper {
         String biasSource;
         InetAddress probeAddress;
         final Map<String, Map<String, Object>> overrides = new TreeMap<>();
+        /** The fields each check is probed with at this PoP, once a name has needed it. */
+        final Map<String, Map<String, Object>> probed = new LinkedHashMap<>();
 
         PopDraft(String id, List<InetAddress> addresses, Set<String> addressKey) {
             this.id = id;
@@ -233,8 +235,22 @@ public final class Route53Mapper {
                 names.put(g.name(), g);
             }
         }
-        for (RecordSet a : aliases) {
-            alias(a, names);
+        // an alias may point at another alias: resolve them in passes until none makes progress
+        List<RecordSet> pending = aliases;
+        while (!pending.isEmpty()) {
+            List<RecordSet> waiting = new ArrayList<>();
+            for (RecordSet a : pending) {
+                if (!alias(a, names, false)) {
+                    waiting.add(a);
+                }
+            }
+            if (waiting.size() == pending.size()) {
+                for (RecordSet a : waiting) {
+                    alias(a, names, true);
+                }
+                break;
+            }
+            pending = waiting;
         }
         this.geoNames = names;
         this.hqId = hq;
@@ -249,12 +265,13 @@ public final class Route53Mapper {
                 double lon = p.longitude;
                 String note = p.locationNote;
                 if (Double.isNaN(lat)) {
-                    lat = Double.isNaN(p.weakLatitude) ? 0 : p.weakLatitude;
-                    lon = Double.isNaN(p.weakLatitude) ? 0 : p.weakLongitude;
-                    note = Double.isNaN(p.weakLatitude) ? "unknown to Route 53: set the PoP's real location" : p.weakNote;
-                    notes.add("PoP " + p.id + ": Route 53 has no location for it; location [" + PopsDiff.number(lat) + ", "
-                            + PopsDiff.number(lon) + "] is " + (Double.isNaN(p.weakLatitude) ? "a placeholder" : "a guess (" + note + ")")
-                            + ": it only orders the fallback when a pinned PoP is down, but set the real one");
+                    boolean guessed = !Double.isNaN(p.weakLatitude);
+                    lat = guessed ? p.weakLatitude : 0;
+                    lon = guessed ? p.weakLongitude : 0;
+                    note = (guessed ? p.weakNote : "unknown to Route 53") + ": set the PoP's real location";
+                    notes.add("PoP " + p.id + ": Route 53 has no location for it; [" + PopsDiff.number(lat) + ", " + PopsDiff.number(lon)
+                            + "] is " + (guessed ? p.weakNote : "a placeholder") + ": it only orders the fallback when a pinned PoP"
+                            + " is down, but set the real one");
                 }
                 comments.put("pops." + p.id + ".location", note);
                 out.add(new PopsConfig.Pop(p.id, p.id.equals(hqId), lat, lon, p.addresses, PopsConfig.AdminState.ACTIVE,
@@ -372,7 +389,11 @@ public final class Route53Mapper {
 
     // ---- alias record sets --------------------------------------------------------------------
 
-    private void alias(RecordSet s, Map<String, PopsConfig.GeoName> names) {
+    /**
+     * Maps one simple alias record set. Returns false, reporting nothing, when its in-zone target has
+     * no records of its type yet and {@code last} is false (another alias may still give it some).
+     */
+    private boolean alias(RecordSet s, Map<String, PopsConfig.GeoName> names, boolean last) {
         Name owner = name(s);
         String targetText = s.alias().dnsName();
         Name target;
@@ -380,31 +401,35 @@ public final class Route53Mapper {
             target = Name.fromString(targetText.endsWith(".") ? targetText : targetText + ".", Name.root);
         } catch (TextParseException e) {
             unmapped(s, "alias target '" + targetText + "' does not parse: " + e.getMessage());
-            return;
+            return true;
         }
         if (!target.subdomain(origin)) {
             unmapped(s, "alias to " + awsResource(target.toString().toLowerCase(Locale.ROOT)) + " " + target
                     + ": only Route 53 knows its current addresses; use a CNAME (not at the apex) or the resource's fixed addresses");
-            return;
+            return true;
         }
         int type = Type.value(s.type());
+        if ((type == Type.A || type == Type.AAAA) && names.containsKey(owner.toString().toLowerCase(Locale.ROOT))) {
+            unmapped(s, "an alias " + s.type() + " record set at a geo-routed name: popdns routes both families of a geo name");
+            return true;
+        }
         boolean geo = names.containsKey(target.toString().toLowerCase(Locale.ROOT)) && (type == Type.A || type == Type.AAAA);
         if (geo) {
             if (owner.equals(origin)) {
                 unmapped(s, "alias at the apex to the geo-routed " + target + ": a CNAME cannot stand at the apex; make "
                         + owner + " a geo name in pops.yaml instead");
-                return;
+                return true;
             }
             for (ZoneLine l : zone) {
                 if (l.owner().equals(owner) && !(l.type() == Type.CNAME && l.rdata().equals(target.toString()))) {
                     unmapped(s, "alias to the geo-routed " + target + " at a name with other records (" + Type.string(l.type())
                             + "): it would need a CNAME, which must stand alone (RFC 1034 §3.6.2)");
-                    return;
+                    return true;
                 }
             }
             notes.add(s.label() + ": alias to the geo-routed " + target + ": written as a CNAME, which popdns routes like its target");
             line(s, owner, Type.CNAME, names.get(target.toString().toLowerCase(Locale.ROOT)).ttl(), target.toString());
-            return;
+            return true;
         }
         List<ZoneLine> copies = new ArrayList<>();
         for (ZoneLine l : zone) {
@@ -413,13 +438,18 @@ public final class Route53Mapper {
             }
         }
         if (copies.isEmpty()) {
-            unmapped(s, "alias to " + target + ", which has no " + s.type() + " records in this import");
-            return;
+            if (last) {
+                unmapped(s, "alias to " + target + ", which has no " + s.type() + " records in this import");
+            }
+            return last;
         }
         // an alias answers with its target's records and TTL
         for (ZoneLine l : copies) {
-            zone.add(new ZoneLine(owner, l.ttl(), l.type(), l.rdata()));
+            if (lineKeys.add(owner.toString().toLowerCase(Locale.ROOT) + " " + l.type() + " " + l.rdata())) {
+                zone.add(new ZoneLine(owner, l.ttl(), l.type(), l.rdata()));
+            }
         }
+        return true;
     }
 
     /** What kind of AWS resource an alias target names, by its well-known domain. */
@@ -468,7 +498,7 @@ public final class Route53Mapper {
             case GEOLOCATION -> s.geoLocation().toString();
             case GEOPROXIMITY -> s.geoProximity().toString();
             case FAILOVER -> s.failover();
-            default -> throw new IllegalStateException(policy.name());
+            case SIMPLE, WEIGHTED, MULTIVALUE, CIDR -> throw new IllegalStateException("not routed: " + policy);
         };
         r.endpoints.computeIfAbsent(key, Endpoint::new).sets.add(s);
     }
@@ -490,28 +520,30 @@ public final class Route53Mapper {
             switch (r.policy) {
                 case LATENCY -> {
                     AwsRegions.Site site = AwsRegions.region(s.region());
-                    locate(pop, site.latitude(), site.longitude(), "AWS " + s.region() + " (" + site.city() + ")", r, e);
+                    locate(pop, site.latitude(), site.longitude(), "AWS " + s.region() + " (" + site.city() + ")", e);
                     bias(pop, 0, r, e);
                 }
                 case GEOPROXIMITY -> {
                     Route53Input.GeoProximity p = s.geoProximity();
                     if (p.region() != null) {
                         AwsRegions.Site site = AwsRegions.region(p.region());
-                        locate(pop, site.latitude(), site.longitude(), "AWS " + p.region() + " (" + site.city() + ")", r, e);
+                        locate(pop, site.latitude(), site.longitude(), "AWS " + p.region() + " (" + site.city() + ")", e);
                     } else {
-                        locate(pop, p.latitude(), p.longitude(), "geoproximity coordinates", r, e);
+                        locate(pop, p.latitude(), p.longitude(), "geoproximity coordinates", e);
                     }
                     bias(pop, p.bias(), r, e);
                 }
                 case GEOLOCATION -> {
+                    // a guess, used only when no latency or geoproximity record places the PoP
                     AwsRegions.Site site = s.geoLocation().continent() == null ? null : AwsRegions.continent(s.geoLocation().continent());
                     if (site != null && Double.isNaN(pop.weakLatitude)) {
                         pop.weakLatitude = site.latitude();
                         pop.weakLongitude = site.longitude();
-                        pop.weakNote = "guessed from geolocation " + s.geoLocation().continent() + " (" + site.city() + "): set the real one";
+                        pop.weakNote = "guessed from geolocation " + s.geoLocation().continent() + " (" + site.city() + ")";
                     }
                 }
-                default -> {
+                case FAILOVER, SIMPLE, WEIGHTED, MULTIVALUE, CIDR -> {
+                    // no location in the record set
                 }
             }
         }
@@ -566,8 +598,7 @@ public final class Route53Mapper {
                     return false;
                 }
             }
-            default -> {
-            }
+            case SIMPLE, WEIGHTED, MULTIVALUE, CIDR -> throw new IllegalStateException("not routed: " + r.policy);
         }
         return true;
     }
@@ -654,7 +685,7 @@ public final class Route53Mapper {
         return id.isEmpty() ? "pop" : id;
     }
 
-    private void locate(PopDraft pop, double lat, double lon, String note, RoutedName r, Endpoint e) {
+    private void locate(PopDraft pop, double lat, double lon, String note, Endpoint e) {
         if (Double.isNaN(pop.latitude)) {
             pop.latitude = lat;
             pop.longitude = lon;
@@ -694,6 +725,7 @@ public final class Route53Mapper {
                 hq = e.pop.id;
                 why = reason;
             } else if (!hq.equals(e.pop.id)) {
+                r.broken = true;
                 for (RecordSet s : e.sets) {
                     unmapped(s, "needs PoP " + e.pop.id + " as the HQ (the answer for clients of unknown location and the last resort),"
                             + " but the HQ is " + hq + ", " + why);
@@ -754,7 +786,7 @@ public final class Route53Mapper {
             case GEOPROXIMITY -> "geoproximity records: nearest PoP by distance, scaled by each PoP's bias";
             case GEOLOCATION -> "geolocation records; continents without one go to the default's PoP";
             case FAILOVER -> "failover records: every continent pinned to the PRIMARY (the HQ)";
-            default -> throw new IllegalStateException(r.policy.name());
+            case SIMPLE, WEIGHTED, MULTIVALUE, CIDR -> throw new IllegalStateException("not routed: " + r.policy);
         };
         if (r.policy == Policy.GEOLOCATION) {
             Endpoint fallback = hqEndpoint(r);
@@ -827,13 +859,12 @@ public final class Route53Mapper {
     private List<String> needs(RoutedName r, String text) {
         String check = null;
         Map<String, Object> base = null;
-        List<String> unchecked = new ArrayList<>();
+        Set<String> unchecked = new LinkedHashSet<>();
+        Set<String> checked = new LinkedHashSet<>();
         for (Endpoint e : r.endpoints.values()) {
             HealthCheck hc = healthCheck(e);
             if (hc == null) {
-                if (!unchecked.contains(e.pop.id)) {
-                    unchecked.add(e.pop.id);
-                }
+                unchecked.add(e.pop.id);
                 continue;
             }
             Map<String, Object> fields = fields(hc);
@@ -844,37 +875,38 @@ public final class Route53Mapper {
             if (!probeAt(e, hc)) {
                 continue;
             }
+            List<String> lacking = new ArrayList<>(new TreeSet<>(base.keySet()));
+            lacking.removeAll(fields.keySet());
+            if (!lacking.isEmpty()) {
+                for (RecordSet s : e.sets) {
+                    unmapped(s, "health check " + hc.id() + " has no " + String.join(", ", lacking) + " but check " + check
+                            + " has: a PoP can override a check's fields, not remove one");
+                }
+                continue;
+            }
+            // one check runs once per PoP for every name that needs it: all of them must want the same fields there
+            Map<String, Object> probed = e.pop.probed.putIfAbsent(check, fields);
+            if (probed != null && !probed.equals(fields)) {
+                for (RecordSet s : e.sets) {
+                    unmapped(s, "health check " + hc.id() + " differs from the one PoP " + e.pop.id + " already has for check " + check);
+                }
+                continue;
+            }
+            checked.add(e.pop.id);
             Map<String, Object> override = new TreeMap<>();
             for (Map.Entry<String, Object> f : fields.entrySet()) {
                 if (!Objects.equals(base.get(f.getKey()), f.getValue())) {
                     override.put(f.getKey(), f.getValue());
                 }
             }
-            for (String k : base.keySet()) {
-                if (!fields.containsKey(k)) {
-                    for (RecordSet s : e.sets) {
-                        unmapped(s, "health check " + hc.id() + " has no " + k + " but check " + check + " has: a PoP can override"
-                                + " a check's fields, not remove one");
-                    }
-                    override = null;
-                    break;
-                }
+            if (!override.isEmpty()) {
+                e.pop.overrides.put(check, override);
             }
-            if (override == null || override.isEmpty()) {
-                continue;
-            }
-            Map<String, Object> existing = e.pop.overrides.get(check);
-            if (existing != null && !existing.equals(override)) {
-                for (RecordSet s : e.sets) {
-                    unmapped(s, "health check " + hc.id() + " differs from the one PoP " + e.pop.id + " already has for check " + check);
-                }
-                continue;
-            }
-            e.pop.overrides.put(check, override);
         }
         if (check == null) {
             return List.of();
         }
+        unchecked.removeAll(checked);
         for (String pop : unchecked) {
             notes.add(text + ": PoP " + pop + " had no health check in Route 53 (always healthy there); popdns probes it with "
                     + check + " too");

@@ -57,12 +57,11 @@ public final class TrafficShift {
         }
     }
 
-    /**
-     * The moves of one geo name, biggest first.
-     *
-     * @param status {@code "both"}, {@code "added"} (geo-routed only after) or {@code "removed"}
-     */
-    public record NameShift(Name name, String status, long moved, List<Move> continents, List<Move> countries) {
+    /** Whether a geo name is routed on both sides, only after, or only before. */
+    public enum Status { BOTH, ADDED, REMOVED }
+
+    /** The moves of one geo name, biggest first (none unless {@link Status#BOTH}). */
+    public record NameShift(Name name, Status status, long moved, List<Move> continents, List<Move> countries) {
     }
 
     /**
@@ -129,7 +128,7 @@ public final class TrafficShift {
         for (Name n : names) {
             int i = both.indexOf(n);
             if (i < 0) {
-                shifts.add(new NameShift(n, before.find(n) == null ? "added" : "removed", 0, List.of(), List.of()));
+                shifts.add(new NameShift(n, before.find(n) == null ? Status.ADDED : Status.REMOVED, 0, List.of(), List.of()));
                 continue;
             }
             shifts.add(shift(n, i, cells.values()));
@@ -170,7 +169,7 @@ public final class TrafficShift {
                 moved += c.addresses;
             }
         }
-        return new NameShift(name, "both", moved, moves(continentMoves, continentTotals), moves(countryMoves, countryTotals));
+        return new NameShift(name, Status.BOTH, moved, moves(continentMoves, continentTotals), moves(countryMoves, countryTotals));
     }
 
     private static List<Move> moves(Map<List<String>, Long> moved, Map<String, Long> totals) {
@@ -198,9 +197,9 @@ public final class TrafficShift {
         for (NameShift s : r.names()) {
             md.append("#### `").append(s.name()).append("`\n\n");
             switch (s.status()) {
-                case "added" -> md.append("Newly geo-routed: before, its A/AAAA queries got the zone's answer.\n\n");
-                case "removed" -> md.append("No longer geo-routed: its A/AAAA queries get the zone's answer.\n\n");
-                default -> {
+                case ADDED -> md.append("Newly geo-routed: before, its A/AAAA queries got the zone's answer.\n\n");
+                case REMOVED -> md.append("No longer geo-routed: its A/AAAA queries get the zone's answer.\n\n");
+                case BOTH -> {
                     if (s.moved() == 0) {
                         md.append("No client moves.\n\n");
                         continue;

@@ -203,6 +203,40 @@ class DiffTest {
     }
 
     @Test
+    void geoNamesAddedAndRemoved(@TempDir Path dir) throws Exception {
+        Path b = copy(Path.of(OLD), dir.resolve("b"));
+        Files.writeString(b.resolve("pops.yaml"), Files.readString(b.resolve("pops.yaml"))
+                .replace("media.example.test.: { ttl: 30, countries: { CN: hq } }", "cdn.example.test.: { ttl: 30 }"));
+        Result r = run(OLD, b.toString(), "--geoip", DB);
+        assertEquals(0, r.exit, r.err);
+        String shift = r.out.substring(r.out.indexOf("### pops.yaml"));
+        assertEquals("""
+                ### pops.yaml
+
+                - name `cdn.example.test.` added: ttl 30
+                - name `media.example.test.` removed: its A/AAAA queries get the zone's answer (or NXDOMAIN/NODATA)
+
+                ### Traffic shift
+
+                A queries from each IPv4 network of GeoLite2-City (built 2019-12-24; 2,990,797 networks, 3,687,697,813 addresses), \
+                routed by location, overrides, bias and drain state before and after; health is not known offline and IPv6 is not \
+                counted. A share is the part of that country's or continent's addresses.
+
+                #### `example.test.`
+
+                No client moves.
+
+                #### `cdn.example.test.`
+
+                Newly geo-routed: before, its A/AAAA queries got the zone's answer.
+
+                #### `media.example.test.`
+
+                No longer geo-routed: its A/AAAA queries get the zone's answer.
+                """, shift);
+    }
+
+    @Test
     void identicalDirectoriesHaveNoChanges() {
         Result r = run(OLD, OLD, "--geoip", "/nonexistent/never-read.mmdb");
         assertEquals(0, r.exit, r.err);

@@ -3,13 +3,10 @@ package dev.popdns.geoip;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.maxmind.db.CHMCache;
+import com.maxmind.db.DatabaseRecord;
 import com.maxmind.db.Metadata;
+import com.maxmind.db.Reader;
 import com.maxmind.db.Reader.FileMode;
-import com.maxmind.geoip2.DatabaseReader;
-import com.maxmind.geoip2.exception.GeoIp2Exception;
-import com.maxmind.geoip2.model.AbstractCountryResponse;
-import com.maxmind.geoip2.model.CityResponse;
-import com.maxmind.geoip2.model.CountryResponse;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.file.NoSuchFileException;
@@ -35,7 +32,7 @@ final class GeoIpDatabase {
     0x20, 0x01, 0x48, 0x60, 0x48, 0x60, 0, 0, 0, 0, 0, 0, 0, 0, (byte) 0x88, (byte) 0x88
   };
 
-  final DatabaseReader reader;
+  final Reader reader;
   final Kind kind;
   final FileStamp stamp;
   final DatabaseInfo info;
@@ -43,7 +40,7 @@ final class GeoIpDatabase {
   private final AtomicBoolean lookupErrorLogged = new AtomicBoolean();
 
   private GeoIpDatabase(
-      DatabaseReader reader, Kind kind, FileStamp stamp, DatabaseInfo info, int cacheSize) {
+      Reader reader, Kind kind, FileStamp stamp, DatabaseInfo info, int cacheSize) {
     this.reader = reader;
     this.kind = kind;
     this.stamp = stamp;
@@ -64,15 +61,11 @@ final class GeoIpDatabase {
     } catch (NoSuchFileException e) {
       throw new IOException(failure(path, "file not found"), e);
     }
-    DatabaseReader reader;
+    Reader reader;
     try {
       // Many networks share one data record (a city); the library's cache of decoded records,
       // bounded at 4096, makes a miss about 2.5 times cheaper.
-      reader =
-          new DatabaseReader.Builder(path.toFile())
-              .fileMode(FileMode.MEMORY_MAPPED)
-              .withCache(new CHMCache())
-              .build();
+      reader = new Reader(path.toFile(), FileMode.MEMORY_MAPPED, new CHMCache());
     } catch (IOException | RuntimeException e) {
       throw new IOException(failure(path, "not a readable MaxMind DB file: " + e.getMessage()), e);
     }
@@ -99,7 +92,7 @@ final class GeoIpDatabase {
       if (metadata.getIpVersion() == 6) {
         database.resolve(InetAddress.getByAddress(PROBE_V6));
       }
-    } catch (IOException | GeoIp2Exception | RuntimeException e) {
+    } catch (IOException | RuntimeException e) {
       reader.close();
       throw new IOException(failure(path, "test lookup failed: " + e), e);
     }
@@ -117,37 +110,22 @@ final class GeoIpDatabase {
    * @return the location, or {@code null} when the database has no record for the address or a
    *     record with neither country, continent nor coordinates
    */
-  Location resolve(InetAddress address) throws IOException, GeoIp2Exception {
-    return switch (kind) {
-      case CITY -> {
-        Optional<CityResponse> found = reader.tryCity(address);
-        if (found.isEmpty()) {
-          yield null;
-        }
-        com.maxmind.geoip2.record.Location coordinates = found.get().getLocation();
-        yield toLocation(found.get(), coordinates.getLatitude(), coordinates.getLongitude());
-      }
-      case COUNTRY -> {
-        Optional<CountryResponse> found = reader.tryCountry(address);
-        yield found.isEmpty() ? null : toLocation(found.get(), null, null);
-      }
-    };
-  }
-
-  private static Location toLocation(
-      AbstractCountryResponse response, Double latitude, Double longitude) {
-    String country = response.getCountry().getIsoCode();
-    String continent = response.getContinent().getCode();
-    boolean hasCoordinates = latitude != null && longitude != null;
-    if (country == null && continent == null && !hasCoordinates) {
+  Location resolve(InetAddress address) throws IOException {
+    DatabaseRecord<GeoRecord> found = reader.getRecord(address, GeoRecord.class);
+    GeoRecord record = found.getData();
+    if (record == null) {
+      return null;
+    }
+    boolean hasCoordinates = kind == Kind.CITY && record.latitude != null && record.longitude != null;
+    if (record.country == null && record.continent == null && !hasCoordinates) {
       return null;
     }
     return new Location(
-        hasCoordinates ? latitude : Double.NaN,
-        hasCoordinates ? longitude : Double.NaN,
-        country,
-        continent,
-        response.getTraits().getNetwork().getPrefixLength());
+        hasCoordinates ? record.latitude : Double.NaN,
+        hasCoordinates ? record.longitude : Double.NaN,
+        record.country,
+        record.continent,
+        found.getNetwork().getPrefixLength());
   }
 
   /** Returns true the first time only, so that a broken file logs once, not per query. */

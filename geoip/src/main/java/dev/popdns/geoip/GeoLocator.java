@@ -1,7 +1,6 @@
 package dev.popdns.geoip;
 
 import com.github.benmanes.caffeine.cache.Cache;
-import com.maxmind.geoip2.exception.GeoIp2Exception;
 import java.io.Closeable;
 import java.io.IOException;
 import java.lang.invoke.MethodHandles;
@@ -137,7 +136,7 @@ public final class GeoLocator implements Closeable {
               ? InetAddress.getByAddress(Arrays.copyOfRange(bytes, 12, 16))
               : address;
       location = database.resolve(query);
-    } catch (IOException | GeoIp2Exception | RuntimeException e) {
+    } catch (IOException | RuntimeException e) {
       lookupErrors.increment();
       if (database.firstLookupError()) {
         log.warn(

@@ -1,0 +1,941 @@
+#!/usr/bin/env bash
+# run-geo-dnsperf.sh: the geo-routed answer path under dnsperf, popdns vs gdnsd 3 (its geoip plugin
+# in city-auto mode) serving the same PoPs on loopback, each server pinned to CPU 0 and dnsperf to
+# CPU 1. Every query of the main file carries EDNS Client Subnet for a different real network (from
+# the GeoLite2 City database, fixed seed: make-ecs-queries.py), and a second file asks the same
+# questions without the option. For each server it reports the CPU time per answered query (from
+# /proc/PID/stat), the QPS of one dnsperf at full speed and the latency percentiles at a fixed
+# offered rate, with and without ECS, and the cost of the first pass through the file (every subnet
+# new to the server); for popdns the GeoIP cache hit rate of each run (status API before and after);
+# whether both servers pick the same PoP for a sample of the queries; then JFR profiles of popdns
+# under the ECS load (first pass, and the steady state). It writes the results between the
+# run-geo-dnsperf markers of BENCHMARKS.md (or BENCH_OUTPUT).
+#
+# usage: src/test/bench/run-geo-dnsperf.sh                 (full run, about 5.5 minutes on 2 cores)
+#        BENCH_QUICK=1 src/test/bench/run-geo-dnsperf.sh   (about 1.5 minutes; prints, does not write)
+#
+# Settings (environment): BENCH_QUICK=1, BENCH_ROUNDS (3; rounds interleave the servers),
+# BENCH_WARMUP (5 s of full-speed load without ECS before measuring), BENCH_MAX_SECONDS (8),
+# BENCH_RATE (20000 queries/s for the latency runs), BENCH_RATE_SECONDS (8),
+# BENCH_PROFILE_SECONDS (15; 0 = no JFR profile), BENCH_QUERIES (100000 queries, each with its own
+# subnet), BENCH_SEED (7871), BENCH_V6_SHARE (0.3 of the subnets are IPv6 /56, the rest IPv4 /24),
+# BENCH_AGREE_SAMPLE (10000 queries asked of both servers; 0 = no check), BENCH_SERVERS
+# ("popdns gdnsd"), BENCH_ZONES (zones/: the zone file and pops.yaml), BENCH_GEOIP
+# (geoip/data/GeoLite2-City.mmdb), BENCH_PORT (first port tried, 25453), BENCH_JAR (a popdns.jar to
+# run instead of building the work tree's with ./popdns build), BENCH_JAR_NOTE (what that jar was
+# built from, for the report), BENCH_POPDNS_FLAGS (extra JVM flags for popdns), BENCH_OUTPUT
+# (BENCHMARKS.md), BENCH_WRITE (1 = update BENCH_OUTPUT; default 1, 0 when quick), BENCH_KEEP=1
+# keeps the temporary directory (logs, every dnsperf output, the query files, the JFR recordings).
+#
+# Needs 2 CPUs, dnsperf, gdnsd (3.x), taskset, ss, curl, python3 with the maxminddb and yaml modules
+# (Debian python3-maxminddb, python3-yaml) and a JDK >= 21 (jcmd and jfr for the profile); as root
+# it installs the missing Debian packages, otherwise it names them and stops. Every load is bounded
+# in time (dnsperf -l, under `timeout`) and in count (dnsperf -n; the agreement check asks a fixed
+# number of queries, one at a time, with a time limit); all traffic goes to 127.0.0.1. The ECS
+# options carry real networks' addresses: they are data inside the queries, never destinations.
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/../../.." && pwd)"
+ME="run-geo-dnsperf.sh"
+die() { echo "$ME: $*" >&2; exit 1; }
+say() { echo "$ME: $*" >&2; }
+
+QUICK="${BENCH_QUICK:-0}"
+if [ "$QUICK" = 1 ]; then
+  d_rounds=1 d_warmup=3 d_max=3 d_rate_s=3 d_profile=5 d_write=0 d_sample=2000
+else
+  d_rounds=3 d_warmup=5 d_max=8 d_rate_s=8 d_profile=15 d_write=1 d_sample=10000
+fi
+ROUNDS="${BENCH_ROUNDS:-$d_rounds}"
+WARMUP="${BENCH_WARMUP:-$d_warmup}"
+MAX_SECONDS="${BENCH_MAX_SECONDS:-$d_max}"
+RATE="${BENCH_RATE:-20000}"
+RATE_SECONDS="${BENCH_RATE_SECONDS:-$d_rate_s}"
+PROFILE_SECONDS="${BENCH_PROFILE_SECONDS:-$d_profile}"
+QUERY_COUNT="${BENCH_QUERIES:-100000}"
+SEED="${BENCH_SEED:-7871}"
+V6_SHARE="${BENCH_V6_SHARE:-0.3}"
+AGREE_SAMPLE="${BENCH_AGREE_SAMPLE:-$d_sample}"
+WRITE="${BENCH_WRITE:-$d_write}"
+SERVERS="${BENCH_SERVERS:-popdns gdnsd}"
+ZONES="${BENCH_ZONES:-$ROOT/zones}"
+GEOIP="${BENCH_GEOIP:-$ROOT/geoip/data/GeoLite2-City.mmdb}"
+OUT="${BENCH_OUTPUT:-$ROOT/BENCHMARKS.md}"
+NEXT_PORT="${BENCH_PORT:-25453}"
+SERVER_CPU=0
+CLIENT_CPU=1
+MAX_QPS_BOUND=400000  # -n is sized so that the file runs out only above this rate: -l governs
+FIRST_PASS_LIMIT=90   # seconds: the first pass (-n 1) stops here however slow the server is
+
+for v in ROUNDS WARMUP MAX_SECONDS RATE RATE_SECONDS PROFILE_SECONDS QUERY_COUNT SEED AGREE_SAMPLE NEXT_PORT; do
+  [[ "${!v}" =~ ^[0-9]+$ ]] || die "$v must be a whole number, got '${!v}'"
+done
+[[ "$V6_SHARE" =~ ^(0(\.[0-9]+)?|1(\.0+)?)$ ]] || die "BENCH_V6_SHARE must be 0..1, got '$V6_SHARE'"
+[ "$ROUNDS" -ge 1 ] && [ "$MAX_SECONDS" -ge 1 ] && [ "$RATE" -ge 1 ] && [ "$RATE_SECONDS" -ge 1 ] \
+  && [ "$QUERY_COUNT" -ge 100 ] \
+  || die "BENCH_ROUNDS, BENCH_MAX_SECONDS, BENCH_RATE, BENCH_RATE_SECONDS must be at least 1, BENCH_QUERIES at least 100"
+for s in $SERVERS; do
+  case "$s" in popdns|gdnsd) ;; *) die "unknown server '$s' in BENCH_SERVERS (popdns, gdnsd)" ;; esac
+done
+has() { case " $SERVERS " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
+[ -f "$ZONES/pops.yaml" ] || die "no pops.yaml in $ZONES"
+ZONE_FILES=("$ZONES"/*.zone)
+[ ${#ZONE_FILES[@]} -eq 1 ] && [ -f "${ZONE_FILES[0]}" ] || die "expected exactly one *.zone file in $ZONES"
+ZONE="${ZONE_FILES[0]}"
+ORIGIN="$(basename "$ZONE" .zone)"
+ORIGIN="${ORIGIN%.}"
+
+# ---------------------------------------------------------------- what the run needs
+[ "$(nproc)" -ge 2 ] || die "needs 2 CPUs (server on CPU $SERVER_CPU, dnsperf on CPU $CLIENT_CPU); nproc says $(nproc)"
+
+# a python3 that has the maxminddb module (Debian's is /usr/bin/python3; PATH may name another)
+find_python() {
+  local p
+  for p in "$(command -v python3 2>/dev/null || true)" /usr/bin/python3; do
+    [ -n "$p" ] && [ -x "$p" ] && "$p" -c 'import maxminddb, yaml' 2>/dev/null && { PY="$p"; return 0; }
+  done
+  return 1
+}
+need=(dnsperf:dnsperf taskset:util-linux ss:iproute2 curl:curl getconf:libc-bin)
+has gdnsd && need+=(gdnsd:gdnsd)
+missing=()
+for pair in "${need[@]}"; do
+  command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
+done
+if ! find_python; then
+  missing+=(python3)
+  /usr/bin/python3 -c 'import maxminddb' 2>/dev/null || missing+=(python3-maxminddb)
+  /usr/bin/python3 -c 'import yaml' 2>/dev/null || missing+=(python3-yaml)
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+  mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "installing ${missing[*]} with apt-get"
+    # keep the packages' own services (gdnsd on port 53) from starting while they install
+    policy=""
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+      policy=/usr/sbin/policy-rc.d
+      printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy"
+    fi
+    ok=1
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}") >&2 || ok=0
+    [ -n "$policy" ] && rm -f "$policy"
+    [ "$ok" = 1 ] || die "could not install ${missing[*]} with apt-get"
+    find_python || die "no python3 with the maxminddb and yaml modules after installing them"
+  else
+    die "missing commands or modules; install them with: apt-get install -y ${missing[*]}"
+  fi
+fi
+taskset -c "$SERVER_CPU,$CLIENT_CPU" true 2>/dev/null || die "cannot pin to CPUs $SERVER_CPU and $CLIENT_CPU with taskset"
+if has gdnsd; then
+  GDNSD_VERSION="$(gdnsd --help 2>&1 | awk '/^gdnsd version/ {print $3; exit}' || true)"
+  case "$GDNSD_VERSION" in 3.*) ;; *) die "needs gdnsd 3.x (gdnsd --help says '${GDNSD_VERSION:-nothing}')" ;; esac
+fi
+if [ ! -f "$GEOIP" ]; then
+  if [ "$GEOIP" = "$ROOT/geoip/data/GeoLite2-City.mmdb" ]; then
+    say "no $GEOIP: fetching it with geoip/fetch-geolite2.sh"
+    "$ROOT/geoip/fetch-geolite2.sh" >&2 || die "geoip/fetch-geolite2.sh failed"
+  fi
+  [ -f "$GEOIP" ] || die "GeoIP database not found: $GEOIP"
+fi
+
+if has popdns; then
+  # the launcher's own JDK search and JVM flags, read from ./popdns so that they stay the same
+  MIN_JAVA="$(sed -n 's/^MIN_JAVA=\([0-9]*\).*/\1/p' "$ROOT/popdns")"
+  MIN_JAVA="${MIN_JAVA:-21}"
+  eval "$(sed -n -e '/^java_major() {/,/^}/p' -e '/^find_java() {/,/^}/p' -e '/^jvm_flags() {/,/^}/p' "$ROOT/popdns")"
+  declare -F java_major >/dev/null && declare -F find_java >/dev/null && declare -F jvm_flags >/dev/null \
+    || die "could not read find_java and jvm_flags from $ROOT/popdns"
+  find_java
+  jvm_flags
+  if [ -n "${BENCH_JAR:-}" ]; then
+    JAR="$BENCH_JAR"
+    [ -f "$JAR" ] || die "BENCH_JAR: no such file: $JAR"
+  else
+    say "building popdns (./popdns build)"
+    (cd "$ROOT" && ./popdns build) || die "./popdns build failed"
+    JAR="$ROOT/dns-server/target/popdns.jar"
+    [ -f "$JAR" ] || die "no $JAR after ./popdns build"
+  fi
+  if [ "$PROFILE_SECONDS" -gt 0 ]; then
+    [ -x "$JAVA_HOME/bin/jcmd" ] && [ -x "$JAVA_HOME/bin/jfr" ] \
+      || die "no jcmd/jfr in $JAVA_HOME/bin for the profile (set BENCH_PROFILE_SECONDS=0 to skip it)"
+  fi
+fi
+CLK_TCK="$(getconf CLK_TCK)"
+
+# ---------------------------------------------------------------- scratch space and cleanup
+WORK="$(mktemp -d /tmp/popdns-geo-bench.XXXXXX)"
+SERVER_PID=""
+OTHER_PID=""
+LOAD_PID=""
+cleanup() {
+  local rc=$?
+  [ -n "$LOAD_PID" ] && kill "$LOAD_PID" 2>/dev/null || true
+  [ -n "$OTHER_PID" ] && stop_pid "$OTHER_PID" || true
+  [ -n "$SERVER_PID" ] && stop_pid "$SERVER_PID" || true
+  if [ "${BENCH_KEEP:-0}" = 1 ] || [ $rc -ne 0 ]; then
+    say "kept $WORK (logs, dnsperf output)"
+  else
+    rm -rf "$WORK"
+  fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+mkdir -p "$WORK/zones" "$WORK/out"
+# popdns serves a copy, so that edits to the work tree's zones/ cannot reload it mid-run
+cp "$ZONE" "$ZONES/pops.yaml" "$WORK/zones/"
+: >"$WORK/commands.txt"
+: >"$WORK/phases.txt"
+: >"$WORK/notes.txt"
+
+# the commands as run, with the temporary directory written as $WORK
+note_cmd() { local s; s="$(printf '%q ' "$@")"; s="${s//$WORK/\$WORK}"; echo "${s//$ROOT\//}" >>"$WORK/commands.txt"; }
+note() { echo "# $*" >>"$WORK/commands.txt"; }
+
+say "writing $QUERY_COUNT ECS queries (seed $SEED) from $(basename "$GEOIP")"
+GEN=("$PY" "$HERE/make-ecs-queries.py" generate --db "$GEOIP" --pops "$WORK/zones/pops.yaml" --origin "$ORIGIN"
+  --count "$QUERY_COUNT" --seed "$SEED" --v6-share "$V6_SHARE"
+  --ecs "$WORK/ecs.bin" --plain "$WORK/plain.bin" --meta "$WORK/queries.tsv" --ecs-new "$WORK/ecs-new.bin")
+note "the query files"
+note_cmd "${GEN[@]}"
+"${GEN[@]}" >"$WORK/queries-summary.txt" || die "could not write the query files"
+cat "$WORK/queries-summary.txt" >&2
+"$PY" "$HERE/make-ecs-queries.py" pops "$WORK/zones/pops.yaml" >"$WORK/pops.tsv" || die "could not read pops.yaml"
+
+port_free() { [ -z "$(ss -Hlnu "sport = :$1")$(ss -Hlnt "sport = :$1")" ]; }
+pick_port() { # pick_port VAR: the next free UDP+TCP port on 127.0.0.1 from NEXT_PORT on
+  local p=$NEXT_PORT
+  while ! port_free "$p"; do p=$((p + 1)); done
+  NEXT_PORT=$((p + 1))
+  printf -v "$1" '%s' "$p"
+}
+
+# ---------------------------------------------------------------- gdnsd's configuration
+# The PoPs of pops.yaml as one geoip map in city-auto mode (great-circle distance to the same
+# coordinates as popdns), one resource per geo name, DYNA records for the geo names in a copy of the
+# zone file. service_types => up: the static "always up" state, no health probes (popdns runs with
+# --no-probes). What popdns has and this configuration cannot express is named in the report.
+write_gdnsd_conf() { # $1 dir, $2 port
+  local dir=$1 port=$2
+  mkdir -p "$dir/zones" "$dir/run" "$dir/state"
+  local dcs="" coords="" dcmap="" id hq lat lon v4 v6 bias state
+  while IFS=$'\t' read -r id hq lat lon v4 v6 bias state; do
+    case "$id" in \#*) continue ;; esac
+    if [ "$hq" = 1 ]; then dcs="$id${dcs:+, $dcs}"; else dcs="${dcs:+$dcs, }$id"; fi
+    coords+="          $id => [ $lat, $lon ]"$'\n'
+    local a4="" a6=""
+    [ "$v4" != "-" ] && a4="addrs_v4 => [ ${v4//,/, } ]"
+    [ "$v6" != "-" ] && a6="addrs_v6 => [ \"${v6//,/\", \"}\" ]"
+    dcmap+="          $id => { $a4${a4:+${a6:+, }}$a6 }"$'\n'
+    [ "$GDNSD_NOTES" = 1 ] || continue
+    [ "$bias" != 0 ] && echo "- gdnsd: PoP $id has bias $bias in pops.yaml, which gdnsd's map here does not express." >>"$WORK/notes.txt"
+    [ "$state" != active ] && echo "- gdnsd: PoP $id is drained in pops.yaml, which gdnsd's map here does not express." >>"$WORK/notes.txt"
+    { [ "$v4" = "-" ] || [ "$v6" = "-" ]; } && echo "- PoP $id lacks an address family: popdns skips it for that family, gdnsd's answer differs." >>"$WORK/notes.txt"
+  done <"$WORK/pops.tsv"
+  local resources="" records="" name ttl over rel res
+  while IFS=$'\t' read -r _ name ttl over; do
+    res="$(echo "${name%.}" | tr -c 'a-zA-Z0-9\n' '_')"
+    rel="${name%.}"
+    rel="${rel%"$ORIGIN"}"
+    rel="${rel%.}"
+    [ -z "$rel" ] && rel="@"
+    resources+="      $res => {"$'\n'"        map => pops"$'\n'"        dcmap => {"$'\n'"$dcmap        }"$'\n'"      }"$'\n'
+    records+="$rel $ttl DYNA geoip!$res"$'\n'
+    [ "$GDNSD_NOTES" = 1 ] && [ "$over" != "-" ] && echo "- gdnsd: $name has country/continent overrides in pops.yaml, which gdnsd's map here does not express." >>"$WORK/notes.txt"
+  done < <(grep '^#name' "$WORK/pops.tsv")
+  cat >"$dir/config" <<EOF
+# gdnsd 3 for run-geo-dnsperf.sh: one UDP and one TCP listener thread on loopback, run and state
+# directories in the temporary directory. gdnsd 3 has no HTTP stats listener (gdnsdctl uses the
+# control socket in run_dir).
+options => {
+  listen => [ 127.0.0.1:$port ]
+  udp_threads => 1
+  tcp_threads => 1
+  run_dir => "$dir/run"
+  state_dir => "$dir/state"
+}
+plugins => {
+  geoip => {
+    service_types => up
+    maps => {
+      pops => {
+        geoip2_db => "$GEOIP"
+        datacenters => [ $dcs ]
+        auto_dc_coords => {
+$coords        }
+      }
+    }
+    resources => {
+$resources    }
+  }
+}
+EOF
+  { cat "$WORK/zones/$(basename "$ZONE")"; echo "; added by run-geo-dnsperf.sh: the geo names, answered by gdnsd's geoip plugin"; printf '%s' "$records"; } \
+    >"$dir/zones/$ORIGIN"
+  gdnsd -c "$dir" checkconf >"$dir/checkconf.log" 2>&1 || { cat "$dir/checkconf.log" >&2; die "gdnsd checkconf rejected $dir/config"; }
+}
+# checked once before the runs; the notes about what it cannot express are written then only
+GDNSD_NOTES=1
+if has gdnsd; then write_gdnsd_conf "$WORK/gdnsd-check" 53; fi
+GDNSD_NOTES=0
+
+# ---------------------------------------------------------------- the servers
+# start_server NAME PORT: sets SERVER_PID, SERVER_CMD, SERVER_LOG, HTTP_PORT (popdns)
+start_server() {
+  local name=$1 port=$2 dir="$WORK/$1-$2"
+  mkdir -p "$dir"
+  SERVER_LOG="$dir/server.log"
+  HTTP_PORT=""
+  case "$name" in
+    popdns)
+      pick_port HTTP_PORT
+      # shellcheck disable=SC2206 # BENCH_POPDNS_FLAGS is a list of flags
+      SERVER_CMD=(taskset -c "$SERVER_CPU" "$JAVA" "${JVM_FLAGS[@]}" ${BENCH_POPDNS_FLAGS:-} -jar "$JAR" serve
+        --zones "$WORK/zones" --listen "127.0.0.1:$port" --http "127.0.0.1:$HTTP_PORT" --geoip "$GEOIP" --no-probes) ;;
+    gdnsd)
+      write_gdnsd_conf "$dir" "$port"
+      SERVER_CMD=(taskset -c "$SERVER_CPU" gdnsd -c "$dir" start) ;;
+  esac
+  "${SERVER_CMD[@]}" >>"$SERVER_LOG" 2>&1 &
+  SERVER_PID=$!   # taskset execs the server, so this is the server's own pid
+  local i
+  for i in $(seq 1 120); do
+    kill -0 "$SERVER_PID" 2>/dev/null || { tail -20 "$SERVER_LOG" >&2; die "$name exited while starting (log above)"; }
+    if echo "$ORIGIN SOA" | timeout 5 taskset -c "$CLIENT_CPU" dnsperf -s 127.0.0.1 -p "$port" -n 1 -t 1 2>/dev/null \
+        | grep -E 'Response codes: +NOERROR 1 ' >/dev/null; then
+      if [ -z "$HTTP_PORT" ] || curl -sf -m 2 "http://127.0.0.1:$HTTP_PORT/api/v1/status" >/dev/null; then
+        return 0
+      fi
+    fi
+    sleep 0.5
+  done
+  tail -20 "$SERVER_LOG" >&2
+  die "$name did not answer $ORIGIN SOA on 127.0.0.1:$port within 60 s (log above)"
+}
+
+tree_pids() { # the process and all its descendants
+  local c
+  echo "$1"
+  for c in $(ps -o pid= --ppid "$1" 2>/dev/null); do tree_pids "$c"; done
+}
+
+stop_pid() {
+  local pid=$1 pids i
+  pids="$(tree_pids "$pid")"
+  kill -TERM "$pid" 2>/dev/null || true
+  for i in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  for i in $pids; do kill -KILL "$i" 2>/dev/null || true; done # children left behind, if any
+}
+stop_server() { local pid=$SERVER_PID; SERVER_PID=""; stop_pid "$pid"; }
+
+cpu_ticks() { # "user sys" clock ticks of the server's process tree (all threads)
+  local u=0 s=0 p f
+  for p in $(tree_pids "$1"); do
+    read -r -a f < <(sed 's/^.*) //' "/proc/$p/stat" 2>/dev/null) || continue
+    [ ${#f[@]} -gt 13 ] || continue
+    u=$((u + f[11])) s=$((s + f[12])) # fields 14 and 15 of /proc/PID/stat
+  done
+  echo "$u $s"
+}
+
+jit_ticks() { # utime+stime of the JVM's JIT compiler threads (0 for other servers)
+  local t=0 d f
+  for d in /proc/"$1"/task/*; do
+    case "$(cat "$d/comm" 2>/dev/null)" in
+      C1\ Compiler*|C2\ Compiler*)
+        read -r -a f < <(sed 's/^.*) //' "$d/stat" 2>/dev/null) || continue
+        t=$((t + f[11] + f[12])) ;;
+    esac
+  done
+  echo "$t"
+}
+
+rss_kb() { # VmRSS summed over the process tree, in kB
+  local t=0 p v
+  for p in $(tree_pids "$1"); do
+    v="$(awk '/^VmRSS:/ {print $2}' "/proc/$p/status" 2>/dev/null || true)"
+    t=$((t + ${v:-0}))
+  done
+  echo "$t"
+}
+
+geo_stats() { # "hits misses" of popdns's GeoIP cache, from the status API ("- -" for gdnsd)
+  if [ -z "$HTTP_PORT" ]; then echo "- -"; return; fi
+  curl -sf -m 5 "http://127.0.0.1:$HTTP_PORT/api/v1/status" \
+    | "$PY" -c 'import json, sys; g = json.load(sys.stdin).get("geoip") or {}; print(g.get("cache_hits", "-"), g.get("cache_misses", "-"))' \
+    || echo "- -"
+}
+
+load1() { cut -d' ' -f1 /proc/loadavg; }
+
+# run_dnsperf NAME FILE SECONDS [args...]: dnsperf on CPU 1, bounded in time and count
+run_dnsperf() {
+  local name=$1 file=$2 secs=$3 out="$WORK/out/$1.txt"
+  shift 3
+  local cmd=(taskset -c "$CLIENT_CPU" dnsperf -B -d "$file" -s 127.0.0.1 -l "$secs" "$@")
+  if [ "${NOTE:-0}" = 1 ]; then note "$name"; note_cmd "${cmd[@]}"; fi
+  timeout $((secs + 30)) "${cmd[@]}" >"$out" 2>&1 || { tail -20 "$out" >&2; die "dnsperf failed ($name)"; }
+  DP_OUT="$out"
+}
+dp_field() { # the first number after "LABEL:" in dnsperf's statistics
+  awk -v l="$1:" 'index($0, l) == 3 || index($0, l) == 1 { sub(".*" l " *", ""); print $1 + 0; exit }' "$2"
+}
+latencies() { # "p50 p99 p99.9 max" in µs from dnsperf -v per-query lines ("> RCODE name type SECONDS")
+  awk '/^> / && $2 != "T" && $2 != "I" {print $NF * 1000000}' "$1" | sort -g \
+    | awk '{v[NR] = $1} END {
+        if (NR == 0) { print "- - - -"; exit }
+        split("0.50 0.99 0.999", q, " ")
+        for (i = 1; i <= 3; i++) { r = int(q[i] * NR); if (r < q[i] * NR) r++; if (r < 1) r = 1; printf "%.0f ", v[r] }
+        printf "%.0f\n", v[NR] }'
+}
+
+# phase SERVER ROUND PHASE FILE SECONDS [dnsperf args...]: one measured dnsperf run; appends a line
+# of key=value facts to phases.txt
+phase() {
+  local name=$1 round=$2 ph=$3 file=$4 secs=$5
+  shift 5
+  local u0 s0 u1 s1 j0 j1 g0 g1 t0 t1 ld
+  ld="$(load1)"
+  read -r g0 < <(geo_stats)
+  read -r u0 s0 < <(cpu_ticks "$SERVER_PID"); j0="$(jit_ticks "$SERVER_PID")"; t0="$(date +%s.%N)"
+  run_dnsperf "$name-$round-$ph" "$file" "$secs" "$@"
+  read -r u1 s1 < <(cpu_ticks "$SERVER_PID"); j1="$(jit_ticks "$SERVER_PID")"; t1="$(date +%s.%N)"
+  read -r g1 < <(geo_stats)
+  local lat="- - - -"
+  case " $* " in *" -v "*) lat="$(latencies "$DP_OUT")" ;; esac
+  local p50 p99 p999 pmax
+  read -r p50 p99 p999 pmax <<<"$lat"
+  local resp codes
+  resp="$(awk '/Average packet size/ {gsub(",", ""); print $NF; exit}' "$DP_OUT")"
+  codes="$(awk -F': *' '/Response codes/ {c = $2; gsub(/ [0-9]+ \(/, " ", c); gsub(/\)/, "", c); gsub(/ /, "_", c); print c; exit}' "$DP_OUT")"
+  echo "server=$name round=$round phase=$ph load=$ld done=$(dp_field 'Queries completed' "$DP_OUT")" \
+    "lost=$(dp_field 'Queries lost' "$DP_OUT") qps=$(dp_field 'Queries per second' "$DP_OUT")" \
+    "du=$((u1 - u0)) ds=$((s1 - s0)) jit=$((j1 - j0)) secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f", b - a}')" \
+    "geo0=${g0// /,} geo1=${g1// /,} p50=$p50 p99=$p99 p999=$p999 pmax=$pmax resp=${resp:--} codes=${codes:--}" >>"$WORK/phases.txt"
+  if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+    echo "- $name, round $round: the server exited during $ph; the end of its log: \`$(tail -2 "$SERVER_LOG" | tr '\n' ' ' | sed 's/`//g')\`" >>"$WORK/notes.txt"
+    die "$name exited during $ph (logs in $WORK)"
+  fi
+}
+
+# ---------------------------------------------------------------- one server, one round
+measure() {
+  local name=$1 round=$2 port
+  pick_port port
+  NOTE=0
+  [ "$round" = 1 ] && NOTE=1
+  say "round $round: $name on 127.0.0.1:$port (load $(cut -d' ' -f1-3 /proc/loadavg))"
+  start_server "$name" "$port"
+  if [ "$NOTE" = 1 ]; then note "$name: the server"; note_cmd "${SERVER_CMD[@]}"; fi
+  local plain_runs ecs_runs
+  plain_runs=$(((WARMUP * MAX_QPS_BOUND + QUERY_COUNT - 1) / QUERY_COUNT + 1))
+  # (0) warm-up without ECS: the JIT compiles the answer path, the GeoIP cache stays empty
+  if [ "$WARMUP" -gt 0 ]; then run_dnsperf "$name-$round-warmup" "$WORK/plain.bin" "$WARMUP" -p "$port" -n "$plain_runs"; fi
+  # (1) first pass through the ECS file: every subnet is new to the server
+  phase "$name" "$round" first-pass "$WORK/ecs.bin" "$FIRST_PASS_LIMIT" -p "$port" -n 1
+  # (2) full speed, ECS then without: QPS, CPU per query, lost
+  ecs_runs=$(((MAX_SECONDS * MAX_QPS_BOUND + QUERY_COUNT - 1) / QUERY_COUNT + 1))
+  phase "$name" "$round" ecs-max "$WORK/ecs.bin" "$MAX_SECONDS" -p "$port" -n "$ecs_runs"
+  phase "$name" "$round" plain-max "$WORK/plain.bin" "$MAX_SECONDS" -p "$port" -n "$ecs_runs"
+  # (3) fixed offered rate: latency percentiles (dnsperf -v), CPU per query at that rate
+  local rate_runs=$(((RATE_SECONDS * RATE + QUERY_COUNT - 1) / QUERY_COUNT + 1))
+  phase "$name" "$round" ecs-rate "$WORK/ecs.bin" "$RATE_SECONDS" -p "$port" -n "$rate_runs" -Q "$RATE" -v
+  phase "$name" "$round" plain-rate "$WORK/plain.bin" "$RATE_SECONDS" -p "$port" -n "$rate_runs" -Q "$RATE" -v
+  # (4) a pass through the second ECS file: every subnet new again, now with the code compiled
+  phase "$name" "$round" new-pass "$WORK/ecs-new.bin" "$FIRST_PASS_LIMIT" -p "$port" -n 1
+  echo "server=$name round=$round phase=rss rss=$(rss_kb "$SERVER_PID") threads=$(ls "/proc/$SERVER_PID/task" | wc -l) load=$(load1)" >>"$WORK/phases.txt"
+  stop_server
+}
+
+# ---------------------------------------------------------------- do both pick the same PoP?
+AGREE_MD="$WORK/agree.md"
+agreement() {
+  local pport gport ppid
+  pick_port pport
+  pick_port gport
+  say "agreement: $AGREE_SAMPLE queries asked of popdns and gdnsd"
+  start_server popdns "$pport"
+  ppid=$SERVER_PID
+  OTHER_PID=$ppid
+  SERVER_PID=""
+  start_server gdnsd "$gport"
+  local cmd=(timeout 300 "$PY" "$HERE/make-ecs-queries.py" compare --meta "$WORK/queries.tsv" --pops "$WORK/zones/pops.yaml"
+    --sample "$AGREE_SAMPLE" --server "popdns=$pport" --server "gdnsd=$gport" --plain-sample 200 --max-seconds 240 --out "$WORK/disagreements.tsv")
+  note "agreement: both servers as above, then"
+  note_cmd "${cmd[@]}"
+  "${cmd[@]}" >"$WORK/out/agree.txt" 2>&1 || { cat "$WORK/out/agree.txt" >&2; die "the agreement check failed"; }
+  stop_server
+  SERVER_PID=$ppid
+  OTHER_PID=""
+  stop_server
+  {
+    echo '```'
+    cat "$WORK/out/agree.txt"
+    echo '```'
+    local nd
+    nd="$(grep -vc '^#' "$WORK/disagreements.tsv" || true)"
+    if [ "${nd:-0}" -gt 0 ]; then
+      echo
+      echo "Queries where a server differs from the other or from the expected PoP (first 20 of $nd):"
+      echo
+      echo '```'
+      head -21 "$WORK/disagreements.tsv" | column -t -s $'\t'
+      echo '```'
+    fi
+  } >"$AGREE_MD"
+}
+
+# ---------------------------------------------------------------- JFR profiles of popdns under the ECS load
+PROFILE_MD="$WORK/profile.md"
+top_frames() { # samples by top frame: the package, or the method when the frame has no line number (native)
+  awk '/stackTrace = \[/ {getline; f = $1; sub(/\(.*/, "", f); total++;
+         if ($0 ~ /line:/) { n = split(f, p, "."); k = ""; for (i = 1; i < n - 1; i++) k = k (i > 1 ? "." : "") p[i]; f = k ".*" } else f = f "()  [native]";
+         c[f]++ }
+       END { for (f in c) printf "%6.1f%%  %6d  %s\n", 100 * c[f] / total, c[f], f; printf "%6.1f%%  %6d  %s\n", 100, total, "(all samples)" }' "$1" \
+    | sort -k2,2nr | awk -v n="$2" 'NR <= n'
+}
+by_thread() { # samples by thread (name without its trailing number)
+  awk '/eventThread = / { t = $0; sub(/.*eventThread = "/, "", t); sub(/".*/, "", t); sub(/-?[0-9]+$/, "", t); c[t]++; total++ }
+       END { for (t in c) printf "%6.1f%%  %6d  %s\n", 100 * c[t] / total, c[t], t }' "$1" | sort -k2,2nr | awk -v n="$2" 'NR <= n'
+}
+inclusive() { # share of samples with the method anywhere on the stack; $3: a regex the method must match
+  awk '/stackTrace = \[/ {in_st = 1; total++; delete seen; next}
+       in_st && /^ *\]/ {in_st = 0; next}
+       in_st { f = $1; sub(/\(.*/, "", f); if (!(f in seen)) { seen[f] = 1; c[f]++ } }
+       END { for (f in c) printf "%6.1f%%  %s\n", 100 * c[f] / total, f }' "$1" \
+    | sort -k1,1nr | grep -v -E 'Thread\.run|FastThreadLocalRunnable|ThreadExecutorMap|SingleThreadEventExecutor\$4' \
+    | grep -E -- "${3:-.}" | awk -v n="$2" 'NR <= n'
+}
+jcmd_run() { # jcmd on the client CPU, noted
+  local cmd=(taskset -c "$CLIENT_CPU" "$JAVA_HOME/bin/jcmd" "$SERVER_PID" "$@")
+  note_cmd "${cmd[@]}"
+  "${cmd[@]}" >>"$WORK/out/jcmd.txt" 2>&1 || { cat "$WORK/out/jcmd.txt" >&2; die "jcmd $1 failed"; }
+}
+OWN='dev\.popdns|com\.maxmind|com\.github\.benmanes|io\.micrometer|org\.xbill|java\.net\.Inet|java\.lang\.Math'
+profile_popdns() {
+  local port secs=$PROFILE_SECONDS cold="$WORK/popdns-first-pass.jfr" jfr="$WORK/popdns-steady.jfr"
+  pick_port port
+  say "profile: popdns under the ECS load, JFR over the first pass and ${secs}s of the steady state"
+  NOTE=1
+  start_server popdns "$port"
+  note "profile: the server"
+  note_cmd "${SERVER_CMD[@]}"
+  if [ "$WARMUP" -gt 0 ]; then
+    run_dnsperf profile-warmup "$WORK/plain.bin" "$WARMUP" -p "$port" -n $(((WARMUP * MAX_QPS_BOUND) / QUERY_COUNT + 1))
+  fi
+  local jfr_opts=(settings=profile "jdk.CPUTimeSample#enabled=true" "jdk.CPUTimeSample#throttle=1ms")
+  note "profile: the first pass through the ECS file, recorded whole"
+  jcmd_run JFR.start name=cold "${jfr_opts[@]}"
+  local cu0 cs0 cu1 cs1 ct0 ct1
+  read -r cu0 cs0 < <(cpu_ticks "$SERVER_PID"); ct0="$(date +%s.%N)"
+  run_dnsperf profile-first-pass "$WORK/ecs.bin" "$FIRST_PASS_LIMIT" -p "$port" -n 1
+  read -r cu1 cs1 < <(cpu_ticks "$SERVER_PID"); ct1="$(date +%s.%N)"
+  jcmd_run JFR.stop name=cold "filename=$cold"
+  local load_secs=$((secs + 6))
+  local cmd=(taskset -c "$CLIENT_CPU" dnsperf -B -d "$WORK/ecs.bin" -s 127.0.0.1 -l "$load_secs"
+    -p "$port" -n $(((load_secs * MAX_QPS_BOUND) / QUERY_COUNT + 1)))
+  note "profile: the steady state (ECS, full speed), with the recording started 2 s into it"
+  note_cmd "${cmd[@]}"
+  timeout $((load_secs + 30)) "${cmd[@]}" >"$WORK/out/profile-load.txt" 2>&1 &
+  LOAD_PID=$!
+  sleep 2
+  local u0 s0 u1 s1 g0 g1
+  read -r g0 < <(geo_stats)
+  read -r u0 s0 < <(cpu_ticks "$SERVER_PID")
+  jcmd_run JFR.start name=bench "duration=${secs}s" "filename=$jfr" "${jfr_opts[@]}"
+  sleep "$secs"
+  read -r u1 s1 < <(cpu_ticks "$SERVER_PID")
+  read -r g1 < <(geo_stats)
+  wait "$LOAD_PID" || true
+  LOAD_PID=""
+  local i
+  for i in $(seq 1 60); do
+    if [ -s "$jfr" ] && ! taskset -c "$CLIENT_CPU" "$JAVA_HOME/bin/jcmd" "$SERVER_PID" JFR.check 2>/dev/null | grep 'name=bench' >/dev/null; then
+      break
+    fi
+    sleep 0.5
+  done
+  stop_server
+  [ -s "$cold" ] && [ -s "$jfr" ] || die "no JFR recording was written ($cold, $jfr)"
+  local jfrtool="$JAVA_HOME/bin/jfr"
+  note "profile: reading the recordings"
+  note_cmd "$jfrtool" print --events jdk.CPUTimeSample --stack-depth 64 "$cold"
+  note_cmd "$jfrtool" print --events jdk.CPUTimeSample --stack-depth 64 "$jfr"
+  note_cmd "$jfrtool" view --width 150 hot-methods "$jfr"
+  note_cmd "$jfrtool" view --width 150 allocation-by-site "$jfr"
+  "$jfrtool" print --events jdk.CPUTimeSample --stack-depth 64 "$cold" >"$WORK/out/cold-samples.txt"
+  "$jfrtool" print --events jdk.CPUTimeSample --stack-depth 64 "$jfr" >"$WORK/out/cpu-samples.txt"
+  cpu_line() { awk -v u="$1" -v s="$2" -v t="$CLK_TCK" -v d="$3" -v n="$4" \
+    'BEGIN { if (u < 0 || s < 0 || u + s == 0) { print "n/a (the counters did not advance)"; exit }
+             printf "%.0f%% of one CPU, %.0f%% of it in the kernel (stime); %.2f µs per query", 100 * (u + s) / t / d, 100 * s / (u + s), (n > 0 ? (u + s) * 1000000 / t / n : 0) }'; }
+  local fp_done fp_qps qps
+  fp_done="$(dp_field 'Queries completed' "$WORK/out/profile-first-pass.txt")"
+  fp_qps="$(dp_field 'Queries per second' "$WORK/out/profile-first-pass.txt")"
+  qps="$(dp_field 'Queries per second' "$WORK/out/profile-load.txt")"
+  local steady_q
+  steady_q="$(awk -v q="$qps" -v d="$secs" 'BEGIN {printf "%.0f", q * d}')"
+  {
+    echo "**First pass** (every ECS subnet new to the server; the whole pass recorded): $fp_done queries at"
+    echo "$(printf '%.0f' "$fp_qps") QPS. Process CPU from /proc over the pass: $(cpu_line $((cu1 - cu0)) $((cs1 - cs0)) "$(awk -v a="$ct0" -v b="$ct1" 'BEGIN {print b - a}')" "$fp_done")."
+    echo
+    echo '```'
+    top_frames "$WORK/out/cold-samples.txt" 14
+    echo '```'
+    echo
+    echo "By thread:"
+    echo
+    echo '```'
+    by_thread "$WORK/out/cold-samples.txt" 6
+    echo '```'
+    echo
+    echo "Inclusive share (a method anywhere on the stack) of the first pass's samples, popdns, GeoIP and"
+    echo "related code only, top 30:"
+    echo
+    echo '```'
+    inclusive "$WORK/out/cold-samples.txt" 30 "$OWN"
+    echo '```'
+    echo
+    echo "**Steady state** (the same file again: every subnet's GeoIP answer is cached), ${secs} s at"
+    echo "$(printf '%.0f' "$qps") QPS (one dnsperf at full speed); GeoIP cache over the recording: $(awk -v a="$g0" -v b="$g1" 'BEGIN {
+        split(a, x, " "); split(b, y, " "); h = y[1] - x[1]; m = y[2] - x[2]
+        if (h + m > 0) printf "%d hits, %d misses (%.2f%%)", h, m, 100 * h / (h + m); else print "n/a" }')."
+    echo "Process CPU from /proc: $(cpu_line $((u1 - u0)) $((s1 - s0)) "$secs" "$steady_q")."
+    echo "By top frame (package, or the native method for system calls); jdk.CPUTimeSample, all threads:"
+    echo
+    echo '```'
+    top_frames "$WORK/out/cpu-samples.txt" 14
+    echo '```'
+    echo
+    echo "By thread:"
+    echo
+    echo '```'
+    by_thread "$WORK/out/cpu-samples.txt" 6
+    echo '```'
+    echo
+    echo "Inclusive share of the same samples, popdns, GeoIP and related code only, top 30:"
+    echo
+    echo '```'
+    inclusive "$WORK/out/cpu-samples.txt" 30 "$OWN"
+    echo '```'
+    echo
+    echo "Java code only (jdk.ExecutionSample: JIT-compiled code and interpreter, no native or kernel time):"
+    echo
+    echo '```'
+    "$jfrtool" view --width 150 hot-methods "$jfr" | awk -v n=24 'NF && ++k <= n'
+    echo '```'
+    echo
+    echo "Allocation (jdk.ObjectAllocationSample by site):"
+    echo
+    echo '```'
+    "$jfrtool" view --width 150 allocation-by-site "$jfr" | awk -v n=16 'NF && ++k <= n'
+    echo '```'
+    echo
+    echo "GC pauses over the steady-state recording:"
+    echo
+    echo '```'
+    "$jfrtool" view --width 150 gc-pauses "$jfr" | awk -v n=12 'NF && ++k <= n'
+    echo '```'
+  } >"$PROFILE_MD"
+}
+
+# ---------------------------------------------------------------- the runs
+START_DATE="$(date -u '+%Y-%m-%d %H:%M UTC')"
+LOAD_START="$(cut -d' ' -f1-3 /proc/loadavg)"
+SECONDS=0
+for round in $(seq 1 "$ROUNDS"); do
+  for s in $SERVERS; do
+    measure "$s" "$round"
+  done
+done
+if has popdns && has gdnsd && [ "$AGREE_SAMPLE" -gt 0 ]; then
+  agreement
+else
+  echo "No agreement check in this run (BENCH_AGREE_SAMPLE=0, or not both servers in BENCH_SERVERS)." >"$AGREE_MD"
+fi
+if has popdns && [ "$PROFILE_SECONDS" -gt 0 ]; then
+  profile_popdns
+else
+  echo "No profile in this run (BENCH_PROFILE_SECONDS=0 or popdns not in BENCH_SERVERS)." >"$PROFILE_MD"
+fi
+LOAD_END="$(cut -d' ' -f1-3 /proc/loadavg)"
+ELAPSED=$SECONDS
+
+# ---------------------------------------------------------------- the report
+{
+  echo "nproc: $(nproc); CPU: $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo); memory: $(awk '/^MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo)"
+  echo "kernel: $(uname -srm)"
+  if has popdns; then
+    "$JAVA" -version 2>&1 | sed 's/^/java: /'
+    echo "JVM flags (from ./popdns jvm_flags): ${JVM_FLAGS[*]}${BENCH_POPDNS_FLAGS:+ $BENCH_POPDNS_FLAGS}"
+    if [ -n "${BENCH_JAR:-}" ]; then
+      echo "popdns: $BENCH_JAR${BENCH_JAR_NOTE:+ ($BENCH_JAR_NOTE)}"
+    else
+      echo "popdns: work tree at $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$( [ -n "$(git -C "$ROOT" status --porcelain -- '*/src/main' '*pom.xml' 2>/dev/null)" ] && echo ' with uncommitted changes')"
+    fi
+  fi
+  if has gdnsd; then echo "gdnsd $GDNSD_VERSION ($(dpkg-query -W -f='Debian package ${Version}' gdnsd 2>/dev/null || echo 'not from a Debian package'))"; fi
+  dnsperf -h 2>&1 | awk '/^Version/ {print "dnsperf " $2}'
+  echo "python: $("$PY" --version 2>&1), maxminddb $("$PY" -c 'import maxminddb; print(getattr(maxminddb, "__version__", "?"))' 2>/dev/null)"
+  echo "GeoIP: $GEOIP"
+} >"$WORK/versions.txt"
+{
+  printf '`'
+  for v in BENCH_QUICK BENCH_ROUNDS BENCH_WARMUP BENCH_MAX_SECONDS BENCH_RATE BENCH_RATE_SECONDS BENCH_PROFILE_SECONDS \
+      BENCH_QUERIES BENCH_SEED BENCH_V6_SHARE BENCH_AGREE_SAMPLE BENCH_SERVERS BENCH_ZONES BENCH_GEOIP BENCH_PORT BENCH_JAR BENCH_POPDNS_FLAGS; do
+    [ -n "${!v:-}" ] && printf '%s=%q ' "$v" "${!v}"
+  done
+  echo 'src/test/bench/run-geo-dnsperf.sh`'
+} >"$WORK/invocation.txt"
+GDNSD_CONF=""
+if has gdnsd; then GDNSD_CONF="$(ls -d "$WORK"/gdnsd-[0-9]* 2>/dev/null | head -1)"; fi
+
+SECTION="$WORK/section.md"
+R_QUICK="$QUICK" R_ROUNDS="$ROUNDS" R_WARMUP="$WARMUP" R_RATE="$RATE" R_TCK="$CLK_TCK" R_SERVERS="$SERVERS" \
+R_ELAPSED="$ELAPSED" R_START="$START_DATE" R_LOAD_START="$LOAD_START" R_LOAD_END="$LOAD_END" R_COUNT="$QUERY_COUNT" \
+R_SEED="$SEED" R_GDNSD_CONF="$GDNSD_CONF" R_ZONE="$(basename "$ZONE")" R_ORIGIN="$ORIGIN" R_PORT="$((${BENCH_PORT:-25453}))" \
+  "$PY" - "$WORK" "$SECTION" <<'PYEOF' || die "could not write the report"
+import os, statistics, sys
+work, out = sys.argv[1], sys.argv[2]
+E = os.environ
+QUICK, ROUNDS, WARMUP, RATE = E["R_QUICK"] == "1", int(E["R_ROUNDS"]), int(E["R_WARMUP"]), int(E["R_RATE"])
+TCK, SERVERS, ELAPSED = int(E["R_TCK"]), E["R_SERVERS"].split(), int(E["R_ELAPSED"])
+START, LOAD_START, LOAD_END = E["R_START"], E["R_LOAD_START"], E["R_LOAD_END"]
+COUNT, SEED, GDNSD_CONF, ZONE, ORIGIN = int(E["R_COUNT"]), int(E["R_SEED"]), E["R_GDNSD_CONF"], E["R_ZONE"], E["R_ORIGIN"]
+
+def read(path):
+    return open(os.path.join(work, path)).read() if os.path.exists(os.path.join(work, path)) else ""
+
+rows = []
+for line in read("phases.txt").splitlines():
+    d = dict(kv.split("=", 1) for kv in line.split())
+    rows.append(d)
+
+def num(v):
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return None
+
+def fig(d):
+    """per-query figures of one phase row"""
+    done = num(d.get("done")) or 0
+    us = 1e6 / TCK
+    r = dict(d)
+    r["done_n"] = done
+    if done > 0:
+        r["cpu"] = (int(d["du"]) + int(d["ds"])) * us / done
+        r["user"] = int(d["du"]) * us / done
+        r["sys"] = int(d["ds"]) * us / done
+        r["jit_us"] = int(d["jit"]) * us / done
+    secs = num(d.get("secs")) or 0
+    r["cpu_pct"] = 100.0 * (int(d["du"]) + int(d["ds"])) / TCK / secs if secs > 0 else None
+    g0, g1 = d.get("geo0", "-,-").split(","), d.get("geo1", "-,-").split(",")
+    if "-" not in g0 + g1 and "" not in g0 + g1:
+        h, m = int(g1[0]) - int(g0[0]), int(g1[1]) - int(g0[1])
+        r["geo"] = (h, m)
+    return r
+
+def sel(server, phase):
+    return [fig(d) for d in rows if d.get("server") == server and d.get("phase") == phase]
+
+def med(vals, fmt="%.2f"):
+    vals = [v for v in vals if v is not None]
+    if not vals:
+        return "-"
+    return fmt % statistics.median(vals)
+
+def medv(vals):
+    vals = [v for v in vals if v is not None]
+    return statistics.median(vals) if vals else None
+
+def geo_rate(rs):
+    h = sum(r["geo"][0] for r in rs if "geo" in r)
+    m = sum(r["geo"][1] for r in rs if "geo" in r)
+    if not any("geo" in r for r in rs):
+        return "n/a"
+    return "%.2f%% (%d / %d)" % (100.0 * h / (h + m), h, h + m) if h + m else "-"
+
+def loads(rs):
+    ls = [num(r.get("load")) for r in rs if num(r.get("load")) is not None]
+    return "%.2f-%.2f" % (min(ls), max(ls)) if ls else "-"
+
+def lost(rs):
+    return "%d" % sum(int(num(r.get("lost")) or 0) for r in rs)
+
+o = []
+w = o.append
+w("<!-- run-geo-dnsperf:begin -->")
+w("<!-- written by src/test/bench/run-geo-dnsperf.sh; edits between these markers are overwritten -->")
+w("## Results: geo routing with EDNS Client Subnet, popdns vs gdnsd")
+w("")
+w("Run %s%s, %d round(s) interleaving the servers, %d s in all; load average (1/5/15 min) %s at the"
+  % (START, " (quick mode)" if QUICK else "", ROUNDS, ELAPSED, LOAD_START))
+w("start, %s at the end (the machine has 2 cores and is shared with other work: every figure below" % LOAD_END)
+w("carries the 1-minute load average of the runs it comes from). Each server pinned to CPU 0, dnsperf to")
+w("CPU 1; %d queries for the geo names, each with an ECS option for a different real network (see" % COUNT)
+w("below), and the same questions without the option. Figures are medians over the rounds, lost queries")
+w("are summed.")
+w("")
+w("| server | queries | QPS at max (1 dnsperf) | CPU µs/query at max (user + sys) | server CPU at max | p50 / p99 / p99.9 µs at %d QPS | CPU µs/query at %d QPS (user + sys) | GeoIP cache hit rate (popdns) | lost | load avg 1 min |" % (RATE, RATE))
+w("|---|---|---|---|---|---|---|---|---|---|")
+summary = {}
+for s in SERVERS:
+    for label, mx, rt in (("ECS", "ecs-max", "ecs-rate"), ("no ECS", "plain-max", "plain-rate"),
+                          ("ECS, every subnet new: first pass", "first-pass", None),
+                          ("ECS, every subnet new: second file", "new-pass", None)):
+        m, r = sel(s, mx), sel(s, rt) if rt else []
+        if not m:
+            continue
+        summary[(s, mx)] = medv([x.get("cpu") for x in m])
+        if rt:
+            summary[(s, rt)] = medv([x.get("cpu") for x in r])
+        cpu = "%s (%s + %s)" % (med([x.get("cpu") for x in m]), med([x.get("user") for x in m]), med([x.get("sys") for x in m]))
+        if mx in ("first-pass", "new-pass") and s == "popdns":
+            cpu += ", of which the JIT compiler threads %s" % med([x.get("jit_us") for x in m])
+        w("| %s | %s | %s | %s | %s%% | %s | %s | %s | %s | %s |" % (
+            s, label, med([num(x.get("qps")) for x in m], "%.0f"), cpu, med([x.get("cpu_pct") for x in m], "%.0f"),
+            "%s / %s / %s" % (med([num(x.get("p50")) for x in r], "%.0f"), med([num(x.get("p99")) for x in r], "%.0f"),
+                              med([num(x.get("p999")) for x in r], "%.0f")) if r else "-",
+            "%s (%s + %s)" % (med([x.get("cpu") for x in r]), med([x.get("user") for x in r]), med([x.get("sys") for x in r])) if r else "-",
+            ((geo_rate(m) if not r else "max run: %s; rate run: %s" % (geo_rate(m), geo_rate(r))) if s == "popdns" else "-"),
+            lost(m + r), loads(m + r)))
+w("")
+if "popdns" in SERVERS and "gdnsd" in SERVERS:
+    def ratio(a, b):
+        return a / b if a is not None and b else None
+    r_max = ratio(summary.get(("popdns", "ecs-max")), summary.get(("gdnsd", "ecs-max")))
+    r_rate = ratio(summary.get(("popdns", "ecs-rate")), summary.get(("gdnsd", "ecs-rate")))
+    r_first = ratio(summary.get(("popdns", "first-pass")), summary.get(("gdnsd", "first-pass")))
+    r_new = ratio(summary.get(("popdns", "new-pass")), summary.get(("gdnsd", "new-pass")))
+    fmt = lambda v: "%.2fx" % v if v is not None else "-"
+    verdict = lambda v: "-" if v is None else ("met" if v <= 1.5 else "NOT met")
+    w("**Target** (popdns CPU per query with ECS at most 1.5x gdnsd's, same run): at full speed %s (%s);"
+      % (fmt(r_max), verdict(r_max)))
+    w("at %d QPS %s (%s). With every subnet new to the server (every GeoIP lookup a cache miss for popdns):" % (RATE, fmt(r_rate), verdict(r_rate)))
+    w("%s on the first pass (popdns's JIT still compiling), %s on the second file (code compiled)." % (fmt(r_first), fmt(r_new)))
+    w("")
+    for s in SERVERS:
+        e, p = summary.get((s, "ecs-max")), summary.get((s, "plain-max"))
+        er, pr = summary.get((s, "ecs-rate")), summary.get((s, "plain-rate"))
+        if e and p:
+            w("- %s, ECS vs no ECS: %.2fx the CPU per query at full speed%s." % (s, e / p, (", %.2fx at %d QPS" % (er / pr, RATE)) if er and pr else ""))
+    w("")
+w("CPU time per answered query is utime+stime of the server's process (/proc/PID/stat, CLK_TCK %d; every" % TCK)
+w("thread: for popdns the event loop, JIT compiler and GC threads) over the dnsperf run, divided by the")
+w("queries completed. Order of the runs per server start: %d s of warm-up without ECS; the first pass, one" % WARMUP)
+w("run through the ECS file (-n 1) in which every query asks about a subnet the server has not seen, so")
+w("popdns misses its GeoIP cache and decodes the record from the database while the JIT compiles that")
+w("code (the JIT compiler threads' share is shown); ECS and no ECS at full speed and at the fixed rate,")
+w("repeating the same file, so that popdns answers from its GeoIP cache (about %d keys; the default cache" % COUNT)
+w("holds 100,000 entries); last, one pass through a second file of as many other subnets: misses again,")
+w("with the code compiled. gdnsd looks every query up in its network-to-PoP tree, computed at start, so")
+w("repetition changes nothing for it. \"no ECS\" asks the same names over EDNS without the option: both")
+w("servers then locate the resolver, 127.0.0.1 (no location: the HQ; popdns's lookup of it is a cache hit).")
+w("Latency is dnsperf's per-query figure (-v),")
+w("measured by the client and including its own delay. The GeoIP hit rate is the change of")
+w("`geoip.cache_hits` and `cache_misses` in `GET /api/v1/status` over each run (the status call itself")
+w("adds two lookups of 127.0.0.1).")
+w("")
+notes = read("notes.txt").strip()
+if notes:
+    w("Notes:")
+    w("")
+    w(notes)
+    w("")
+w("Per round (load: 1-minute load average when the run started):")
+w("")
+w("| server | round | run | load | QPS | completed | lost | CPU µs/q | user µs/q | sys µs/q | JIT µs/q | CPU % | p50 µs | p99 µs | p99.9 µs | max µs | GeoIP hits / lookups | avg response B | response codes |")
+w("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+for d in rows:
+    if d.get("phase") == "rss":
+        continue
+    r = fig(d)
+    f2 = lambda k: "%.2f" % r[k] if r.get(k) is not None else "-"
+    w("| %s | %s | %s | %s | %.0f | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+        d["server"], d["round"], d["phase"], d["load"], num(d["qps"]) or 0, r["done_n"], d["lost"], f2("cpu"), f2("user"), f2("sys"),
+        f2("jit_us") if d["server"] == "popdns" else "-", "%.0f" % r["cpu_pct"] if r.get("cpu_pct") is not None else "-",
+        d["p50"], d["p99"], d["p999"], d["pmax"],
+        ("%d / %d" % (r["geo"][0], r["geo"][0] + r["geo"][1])) if "geo" in r else "-", d["resp"], d["codes"].replace("_", " ")))
+w("")
+rss = [d for d in rows if d.get("phase") == "rss"]
+if rss:
+    w("Resident memory after each round's runs: " + "; ".join("%s round %s %.1f MiB (%s threads)" % (d["server"], d["round"], int(d["rss"]) / 1024.0, d["threads"]) for d in rss) + ".")
+    w("")
+w("### Do both servers pick the same PoP?")
+w("")
+w("The sample of the ECS queries below was asked of a popdns and a gdnsd started side by side (one query")
+w("at a time), and each answer's addresses were mapped back to the PoP that owns them. \"expected\" is the")
+w("PoP that the README's routing rules give (every PoP healthy) from the record's coordinates, computed by")
+w("make-ecs-queries.py with the same haversine as popdns's `Distance`; margin_km in the list of differences")
+w("is how much farther the second-nearest PoP is.")
+w("")
+w(read("agree.md").rstrip())
+w("")
+w("### Profile of popdns under the ECS load (JFR)")
+w("")
+w("popdns alone, after %d s of warm-up without ECS; JFR with settings=profile plus jdk.CPUTimeSample every" % WARMUP)
+w("1 ms of thread CPU time (which also counts time in system calls).")
+w("")
+w(read("profile.md").rstrip())
+w("")
+w("### The query files")
+w("")
+w("Written by src/test/bench/make-ecs-queries.py in dnsperf's -B format (2-byte length + message), one")
+w("option per query, which dnsperf's -E (one fixed option for every query) cannot do. It walks the search")
+w("tree of the GeoLite2 City database for its networks, picks networks uniformly with seed %d, and in each a" % SEED)
+w("random /24 (IPv4) or /56 (IPv6), or the /24 or /56 that holds it when the network is smaller; no")
+w("subnet is used twice. The questions are A and AAAA for the geo names, with EDNS (UDP size 1232, no DO).")
+w("What it drew:")
+w("")
+w("```")
+w(read("queries-summary.txt").rstrip())
+w("```")
+w("")
+if GDNSD_CONF:
+    w("<details><summary>gdnsd's configuration and the records added to its copy of %s</summary>" % ZONE)
+    w("")
+    w("```")
+    w(open(os.path.join(GDNSD_CONF, "config")).read().replace(work, "$WORK").rstrip())
+    w("```")
+    w("```")
+    z = open(os.path.join(GDNSD_CONF, "zones", ORIGIN)).read().split("; added by run-geo-dnsperf.sh")
+    w(("; added by run-geo-dnsperf.sh" + z[1]).rstrip() if len(z) > 1 else "")
+    w("```")
+    w("</details>")
+    w("")
+w("### Machine and versions")
+w("")
+w("```")
+w(read("versions.txt").rstrip())
+w("```")
+w("")
+w("### Commands")
+w("")
+w(read("invocation.txt").strip() + " ran these (first round; $WORK is its temporary directory, ports are")
+w("the first free ones from %s on):" % E["R_PORT"])
+w("")
+w("```")
+w(read("commands.txt").rstrip())
+w("```")
+w("<!-- run-geo-dnsperf:end -->")
+open(out, "w").write("\n".join(o) + "\n")
+PYEOF
+
+cat "$SECTION"
+if [ "$WRITE" = 1 ]; then
+  if [ -f "$OUT" ] && grep -q '<!-- run-geo-dnsperf:begin' "$OUT"; then
+    awk -v f="$SECTION" '
+      /<!-- run-geo-dnsperf:begin/ { while ((getline l < f) > 0) print l; skip = 1; next }
+      /<!-- run-geo-dnsperf:end -->/ { skip = 0; next }
+      !skip { print }' "$OUT" >"$WORK/out.md"
+    cat "$WORK/out.md" >"$OUT"
+  else
+    [ -f "$OUT" ] || printf '# Benchmarks\n' >"$OUT"
+    { echo; cat "$SECTION"; } >>"$OUT"
+  fi
+  say "wrote the results to $OUT"
+fi

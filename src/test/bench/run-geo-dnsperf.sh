@@ -38,47 +38,30 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../../.." && pwd)"
 ME="run-geo-dnsperf.sh"
-die() { echo "$ME: $*" >&2; exit 1; }
-say() { echo "$ME: $*" >&2; }
+# shellcheck source=src/test/bench/bench-lib.sh
+source "$HERE/bench-lib.sh"
 
-QUICK="${BENCH_QUICK:-0}"
-if [ "$QUICK" = 1 ]; then
-  d_rounds=1 d_warmup=3 d_max=3 d_rate_s=3 d_profile=5 d_write=0 d_sample=2000
-else
-  d_rounds=3 d_warmup=5 d_max=8 d_rate_s=8 d_profile=15 d_write=1 d_sample=10000
-fi
-ROUNDS="${BENCH_ROUNDS:-$d_rounds}"
-WARMUP="${BENCH_WARMUP:-$d_warmup}"
-MAX_SECONDS="${BENCH_MAX_SECONDS:-$d_max}"
-RATE="${BENCH_RATE:-20000}"
-RATE_SECONDS="${BENCH_RATE_SECONDS:-$d_rate_s}"
-PROFILE_SECONDS="${BENCH_PROFILE_SECONDS:-$d_profile}"
+# defaults, quick and full: rounds; warm-up, full speed, fixed rate, profile (seconds); write
+bench_settings "1 3 3 3 5 0" "3 5 8 8 15 1"
+d_sample=10000
+if [ "$QUICK" = 1 ]; then d_sample=2000; fi
 QUERY_COUNT="${BENCH_QUERIES:-100000}"
 SEED="${BENCH_SEED:-7871}"
 V6_SHARE="${BENCH_V6_SHARE:-0.3}"
 AGREE_SAMPLE="${BENCH_AGREE_SAMPLE:-$d_sample}"
-WRITE="${BENCH_WRITE:-$d_write}"
 SERVERS="${BENCH_SERVERS:-popdns gdnsd}"
 ZONES="${BENCH_ZONES:-$ROOT/zones}"
 GEOIP="${BENCH_GEOIP:-$ROOT/geoip/data/GeoLite2-City.mmdb}"
 OUT="${BENCH_OUTPUT:-$ROOT/BENCHMARKS.md}"
 NEXT_PORT="${BENCH_PORT:-25453}"
-SERVER_CPU=0
-CLIENT_CPU=1
-MAX_QPS_BOUND=400000  # -n is sized so that the file runs out only above this rate: -l governs
 FIRST_PASS_LIMIT=90   # seconds: the first pass (-n 1) stops here however slow the server is
 
-for v in ROUNDS WARMUP MAX_SECONDS RATE RATE_SECONDS PROFILE_SECONDS QUERY_COUNT SEED AGREE_SAMPLE NEXT_PORT; do
-  [[ "${!v}" =~ ^[0-9]+$ ]] || die "$v must be a whole number, got '${!v}'"
-done
+whole_numbers ROUNDS WARMUP MAX_SECONDS RATE RATE_SECONDS PROFILE_SECONDS QUERY_COUNT SEED AGREE_SAMPLE NEXT_PORT
 [[ "$V6_SHARE" =~ ^(0(\.[0-9]+)?|1(\.0+)?)$ ]] || die "BENCH_V6_SHARE must be 0..1, got '$V6_SHARE'"
 [ "$ROUNDS" -ge 1 ] && [ "$MAX_SECONDS" -ge 1 ] && [ "$RATE" -ge 1 ] && [ "$RATE_SECONDS" -ge 1 ] \
   && [ "$QUERY_COUNT" -ge 100 ] \
   || die "BENCH_ROUNDS, BENCH_MAX_SECONDS, BENCH_RATE, BENCH_RATE_SECONDS must be at least 1, BENCH_QUERIES at least 100"
-for s in $SERVERS; do
-  case "$s" in popdns|gdnsd) ;; *) die "unknown server '$s' in BENCH_SERVERS (popdns, gdnsd)" ;; esac
-done
-has() { case " $SERVERS " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
+known_servers popdns gdnsd
 [ -f "$ZONES/pops.yaml" ] || die "no pops.yaml in $ZONES"
 ZONE_FILES=("$ZONES"/*.zone)
 [ ${#ZONE_FILES[@]} -eq 1 ] && [ -f "${ZONE_FILES[0]}" ] || die "expected exactly one *.zone file in $ZONES"
@@ -87,7 +70,7 @@ ORIGIN="$(basename "$ZONE" .zone)"
 ORIGIN="${ORIGIN%.}"
 
 # ---------------------------------------------------------------- what the run needs
-[ "$(nproc)" -ge 2 ] || die "needs 2 CPUs (server on CPU $SERVER_CPU, dnsperf on CPU $CLIENT_CPU); nproc says $(nproc)"
+need_two_cpus
 
 # a python3 that has the maxminddb module (Debian's is /usr/bin/python3; PATH may name another)
 find_python() {
@@ -99,35 +82,17 @@ find_python() {
 }
 need=(dnsperf:dnsperf taskset:util-linux ss:iproute2 curl:curl getconf:libc-bin)
 has gdnsd && need+=(gdnsd:gdnsd)
-missing=()
-for pair in "${need[@]}"; do
-  command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
-done
+mapfile -t missing < <(missing_packages "${need[@]}")
 if ! find_python; then
   missing+=(python3)
   /usr/bin/python3 -c 'import maxminddb' 2>/dev/null || missing+=(python3-maxminddb)
   /usr/bin/python3 -c 'import yaml' 2>/dev/null || missing+=(python3-yaml)
 fi
 if [ ${#missing[@]} -gt 0 ]; then
-  mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
-  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
-    say "installing ${missing[*]} with apt-get"
-    # keep the packages' own services (gdnsd on port 53) from starting while they install
-    policy=""
-    if [ ! -e /usr/sbin/policy-rc.d ]; then
-      policy=/usr/sbin/policy-rc.d
-      printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy"
-    fi
-    ok=1
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}") >&2 || ok=0
-    [ -n "$policy" ] && rm -f "$policy"
-    [ "$ok" = 1 ] || die "could not install ${missing[*]} with apt-get"
-    find_python || die "no python3 with the maxminddb and yaml modules after installing them"
-  else
-    die "missing commands or modules; install them with: apt-get install -y ${missing[*]}"
-  fi
+  install_missing "commands or modules" "${missing[@]}"
+  find_python || die "no python3 with the maxminddb and yaml modules after installing them"
 fi
-taskset -c "$SERVER_CPU,$CLIENT_CPU" true 2>/dev/null || die "cannot pin to CPUs $SERVER_CPU and $CLIENT_CPU with taskset"
+can_pin
 if has gdnsd; then
   GDNSD_VERSION="$(gdnsd --help 2>&1 | awk '/^gdnsd version/ {print $3; exit}' || true)"
   case "$GDNSD_VERSION" in 3.*) ;; *) die "needs gdnsd 3.x (gdnsd --help says '${GDNSD_VERSION:-nothing}')" ;; esac
@@ -140,59 +105,16 @@ if [ ! -f "$GEOIP" ]; then
   [ -f "$GEOIP" ] || die "GeoIP database not found: $GEOIP"
 fi
 
-if has popdns; then
-  # the launcher's own JDK search and JVM flags, read from ./popdns so that they stay the same
-  MIN_JAVA="$(sed -n 's/^MIN_JAVA=\([0-9]*\).*/\1/p' "$ROOT/popdns")"
-  MIN_JAVA="${MIN_JAVA:-21}"
-  eval "$(sed -n -e '/^java_major() {/,/^}/p' -e '/^find_java() {/,/^}/p' -e '/^jvm_flags() {/,/^}/p' "$ROOT/popdns")"
-  declare -F java_major >/dev/null && declare -F find_java >/dev/null && declare -F jvm_flags >/dev/null \
-    || die "could not read find_java and jvm_flags from $ROOT/popdns"
-  find_java
-  jvm_flags
-  if [ -n "${BENCH_JAR:-}" ]; then
-    JAR="$BENCH_JAR"
-    [ -f "$JAR" ] || die "BENCH_JAR: no such file: $JAR"
-  else
-    say "building popdns (./popdns build)"
-    (cd "$ROOT" && ./popdns build) || die "./popdns build failed"
-    JAR="$ROOT/dns-server/target/popdns.jar"
-    [ -f "$JAR" ] || die "no $JAR after ./popdns build"
-  fi
-  if [ "$PROFILE_SECONDS" -gt 0 ]; then
-    [ -x "$JAVA_HOME/bin/jcmd" ] && [ -x "$JAVA_HOME/bin/jfr" ] \
-      || die "no jcmd/jfr in $JAVA_HOME/bin for the profile (set BENCH_PROFILE_SECONDS=0 to skip it)"
-  fi
-fi
+if has popdns; then setup_popdns; fi
 CLK_TCK="$(getconf CLK_TCK)"
 
-# ---------------------------------------------------------------- scratch space and cleanup
-WORK="$(mktemp -d /tmp/popdns-geo-bench.XXXXXX)"
-SERVER_PID=""
-OTHER_PID=""
-LOAD_PID=""
-cleanup() {
-  local rc=$?
-  [ -n "$LOAD_PID" ] && kill "$LOAD_PID" 2>/dev/null || true
-  [ -n "$OTHER_PID" ] && stop_pid "$OTHER_PID" || true
-  [ -n "$SERVER_PID" ] && stop_pid "$SERVER_PID" || true
-  if [ "${BENCH_KEEP:-0}" = 1 ] || [ $rc -ne 0 ]; then
-    say "kept $WORK (logs, dnsperf output)"
-  else
-    rm -rf "$WORK"
-  fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-mkdir -p "$WORK/zones" "$WORK/out"
+# ---------------------------------------------------------------- scratch space and cleanup (start_work)
+start_work popdns-geo-bench
+NOTE_STRIP="$ROOT/" # note_cmd writes the work tree's paths relative to it
 # popdns serves a copy, so that edits to the work tree's zones/ cannot reload it mid-run
 cp "$ZONE" "$ZONES/pops.yaml" "$WORK/zones/"
-: >"$WORK/commands.txt"
 : >"$WORK/phases.txt"
 : >"$WORK/notes.txt"
-
-# the commands as run, with the temporary directory written as $WORK
-note_cmd() { local s; s="$(printf '%q ' "$@")"; s="${s//$WORK/\$WORK}"; echo "${s//$ROOT\//}" >>"$WORK/commands.txt"; }
-note() { echo "# $*" >>"$WORK/commands.txt"; }
 
 say "writing $QUERY_COUNT ECS queries (seed $SEED) from $(basename "$GEOIP")"
 GEN=("$PY" "$HERE/make-ecs-queries.py" generate --db "$GEOIP" --pops "$WORK/zones/pops.yaml" --origin "$ORIGIN"
@@ -203,14 +125,6 @@ note_cmd "${GEN[@]}"
 "${GEN[@]}" >"$WORK/queries-summary.txt" || die "could not write the query files"
 cat "$WORK/queries-summary.txt" >&2
 "$PY" "$HERE/make-ecs-queries.py" pops "$WORK/zones/pops.yaml" >"$WORK/pops.tsv" || die "could not read pops.yaml"
-
-port_free() { [ -z "$(ss -Hlnu "sport = :$1")$(ss -Hlnt "sport = :$1")" ]; }
-pick_port() { # pick_port VAR: the next free UDP+TCP port on 127.0.0.1 from NEXT_PORT on
-  local p=$NEXT_PORT
-  while ! port_free "$p"; do p=$((p + 1)); done
-  NEXT_PORT=$((p + 1))
-  printf -v "$1" '%s' "$p"
-}
 
 # ---------------------------------------------------------------- gdnsd's configuration
 # The PoPs of pops.yaml as one geoip map in city-auto mode (great-circle distance to the same
@@ -298,48 +212,7 @@ start_server() {
       write_gdnsd_conf "$dir" "$port"
       SERVER_CMD=(taskset -c "$SERVER_CPU" gdnsd -c "$dir" start) ;;
   esac
-  "${SERVER_CMD[@]}" >>"$SERVER_LOG" 2>&1 &
-  SERVER_PID=$!   # taskset execs the server, so this is the server's own pid
-  local i
-  for i in $(seq 1 120); do
-    kill -0 "$SERVER_PID" 2>/dev/null || { tail -20 "$SERVER_LOG" >&2; die "$name exited while starting (log above)"; }
-    if echo "$ORIGIN SOA" | timeout 5 taskset -c "$CLIENT_CPU" dnsperf -s 127.0.0.1 -p "$port" -n 1 -t 1 2>/dev/null \
-        | grep -E 'Response codes: +NOERROR 1 ' >/dev/null; then
-      if [ -z "$HTTP_PORT" ] || curl -sf -m 2 "http://127.0.0.1:$HTTP_PORT/api/v1/status" >/dev/null; then
-        return 0
-      fi
-    fi
-    sleep 0.5
-  done
-  tail -20 "$SERVER_LOG" >&2
-  die "$name did not answer $ORIGIN SOA on 127.0.0.1:$port within 60 s (log above)"
-}
-
-tree_pids() { # the process and all its descendants
-  local c
-  echo "$1"
-  for c in $(ps -o pid= --ppid "$1" 2>/dev/null); do tree_pids "$c"; done
-}
-
-stop_pid() {
-  local pid=$1 pids i
-  pids="$(tree_pids "$pid")"
-  kill -TERM "$pid" 2>/dev/null || true
-  for i in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-  for i in $pids; do kill -KILL "$i" 2>/dev/null || true; done # children left behind, if any
-}
-stop_server() { local pid=$SERVER_PID; SERVER_PID=""; stop_pid "$pid"; }
-
-cpu_ticks() { # "user sys" clock ticks of the server's process tree (all threads)
-  local u=0 s=0 p f
-  for p in $(tree_pids "$1"); do
-    read -r -a f < <(sed 's/^.*) //' "/proc/$p/stat" 2>/dev/null) || continue
-    [ ${#f[@]} -gt 13 ] || continue
-    u=$((u + f[11])) s=$((s + f[12])) # fields 14 and 15 of /proc/PID/stat
-  done
-  echo "$u $s"
+  launch_server "$name" "$port" "${HTTP_PORT:+http://127.0.0.1:$HTTP_PORT/api/v1/status}"
 }
 
 jit_ticks() { # utime+stime of the JVM's JIT compiler threads (0 for other servers)
@@ -354,15 +227,6 @@ jit_ticks() { # utime+stime of the JVM's JIT compiler threads (0 for other serve
   echo "$t"
 }
 
-rss_kb() { # VmRSS summed over the process tree, in kB
-  local t=0 p v
-  for p in $(tree_pids "$1"); do
-    v="$(awk '/^VmRSS:/ {print $2}' "/proc/$p/status" 2>/dev/null || true)"
-    t=$((t + ${v:-0}))
-  done
-  echo "$t"
-}
-
 geo_stats() { # "hits misses" of popdns's GeoIP cache, from the status API ("- -" for gdnsd)
   if [ -z "$HTTP_PORT" ]; then echo "- -"; return; fi
   curl -sf -m 5 "http://127.0.0.1:$HTTP_PORT/api/v1/status" \
@@ -371,27 +235,6 @@ geo_stats() { # "hits misses" of popdns's GeoIP cache, from the status API ("- -
 }
 
 load1() { cut -d' ' -f1 /proc/loadavg; }
-
-# run_dnsperf NAME FILE SECONDS [args...]: dnsperf on CPU 1, bounded in time and count
-run_dnsperf() {
-  local name=$1 file=$2 secs=$3 out="$WORK/out/$1.txt"
-  shift 3
-  local cmd=(taskset -c "$CLIENT_CPU" dnsperf -B -d "$file" -s 127.0.0.1 -l "$secs" "$@")
-  if [ "${NOTE:-0}" = 1 ]; then note "$name"; note_cmd "${cmd[@]}"; fi
-  timeout $((secs + 30)) "${cmd[@]}" >"$out" 2>&1 || { tail -20 "$out" >&2; die "dnsperf failed ($name)"; }
-  DP_OUT="$out"
-}
-dp_field() { # the first number after "LABEL:" in dnsperf's statistics
-  awk -v l="$1:" 'index($0, l) == 3 || index($0, l) == 1 { sub(".*" l " *", ""); print $1 + 0; exit }' "$2"
-}
-latencies() { # "p50 p99 p99.9 max" in µs from dnsperf -v per-query lines ("> RCODE name type SECONDS")
-  awk '/^> / && $2 != "T" && $2 != "I" {print $NF * 1000000}' "$1" | sort -g \
-    | awk '{v[NR] = $1} END {
-        if (NR == 0) { print "- - - -"; exit }
-        split("0.50 0.99 0.999", q, " ")
-        for (i = 1; i <= 3; i++) { r = int(q[i] * NR); if (r < q[i] * NR) r++; if (r < 1) r = 1; printf "%.0f ", v[r] }
-        printf "%.0f\n", v[NR] }'
-}
 
 # phase SERVER ROUND PHASE FILE SECONDS [dnsperf args...]: one measured dnsperf run; appends a line
 # of key=value facts to phases.txt
@@ -410,8 +253,9 @@ phase() {
   local p50 p99 p999 pmax
   read -r p50 p99 p999 pmax <<<"$lat"
   local resp codes
-  resp="$(awk '/Average packet size/ {gsub(",", ""); print $NF; exit}' "$DP_OUT")"
-  codes="$(awk -F': *' '/Response codes/ {c = $2; gsub(/ [0-9]+ \(/, " ", c); gsub(/\)/, "", c); gsub(/ /, "_", c); print c; exit}' "$DP_OUT")"
+  resp="$(dp_resp "$DP_OUT")"
+  codes="$(dp_codes "$DP_OUT")"
+  codes="${codes// /_}"
   echo "server=$name round=$round phase=$ph load=$ld done=$(dp_field 'Queries completed' "$DP_OUT")" \
     "lost=$(dp_field 'Queries lost' "$DP_OUT") qps=$(dp_field 'Queries per second' "$DP_OUT")" \
     "du=$((u1 - u0)) ds=$((s1 - s0)) jit=$((j1 - j0)) secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f", b - a}')" \
@@ -426,11 +270,7 @@ phase() {
 measure() {
   local name=$1 round=$2 port
   pick_port port
-  NOTE=0
-  [ "$round" = 1 ] && NOTE=1
-  say "round $round: $name on 127.0.0.1:$port (load $(cut -d' ' -f1-3 /proc/loadavg))"
-  start_server "$name" "$port"
-  if [ "$NOTE" = 1 ]; then note "$name: the server"; note_cmd "${SERVER_CMD[@]}"; fi
+  open_round "$name" "$round" "$port"
   local plain_runs ecs_runs
   plain_runs=$(((WARMUP * MAX_QPS_BOUND + QUERY_COUNT - 1) / QUERY_COUNT + 1))
   # (0) warm-up without ECS: the JIT compiles the answer path, the GeoIP cache stays empty
@@ -490,43 +330,16 @@ agreement() {
 }
 
 # ---------------------------------------------------------------- JFR profiles of popdns under the ECS load
-PROFILE_MD="$WORK/profile.md"
-top_frames() { # samples by top frame: the package, or the method when the frame has no line number (native)
-  awk '/stackTrace = \[/ {getline; f = $1; sub(/\(.*/, "", f); total++;
-         if ($0 ~ /line:/) { n = split(f, p, "."); k = ""; for (i = 1; i < n - 1; i++) k = k (i > 1 ? "." : "") p[i]; f = k ".*" } else f = f "()  [native]";
-         c[f]++ }
-       END { for (f in c) printf "%6.1f%%  %6d  %s\n", 100 * c[f] / total, c[f], f; printf "%6.1f%%  %6d  %s\n", 100, total, "(all samples)" }' "$1" \
-    | sort -k2,2nr | awk -v n="$2" 'NR <= n'
-}
 by_thread() { # samples by thread (name without its trailing number)
   awk '/eventThread = / { t = $0; sub(/.*eventThread = "/, "", t); sub(/".*/, "", t); sub(/-?[0-9]+$/, "", t); c[t]++; total++ }
        END { for (t in c) printf "%6.1f%%  %6d  %s\n", 100 * c[t] / total, c[t], t }' "$1" | sort -k2,2nr | awk -v n="$2" 'NR <= n'
-}
-inclusive() { # share of samples with the method anywhere on the stack; $3: a regex the method must match
-  awk '/stackTrace = \[/ {in_st = 1; total++; delete seen; next}
-       in_st && /^ *\]/ {in_st = 0; next}
-       in_st { f = $1; sub(/\(.*/, "", f); if (!(f in seen)) { seen[f] = 1; c[f]++ } }
-       END { for (f in c) printf "%6.1f%%  %s\n", 100 * c[f] / total, f }' "$1" \
-    | sort -k1,1nr | grep -v -E 'Thread\.run|FastThreadLocalRunnable|ThreadExecutorMap|SingleThreadEventExecutor\$4' \
-    | grep -E -- "${3:-.}" | awk -v n="$2" 'NR <= n'
-}
-jcmd_run() { # jcmd on the client CPU, noted
-  local cmd=(taskset -c "$CLIENT_CPU" "$JAVA_HOME/bin/jcmd" "$SERVER_PID" "$@")
-  note_cmd "${cmd[@]}"
-  "${cmd[@]}" >>"$WORK/out/jcmd.txt" 2>&1 || { cat "$WORK/out/jcmd.txt" >&2; die "jcmd $1 failed"; }
 }
 OWN='dev\.popdns|com\.maxmind|com\.github\.benmanes|io\.micrometer|org\.xbill|java\.net\.Inet|java\.lang\.Math'
 profile_popdns() {
   local port secs=$PROFILE_SECONDS cold="$WORK/popdns-first-pass.jfr" jfr="$WORK/popdns-steady.jfr"
   pick_port port
   say "profile: popdns under the ECS load, JFR over the first pass and ${secs}s of the steady state"
-  NOTE=1
-  start_server popdns "$port"
-  note "profile: the server"
-  note_cmd "${SERVER_CMD[@]}"
-  if [ "$WARMUP" -gt 0 ]; then
-    run_dnsperf profile-warmup "$WORK/plain.bin" "$WARMUP" -p "$port" -n $(((WARMUP * MAX_QPS_BOUND) / QUERY_COUNT + 1))
-  fi
+  profile_server "$port" "$WORK/plain.bin"
   local jfr_opts=(settings=profile "jdk.CPUTimeSample#enabled=true" "jdk.CPUTimeSample#throttle=1ms")
   note "profile: the first pass through the ECS file, recorded whole"
   jcmd_run JFR.start name=cold "${jfr_opts[@]}"
@@ -535,13 +348,7 @@ profile_popdns() {
   run_dnsperf profile-first-pass "$WORK/ecs.bin" "$FIRST_PASS_LIMIT" -p "$port" -n 1
   read -r cu1 cs1 < <(cpu_ticks "$SERVER_PID"); ct1="$(date +%s.%N)"
   jcmd_run JFR.stop name=cold "filename=$cold"
-  local load_secs=$((secs + 6))
-  local cmd=(taskset -c "$CLIENT_CPU" dnsperf -B -d "$WORK/ecs.bin" -s 127.0.0.1 -l "$load_secs"
-    -p "$port" -n $(((load_secs * MAX_QPS_BOUND) / QUERY_COUNT + 1)))
-  note "profile: the steady state (ECS, full speed), with the recording started 2 s into it"
-  note_cmd "${cmd[@]}"
-  timeout $((load_secs + 30)) "${cmd[@]}" >"$WORK/out/profile-load.txt" 2>&1 &
-  LOAD_PID=$!
+  start_load "$WORK/ecs.bin" "$port" $((secs + 6)) "profile: the steady state (ECS, full speed), with the recording started 2 s into it"
   sleep 2
   local u0 s0 u1 s1 g0 g1
   read -r g0 < <(geo_stats)
@@ -550,16 +357,7 @@ profile_popdns() {
   sleep "$secs"
   read -r u1 s1 < <(cpu_ticks "$SERVER_PID")
   read -r g1 < <(geo_stats)
-  wait "$LOAD_PID" || true
-  LOAD_PID=""
-  local i
-  for i in $(seq 1 60); do
-    if [ -s "$jfr" ] && ! taskset -c "$CLIENT_CPU" "$JAVA_HOME/bin/jcmd" "$SERVER_PID" JFR.check 2>/dev/null | grep 'name=bench' >/dev/null; then
-      break
-    fi
-    sleep 0.5
-  done
-  stop_server
+  end_recording "$jfr"
   [ -s "$cold" ] && [ -s "$jfr" ] || die "no JFR recording was written ($cold, $jfr)"
   local jfrtool="$JAVA_HOME/bin/jfr"
   note "profile: reading the recordings"
@@ -569,9 +367,6 @@ profile_popdns() {
   note_cmd "$jfrtool" view --width 150 allocation-by-site "$jfr"
   "$jfrtool" print --events jdk.CPUTimeSample --stack-depth 64 "$cold" >"$WORK/out/cold-samples.txt"
   "$jfrtool" print --events jdk.CPUTimeSample --stack-depth 64 "$jfr" >"$WORK/out/cpu-samples.txt"
-  cpu_line() { awk -v u="$1" -v s="$2" -v t="$CLK_TCK" -v d="$3" -v n="$4" \
-    'BEGIN { if (u < 0 || s < 0 || u + s == 0) { print "n/a (the counters did not advance)"; exit }
-             printf "%.0f%% of one CPU, %.0f%% of it in the kernel (stime); %.2f µs per query", 100 * (u + s) / t / d, 100 * s / (u + s), (n > 0 ? (u + s) * 1000000 / t / n : 0) }'; }
   local fp_done fp_qps qps
   fp_done="$(dp_field 'Queries completed' "$WORK/out/profile-first-pass.txt")"
   fp_qps="$(dp_field 'Queries per second' "$WORK/out/profile-first-pass.txt")"
@@ -582,22 +377,16 @@ profile_popdns() {
     echo "**First pass** (every ECS subnet new to the server; the whole pass recorded): $fp_done queries at"
     echo "$(printf '%.0f' "$fp_qps") QPS. Process CPU from /proc over the pass: $(cpu_line $((cu1 - cu0)) $((cs1 - cs0)) "$(awk -v a="$ct0" -v b="$ct1" 'BEGIN {print b - a}')" "$fp_done")."
     echo
-    echo '```'
-    top_frames "$WORK/out/cold-samples.txt" 14
-    echo '```'
+    code_block top_frames "$WORK/out/cold-samples.txt" 14
     echo
     echo "By thread:"
     echo
-    echo '```'
-    by_thread "$WORK/out/cold-samples.txt" 6
-    echo '```'
+    code_block by_thread "$WORK/out/cold-samples.txt" 6
     echo
     echo "Inclusive share (a method anywhere on the stack) of the first pass's samples, popdns, GeoIP and"
     echo "related code only, top 30:"
     echo
-    echo '```'
-    inclusive "$WORK/out/cold-samples.txt" 30 "$OWN"
-    echo '```'
+    code_block inclusive "$WORK/out/cold-samples.txt" 30 "$OWN"
     echo
     echo "**Steady state** (the same file again: every subnet's GeoIP answer is cached), ${secs} s at"
     echo "$(printf '%.0f' "$qps") QPS (one dnsperf at full speed); GeoIP cache over the recording: $(awk -v a="$g0" -v b="$g1" 'BEGIN {
@@ -606,77 +395,33 @@ profile_popdns() {
     echo "Process CPU from /proc: $(cpu_line $((u1 - u0)) $((s1 - s0)) "$secs" "$steady_q")."
     echo "By top frame (package, or the native method for system calls); jdk.CPUTimeSample, all threads:"
     echo
-    echo '```'
-    top_frames "$WORK/out/cpu-samples.txt" 14
-    echo '```'
+    code_block top_frames "$WORK/out/cpu-samples.txt" 14
     echo
     echo "By thread:"
     echo
-    echo '```'
-    by_thread "$WORK/out/cpu-samples.txt" 6
-    echo '```'
+    code_block by_thread "$WORK/out/cpu-samples.txt" 6
     echo
     echo "Inclusive share of the same samples, popdns, GeoIP and related code only, top 30:"
     echo
-    echo '```'
-    inclusive "$WORK/out/cpu-samples.txt" 30 "$OWN"
-    echo '```'
+    code_block inclusive "$WORK/out/cpu-samples.txt" 30 "$OWN"
     echo
-    echo "Java code only (jdk.ExecutionSample: JIT-compiled code and interpreter, no native or kernel time):"
-    echo
-    echo '```'
-    "$jfrtool" view --width 150 hot-methods "$jfr" | awk -v n=24 'NF && ++k <= n'
-    echo '```'
-    echo
-    echo "Allocation (jdk.ObjectAllocationSample by site):"
-    echo
-    echo '```'
-    "$jfrtool" view --width 150 allocation-by-site "$jfr" | awk -v n=16 'NF && ++k <= n'
-    echo '```'
-    echo
-    echo "GC pauses over the steady-state recording:"
-    echo
-    echo '```'
-    "$jfrtool" view --width 150 gc-pauses "$jfr" | awk -v n=12 'NF && ++k <= n'
-    echo '```'
+    jfr_views "$jfr" "Java code only (jdk.ExecutionSample: JIT-compiled code and interpreter, no native or kernel time):" \
+      "Allocation (jdk.ObjectAllocationSample by site):" 16 "GC pauses over the steady-state recording:"
   } >"$PROFILE_MD"
 }
 
 # ---------------------------------------------------------------- the runs
-START_DATE="$(date -u '+%Y-%m-%d %H:%M UTC')"
-LOAD_START="$(cut -d' ' -f1-3 /proc/loadavg)"
-SECONDS=0
-for round in $(seq 1 "$ROUNDS"); do
-  for s in $SERVERS; do
-    measure "$s" "$round"
-  done
-done
+run_rounds measure
 if has popdns && has gdnsd && [ "$AGREE_SAMPLE" -gt 0 ]; then
   agreement
 else
   echo "No agreement check in this run (BENCH_AGREE_SAMPLE=0, or not both servers in BENCH_SERVERS)." >"$AGREE_MD"
 fi
-if has popdns && [ "$PROFILE_SECONDS" -gt 0 ]; then
-  profile_popdns
-else
-  echo "No profile in this run (BENCH_PROFILE_SECONDS=0 or popdns not in BENCH_SERVERS)." >"$PROFILE_MD"
-fi
-LOAD_END="$(cut -d' ' -f1-3 /proc/loadavg)"
-ELAPSED=$SECONDS
+end_runs # the profile, LOAD_END, ELAPSED
 
 # ---------------------------------------------------------------- the report
 {
-  echo "nproc: $(nproc); CPU: $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo); memory: $(awk '/^MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo)"
-  echo "kernel: $(uname -srm)"
-  if has popdns; then
-    "$JAVA" -version 2>&1 | sed 's/^/java: /'
-    echo "JVM flags (from ./popdns jvm_flags): ${JVM_FLAGS[*]}${BENCH_POPDNS_FLAGS:+ $BENCH_POPDNS_FLAGS}"
-    if [ -n "${BENCH_JAR:-}" ]; then
-      echo "popdns: $BENCH_JAR${BENCH_JAR_NOTE:+ ($BENCH_JAR_NOTE)}"
-    else
-      echo "popdns: work tree at $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$( [ -n "$(git -C "$ROOT" status --porcelain -- '*/src/main' '*pom.xml' 2>/dev/null)" ] && echo ' with uncommitted changes')"
-    fi
-  fi
+  machine_versions "${BENCH_POPDNS_FLAGS:+ $BENCH_POPDNS_FLAGS}"
   if has gdnsd; then echo "gdnsd $GDNSD_VERSION ($(dpkg-query -W -f='Debian package ${Version}' gdnsd 2>/dev/null || echo 'not from a Debian package'))"; fi
   dnsperf -h 2>&1 | awk '/^Version/ {print "dnsperf " $2}'
   echo "python: $("$PY" --version 2>&1), maxminddb $("$PY" -c 'import maxminddb; print(getattr(maxminddb, "__version__", "?"))' 2>/dev/null)"
@@ -684,10 +429,8 @@ ELAPSED=$SECONDS
 } >"$WORK/versions.txt"
 {
   printf '`'
-  for v in BENCH_QUICK BENCH_ROUNDS BENCH_WARMUP BENCH_MAX_SECONDS BENCH_RATE BENCH_RATE_SECONDS BENCH_PROFILE_SECONDS \
-      BENCH_QUERIES BENCH_SEED BENCH_V6_SHARE BENCH_AGREE_SAMPLE BENCH_SERVERS BENCH_ZONES BENCH_GEOIP BENCH_PORT BENCH_JAR BENCH_POPDNS_FLAGS; do
-    [ -n "${!v:-}" ] && printf '%s=%q ' "$v" "${!v}"
-  done
+  bench_env BENCH_QUICK BENCH_ROUNDS BENCH_WARMUP BENCH_MAX_SECONDS BENCH_RATE BENCH_RATE_SECONDS BENCH_PROFILE_SECONDS \
+    BENCH_QUERIES BENCH_SEED BENCH_V6_SHARE BENCH_AGREE_SAMPLE BENCH_SERVERS BENCH_ZONES BENCH_GEOIP BENCH_PORT BENCH_JAR BENCH_POPDNS_FLAGS
   echo 'src/test/bench/run-geo-dnsperf.sh`'
 } >"$WORK/invocation.txt"
 GDNSD_CONF=""
@@ -925,17 +668,4 @@ w("<!-- run-geo-dnsperf:end -->")
 open(out, "w").write("\n".join(o) + "\n")
 PYEOF
 
-cat "$SECTION"
-if [ "$WRITE" = 1 ]; then
-  if [ -f "$OUT" ] && grep -q '<!-- run-geo-dnsperf:begin' "$OUT"; then
-    awk -v f="$SECTION" '
-      /<!-- run-geo-dnsperf:begin/ { while ((getline l < f) > 0) print l; skip = 1; next }
-      /<!-- run-geo-dnsperf:end -->/ { skip = 0; next }
-      !skip { print }' "$OUT" >"$WORK/out.md"
-    cat "$WORK/out.md" >"$OUT"
-  else
-    [ -f "$OUT" ] || printf '# Benchmarks\n' >"$OUT"
-    { echo; cat "$SECTION"; } >>"$OUT"
-  fi
-  say "wrote the results to $OUT"
-fi
+publish_section run-geo-dnsperf '# Benchmarks\n'

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -60,38 +59,38 @@ class CheckCommandTest {
     @MethodSource("broken")
     void reportsFileLineAndRule(Broken c, @TempDir Path dir) throws Exception {
         Files.writeString(dir.resolve("bad.test.zone"), HEAD + c.body() + "\n");
-        Result r = check(dir.toString());
-        assertEquals(1, r.exit, r.err);
-        assertEquals(dir + "/" + c.expected() + "\nfailed: 1 error(s) in " + dir + "\n", r.err);
-        assertEquals("", r.out);
+        JarCommand.Result r = JarCommand.run("check", dir.toString());
+        assertEquals(1, r.exit(), r.err());
+        assertEquals(dir + "/" + c.expected() + "\nfailed: 1 error(s) in " + dir + "\n", r.err());
+        assertEquals("", r.out());
     }
 
     @Test
     void apexWithoutSoaOrNs(@TempDir Path dir) throws Exception {
         Files.writeString(dir.resolve("bad.test.zone"), "$TTL 300\nns1 A 192.0.2.1\n");
-        Result r = check(dir.toString());
-        assertEquals(1, r.exit);
+        JarCommand.Result r = JarCommand.run("check", dir.toString());
+        assertEquals(1, r.exit());
         assertEquals(dir + "/bad.test.zone: no SOA record at the apex bad.test. [soa-missing]\n"
                 + dir + "/bad.test.zone: no NS records at the apex bad.test. [ns-missing]\n"
-                + "failed: 2 error(s) in " + dir + "\n", r.err);
+                + "failed: 2 error(s) in " + dir + "\n", r.err());
     }
 
     @Test
     void everyFileIsCheckedNotOnlyTheFirstBrokenOne(@TempDir Path dir) throws Exception {
         Files.writeString(dir.resolve("a.test.zone"), HEAD.replace("ns1 A 192.0.2.1", "ns1 A 192.0.2.1\nx CNAME ns1\nx TXT \"t\""));
         Files.writeString(dir.resolve("b.test.zone"), HEAD + "y A 1.2.3\n");
-        Result r = check(dir.toString());
-        assertEquals(1, r.exit);
-        assertEquals(3, r.err.lines().count(), r.err);
+        JarCommand.Result r = JarCommand.run("check", dir.toString());
+        assertEquals(1, r.exit());
+        assertEquals(3, r.err().lines().count(), r.err());
     }
 
     @Test
     void goodDirectoryPrintsOneLine() throws Exception {
-        Result r = check("resources/zones");
-        assertEquals(0, r.exit, r.err);
+        JarCommand.Result r = JarCommand.run("check", "resources/zones");
+        assertEquals(0, r.exit(), r.err());
         assertEquals("ok: 3 zone(s), 47 RRsets in resources/zones (example.test. serial 2026112201, "
-                + "deep.example.test. serial 7, other.test. serial 1)\n", r.out);
-        assertEquals("", r.err);
+                + "deep.example.test. serial 7, other.test. serial 1)\n", r.out());
+        assertEquals("", r.err());
     }
 
     @Test
@@ -105,19 +104,5 @@ class CheckCommandTest {
         p.waitFor(120, TimeUnit.SECONDS);
         assertEquals(0, p.exitValue(), out);
         assertEquals("ok: 1 zone(s), 20 RRsets in " + root.resolve("zones") + " (hachyderm.io. serial 2026112201); 5 PoP(s), 2 geo name(s)\n", out);
-    }
-
-    record Result(int exit, String out, String err) {
-    }
-
-    static Result check(String dir) throws Exception {
-        List<String> cmd = new ArrayList<>(ServerProcess.javaCommand());
-        cmd.add("check");
-        cmd.add(dir);
-        Process p = new ProcessBuilder(cmd).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-        p.waitFor(60, TimeUnit.SECONDS);
-        return new Result(p.exitValue(), out, err);
     }
 }

@@ -3,11 +3,7 @@ package dev.popdns.e2e;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /** {@code popdns explain}, and a geo config without a GeoIP database, as an operator runs them. */
@@ -17,8 +13,8 @@ class GeoCommandsTest {
 
     @Test
     void explainShowsLocationRankingChoiceRecordsAndScope() throws Exception {
-        Result r = run("explain", "geo.test.", "AAAA", "133.11.1.1", "--zones", "resources/geo", "--geoip", DB);
-        assertEquals(0, r.exit, r.err);
+        JarCommand.Result r = JarCommand.run("explain", "geo.test.", "AAAA", "133.11.1.1", "--zones", "resources/geo", "--geoip", DB);
+        assertEquals(0, r.exit(), r.err());
         assertEquals("""
                 question:  geo.test. AAAA
                 client:    133.11.1.1 (as the resolver address or the ECS source)
@@ -34,44 +30,31 @@ class GeoCommandsTest {
                 answer:    us-west (nearest)
                            geo.test.		30	IN	AAAA	2001:db8:20:0:0:0:0:1
                 ecs scope: /21 for a client subnet of /24
-                """.formatted(DB), r.out);
+                """.formatted(DB), r.out());
     }
 
     @Test
     void explainAPrivateClient() throws Exception {
-        Result r = run("explain", "media.geo.test", "A", "192.168.1.10", "--zones", "resources/geo", "--geoip", DB);
-        assertEquals(0, r.exit, r.err);
-        assertTrue(r.out.contains("location:  unknown (private, reserved or unlisted address): HQ first, then by id\n"), r.out);
-        assertTrue(r.out.contains("answer:    hq (unknown location)\n"), r.out);
+        JarCommand.Result r = JarCommand.run("explain", "media.geo.test", "A", "192.168.1.10", "--zones", "resources/geo", "--geoip", DB);
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().contains("location:  unknown (private, reserved or unlisted address): HQ first, then by id\n"), r.out());
+        assertTrue(r.out().contains("answer:    hq (unknown location)\n"), r.out());
     }
 
     @Test
     void geoNamesWithoutAGeoIpDatabaseIsAClearStartError() throws Exception {
-        Result r = run("serve", "--zones", "resources/geo", "--listen", "127.0.0.1:" + ServerProcess.freePort(),
+        JarCommand.Result r = JarCommand.run("serve", "--zones", "resources/geo", "--listen", "127.0.0.1:" + ServerProcess.freePort(),
                 "--http", "127.0.0.1:" + ServerProcess.freePort());
-        assertEquals(1, r.exit, r.out + r.err);
-        assertTrue(r.err.contains("resources/geo/pops.yaml: declares geo names geo.test., media.geo.test., which need a GeoIP "
-                + "database: give --geoip FILE (a GeoLite2/GeoIP2 City or Country mmdb)"), r.err);
+        assertEquals(1, r.exit(), r.out() + r.err());
+        assertTrue(r.err().contains("resources/geo/pops.yaml: declares geo names geo.test., media.geo.test., which need a GeoIP "
+                + "database: give --geoip FILE (a GeoLite2/GeoIP2 City or Country mmdb)"), r.err());
     }
 
     @Test
     void aMissingGeoIpFileIsNamed() throws Exception {
-        Result r = run("serve", "--zones", "resources/geo", "--geoip", "/nonexistent/City.mmdb",
+        JarCommand.Result r = JarCommand.run("serve", "--zones", "resources/geo", "--geoip", "/nonexistent/City.mmdb",
                 "--listen", "127.0.0.1:" + ServerProcess.freePort(), "--http", "127.0.0.1:" + ServerProcess.freePort());
-        assertEquals(1, r.exit, r.out + r.err);
-        assertTrue(r.err.contains("/nonexistent/City.mmdb"), r.err);
-    }
-
-    record Result(int exit, String out, String err) {
-    }
-
-    private static Result run(String... args) throws Exception {
-        List<String> cmd = new ArrayList<>(ServerProcess.javaCommand());
-        cmd.addAll(List.of(args));
-        Process p = new ProcessBuilder(cmd).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
-        return new Result(p.exitValue(), out, err);
+        assertEquals(1, r.exit(), r.out() + r.err());
+        assertTrue(r.err().contains("/nonexistent/City.mmdb"), r.err());
     }
 }

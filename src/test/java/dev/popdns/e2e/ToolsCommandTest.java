@@ -5,12 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.popdns.e2e.DnsClient.Transport;
 import java.net.InetAddress;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.xbill.DNS.ClientSubnetOption;
@@ -36,12 +33,12 @@ class ToolsCommandTest {
         String old = DATA.resolve("diff/old").toString();
         String now = DATA.resolve("diff/new").toString();
         long start = System.nanoTime();
-        Result r = run("diff", old, now, "--geoip", DB.toString());
+        JarCommand.Result r = JarCommand.run("diff", old, now, "--geoip", DB.toString());
         long seconds = (System.nanoTime() - start) / 1_000_000_000;
-        assertEquals(0, r.exit, r.err);
-        assertEquals("", r.err);
-        assertTrue(r.out.startsWith("## popdns diff `" + old + "` -> `" + now + "`\n\n### Zone `example.test.`\n\n"
-                + "Serial 2026010101 -> 2026010102; 1 RRset added, 1 RRset removed, 1 RRset changed.\n"), r.out);
+        assertEquals(0, r.exit(), r.err());
+        assertEquals("", r.err());
+        assertTrue(r.out().startsWith("## popdns diff `" + old + "` -> `" + now + "`\n\n### Zone `example.test.`\n\n"
+                + "Serial 2026010101 -> 2026010102; 1 RRset added, 1 RRset removed, 1 RRset changed.\n"), r.out());
         for (String line : List.of(
                 "+ status.example.test. 300 IN AAAA 2001:db8::90\n",
                 "> Records changed but the serial did not increase (7 -> 7, RFC 1982)",
@@ -50,7 +47,7 @@ class ToolsCommandTest {
                 "#### `example.test.`\n\n35.1% of the address space moves (1,295,990,466 addresses).\n",
                 "| NL | 100.0% | hq | eu-west |\n",
                 "| AU | 100.0% | ap-southeast | eu-west |\n")) {
-            assertTrue(r.out.contains(line), line + " missing in:\n" + r.out);
+            assertTrue(r.out().contains(line), line + " missing in:\n" + r.out());
         }
         assertTrue(seconds < 20, "diff took " + seconds + " s");
     }
@@ -58,26 +55,26 @@ class ToolsCommandTest {
     @Test
     void diffOfADirectoryThatDoesNotLoadIsExitOne(@TempDir Path dir) throws Exception {
         Files.writeString(dir.resolve("bad.test.zone"), "$TTL 300\nns1 A 192.0.2.1\n");
-        Result r = run("diff", DATA.resolve("diff/old").toString(), dir.toString());
-        assertEquals(1, r.exit, r.out);
+        JarCommand.Result r = JarCommand.run("diff", DATA.resolve("diff/old").toString(), dir.toString());
+        assertEquals(1, r.exit(), r.out());
         assertEquals(dir + "/bad.test.zone: no SOA record at the apex bad.test. [soa-missing]\n"
                 + dir + "/bad.test.zone: no NS records at the apex bad.test. [ns-missing]\n"
-                + "popdns diff: " + dir + " does not load: 2 error(s)\n", r.err);
-        assertEquals(2, run("diff", dir.toString()).exit);
+                + "popdns diff: " + dir + " does not load: 2 error(s)\n", r.err());
+        assertEquals(2, JarCommand.run("diff", dir.toString()).exit());
     }
 
     @Test
     void anImportedZoneChecksAndAnswersPerLocation(@TempDir Path tmp) throws Exception {
         Path out = tmp.resolve("zones");
-        Result r = run("import", "route53", DATA.resolve("route53/records.json").toString(),
+        JarCommand.Result r = JarCommand.run("import", "route53", DATA.resolve("route53/records.json").toString(),
                 "--health-checks", DATA.resolve("route53/healthchecks.json").toString(), "--out", out.toString());
-        assertEquals(0, r.exit, r.err);
-        assertEquals("", r.err);
-        assertTrue(r.out.endsWith("ok: " + out + " loads as the server loads it (1 zone(s), 5 PoP(s), 3 geo name(s))\n"), r.out);
+        assertEquals(0, r.exit(), r.err());
+        assertEquals("", r.err());
+        assertTrue(r.out().endsWith("ok: " + out + " loads as the server loads it (1 zone(s), 5 PoP(s), 3 geo name(s))\n"), r.out());
 
-        Result check = run("check", out.toString());
-        assertEquals(0, check.exit, check.err);
-        assertEquals("ok: 1 zone(s), 20 RRsets in " + out + " (hachyderm.io. serial 1); 5 PoP(s), 3 geo name(s)\n", check.out);
+        JarCommand.Result check = JarCommand.run("check", out.toString());
+        assertEquals(0, check.exit(), check.err());
+        assertEquals("ok: 1 zone(s), 20 RRsets in " + out + " (hachyderm.io. serial 1); 5 PoP(s), 3 geo name(s)\n", check.out());
 
         // --no-probes: the health checks point at documentation addresses where nothing answers
         try (ServerProcess server = ServerProcess.start(out, "--geoip", DB.toString(), "--no-probes")) {
@@ -96,13 +93,13 @@ class ToolsCommandTest {
     @Test
     void anImportThatCannotMapEverythingIsExitOneAndStillChecks(@TempDir Path tmp) throws Exception {
         Path out = tmp.resolve("zones");
-        Result r = run("import", "route53", DATA.resolve("route53/records-unmappable.json").toString(),
+        JarCommand.Result r = JarCommand.run("import", "route53", DATA.resolve("route53/records-unmappable.json").toString(),
                 "--health-checks", DATA.resolve("route53/healthchecks-unmappable.json").toString(), "--out", out.toString());
-        assertEquals(1, r.exit, r.out);
-        assertTrue(r.err.startsWith("example.org. A: alias to a CloudFront distribution d111111abcdef8.cloudfront.net.: "), r.err);
-        assertTrue(r.err.endsWith("popdns import: 12 record set(s) not mapped (listed above); " + out + " holds everything else\n"), r.err);
-        assertEquals(0, run("check", out.toString()).exit);
-        assertEquals(2, run("import", "route53", "records.json").exit);
+        assertEquals(1, r.exit(), r.out());
+        assertTrue(r.err().startsWith("example.org. A: alias to a CloudFront distribution d111111abcdef8.cloudfront.net.: "), r.err());
+        assertTrue(r.err().endsWith("popdns import: 12 record set(s) not mapped (listed above); " + out + " holds everything else\n"), r.err());
+        assertEquals(0, JarCommand.run("check", out.toString()).exit());
+        assertEquals(2, JarCommand.run("import", "route53", "records.json").exit());
     }
 
     private static List<String> answer(ServerProcess server, String name, String client) throws Exception {
@@ -113,18 +110,5 @@ class ToolsCommandTest {
         Message reply = DnsClient.ask(Transport.UDP, server.v4(), q);
         assertEquals(Rcode.NOERROR, reply.getRcode(), reply.toString());
         return AnswerRulesTest.section(reply, Section.ANSWER);
-    }
-
-    record Result(int exit, String out, String err) {
-    }
-
-    private static Result run(String... args) throws Exception {
-        List<String> cmd = new ArrayList<>(ServerProcess.javaCommand());
-        cmd.addAll(List.of(args));
-        Process p = new ProcessBuilder(cmd).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
-        return new Result(p.exitValue(), out, err);
     }
 }

@@ -244,6 +244,10 @@ in
 
     environment.systemPackages = [ popdnsCommand ];
 
+    # the 4 MiB UDP socket buffers popdns asks for (it warns at start when the kernel granted less)
+    boot.kernel.sysctl."net.core.rmem_max" = lib.mkDefault 4194304;
+    boot.kernel.sysctl."net.core.wmem_max" = lib.mkDefault 4194304;
+
     networking.firewall = mkIf cfg.openFirewall {
       allowedUDPPorts = listenPorts;
       allowedTCPPorts = listenPorts;

@@ -133,6 +133,11 @@ class DeployFilesTest {
         assertTrue(Pattern.compile("(?m)^u\\s+popdns-sync\\s").matcher(sysusers).find(), sysusers);
         String tmpfiles = Files.readString(DEPLOY.resolve("systemd/popdns.tmpfiles"));
         assertTrue(Pattern.compile("(?m)^d\\s+/var/lib/popdns/zones\\s+0755\\s+popdns-sync\\s+popdns-sync").matcher(tmpfiles).find(), tmpfiles);
+        // the socket buffer limits match what the server asks for (DnsTransport.SOCKET_BUFFER, 4 MiB)
+        String sysctl = Files.readString(DEPLOY.resolve("systemd/popdns.sysctl"));
+        for (String key : List.of("net.core.rmem_max", "net.core.wmem_max")) {
+            assertTrue(Pattern.compile("(?m)^" + Pattern.quote(key) + "\\s*=\\s*4194304\\s*$").matcher(sysctl).find(), sysctl);
+        }
         System.out.println("DeployFilesTest: popdns.service: " + expected.size() + " keys of [Service] checked by the parser");
     }
 

@@ -104,9 +104,14 @@ public final class Server implements AutoCloseable {
         transport = new DnsTransport(config.threads());
         DnsTransport.TcpSettings tcp = new DnsTransport.TcpSettings(config.tcpIdleTimeout(), config.tcpMaxConnections());
         for (InetSocketAddress address : config.listen()) {
-            transport.bind(address, queries, tcp);
-            LOG.info("dns: listening on udp+tcp {} ({}, {} event loops)", format(address),
-                    transport.nativeTransport() ? "epoll" : "nio", config.threads());
+            int receiveBuffer = transport.bind(address, queries, tcp);
+            LOG.info("dns: listening on udp+tcp {} ({}, {} event loops, UDP receive buffer {} KiB)", format(address),
+                    transport.nativeTransport() ? "epoll" : "nio", config.threads(), receiveBuffer / 1024);
+            if (receiveBuffer < DnsTransport.SOCKET_BUFFER) {
+                LOG.warn("dns: the kernel granted a UDP receive buffer of {} KiB instead of {} KiB; bursts will be dropped"
+                        + " sooner: raise it with sysctl net.core.rmem_max={}", receiveBuffer / 1024,
+                        DnsTransport.SOCKET_BUFFER / 1024, DnsTransport.SOCKET_BUFFER);
+            }
         }
         reloader = new ZoneReloader(config.zones(), snapshots, geo != null, this::prepareHealth, loaded -> {
             retireMonitor();

@@ -37,6 +37,8 @@ public final class DnsTransport implements AutoCloseable {
     private static final int DATAGRAMS_PER_READ = 32;
     /** Largest query datagram we read; larger ones are cut and then fail to decode. */
     private static final int MAX_QUERY = 4096;
+    /** Socket buffer size asked for; Linux doubles the value for its bookkeeping when it grants it. */
+    public static final int SOCKET_BUFFER = 4 << 20;
 
     private final EventLoopGroup group;
     private final int threads;
@@ -58,10 +60,15 @@ public final class DnsTransport implements AutoCloseable {
         return epoll;
     }
 
-    /** Binds UDP and TCP on {@code address}; throws when any socket cannot be bound. */
-    public void bind(InetSocketAddress address, QueryHandler queries, TcpSettings tcp) throws InterruptedException {
+    /**
+     * Binds UDP and TCP on {@code address}; throws when any socket cannot be bound. Returns the
+     * receive buffer the kernel granted the UDP sockets, in bytes (it caps the request at
+     * {@code net.core.rmem_max}; a small buffer drops datagrams in bursts).
+     */
+    public int bind(InetSocketAddress address, QueryHandler queries, TcpSettings tcp) throws InterruptedException {
         UdpHandler udp = new UdpHandler(queries);
         int udpSockets = epoll ? threads : 1;
+        int granted = Integer.MAX_VALUE;
         for (int i = 0; i < udpSockets; i++) {
             Bootstrap b = new Bootstrap().group(group).handler(udp);
             if (epoll) {
@@ -73,8 +80,10 @@ public final class DnsTransport implements AutoCloseable {
                 b.channel(NioDatagramChannel.class)
                         .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(MAX_QUERY));
             }
-            b.option(ChannelOption.SO_RCVBUF, 4 << 20).option(ChannelOption.SO_SNDBUF, 4 << 20);
-            channels.add(b.bind(address).sync().channel());
+            b.option(ChannelOption.SO_RCVBUF, SOCKET_BUFFER).option(ChannelOption.SO_SNDBUF, SOCKET_BUFFER);
+            Channel ch = b.bind(address).sync().channel();
+            channels.add(ch);
+            granted = Math.min(granted, ch.config().getOption(ChannelOption.SO_RCVBUF));
         }
         ConnectionLimit limit = new ConnectionLimit(tcpConnections, tcp.maxConnections());
         ServerBootstrap sb = new ServerBootstrap().group(group)
@@ -91,6 +100,7 @@ public final class DnsTransport implements AutoCloseable {
                     }
                 });
         channels.add(sb.bind(address).sync().channel());
+        return granted;
     }
 
     /** TCP connections open now. */

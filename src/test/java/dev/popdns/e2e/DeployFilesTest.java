@@ -473,6 +473,7 @@ class DeployFilesTest {
         assertEquals(new InetSocketAddress("127.0.0.1", 8053), config.http());
         assertEquals(Path.of("/var/lib/popdns/zones"), config.zones());
         assertEquals(Path.of("/var/lib/GeoIP/GeoLite2-City.mmdb"), config.geoip());
+        assertEquals(262_144, config.geoipCacheSize());
         assertEquals("ns1.hachyderm.io", config.identity());
         assertEquals(Path.of("/run/credentials/popdns.service/admin-token"), config.adminTokenFile());
         assertTrue(config.probes());

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.popdns.geoip.GeoLocatorConfig;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -43,10 +44,11 @@ public final class ConfigLoader {
             @JsonProperty("tcp-idle-timeout") Integer tcpIdleTimeout,
             @JsonProperty("tcp-max-connections") Integer tcpMaxConnections,
             @JsonProperty("geoip") String geoip,
+            @JsonProperty("geoip-cache-size") Integer geoipCacheSize,
             @JsonProperty("probes") Boolean probes,
             @JsonProperty("admin-token-file") String adminTokenFile) {
         static FileConfig empty() {
-            return new FileConfig(null, null, null, null, null, null, null, null, null, null, null, null, null);
+            return new FileConfig(null, null, null, null, null, null, null, null, null, null, null, null, null, null);
         }
     }
 
@@ -93,8 +95,10 @@ public final class ConfigLoader {
         range(source, "tcp-max-connections", maxConnections, 1, 1_000_000);
         boolean nsid = file.nsid() == null || file.nsid();
         Path geoip = overrides.geoip() != null ? overrides.geoip() : file.geoip() != null ? base.resolve(file.geoip()) : null;
+        int geoipCacheSize = file.geoipCacheSize() != null ? file.geoipCacheSize() : GeoLocatorConfig.DEFAULT_CACHE_SIZE;
+        range(source, "geoip-cache-size", geoipCacheSize, GeoLocatorConfig.MIN_CACHE_SIZE, GeoLocatorConfig.MAX_CACHE_SIZE);
         return new ServerConfig(listen, address(source, "http", httpText), zones, threads, cacheSize, identity,
-                nsid, version, idle, maxConnections, geoip, !overrides.noProbes() && (file.probes() == null || file.probes()),
+                nsid, version, idle, maxConnections, geoip, geoipCacheSize, !overrides.noProbes() && (file.probes() == null || file.probes()),
                 file.adminTokenFile() == null ? null : base.resolve(file.adminTokenFile()));
     }
 

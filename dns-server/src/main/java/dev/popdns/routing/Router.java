@@ -11,8 +11,8 @@ import java.util.List;
  * country (else continent) override first; unknown location: HQ first, then by id. The first
  * eligible candidate with records of the type answers; with no eligible PoP, HQ answers anyway.
  *
- * <p>Stateless and thread-safe. Per query it allocates two small arrays (one per PoP); with a
- * handful of PoPs that is cheaper than any cache of rankings would be.
+ * <p>Stateless and thread-safe. Rankings by distance are kept per client coordinates in the
+ * table's {@link RankCache}; a query allocates only when an override reorders a ranking.
  */
 public final class Router {
     private Router() {
@@ -47,24 +47,45 @@ public final class Router {
         return rank == 0 && override(name, location) == pop ? Decision.Reason.OVERRIDE : Decision.Reason.NEAREST;
     }
 
-    /** PoP indexes, best first. */
+    /**
+     * PoP indexes, best first: a country or continent override's PoP, then by scaled distance
+     * (ties by id), or without coordinates HQ and then by id. The array may be shared: read only.
+     */
     static int[] rank(RoutingTable table, GeoName name, Location location) {
+        int[] base;
+        if (location != null && location.hasCoordinates()) {
+            base = table.ranks().get(location.latitude(), location.longitude());
+            if (base == null) {
+                base = byDistance(table, location.latitude(), location.longitude());
+                table.ranks().put(location.latitude(), location.longitude(), base);
+            }
+        } else {
+            base = table.unlocatedOrder();
+        }
+        int pinned = location == null ? -1 : override(name, location);
+        if (pinned < 0 || base[0] == pinned) {
+            return base;
+        }
+        int[] order = new int[base.length];
+        order[0] = pinned;
+        int next = 1;
+        for (int index : base) {
+            if (index != pinned) {
+                order[next++] = index;
+            }
+        }
+        return order;
+    }
+
+    /** All PoPs by distance from the point scaled by each PoP's bias; equal keys keep id order. */
+    private static int[] byDistance(RoutingTable table, double latitude, double longitude) {
         int n = table.popCount();
         int[] order = new int[n];
         double[] key = new double[n];
-        int pinned = location == null ? -1 : override(name, location);
-        boolean located = location != null && location.hasCoordinates();
         for (int i = 0; i < n; i++) {
             Pop p = table.pop(i);
             order[i] = i;
-            if (located) {
-                key[i] = Distance.kilometres(location.latitude(), location.longitude(), p.latitude(), p.longitude()) * p.scale();
-            } else {
-                key[i] = p.hq() ? -1 : 0; // HQ first, then by id (index order)
-            }
-            if (i == pinned) {
-                key[i] = Double.NEGATIVE_INFINITY;
-            }
+            key[i] = Distance.kilometres(latitude, longitude, p.latitude(), p.longitude()) * p.scale();
         }
         // insertion sort: a handful of PoPs, stable, so equal keys keep id order
         for (int i = 1; i < n; i++) {

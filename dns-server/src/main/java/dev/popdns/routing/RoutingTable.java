@@ -33,6 +33,10 @@ public final class RoutingTable {
     /** Query names routed like a geo name: the geo names themselves, then in-zone CNAMEs to them. */
     private final byte[][] routedWire;
     private final GeoName[] routedName;
+    /** The order for clients without coordinates: HQ first, then by id. */
+    private final int[] unlocatedOrder;
+    /** Rankings by client coordinates, filled by the query path; belongs to this table's PoPs. */
+    private final RankCache ranks = new RankCache();
 
     private RoutingTable(Pop[] pops, int hq, GeoName[] names, Map<Name, GeoName> aliases) {
         this.pops = pops;
@@ -54,6 +58,16 @@ public final class RoutingTable {
             map.put(n.name(), n);
         }
         this.byName = Map.copyOf(map);
+        this.unlocatedOrder = new int[pops.length];
+        int next = 0;
+        if (hq >= 0) {
+            unlocatedOrder[next++] = hq;
+        }
+        for (int p = 0; p < pops.length; p++) {
+            if (p != hq) {
+                unlocatedOrder[next++] = p;
+            }
+        }
     }
 
     public static RoutingTable empty() {
@@ -212,6 +226,15 @@ public final class RoutingTable {
 
     int popCount() {
         return pops.length;
+    }
+
+    /** HQ first, then by id; shared, not to be modified. */
+    int[] unlocatedOrder() {
+        return unlocatedOrder;
+    }
+
+    RankCache ranks() {
+        return ranks;
     }
 
     /** Index of the HQ PoP, or -1 when there are no PoPs. */

@@ -79,7 +79,8 @@ public final class Server implements AutoCloseable {
             LOG.info("routing: {} PoP(s), geo names {}", routing.pops().size(), geoNames(routing));
         }
         if (config.geoip() != null) {
-            geo = GeoLocator.open(GeoLocatorConfig.withDefaults(config.geoip()));
+            geo = GeoLocator.open(new GeoLocatorConfig(config.geoip(), config.geoipCacheSize(),
+                    GeoLocatorConfig.DEFAULT_RELOAD_INTERVAL));
             geoWatcher = Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "geoip-reload");
                 t.setDaemon(true);

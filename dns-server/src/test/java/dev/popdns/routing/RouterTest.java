@@ -124,4 +124,34 @@ class RouterTest {
         RoutingTable t = table(dir, POPS.replace("eu-west: { location: [52.37, 4.90],", "eu-west: { state: drain, location: [52.37, 4.90],"));
         assertEquals("hq/NEAREST", route(t, AMSTERDAM, Type.A, Eligibility.adminOnly()));
     }
+
+    @Test
+    void cachedRankingsEqualFreshOnesEverywhere(@TempDir Path dir) throws Exception {
+        RoutingTable t = table(dir, POPS.replace("eu-west: { location: [52.37, 4.90],", "eu-west: { bias: 30, location: [52.37, 4.90],"));
+        java.util.Random random = new java.util.Random(11);
+        String[][] places = {{"DE", "EU"}, {"CN", "AS"}, {"AU", "OC"}, {"US", "NA"}, {"BR", "SA"}};
+        for (int i = 0; i < 20_000; i++) {
+            // a coarse grid, so that coordinates repeat (cache hits) across different countries
+            double lat = Math.round(random.nextDouble() * 36 - 18) * 5.0;
+            double lon = Math.round(random.nextDouble() * 72 - 36) * 5.0;
+            String[] place = places[random.nextInt(places.length)];
+            Location location = new Location(lat, lon, place[0], place[1], 24);
+            assertEquals(reference(t, location), ranking(t, location), lat + "," + lon + " " + place[0]);
+        }
+    }
+
+    /** The README's rules written out plainly: override first, then scaled distance, ties by id. */
+    private static List<String> reference(RoutingTable table, Location location) {
+        List<Pop> pops = new ArrayList<>(table.pops());
+        String pinned = "CN".equals(location.countryCode()) ? "hq" : "OC".equals(location.continentCode()) ? "eu-west" : null;
+        pops.sort(java.util.Comparator.<Pop>comparingInt(p -> p.id().equals(pinned) ? 0 : 1)
+                .thenComparingDouble(p -> dev.popdns.geoip.Distance.kilometres(location.latitude(), location.longitude(),
+                        p.latitude(), p.longitude()) * (1 - p.bias() / 100.0))
+                .thenComparing(Pop::id));
+        List<String> ids = new ArrayList<>();
+        for (Pop p : pops) {
+            ids.add(p.id());
+        }
+        return ids;
+    }
 }

@@ -1,7 +1,5 @@
 package dev.popdns.geoip;
 
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
 import com.maxmind.db.CHMCache;
 import com.maxmind.db.DatabaseRecord;
 import com.maxmind.db.Metadata;
@@ -11,7 +9,6 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -36,7 +33,7 @@ final class GeoIpDatabase {
   final Kind kind;
   final FileStamp stamp;
   final DatabaseInfo info;
-  final Cache<NetworkKey, Optional<Location>> cache;
+  final NetworkCache cache;
   private final AtomicBoolean lookupErrorLogged = new AtomicBoolean();
 
   private GeoIpDatabase(
@@ -45,9 +42,7 @@ final class GeoIpDatabase {
     this.kind = kind;
     this.stamp = stamp;
     this.info = info;
-    // maintenance on the calling thread: on the common pool it competed with the DNS event loop
-    // for the same core (7 % of CPU in the ECS benchmark's profile)
-    this.cache = Caffeine.newBuilder().maximumSize(cacheSize).executor(Runnable::run).build();
+    this.cache = new NetworkCache(cacheSize);
   }
 
   /**

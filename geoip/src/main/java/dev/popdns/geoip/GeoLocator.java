@@ -1,6 +1,5 @@
 package dev.popdns.geoip;
 
-import com.github.benmanes.caffeine.cache.Cache;
 import java.io.Closeable;
 import java.io.IOException;
 import java.lang.invoke.MethodHandles;
@@ -9,7 +8,6 @@ import java.net.InetAddress;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.Optional;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -28,9 +26,9 @@ import org.slf4j.LoggerFactory;
 public final class GeoLocator implements Closeable {
   /*
    * Threads. locate() runs on the query threads: it reads the current GeoIpDatabase through one
-   * volatile field, takes no lock of its own and never blocks. A hit allocates the address bytes
-   * and up to four probe keys; a miss decodes a record from the memory-mapped file (page faults at
-   * worst, no system calls) and puts one cache entry.
+   * volatile field, takes no lock of its own and never blocks. A hit allocates only the address
+   * bytes; a miss decodes a record from the memory-mapped file (page faults at worst, no system
+   * calls) and writes one cache slot (NetworkCache).
    * reloadIfChanged() runs on the watcher's thread or a caller's, under this object's lock: it
    * opens and checks the new file beside the old one and publishes it with one volatile write.
    * The replaced reader is not closed: a memory-mapped reader holds no file descriptor, the GC
@@ -119,12 +117,13 @@ public final class GeoLocator implements Closeable {
       ipv4 = high == 0 && (low >>> 32) == 0xFFFFL;
     }
     int[] tiers = ipv4 ? IPV4_TIERS : IPV6_TIERS;
-    Cache<NetworkKey, Optional<Location>> cache = database.cache;
+    NetworkCache cache = database.cache;
     for (int tier : tiers) {
-      Optional<Location> cached = cache.getIfPresent(NetworkKey.masked(high, low, tier));
-      if (cached != null) {
+      Object cached =
+          cache.get(NetworkCache.maskHigh(high, tier), NetworkCache.maskLow(low, tier), tier);
+      if (cached != NetworkCache.MISS) {
         hits.increment();
-        return cached.orElse(null);
+        return (Location) cached;
       }
     }
     misses.increment();
@@ -156,7 +155,7 @@ public final class GeoLocator implements Closeable {
         break;
       }
     }
-    cache.put(NetworkKey.masked(high, low, tier), Optional.ofNullable(location));
+    cache.put(NetworkCache.maskHigh(high, tier), NetworkCache.maskLow(low, tier), tier, location);
     return location;
   }
 
@@ -270,7 +269,7 @@ public final class GeoLocator implements Closeable {
         lookupErrors.sum(),
         reloads,
         rejectedReloads,
-        current.cache.estimatedSize());
+        current.cache.size());
   }
 
   /** Stops watching the file and closes the database, after the last lookup. Idempotent. */

@@ -16,7 +16,7 @@ class GeoLocatorConfigTest {
     GeoLocatorConfig config = GeoLocatorConfig.withDefaults(DATABASE);
 
     assertEquals(DATABASE, config.database());
-    assertEquals(100_000, config.cacheSize());
+    assertEquals(262_144, config.cacheSize());
     assertEquals(Duration.ofSeconds(60), config.reloadInterval());
   }
 

@@ -67,6 +67,7 @@ class StatusApiTest {
     private static ProbeTargets targets;
     private static ServerProcess server;
     private static ServerProcess withoutAdmin;
+    private static Path zonesDir;
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     /** Every response any test got, to show the token is in none of them. */
     private static final List<HttpResponse<String>> RESPONSES = new ArrayList<>();
@@ -76,6 +77,7 @@ class StatusApiTest {
         assertTrue(Files.isRegularFile(DB), "GeoLite2 database missing at " + DB + ": run geoip/fetch-geolite2.sh");
         targets = ProbeTargets.start(List.of(HQ_TARGET, EU_WEST_TARGET, US_EAST_TARGET));
         Path zones = Files.createDirectory(dir.resolve("zones"));
+        zonesDir = zones;
         Files.copy(Path.of("resources/geo/geo.test.zone"), zones.resolve("geo.test.zone"));
         Files.writeString(zones.resolve("pops.yaml"), """
                 pops:
@@ -277,6 +279,34 @@ class StatusApiTest {
         }
         assertFalse(server.logText().contains(TOKEN), "the token is in the server log");
         assertFalse(server.logText().contains(TOKEN.substring(0, 12)), "a part of the token is in the server log");
+    }
+
+    @Test
+    @Order(8)
+    void anOverrideOutlivesAReloadThatChangesTheChecks() throws Exception {
+        HttpResponse<String> drained = call(server, "POST", "/api/v1/pops/eu-west/override", "Bearer " + TOKEN,
+                "{\"state\": \"drain\", \"for\": \"10m\", \"reason\": \"rack move\"}");
+        assertEquals(200, drained.statusCode(), drained.body());
+        assertEquals(HQ_A, answer(DUTCH));
+        long before = JSON.readTree(get(server, "/api/v1/status").body()).path("reloads").path("ok").asLong();
+        Path pops = zonesDir.resolve("pops.yaml");
+        String original = Files.readString(pops);
+        // a pull request that changes a check: the reload starts a new health monitor
+        Files.writeString(pops, original.replace("rise: 1, fall: 2", "rise: 1, fall: 3"));
+        try {
+            JsonNode status = awaitStatus(s -> s.path("reloads").path("ok").asLong() > before);
+            assertTrue(server.logText().contains("health: override of eu-west (DRAIN until "), server.logText());
+            JsonNode override = pop(status, "eu-west").path("override");
+            assertEquals("drain", override.path("action").asText(), status.toString());
+            assertEquals("rack move", override.path("reason").asText());
+            assertEquals(JSON.readTree(drained.body()).path("expires").asText(), override.path("expires").asText());
+            assertEquals(HQ_A, answer(DUTCH), "still drained after the reload");
+        } finally {
+            HttpResponse<String> cleared = call(server, "DELETE", "/api/v1/pops/eu-west/override", "Bearer " + TOKEN, null);
+            assertEquals(200, cleared.statusCode(), cleared.body());
+            Files.writeString(pops, original);
+        }
+        assertEquals(EU_WEST_A, answer(DUTCH), "the override was cleared on the new monitor");
     }
 
     private static HttpResponse<String> get(ServerProcess target, String path) throws IOException, InterruptedException {

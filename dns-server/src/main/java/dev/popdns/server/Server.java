@@ -4,37 +4,40 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.popdns.config.ServerConfig;
-import dev.popdns.status.HttpServer;
-import dev.popdns.status.Metrics;
-import dev.popdns.status.StatusApi;
-import dev.popdns.status.StatusReport;
-import dev.popdns.status.Timeline;
-import java.nio.file.Files;
-import java.time.Clock;
-import dev.popdns.wire.Answerer;
-import dev.popdns.wire.DnsTransport;
-import dev.popdns.wire.QueryHandler;
-import dev.popdns.wire.ServerIdentity;
-import dev.popdns.wire.Snapshot;
-import dev.popdns.zone.Zone;
 import dev.popdns.geoip.GeoLocator;
 import dev.popdns.geoip.GeoLocatorConfig;
+import dev.popdns.health.AdminOverride;
 import dev.popdns.health.CheckHealth;
 import dev.popdns.health.HealthConfig;
 import dev.popdns.health.HealthMonitor;
 import dev.popdns.health.HealthView;
 import dev.popdns.health.PopHealth;
 import dev.popdns.routing.Eligibility;
-import dev.popdns.routing.HealthEligibility;
 import dev.popdns.routing.GeoName;
+import dev.popdns.routing.HealthEligibility;
 import dev.popdns.routing.RoutingTable;
+import dev.popdns.status.HttpServer;
+import dev.popdns.status.Metrics;
+import dev.popdns.status.StatusApi;
+import dev.popdns.status.StatusReport;
+import dev.popdns.status.Timeline;
+import dev.popdns.wire.Answerer;
 import dev.popdns.wire.ClientLocator;
+import dev.popdns.wire.DnsTransport;
+import dev.popdns.wire.QueryHandler;
+import dev.popdns.wire.ServerIdentity;
+import dev.popdns.wire.Snapshot;
+import dev.popdns.zone.Zone;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.time.Clock;
 import java.time.Instant;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import org.slf4j.Logger;
@@ -167,11 +170,41 @@ public final class Server implements AutoCloseable {
                 Thread.currentThread().interrupt();
                 throw new Served.Invalid(List.of("interrupted during the first probe round"));
             }
+            carryOverrides(monitor, next);
             retired = monitor;
             monitor = next;
             monitorConfig = served.health();
         }
         return new HealthEligibility(monitor, served.routing());
+    }
+
+    /**
+     * An operator's drain or force-up outlives a reload that changes the checks: each override of
+     * a PoP that is still declared moves to the new monitor, with its expiry and reason, before
+     * the new monitor serves a single query.
+     */
+    private static void carryOverrides(HealthMonitor from, HealthMonitor to) {
+        if (from == null) {
+            return;
+        }
+        Set<String> declared = new HashSet<>();
+        for (PopHealth pop : to.view().pops()) {
+            declared.add(pop.id());
+        }
+        Instant now = Instant.now();
+        for (PopHealth pop : from.view().pops()) {
+            AdminOverride override = pop.override().orElse(null);
+            if (override == null || !override.expires().isAfter(now)) {
+                continue;
+            }
+            if (!declared.contains(pop.id())) {
+                LOG.warn("health: override of {} dropped: the PoP is no longer declared", pop.id());
+                continue;
+            }
+            to.override(pop.id(), override);
+            LOG.info("health: override of {} ({} until {}) kept across the reload", pop.id(),
+                    override.action(), override.expires());
+        }
     }
 
     private void retireMonitor() {

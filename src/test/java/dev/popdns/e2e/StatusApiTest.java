@@ -121,7 +121,8 @@ class StatusApiTest {
         assertEquals(US_EAST_A, answer(AMERICAN));
         targets.answer(US_EAST_TARGET, Answer.status(503));
         try {
-            JsonNode status = awaitStatus(s -> check(s, "us-east").path("state").asText().equals("down"));
+            JsonNode status = awaitStatus(s -> check(s, "us-east").path("state").asText().equals("down")
+                    && timeline(s).contains("us-east web: UP -> DOWN"));
             JsonNode web = check(status, "us-east");
             assertEquals("HTTP 503 (expected: 200)", web.path("last_error").asText(), web.toString());
             assertFalse(Instant.parse(web.path("since").asText()).isAfter(Instant.parse(status.path("server").path("now").asText())));
@@ -142,7 +143,8 @@ class StatusApiTest {
         } finally {
             targets.answer(US_EAST_TARGET, Answer.OK);
         }
-        JsonNode recovered = awaitStatus(s -> check(s, "us-east").path("state").asText().equals("up"));
+        JsonNode recovered = awaitStatus(s -> check(s, "us-east").path("state").asText().equals("up")
+                && timeline(s).contains("us-east web: DOWN -> UP"));
         assertTrue(timeline(recovered).contains("us-east web: DOWN -> UP"), timeline(recovered));
         assertEquals(US_EAST_A, answer(AMERICAN));
         assertTrue(get(server, "/metrics").body().contains("popdns_health_up{check=\"web\",pop=\"us-east\"} 1.0"));

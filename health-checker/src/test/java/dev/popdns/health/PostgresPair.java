@@ -180,18 +180,24 @@ public final class PostgresPair implements AutoCloseable {
 
     private void awaitStreaming() throws SQLException {
         long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
-        try (Connection connection = replica(); Statement statement = connection.createStatement()) {
-            while (true) {
-                try (ResultSet row = statement.executeQuery("SELECT status FROM pg_stat_wal_receiver")) {
-                    if (row.next() && "streaming".equals(row.getString(1))) {
-                        return;
-                    }
-                }
-                if (System.nanoTime() > deadline) {
-                    fail("replica not streaming after " + Durations.format(START_TIMEOUT) + ":\n" + replica.logText());
-                }
-                ExternalProcess.pause(Duration.ofMillis(50));
+        while (!streaming()) {
+            if (System.nanoTime() > deadline) {
+                fail("replica not streaming after " + Durations.format(START_TIMEOUT) + ":\n" + replica.logText());
             }
+            ExternalProcess.pause(Duration.ofMillis(50));
+        }
+    }
+
+    /** Whether the WAL receiver streams; false while the replica starts up (it listens before it lets anyone in). */
+    private boolean streaming() throws SQLException {
+        try (Connection connection = replica(); Statement statement = connection.createStatement();
+                ResultSet row = statement.executeQuery("SELECT status FROM pg_stat_wal_receiver")) {
+            return row.next() && "streaming".equals(row.getString(1));
+        } catch (SQLException e) {
+            if ("57P03".equals(e.getSQLState())) { // cannot_connect_now: "the database system is starting up"
+                return false;
+            }
+            throw e;
         }
     }
 

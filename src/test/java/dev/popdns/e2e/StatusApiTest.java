@@ -306,9 +306,46 @@ class StatusApiTest {
         } finally {
             HttpResponse<String> cleared = call(server, "DELETE", "/api/v1/pops/eu-west/override", "Bearer " + TOKEN, null);
             assertEquals(200, cleared.statusCode(), cleared.body());
-            Files.writeString(pops, original);
+            restore(pops, original);
         }
         assertEquals(EU_WEST_A, answer(DUTCH), "the override was cleared on the new monitor");
+    }
+
+    @Test
+    @Order(9)
+    void addingAPopKeepsTheStateOfEveryOtherCheck() throws Exception {
+        JsonNode before = JSON.readTree(get(server, "/api/v1/status").body());
+        String hqSince = check(before, "hq").path("since").asText();
+        String usEastSince = check(before, "us-east").path("since").asText();
+        long reloads = before.path("reloads").path("ok").asLong();
+        Path pops = zonesDir.resolve("pops.yaml");
+        String original = Files.readString(pops);
+        // a pull request that adds a PoP: a new health monitor, same checks for the others
+        Files.writeString(pops, original.replace("""
+                checks:
+                """, """
+                  ap-southeast:
+                    location: [1.35, 103.82]
+                    addresses: [203.0.113.30]
+                    probe-address: %s
+                checks:
+                """.formatted(HQ_TARGET)));
+        try {
+            JsonNode after = awaitStatus(s -> s.path("reloads").path("ok").asLong() > reloads);
+            assertEquals("up", check(after, "ap-southeast").path("state").asText(), after.toString());
+            assertEquals(hqSince, check(after, "hq").path("since").asText(), "hq web kept its state and since");
+            assertEquals(usEastSince, check(after, "us-east").path("since").asText(), "us-east web kept its state and since");
+            assertEquals(EU_WEST_A, answer(DUTCH));
+        } finally {
+            restore(pops, original);
+        }
+    }
+
+    /** Writes the original pops.yaml back and waits for the reload that takes it. */
+    private static void restore(Path pops, String original) throws Exception {
+        long reloads = JSON.readTree(get(server, "/api/v1/status").body()).path("reloads").path("ok").asLong();
+        Files.writeString(pops, original);
+        awaitStatus(s -> s.path("reloads").path("ok").asLong() > reloads);
     }
 
     private static HttpResponse<String> get(ServerProcess target, String path) throws IOException, InterruptedException {

@@ -151,7 +151,13 @@ public final class Server implements AutoCloseable {
             return Eligibility.adminOnly();
         }
         if (monitor == null || !served.health().equals(monitorConfig)) {
-            HealthMonitor next = HealthMonitor.builder(served.health()).build();
+            HealthMonitor.Builder builder = HealthMonitor.builder(served.health());
+            if (monitor != null && monitorConfig != null) {
+                // unchanged (PoP, check) pairs keep their state and streaks: a pull request that adds a
+                // PoP or edits one check does not reset the judgement of every other pair
+                builder.continueFrom(monitorConfig, monitor.view());
+            }
+            HealthMonitor next = builder.build();
             next.addListener(metrics);
             next.addListener(timeline);
             try {

@@ -4,6 +4,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -25,7 +26,9 @@ import org.slf4j.LoggerFactory;
  * <p><b>Life cycle.</b> {@link #start()} runs the first round synchronously: every pair is probed
  * once, at the same time, and the first result sets each state directly; it returns when all
  * have reported, at most the longest check timeout plus 400ms later, so the DNS listener can
- * report ready after it. Then each pair runs on its own interval with a random offset.
+ * report ready after it. Then each pair runs on its own interval with a random offset. A monitor
+ * that replaces another after a reload ({@link Builder#continueFrom}) starts its unchanged pairs
+ * from their old state and streaks: their first result here is judged by rise and fall.
  * {@link #close()} stops everything.
  *
  * <p><b>Threads.</b> One timer thread ({@code popdns-health-timer}) fires ticks, watchdogs and
@@ -88,10 +91,16 @@ public final class HealthMonitor implements AutoCloseable {
 
     HealthMonitor(HealthConfig config, Clock clock, Random random, TaskTimer timer, Executor executor,
             ProbeFactory probes) {
+        this(config, Map.of(), clock, random, timer, executor, probes);
+    }
+
+    /** As above, with the pairs in {@code carried} (see {@link Builder#continueFrom}) starting from those values. */
+    HealthMonitor(HealthConfig config, Map<String, CheckHealth> carried, Clock clock, Random random, TaskTimer timer,
+            Executor executor, ProbeFactory probes) {
         this.clock = clock;
         this.timer = timer;
         this.ownedExecutor = executor instanceof ExecutorService service ? service : null;
-        this.view = HealthView.initial(config, clock.instant());
+        this.view = HealthView.initial(config, clock.instant(), carried);
         int pairs = 0;
         int popsWithChecks = 0;
         for (PopTarget pop : config.pops()) {
@@ -406,6 +415,27 @@ public final class HealthMonitor implements AutoCloseable {
         }
     }
 
+    /** The pairs of {@code next} that are unchanged from {@code previous}, with their values in {@code view}. */
+    static Map<String, CheckHealth> carriedPairs(HealthConfig next, HealthConfig previous, HealthView view) {
+        Map<String, CheckHealth> out = new HashMap<>();
+        for (PopTarget target : next.pops()) {
+            PopTarget before = previous.pops().stream().filter(p -> p.id().equals(target.id())).findFirst().orElse(null);
+            PopHealth health = view.pop(target.id()).orElse(null);
+            if (before == null || health == null || !before.address().equals(target.address())
+                    || !before.probeAddress().equals(target.probeAddress())) {
+                continue;
+            }
+            for (CheckConfig check : target.checks()) {
+                boolean unchanged = before.checks().contains(check);
+                CheckHealth known = health.check(check.name()).orElse(null);
+                if (unchanged && known != null && known.state() != HealthState.UNKNOWN) {
+                    out.put(HealthView.pairKey(target.id(), check.name()), known);
+                }
+            }
+        }
+        return Map.copyOf(out);
+    }
+
     /**
      * Configures a {@link HealthMonitor}: time, randomness and environment are injected so that
      * tests and the standalone prober can replace them.
@@ -415,6 +445,7 @@ public final class HealthMonitor implements AutoCloseable {
         private Clock clock = Clock.systemUTC();
         private Random random = new Random();
         private Map<String, String> environment = System.getenv();
+        private Map<String, CheckHealth> carried = Map.of();
 
         private Builder(HealthConfig config) {
             this.config = Validation.requirePresent("config", config);
@@ -439,6 +470,19 @@ public final class HealthMonitor implements AutoCloseable {
         }
 
         /**
+         * Continues the judgement of a monitor this one replaces (a reload of changed checks):
+         * every pair whose PoP has the same id, address and probe address in {@code previous}
+         * and whose check is unchanged starts from its state, since and streaks in {@code
+         * view} instead of UNKNOWN, so its first result here is judged with rise and fall like
+         * any other. New or changed pairs start UNKNOWN as usual.
+         */
+        public Builder continueFrom(HealthConfig previous, HealthView view) {
+            this.carried = carriedPairs(config, Validation.requirePresent("previous", previous),
+                    Validation.requirePresent("view", view));
+            return this;
+        }
+
+        /**
          * Binds every check to its PoP; nothing runs before {@link HealthMonitor#start()}.
          *
          * @throws IllegalArgumentException when a check cannot be bound (see {@link Probe#create})
@@ -450,7 +494,7 @@ public final class HealthMonitor implements AutoCloseable {
             ExecutorService executor =
                     Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("popdns-probe-", 0).factory());
             try {
-                return new HealthMonitor(config, clock, random, timer, executor,
+                return new HealthMonitor(config, carried, clock, random, timer, executor,
                         (pop, check) -> Probe.create(pop, check, probeClock, probeEnvironment)::probe);
             } catch (RuntimeException e) {
                 timer.close();

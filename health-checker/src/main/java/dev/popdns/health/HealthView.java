@@ -43,18 +43,33 @@ public final class HealthView {
 
     /** The view before any result: every pair UNKNOWN since {@code created}, no override. */
     static HealthView initial(HealthConfig config, Instant created) {
+        return initial(config, created, Map.of());
+    }
+
+    /**
+     * The view before any result, but with the pairs in {@code carried} (keyed by {@link
+     * #pairKey}) starting from those values instead of UNKNOWN.
+     */
+    static HealthView initial(HealthConfig config, Instant created, Map<String, CheckHealth> carried) {
         PopHealth[] pops = new PopHealth[config.pops().size()];
         Map<String, Integer> index = new HashMap<>();
         for (int p = 0; p < pops.length; p++) {
             PopTarget target = config.pops().get(p);
             CheckHealth[] checks = new CheckHealth[target.checks().size()];
             for (int c = 0; c < checks.length; c++) {
-                checks[c] = CheckHealth.unknown(target.checks().get(c).name(), created);
+                String name = target.checks().get(c).name();
+                CheckHealth known = carried.get(pairKey(target.id(), name));
+                checks[c] = known != null ? known : CheckHealth.unknown(name, created);
             }
             pops[p] = new PopHealth(target.id(), target.adminState(), Optional.empty(), List.of(checks));
             index.put(target.id(), p);
         }
         return new HealthView(0, created, null, pops, Map.copyOf(index));
+    }
+
+    /** The key of a (PoP, check) pair in maps of pairs. */
+    static String pairKey(String pop, String check) {
+        return pop + "\u0000" + check;
     }
 
     /** Increases by one with every published view of one monitor. */

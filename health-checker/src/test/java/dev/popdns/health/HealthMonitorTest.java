@@ -90,6 +90,43 @@ class HealthMonitorTest {
     }
 
     @Test
+    void aReplacingMonitorContinuesTheJudgementOfUnchangedPairs() throws InterruptedException {
+        HealthConfig config = config(CheckTiming.DEFAULT, "hq", "eu-west");
+        probes.fail("eu-west", "nginx", "HTTP 502 (expected: 200)");
+        HealthView before = start(config);
+        assertEquals(HealthState.DOWN, state(before, "eu-west", "nginx"));
+        timer.advance(Duration.ofMillis(100)); // the reload comes a little later
+        // the replaced monitors stay open to the end: they share the manual timer, which close() stops
+        List<HealthMonitor> replaced = new ArrayList<>(List.of(monitor));
+        probes.heal("eu-west", "nginx");
+
+        // same checks (a reload that changed something else): one success of rise 2 does not bring it back
+        monitor = new HealthMonitor(config, HealthMonitor.carriedPairs(config, config, before), timer.clock(),
+                new Random(7), timer, Runnable::run, probes);
+        HealthView first = monitor.start();
+        CheckHealth nginx = first.pop("eu-west").orElseThrow().check("nginx").orElseThrow();
+        assertEquals(HealthState.DOWN, nginx.state(), "1 success of rise 2 after the reload");
+        assertEquals(T0, nginx.since(), "DOWN since before the reload");
+        assertEquals(1, nginx.successes());
+        advanceIntervals(1);
+        assertEquals(HealthState.UP, state("eu-west", "nginx"), "the second success");
+        replaced.add(monitor);
+
+        // a changed check (other timing) or a moved PoP starts afresh: its first result decides
+        probes.fail("eu-west", "nginx", "HTTP 502 (expected: 200)");
+        monitor = monitor(config);
+        HealthView downAgain = monitor.start();
+        HealthConfig changed = new HealthConfig(List.of(pop("hq", CheckTiming.DEFAULT),
+                new PopTarget("eu-west", "192.0.2.9", Optional.empty(), AdminState.ACTIVE, checks(CheckTiming.DEFAULT))));
+        assertTrue(HealthMonitor.carriedPairs(changed, config, downAgain).keySet().stream().noneMatch(k -> k.startsWith("eu-west")),
+                "another address: nothing carried for eu-west");
+        assertEquals(2, HealthMonitor.carriedPairs(changed, config, downAgain).size(), "hq's two checks carried");
+        HealthConfig otherTiming = config(new CheckTiming(INTERVAL, CheckTiming.DEFAULT.timeout(), 1, 1), "hq", "eu-west");
+        assertTrue(HealthMonitor.carriedPairs(otherTiming, config, downAgain).isEmpty(), "every check changed");
+        replaced.forEach(HealthMonitor::close);
+    }
+
+    @Test
     void everyResultIsPublishedToListenersInOrder() throws InterruptedException {
         monitor = monitor(config(CheckTiming.DEFAULT, "hq", "eu-west"));
         monitor.addListener((view, changes) -> {

@@ -20,6 +20,7 @@ import java.net.InetAddress;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Locale;
 import java.util.function.Supplier;
 import org.xbill.DNS.Type;
@@ -85,7 +86,13 @@ public final class StatusReport {
         long[] reloads = facts.reloads().get();
         root.putObject("reloads").put("ok", reloads[0]).put("failed", reloads[1]).put("last", facts.lastReload().get());
         HealthMonitor monitor = health.get();
-        HealthView view = monitor == null ? null : monitor.view();
+        // the view and the timeline read together: the timeline is a listener of the monitor, so
+        // a state change and its timeline entry show up in the same response
+        record Seen(HealthView view, List<Timeline.Entry> entries) {
+        }
+        Seen seen = monitor == null ? new Seen(null, timeline.entries())
+                : monitor.readConsistently(v -> new Seen(v, timeline.entries()));
+        HealthView view = seen.view();
         root.put("probes", view != null);
         root.put("prober_cut_off", view != null && view.cutOff());
         RoutingTable routing = snap.routing();
@@ -131,7 +138,7 @@ public final class StatusReport {
                     .put("cache_misses", stats.misses()).put("cache_hit_rate", stats.hitRate());
         }
         ArrayNode events = root.putArray("timeline");
-        for (Timeline.Entry e : timeline.entries()) {
+        for (Timeline.Entry e : seen.entries()) {
             events.addObject().put("at", e.at().toString()).put("kind", e.kind()).put("text", e.text());
         }
         return root.toPrettyString() + "\n";

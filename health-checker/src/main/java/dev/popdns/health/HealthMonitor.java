@@ -15,6 +15,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -177,6 +178,21 @@ public final class HealthMonitor implements AutoCloseable {
     /** The latest view; never null, cheap, never blocks. */
     public HealthView view() {
         return view;
+    }
+
+    /**
+     * Runs {@code reader} with the latest view while no newer view is published or handed to the
+     * listeners, for callers that combine the view with what a listener recorded from earlier
+     * views (a status page's timeline) and must not see a state before its listeners have run.
+     * Keep the reader short: probe results wait for it.
+     */
+    public <T> T readConsistently(Function<HealthView, T> reader) {
+        lock.lock();
+        try {
+            return reader.apply(view);
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** Adds a listener, called from the next change on (see {@link HealthListener}). */

@@ -127,6 +127,38 @@ class HealthMonitorTest {
     }
 
     @Test
+    void aConsistentReaderNeverSeesAViewBeforeItsListenersRan() throws Exception {
+        start(config(CheckTiming.DEFAULT, "hq", "eu-west"));
+        java.util.concurrent.CountDownLatch inListener = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicLong heard = new java.util.concurrent.atomic.AtomicLong(monitor.view().version());
+        monitor.addListener((view, changes) -> {
+            inListener.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            heard.set(view.version());
+        });
+        Thread prober = new Thread(() -> timer.advance(INTERVAL), "prober");
+        prober.start();
+        try {
+            assertTrue(inListener.await(5, java.util.concurrent.TimeUnit.SECONDS));
+            assertTrue(monitor.view().version() > heard.get(), "a plain read already sees the new view");
+            java.util.concurrent.CompletableFuture<Boolean> read = java.util.concurrent.CompletableFuture.supplyAsync(
+                    () -> monitor.readConsistently(v -> v.version() == heard.get()));
+            Thread.sleep(200);
+            assertFalse(read.isDone(), "the consistent read waits while a listener runs");
+            release.countDown();
+            assertTrue(read.get(5, java.util.concurrent.TimeUnit.SECONDS), "and then sees only views its listeners have had");
+        } finally {
+            release.countDown();
+            prober.join(5000);
+        }
+    }
+
+    @Test
     void everyResultIsPublishedToListenersInOrder() throws InterruptedException {
         monitor = monitor(config(CheckTiming.DEFAULT, "hq", "eu-west"));
         monitor.addListener((view, changes) -> {

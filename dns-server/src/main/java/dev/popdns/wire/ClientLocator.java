@@ -3,7 +3,6 @@ package dev.popdns.wire;
 import dev.popdns.geoip.GeoLocator;
 import dev.popdns.geoip.Location;
 import java.net.InetAddress;
-import java.net.UnknownHostException;
 
 /**
  * Where a client is: the EDNS Client Subnet address when the query carries one with a source
@@ -22,21 +21,12 @@ public final class ClientLocator {
         if (geo == null) {
             return null;
         }
-        return geo.locate(clientAddress(query, peer));
-    }
-
-    /** The address that decides: the ECS source (prefix > 0) or the peer. */
-    static InetAddress clientAddress(Query query, InetAddress peer) {
         Query.Edns edns = query.edns();
         Query.ClientSubnet subnet = edns == null ? null : edns.subnet();
-        if (subnet == null || subnet.sourcePrefix() == 0) {
-            return peer;
+        if (subnet != null && subnet.sourcePrefix() > 0) {
+            return geo.locate(subnet.fullAddress()); // no InetAddress on the query path
         }
-        try {
-            return InetAddress.getByAddress(subnet.fullAddress());
-        } catch (UnknownHostException e) {
-            throw new IllegalStateException("4 or 16 octets never fail", e);
-        }
+        return geo.locate(peer);
     }
 
     /**

@@ -102,8 +102,27 @@ public final class GeoLocator implements Closeable {
    *     reserved and unallocated space, addresses it does not list, and failed lookups
    */
   public Location locate(InetAddress address) {
+    return locate(address.getAddress(), address);
+  }
+
+  /**
+   * As {@link #locate(InetAddress)}, for the raw bytes of an address (4 for IPv4, 16 for IPv6), as
+   * they come out of a DNS packet: a cache hit then allocates nothing.
+   *
+   * @param address 4 or 16 bytes, not modified
+   * @throws IllegalArgumentException for any other length
+   */
+  public Location locate(byte[] address) {
+    if (address.length != 4 && address.length != 16) {
+      throw new IllegalArgumentException(
+          "address: " + address.length + " bytes (expected: 4 or 16)");
+    }
+    return locate(address, null);
+  }
+
+  /** {@code inet} is {@code bytes} as an InetAddress when the caller has one, else null. */
+  private Location locate(byte[] bytes, InetAddress inet) {
     GeoIpDatabase database = current;
-    byte[] bytes = address.getAddress();
     long high;
     long low;
     boolean ipv4;
@@ -133,7 +152,7 @@ public final class GeoLocator implements Closeable {
       InetAddress query =
           ipv4 && bytes.length == 16
               ? InetAddress.getByAddress(Arrays.copyOfRange(bytes, 12, 16))
-              : address;
+              : inet != null ? inet : InetAddress.getByAddress(bytes);
       location = database.resolve(query);
     } catch (IOException | RuntimeException e) {
       lookupErrors.increment();
@@ -142,7 +161,7 @@ public final class GeoLocator implements Closeable {
             "GeoIP database {}: lookup of {} failed, answering no location"
                 + " (logged once per database file)",
             database.info.path(),
-            address,
+            inet != null ? inet : Arrays.toString(bytes),
             e);
       }
       return null;

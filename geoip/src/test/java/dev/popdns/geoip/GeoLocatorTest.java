@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -12,6 +13,7 @@ import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.time.Instant;
+import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -211,5 +213,25 @@ class GeoLocatorTest {
     assertEquals(GeoLiteDatabases.city(), info.path());
     assertEquals("GeoLite2-City", info.type());
     assertEquals(Instant.parse("2019-12-24T17:41:41Z"), info.buildDate());
+  }
+
+  @Test
+  void rawAddressBytesLocateLikeInetAddresses() throws Exception {
+    try (GeoLocator locator = GeoLocator.open(GeoLocatorConfig.withDefaults(GeoLiteDatabases.city()))) {
+      for (String text : List.of("131.180.1.1", "2001:610::1", "10.0.0.1", "128.30.1.1")) {
+        InetAddress address = InetAddress.getByName(text);
+        Location fromBytes = locator.locate(address.getAddress().clone());
+        assertEquals(locator.locate(address), fromBytes, text);
+      }
+      // a cold cache: the bytes alone reach the database
+      try (GeoLocator cold = GeoLocator.open(GeoLocatorConfig.withDefaults(GeoLiteDatabases.city()))) {
+        Location nl = cold.locate(new byte[] {(byte) 131, (byte) 180, 1, 1});
+        assertEquals("NL", nl.countryCode());
+        assertEquals(1, cold.stats().misses());
+      }
+      IllegalArgumentException e =
+          assertThrows(IllegalArgumentException.class, () -> locator.locate(new byte[5]));
+      assertEquals("address: 5 bytes (expected: 4 or 16)", e.getMessage());
+    }
   }
 }

@@ -348,7 +348,8 @@ class DeployFilesTest {
     private static final Set<String> METRICS = Set.of("popdns_queries_total", "popdns_answers_total",
             "popdns_query_duration_seconds", "popdns_query_duration_seconds_bucket", "popdns_response_cache_requests_total",
             "popdns_probe_duration_seconds", "popdns_probe_results_total", "popdns_health_up", "popdns_prober_cut_off",
-            "popdns_config_reloads_total", "popdns_zone_serial");
+            "popdns_config_reloads_total", "popdns_zone_serial", "popdns_geoip_lookups_total", "popdns_geoip_cached_networks",
+            "popdns_geoip_build_timestamp_seconds");
 
     @Test
     void alertRulesAreWellFormedAndUseOnlyOurMetrics() throws Exception {

@@ -139,6 +139,12 @@ class StatusApiTest {
             assertTrue(sample(metrics, "popdns_probe_results_total{check=\"web\",pop=\"us-east\",result=\"up\"}") >= 1, metrics);
             assertTrue(sample(metrics, "popdns_probe_duration_seconds_count{check=\"web\",pop=\"us-east\"}") >= 2, metrics);
             assertEquals(0.0, sample(metrics, "popdns_prober_cut_off"));
+            // the answers above located their ECS subnets: GeoIP lookups, and the pinned database's build date
+            assertTrue(sample(metrics, "popdns_geoip_lookups_total{result=\"hit\"}")
+                    + sample(metrics, "popdns_geoip_lookups_total{result=\"miss\"}") >= 2, metrics);
+            assertEquals(0.0, sample(metrics, "popdns_geoip_lookups_total{result=\"error\"}"));
+            assertTrue(sample(metrics, "popdns_geoip_cached_networks") >= 1, metrics);
+            assertEquals(1577209301.0, sample(metrics, "popdns_geoip_build_timestamp_seconds"), "GeoLite2 of 2019-12-24T17:41:41Z");
             assertEquals(EU_WEST_A, answer(AMERICAN), "us-east fails web: the next nearest, eu-west");
         } finally {
             targets.answer(US_EAST_TARGET, Answer.OK);

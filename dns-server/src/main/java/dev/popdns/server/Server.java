@@ -122,6 +122,9 @@ public final class Server implements AutoCloseable {
             metrics.serving(loaded.zones(), loaded.routing(), () -> snapshots.current().zones());
         }, timeline);
         metrics.reloads(reloader, ZoneReloader::succeeded, ZoneReloader::failed);
+        if (geo != null) {
+            metrics.geoip(geo);
+        }
         reloader.start();
         LOG.info("reload: watching {} for changes; SIGHUP reloads too", config.zones());
         http = new HttpServer();

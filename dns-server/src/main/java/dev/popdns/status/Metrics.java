@@ -1,5 +1,6 @@
 package dev.popdns.status;
 
+import dev.popdns.geoip.GeoLocator;
 import dev.popdns.health.HealthEvent;
 import dev.popdns.health.HealthListener;
 import dev.popdns.health.HealthView;
@@ -70,6 +71,24 @@ public final class Metrics implements HealthListener, QueryHandler.AnswerListene
     public <T> void reloads(T reloader, ToDoubleFunction<T> ok, ToDoubleFunction<T> failed) {
         FunctionCounter.builder("popdns_config_reloads", reloader, ok).tag("result", "ok").register(registry);
         FunctionCounter.builder("popdns_config_reloads", reloader, failed).tag("result", "failed").register(registry);
+    }
+
+    /**
+     * {@code popdns_geoip_lookups_total{result}} (hit, miss, error), {@code popdns_geoip_cached_networks}
+     * and {@code popdns_geoip_build_timestamp_seconds} (when the answering database was built: an
+     * alert can tell a geoipupdate that stopped), read from the locator at scrape time.
+     */
+    public void geoip(GeoLocator geo) {
+        FunctionCounter.builder("popdns_geoip_lookups", geo, g -> g.stats().hits()).tag("result", "hit")
+                .description("GeoIP lookups by cache result").register(registry);
+        FunctionCounter.builder("popdns_geoip_lookups", geo, g -> g.stats().misses()).tag("result", "miss")
+                .description("GeoIP lookups by cache result").register(registry);
+        FunctionCounter.builder("popdns_geoip_lookups", geo, g -> g.stats().lookupErrors()).tag("result", "error")
+                .description("GeoIP lookups by cache result").register(registry);
+        Gauge.builder("popdns_geoip_cached_networks", geo, g -> g.stats().cachedNetworks())
+                .description("Networks in the GeoIP cache").register(registry);
+        Gauge.builder("popdns_geoip_build_timestamp_seconds", geo, g -> g.database().buildDate().getEpochSecond())
+                .description("Build date of the GeoIP database answering, as a Unix time").register(registry);
     }
 
     /**

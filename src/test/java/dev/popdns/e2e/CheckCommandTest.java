@@ -33,25 +33,45 @@ class CheckCommandTest {
                 new Broken("syntax", "www A 300.1.1.1", "bad.test.zone:5: Invalid address: 300.1.1.1 [syntax]"),
                 new Broken("unknown type", "www FOO 1", "bad.test.zone:5: unknown record type 'FOO' [syntax]"),
                 new Broken("class", "www CH TXT \"x\"", "bad.test.zone:5: class CH is not served (only IN) [syntax]"),
-                new Broken("include", "$INCLUDE other.zone",
+                new Broken(
+                        "include",
+                        "$INCLUDE other.zone",
                         "bad.test.zone:5: $INCLUDE is not supported (one self-contained file per zone) [syntax]"),
-                new Broken("ttl range", "www 2147483648 A 192.0.2.2",
+                new Broken(
+                        "ttl range",
+                        "www 2147483648 A 192.0.2.2",
                         "bad.test.zone:5: TTL 2147483648 (expected: 0..2147483647, RFC 2181 §8) [syntax]"),
-                new Broken("cname-exclusive", "www CNAME ns1\nwww A 192.0.2.2",
+                new Broken(
+                        "cname-exclusive",
+                        "www CNAME ns1\nwww A 192.0.2.2",
                         "bad.test.zone:5: www.bad.test. has a CNAME and other data: A (line 6) (RFC 1034 §3.6.2: a CNAME stands alone) [cname-exclusive]"),
-                new Broken("out-of-zone", "www.example.org. A 192.0.2.2",
+                new Broken(
+                        "out-of-zone",
+                        "www.example.org. A 192.0.2.2",
                         "bad.test.zone:5: www.example.org. is outside the zone bad.test. [out-of-zone]"),
-                new Broken("glue-missing", "sub NS ns.sub\nsub NS ns.elsewhere.org.",
+                new Broken(
+                        "glue-missing",
+                        "sub NS ns.sub\nsub NS ns.elsewhere.org.",
                         "bad.test.zone:5: name server ns.sub.bad.test. is inside bad.test. but has no A or AAAA record (glue) [glue-missing]"),
-                new Broken("duplicate", "www A 192.0.2.2\nwww A 192.0.2.2",
+                new Broken(
+                        "duplicate",
+                        "www A 192.0.2.2\nwww A 192.0.2.2",
                         "bad.test.zone:6: duplicate record www.bad.test. A (first at line 5) [duplicate]"),
-                new Broken("ttl-mismatch", "www 300 A 192.0.2.2\nwww 600 A 192.0.2.3",
+                new Broken(
+                        "ttl-mismatch",
+                        "www 300 A 192.0.2.2\nwww 600 A 192.0.2.3",
                         "bad.test.zone:6: www.bad.test. A TTL 600 differs from 300 at line 5 (RFC 2181 §5.2: one TTL per RRset) [ttl-mismatch]"),
-                new Broken("occluded", "sub NS ns.example.org.\nwww.sub TXT \"x\"",
+                new Broken(
+                        "occluded",
+                        "sub NS ns.example.org.\nwww.sub TXT \"x\"",
                         "bad.test.zone:6: www.sub.bad.test. TXT lies below the delegation sub.bad.test. and would never be served (only glue A/AAAA belongs there) [occluded]"),
-                new Broken("dname-occluded", "d DNAME example.org.\nx.d A 192.0.2.9",
+                new Broken(
+                        "dname-occluded",
+                        "d DNAME example.org.\nx.d A 192.0.2.9",
                         "bad.test.zone:6: x.d.bad.test. lies below the DNAME at d.bad.test. (RFC 6672 §2.4) [dname-occluded]"),
-                new Broken("soa-not-apex", "www SOA ns1 host 1 7200 3600 1209600 60",
+                new Broken(
+                        "soa-not-apex",
+                        "www SOA ns1 host 1 7200 3600 1209600 60",
                         "bad.test.zone:5: SOA record at www.bad.test. is not at the apex bad.test. [soa-not-apex]"));
     }
 
@@ -70,14 +90,18 @@ class CheckCommandTest {
         Files.writeString(dir.resolve("bad.test.zone"), "$TTL 300\nns1 A 192.0.2.1\n");
         JarCommand.Result r = JarCommand.run("check", dir.toString());
         assertEquals(1, r.exit());
-        assertEquals(dir + "/bad.test.zone: no SOA record at the apex bad.test. [soa-missing]\n"
-                + dir + "/bad.test.zone: no NS records at the apex bad.test. [ns-missing]\n"
-                + "failed: 2 error(s) in " + dir + "\n", r.err());
+        assertEquals(
+                dir + "/bad.test.zone: no SOA record at the apex bad.test. [soa-missing]\n"
+                        + dir + "/bad.test.zone: no NS records at the apex bad.test. [ns-missing]\n"
+                        + "failed: 2 error(s) in " + dir + "\n",
+                r.err());
     }
 
     @Test
     void everyFileIsCheckedNotOnlyTheFirstBrokenOne(@TempDir Path dir) throws Exception {
-        Files.writeString(dir.resolve("a.test.zone"), HEAD.replace("ns1 A 192.0.2.1", "ns1 A 192.0.2.1\nx CNAME ns1\nx TXT \"t\""));
+        Files.writeString(
+                dir.resolve("a.test.zone"),
+                HEAD.replace("ns1 A 192.0.2.1", "ns1 A 192.0.2.1\nx CNAME ns1\nx TXT \"t\""));
         Files.writeString(dir.resolve("b.test.zone"), HEAD + "y A 1.2.3\n");
         JarCommand.Result r = JarCommand.run("check", dir.toString());
         assertEquals(1, r.exit());
@@ -88,21 +112,29 @@ class CheckCommandTest {
     void goodDirectoryPrintsOneLine() throws Exception {
         JarCommand.Result r = JarCommand.run("check", "resources/zones");
         assertEquals(0, r.exit(), r.err());
-        assertEquals("ok: 3 zone(s), 47 RRsets in resources/zones (example.test. serial 2026112201, "
-                + "deep.example.test. serial 7, other.test. serial 1)\n", r.out());
+        assertEquals(
+                "ok: 3 zone(s), 47 RRsets in resources/zones (example.test. serial 2026112201, "
+                        + "deep.example.test. serial 7, other.test. serial 1)\n",
+                r.out());
         assertEquals("", r.err());
     }
 
     @Test
     void theBundledZonesPassThroughTheLauncher() throws Exception {
         Path root = Path.of(System.getProperty("popdns.root", "../.."));
-        ProcessBuilder pb = new ProcessBuilder(root.resolve("popdns").toString(), "check", root.resolve("zones").toString())
+        ProcessBuilder pb = new ProcessBuilder(
+                        root.resolve("popdns").toString(),
+                        "check",
+                        root.resolve("zones").toString())
                 .redirectErrorStream(true);
         pb.environment().put("POPDNS_SKIP_BUILD", "1"); // the build running these tests made the jar
         Process p = pb.start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         p.waitFor(120, TimeUnit.SECONDS);
         assertEquals(0, p.exitValue(), out);
-        assertEquals("ok: 1 zone(s), 20 RRsets in " + root.resolve("zones") + " (hachyderm.io. serial 2026112201); 5 PoP(s), 2 geo name(s)\n", out);
+        assertEquals(
+                "ok: 1 zone(s), 20 RRsets in " + root.resolve("zones")
+                        + " (hachyderm.io. serial 2026112201); 5 PoP(s), 2 geo name(s)\n",
+                out);
     }
 }

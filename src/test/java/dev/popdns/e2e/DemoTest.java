@@ -34,7 +34,8 @@ import org.xbill.DNS.Type;
  */
 class DemoTest {
     private static final Path ROOT = Path.of(System.getProperty("popdns.root", "../.."));
-    private static final Pattern DIG = Pattern.compile("dig @127\\.0\\.0\\.1 -p 5300 \\+short (\\S+) (A|AAAA) \\+subnet=(\\S+)/(\\d+)");
+    private static final Pattern DIG =
+            Pattern.compile("dig @127\\.0\\.0\\.1 -p 5300 \\+short (\\S+) (A|AAAA) \\+subnet=(\\S+)/(\\d+)");
 
     @Test
     void demoRunsFailsHealsAndStops(@TempDir Path dir) throws Exception {
@@ -59,16 +60,22 @@ class DemoTest {
                 }
             }
             assertEquals(3, digs.size(), String.join("\n", output));
-            Thread reader = new Thread(() -> r.lines().forEach(l -> { }));
+            Thread reader = new Thread(() -> r.lines().forEach(l -> {}));
             reader.setDaemon(true);
             reader.start();
 
             String[] expected = {"192.0.2.4", "2001:db8:10:0:0:0:0:1", "203.0.113.30"};
             for (int i = 0; i < digs.size(); i++) {
-                assertEquals(List.of(expected[i]), ask(digs.get(i)), "answer to the printed dig command " + String.join(" ", digs.get(i)));
+                assertEquals(
+                        List.of(expected[i]),
+                        ask(digs.get(i)),
+                        "answer to the printed dig command " + String.join(" ", digs.get(i)));
             }
-            HttpResponse<String> page = HttpClient.newHttpClient().send(
-                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:8053/")).build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> page = HttpClient.newHttpClient()
+                    .send(
+                            HttpRequest.newBuilder(URI.create("http://127.0.0.1:8053/"))
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString());
             assertEquals(200, page.statusCode());
             assertTrue(page.body().contains("<html"), page.body());
 
@@ -76,24 +83,36 @@ class DemoTest {
             assertTrue(waitFor(digs.get(0), "192.0.2.1"), "the Dutch client moves to hq after demo fail");
             assertEquals(0, run("demo", "--dir", dir.toString(), "heal", "eu-west", "nginx"));
             assertTrue(waitFor(digs.get(0), "192.0.2.4"), "and back to eu-west after demo heal");
-            assertEquals(2, run("demo", "--dir", dir.toString(), "fail", "mars", "nginx"), "an unknown PoP is a usage error");
+            assertEquals(
+                    2,
+                    run("demo", "--dir", dir.toString(), "fail", "mars", "nginx"),
+                    "an unknown PoP is a usage error");
         } finally {
             // Ctrl-C: SIGINT to the JVM (the launcher exec'd it, so this is the java process)
-            new ProcessBuilder("kill", "-INT", Long.toString(demo.pid())).start().waitFor(5, TimeUnit.SECONDS);
+            new ProcessBuilder("kill", "-INT", Long.toString(demo.pid()))
+                    .start()
+                    .waitFor(5, TimeUnit.SECONDS);
             boolean stopped = demo.waitFor(20, TimeUnit.SECONDS);
             if (!stopped) {
                 demo.destroyForcibly();
             }
             assertTrue(stopped, "the demo stops on Ctrl-C");
         }
-        assertEquals(null, DnsClient.udp(new InetSocketAddress("127.0.0.1", 5300),
-                DnsClient.query("hachyderm.io.", Type.A).toWire(), 500), "nothing answers after the demo stopped");
+        assertEquals(
+                null,
+                DnsClient.udp(
+                        new InetSocketAddress("127.0.0.1", 5300),
+                        DnsClient.query("hachyderm.io.", Type.A).toWire(),
+                        500),
+                "nothing answers after the demo stopped");
     }
 
     private static List<String> ask(String[] dig) throws Exception {
         InetAddress subnet = InetAddress.getByName(dig[2]);
         Message q = DnsClient.query(dig[0] + ".", Type.value(dig[1]));
-        q.addRecord(new OPTRecord(1232, 0, 0, 0, List.of(new ClientSubnetOption(Integer.parseInt(dig[3]), subnet))), Section.ADDITIONAL);
+        q.addRecord(
+                new OPTRecord(1232, 0, 0, 0, List.of(new ClientSubnetOption(Integer.parseInt(dig[3]), subnet))),
+                Section.ADDITIONAL);
         Message reply = DnsClient.ask(DnsClient.Transport.UDP, new InetSocketAddress("127.0.0.1", 5300), q);
         List<String> addresses = new ArrayList<>();
         for (Record rec : reply.getSection(Section.ANSWER)) {

@@ -45,7 +45,9 @@ class DeployFilesTest {
     private static final Path ROOT = Path.of(System.getProperty("popdns.root", "../.."));
     private static final Path DEPLOY = ROOT.resolve("deploy");
     private static final Path SYNC_SCRIPT = DEPLOY.resolve("zone-sync/popdns-zone-sync.sh");
-    private static final YAMLMapper YAML = YAMLMapper.builder().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION).build();
+    private static final YAMLMapper YAML = YAMLMapper.builder()
+            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+            .build();
 
     // ---- systemd -------------------------------------------------------------------------------
 
@@ -55,18 +57,28 @@ class DeployFilesTest {
         if (analyze == null) {
             System.out.println("DeployFilesTest: systemd-analyze not found; the units are checked by the key-by-key "
                     + "assertions of serverUnitIsHardened and zoneSyncUnitsAreConsistent only");
-            assertTrue(parse(DEPLOY.resolve("systemd/popdns.service")).containsKey("Service"), "fallback parser found no [Service]");
+            assertTrue(
+                    parse(DEPLOY.resolve("systemd/popdns.service")).containsKey("Service"),
+                    "fallback parser found no [Service]");
             return;
         }
         // The install paths of our own programs do not exist here: point them at the files in deploy/.
-        String java = Files.isExecutable(Path.of("/usr/bin/java")) ? "/usr/bin/java"
+        String java = Files.isExecutable(Path.of("/usr/bin/java"))
+                ? "/usr/bin/java"
                 : Path.of(System.getProperty("java.home"), "bin", "java").toString();
         Map<String, String> installed = Map.of(
-                "/usr/lib/popdns/popdns-zone-sync", SYNC_SCRIPT.toAbsolutePath().toString(),
-                "/usr/bin/geoipupdate", "/bin/true",
-                "/usr/bin/java", java);
-        List<String> units = List.of("systemd/popdns.service", "zone-sync/popdns-zone-sync.service",
-                "zone-sync/popdns-zone-sync.timer", "geoipupdate/geoipupdate.service", "geoipupdate/geoipupdate.timer");
+                "/usr/lib/popdns/popdns-zone-sync",
+                SYNC_SCRIPT.toAbsolutePath().toString(),
+                "/usr/bin/geoipupdate",
+                "/bin/true",
+                "/usr/bin/java",
+                java);
+        List<String> units = List.of(
+                "systemd/popdns.service",
+                "zone-sync/popdns-zone-sync.service",
+                "zone-sync/popdns-zone-sync.timer",
+                "geoipupdate/geoipupdate.service",
+                "geoipupdate/geoipupdate.timer");
         List<String> cmd = new ArrayList<>(List.of(analyze.toString(), "verify"));
         for (String unit : units) {
             String text = Files.readString(DEPLOY.resolve(unit));
@@ -78,7 +90,8 @@ class DeployFilesTest {
             cmd.add(copy.toString());
         }
         Run r = run(new ProcessBuilder(cmd), 60);
-        System.out.println("DeployFilesTest: systemd-analyze verify " + units + ": exit " + r.exit + ", output: '" + r.out.strip() + "'");
+        System.out.println("DeployFilesTest: systemd-analyze verify " + units + ": exit " + r.exit + ", output: '"
+                + r.out.strip() + "'");
         assertEquals(0, r.exit, r.out);
         // it exits 0 even on unknown keys, and only warns: any output is a finding
         assertEquals("", r.out.strip(), "systemd-analyze verify warned");
@@ -115,15 +128,20 @@ class DeployFilesTest {
         expected.put("SuccessExitStatus", "143");
         expected.put("WorkingDirectory", "/var/lib/popdns");
         expected.put("EnvironmentFile", "-/etc/default/popdns");
-        expected.put("ExecStart", "/usr/bin/java $JAVA_OPTS -jar /usr/lib/popdns/popdns.jar serve --config /etc/popdns/popdns.yaml");
+        expected.put(
+                "ExecStart",
+                "/usr/bin/java $JAVA_OPTS -jar /usr/lib/popdns/popdns.jar serve --config /etc/popdns/popdns.yaml");
         for (Map.Entry<String, String> e : expected.entrySet()) {
             assertEquals(List.of(e.getValue()), service.get(e.getKey()), "[Service] " + e.getKey());
         }
         assertTrue(service.containsKey("RestartSec"), "RestartSec");
-        assertEquals(List.of("admin-token:/etc/popdns/admin-token", "popdns-pg:/etc/popdns/popdns-pg"), service.get("LoadCredential"));
+        assertEquals(
+                List.of("admin-token:/etc/popdns/admin-token", "popdns-pg:/etc/popdns/popdns-pg"),
+                service.get("LoadCredential"));
         // the JIT needs W+X memory: the key must be absent, and the unit must say why
         assertFalse(service.containsKey("MemoryDenyWriteExecute"), "MemoryDenyWriteExecute breaks the JVM");
-        assertTrue(Files.readString(DEPLOY.resolve("systemd/popdns.service")).contains("Not MemoryDenyWriteExecute=: the JVM's JIT"));
+        assertTrue(Files.readString(DEPLOY.resolve("systemd/popdns.service"))
+                .contains("Not MemoryDenyWriteExecute=: the JVM's JIT"));
         // a user namespace would take CAP_NET_BIND_SERVICE away from the host's network namespace
         assertFalse(service.containsKey("PrivateUsers"));
         assertFalse(service.containsKey("DynamicUser"));
@@ -132,29 +150,45 @@ class DeployFilesTest {
         assertTrue(Pattern.compile("(?m)^u\\s+popdns\\s").matcher(sysusers).find(), sysusers);
         assertTrue(Pattern.compile("(?m)^u\\s+popdns-sync\\s").matcher(sysusers).find(), sysusers);
         String tmpfiles = Files.readString(DEPLOY.resolve("systemd/popdns.tmpfiles"));
-        assertTrue(Pattern.compile("(?m)^d\\s+/var/lib/popdns/zones\\s+0755\\s+popdns-sync\\s+popdns-sync").matcher(tmpfiles).find(), tmpfiles);
+        assertTrue(
+                Pattern.compile("(?m)^d\\s+/var/lib/popdns/zones\\s+0755\\s+popdns-sync\\s+popdns-sync")
+                        .matcher(tmpfiles)
+                        .find(),
+                tmpfiles);
         // the socket buffer limits match what the server asks for (DnsTransport.SOCKET_BUFFER, 4 MiB)
         String sysctl = Files.readString(DEPLOY.resolve("systemd/popdns.sysctl"));
         for (String key : List.of("net.core.rmem_max", "net.core.wmem_max")) {
-            assertTrue(Pattern.compile("(?m)^" + Pattern.quote(key) + "\\s*=\\s*4194304\\s*$").matcher(sysctl).find(), sysctl);
+            assertTrue(
+                    Pattern.compile("(?m)^" + Pattern.quote(key) + "\\s*=\\s*4194304\\s*$")
+                            .matcher(sysctl)
+                            .find(),
+                    sysctl);
         }
-        System.out.println("DeployFilesTest: popdns.service: " + expected.size() + " keys of [Service] checked by the parser");
+        System.out.println(
+                "DeployFilesTest: popdns.service: " + expected.size() + " keys of [Service] checked by the parser");
     }
 
     @Test
     void zoneSyncUnitsAreConsistent() throws Exception {
-        Map<String, List<String>> service = parse(DEPLOY.resolve("zone-sync/popdns-zone-sync.service")).get("Service");
+        Map<String, List<String>> service =
+                parse(DEPLOY.resolve("zone-sync/popdns-zone-sync.service")).get("Service");
         assertEquals(List.of("oneshot"), service.get("Type"));
         assertEquals(List.of("popdns-sync"), service.get("User"));
         assertEquals(List.of("/var/lib/popdns/zones"), service.get("ReadWritePaths"));
         assertEquals(List.of("admin-token:/etc/popdns/admin-token"), service.get("LoadCredential"));
         assertFalse(service.containsKey("MemoryDenyWriteExecute"), "popdns check runs a JVM");
-        Map<String, List<String>> timer = parse(DEPLOY.resolve("zone-sync/popdns-zone-sync.timer")).get("Timer");
+        Map<String, List<String>> timer =
+                parse(DEPLOY.resolve("zone-sync/popdns-zone-sync.timer")).get("Timer");
         assertEquals(List.of("minutely"), timer.get("OnCalendar"));
         assertTrue(timer.containsKey("RandomizedDelaySec"));
         // the live directory is named alike everywhere
-        assertTrue(Files.readString(DEPLOY.resolve("zone-sync/zone-sync.env")).contains("\nLIVE_DIR=/var/lib/popdns/zones\n"));
-        assertEquals("/var/lib/popdns/zones", YAML.readTree(DEPLOY.resolve("popdns.yaml").toFile()).get("zones").asText());
+        assertTrue(Files.readString(DEPLOY.resolve("zone-sync/zone-sync.env"))
+                .contains("\nLIVE_DIR=/var/lib/popdns/zones\n"));
+        assertEquals(
+                "/var/lib/popdns/zones",
+                YAML.readTree(DEPLOY.resolve("popdns.yaml").toFile())
+                        .get("zones")
+                        .asText());
     }
 
     // ---- zone sync, for real -------------------------------------------------------------------
@@ -177,7 +211,13 @@ class DeployFilesTest {
         Path live = sync.live;
 
         // 1. a good commit: both files land in the live directory
-        sync.commit("first", Map.of("example.test.zone", zone(2026010101, ""), "other.test.zone", zone(1, "").replace("www A", "ftp A")));
+        sync.commit(
+                "first",
+                Map.of(
+                        "example.test.zone",
+                        zone(2026010101, ""),
+                        "other.test.zone",
+                        zone(1, "").replace("www A", "ftp A")));
         Run r = sync.run(Map.of());
         assertEquals(0, r.exit, r.out);
         assertTrue(r.out.contains("applied to " + live), r.out);
@@ -194,7 +234,10 @@ class DeployFilesTest {
         sync.commit("broken", Map.of("example.test.zone", zone(2026010102, "www CNAME ns1\n")));
         r = sync.run(Map.of());
         assertEquals(1, r.exit, r.out);
-        assertTrue(r.out.contains("example.test.zone:6: www.example.test. has a CNAME and other data") && r.out.contains("[cname-exclusive]"), r.out);
+        assertTrue(
+                r.out.contains("example.test.zone:6: www.example.test. has a CNAME and other data")
+                        && r.out.contains("[cname-exclusive]"),
+                r.out);
         assertTrue(r.out.contains("live zones untouched"), r.out);
         assertArrayEquals(before, Files.readAllBytes(live.resolve("example.test.zone")));
 
@@ -223,7 +266,8 @@ class DeployFilesTest {
         assertTrue(r.out.contains("changed [example.test.zone] removed [other.test.zone]"), r.out);
         assertEquals(zone(2026010103, "new A 192.0.2.9\n"), Files.readString(live.resolve("example.test.zone")));
         assertFalse(Files.exists(live.resolve("other.test.zone")));
-        assertEquals(inode, (long) Files.getAttribute(live, "unix:ino"), "the watched directory itself is never replaced");
+        assertEquals(
+                inode, (long) Files.getAttribute(live, "unix:ino"), "the watched directory itself is never replaced");
 
         // 7. without ZONES_REPO it does nothing and says why
         r = sync.run(Map.of("ZONES_REPO", ""));
@@ -242,7 +286,8 @@ class DeployFilesTest {
         Files.writeString(config, "admin-token-file: " + token + "\n");
         try (ServerProcess server = ServerProcess.start(sync.live, "--config", config.toString())) {
             assertEquals(2026010101L, serial(server));
-            Map<String, String> env = Map.of("ADMIN_TOKEN_FILE", token.toString(), "POPDNS_HTTP", "http://127.0.0.1:" + server.httpPort);
+            Map<String, String> env =
+                    Map.of("ADMIN_TOKEN_FILE", token.toString(), "POPDNS_HTTP", "http://127.0.0.1:" + server.httpPort);
 
             sync.commit("second", Map.of("example.test.zone", zone(2026010102, "new A 192.0.2.9\n")));
             Run r = sync.run(env);
@@ -261,7 +306,10 @@ class DeployFilesTest {
             r = sync.run(env);
             assertEquals(3, r.exit, r.out);
             assertTrue(r.out.contains("answered HTTP 401"), r.out);
-            assertTrue(server.awaitLog(l -> l.contains("serials example.test.=2026010104"), java.time.Duration.ofSeconds(15)), server.logText());
+            assertTrue(
+                    server.awaitLog(
+                            l -> l.contains("serials example.test.=2026010104"), java.time.Duration.ofSeconds(15)),
+                    server.logText());
         }
     }
 
@@ -291,7 +339,9 @@ class DeployFilesTest {
             }
             Files.writeString(popdns, wrapper.append(" \"$@\"\n").toString());
             assertTrue(popdns.toFile().setExecutable(true));
-            assertEquals(0, DeployFilesTest.run(new ProcessBuilder("git", "init", "-q", "--bare", bare.toString()), 30).exit);
+            assertEquals(
+                    0,
+                    DeployFilesTest.run(new ProcessBuilder("git", "init", "-q", "--bare", bare.toString()), 30).exit);
             assertEquals(0, DeployFilesTest.run(new ProcessBuilder("git", "init", "-q", work.toString()), 30).exit);
             Files.createDirectory(work.resolve("zones"));
         }
@@ -345,15 +395,26 @@ class DeployFilesTest {
 
     // ---- YAML ----------------------------------------------------------------------------------
 
-    private static final Set<String> METRICS = Set.of("popdns_queries_total", "popdns_answers_total",
-            "popdns_query_duration_seconds", "popdns_query_duration_seconds_bucket", "popdns_response_cache_requests_total",
-            "popdns_probe_duration_seconds", "popdns_probe_results_total", "popdns_health_up", "popdns_prober_cut_off",
-            "popdns_config_reloads_total", "popdns_zone_serial", "popdns_geoip_lookups_total", "popdns_geoip_cached_networks",
+    private static final Set<String> METRICS = Set.of(
+            "popdns_queries_total",
+            "popdns_answers_total",
+            "popdns_query_duration_seconds",
+            "popdns_query_duration_seconds_bucket",
+            "popdns_response_cache_requests_total",
+            "popdns_probe_duration_seconds",
+            "popdns_probe_results_total",
+            "popdns_health_up",
+            "popdns_prober_cut_off",
+            "popdns_config_reloads_total",
+            "popdns_zone_serial",
+            "popdns_geoip_lookups_total",
+            "popdns_geoip_cached_networks",
             "popdns_geoip_build_timestamp_seconds");
 
     @Test
     void alertRulesAreWellFormedAndUseOnlyOurMetrics() throws Exception {
-        JsonNode root = YAML.readTree(DEPLOY.resolve("prometheus/popdns-alerts.yml").toFile());
+        JsonNode root =
+                YAML.readTree(DEPLOY.resolve("prometheus/popdns-alerts.yml").toFile());
         Set<String> used = new TreeSet<>();
         Set<String> alerts = new LinkedHashSet<>();
         for (JsonNode group : root.required("groups")) {
@@ -368,32 +429,53 @@ class DeployFilesTest {
                     assertTrue(METRICS.contains(m.group()), alert + ": unknown metric " + m.group());
                     used.add(m.group());
                 }
-                assertTrue(Set.of("page", "warning").contains(rule.required("labels").required("severity").asText()), alert);
-                assertFalse(rule.required("annotations").required("summary").asText().isBlank(), alert);
+                assertTrue(
+                        Set.of("page", "warning")
+                                .contains(rule.required("labels")
+                                        .required("severity")
+                                        .asText()),
+                        alert);
+                assertFalse(
+                        rule.required("annotations")
+                                .required("summary")
+                                .asText()
+                                .isBlank(),
+                        alert);
                 if (rule.has("for")) {
                     assertTrue(rule.get("for").asText().matches("[0-9]+[smh]"), alert + ": for " + rule.get("for"));
                 }
             }
         }
         // what the runbook promises to watch
-        for (String metric : List.of("popdns_zone_serial", "popdns_health_up", "popdns_prober_cut_off", "popdns_config_reloads_total",
+        for (String metric : List.of(
+                "popdns_zone_serial",
+                "popdns_health_up",
+                "popdns_prober_cut_off",
+                "popdns_config_reloads_total",
                 "popdns_queries_total")) {
             assertTrue(used.contains(metric), "no alert on " + metric);
         }
-        assertTrue(Files.readString(DEPLOY.resolve("prometheus/popdns-alerts.yml")).contains("rcode=\"SERVFAIL\""));
-        JsonNode tests = YAML.readTree(DEPLOY.resolve("prometheus/popdns-alerts.test.yml").toFile());
+        assertTrue(
+                Files.readString(DEPLOY.resolve("prometheus/popdns-alerts.yml")).contains("rcode=\"SERVFAIL\""));
+        JsonNode tests = YAML.readTree(
+                DEPLOY.resolve("prometheus/popdns-alerts.test.yml").toFile());
         assertEquals("popdns-alerts.yml", tests.required("rule_files").get(0).asText());
 
         Path promtool = onPath("promtool");
         if (promtool == null) {
-            System.out.println("DeployFilesTest: promtool not found; alert rules checked as YAML and by metric name only");
+            System.out.println(
+                    "DeployFilesTest: promtool not found; alert rules checked as YAML and by metric name only");
             return;
         }
-        Run check = run(new ProcessBuilder(promtool.toString(), "check", "rules", "popdns-alerts.yml")
-                .directory(DEPLOY.resolve("prometheus").toFile()), 60);
+        Run check = run(
+                new ProcessBuilder(promtool.toString(), "check", "rules", "popdns-alerts.yml")
+                        .directory(DEPLOY.resolve("prometheus").toFile()),
+                60);
         assertEquals(0, check.exit, check.out);
-        Run unit = run(new ProcessBuilder(promtool.toString(), "test", "rules", "popdns-alerts.test.yml")
-                .directory(DEPLOY.resolve("prometheus").toFile()), 60);
+        Run unit = run(
+                new ProcessBuilder(promtool.toString(), "test", "rules", "popdns-alerts.test.yml")
+                        .directory(DEPLOY.resolve("prometheus").toFile()),
+                60);
         assertEquals(0, unit.exit, unit.out);
         System.out.println("DeployFilesTest: promtool check rules and test rules passed");
     }
@@ -419,7 +501,8 @@ class DeployFilesTest {
         JsonNode on = wf.has("on") ? wf.get("on") : wf.get("true"); // YAML 1.1 reads a bare `on` as true
         assertNotNull(on, "on:");
         assertTrue(textValues(on.required("pull_request").required("paths")).contains("zones/**"));
-        assertEquals("write", wf.required("permissions").required("pull-requests").asText());
+        assertEquals(
+                "write", wf.required("permissions").required("pull-requests").asText());
         JsonNode steps = wf.required("jobs").required("check").required("steps");
         StringBuilder runs = new StringBuilder();
         boolean java21 = false;
@@ -428,7 +511,10 @@ class DeployFilesTest {
             String uses = step.path("uses").asText();
             if (uses.startsWith("actions/setup-java@")) {
                 java21 = step.required("with").required("distribution").asText().equals("temurin")
-                        && step.required("with").required("java-version").asText().equals("21");
+                        && step.required("with")
+                                .required("java-version")
+                                .asText()
+                                .equals("21");
             }
             comment |= uses.startsWith("actions/github-script@");
             runs.append(step.path("run").asText()).append('\n');
@@ -464,12 +550,15 @@ class DeployFilesTest {
         List<String> lines = Files.readAllLines(example);
         for (int i = 0; i < lines.size(); i++) {
             if (lines.get(i).matches("[a-z-]+:.*")) {
-                assertTrue(i > 0 && lines.get(i - 1).startsWith("#"), "no comment above line " + (i + 1) + ": " + lines.get(i));
+                assertTrue(
+                        i > 0 && lines.get(i - 1).startsWith("#"),
+                        "no comment above line " + (i + 1) + ": " + lines.get(i));
             }
         }
 
         // the server's own loader: types, ranges and unknown keys as `popdns serve --config` checks them
-        ServerConfig config = ConfigLoader.load(new ConfigLoader.Overrides(example, null, List.of(), null, null, false));
+        ServerConfig config =
+                ConfigLoader.load(new ConfigLoader.Overrides(example, null, List.of(), null, null, false));
         assertEquals(List.of(new InetSocketAddress("0.0.0.0", 53), new InetSocketAddress("::", 53)), config.listen());
         assertEquals(new InetSocketAddress("127.0.0.1", 8053), config.http());
         assertEquals(Path.of("/var/lib/popdns/zones"), config.zones());
@@ -486,7 +575,8 @@ class DeployFilesTest {
         int start = readme.indexOf("## Configuration: `popdns.yaml`");
         assertTrue(start >= 0, "README section on popdns.yaml");
         int end = readme.indexOf("\n## ", start + 1);
-        Matcher m = Pattern.compile("(?m)^\\| `([a-z-]+)` \\|").matcher(readme.substring(start, end < 0 ? readme.length() : end));
+        Matcher m = Pattern.compile("(?m)^\\| `([a-z-]+)` \\|")
+                .matcher(readme.substring(start, end < 0 ? readme.length() : end));
         Set<String> keys = new LinkedHashSet<>();
         while (m.find()) {
             keys.add(m.group(1));
@@ -499,13 +589,26 @@ class DeployFilesTest {
     @Test
     void nixosModuleMirrorsTheUnit() throws Exception {
         String module = Files.readString(DEPLOY.resolve("nixos/popdns.nix"));
-        for (String option : List.of("enable = mkEnableOption", "package = mkOption", "settings = mkOption", "zonesDir = mkOption",
-                "geoipDatabase = mkOption", "adminTokenFile = mkOption", "openFirewall = mkOption", "extraJavaOptions = mkOption")) {
+        for (String option : List.of(
+                "enable = mkEnableOption",
+                "package = mkOption",
+                "settings = mkOption",
+                "zonesDir = mkOption",
+                "geoipDatabase = mkOption",
+                "adminTokenFile = mkOption",
+                "openFirewall = mkOption",
+                "extraJavaOptions = mkOption")) {
             assertTrue(module.contains(option), "services.popdns option: " + option);
         }
-        for (String hardening : List.of("AmbientCapabilities = [ \"CAP_NET_BIND_SERVICE\" ]", "CapabilityBoundingSet = [ \"CAP_NET_BIND_SERVICE\" ]",
-                "NoNewPrivileges = true", "ProtectSystem = \"strict\"", "RestrictAddressFamilies = [ \"AF_INET\" \"AF_INET6\" \"AF_UNIX\" \"AF_NETLINK\" ]",
-                "SystemCallArchitectures = \"native\"", "ReadOnlyPaths = [ cfg.zonesDir ]", "SuccessExitStatus = 143")) {
+        for (String hardening : List.of(
+                "AmbientCapabilities = [ \"CAP_NET_BIND_SERVICE\" ]",
+                "CapabilityBoundingSet = [ \"CAP_NET_BIND_SERVICE\" ]",
+                "NoNewPrivileges = true",
+                "ProtectSystem = \"strict\"",
+                "RestrictAddressFamilies = [ \"AF_INET\" \"AF_INET6\" \"AF_UNIX\" \"AF_NETLINK\" ]",
+                "SystemCallArchitectures = \"native\"",
+                "ReadOnlyPaths = [ cfg.zonesDir ]",
+                "SuccessExitStatus = 143")) {
             assertTrue(module.contains(hardening), "hardening: " + hardening);
         }
         assertFalse(module.contains("MemoryDenyWriteExecute = true"));
@@ -517,13 +620,16 @@ class DeployFilesTest {
         String host = Files.readString(DEPLOY.resolve("nixos/example-host.nix"));
         assertTrue(host.contains("imports = [ ./popdns.nix ];") && host.contains("services.geoipupdate"));
         int popdns = host.indexOf("services.popdns = {");
-        Matcher block = Pattern.compile("(?s)\n    settings = \\{\n(.*?)\n    };").matcher(host);
+        Matcher block =
+                Pattern.compile("(?s)\n    settings = \\{\n(.*?)\n    };").matcher(host);
         assertTrue(popdns >= 0 && block.find(popdns), "services.popdns.settings in example-host.nix");
         Set<String> documented = documentedKeys();
         Matcher key = Pattern.compile("(?m)^\\s*([a-z-]+) =").matcher(block.group(1));
         int keys = 0;
         while (key.find()) {
-            assertTrue(documented.contains(key.group(1)), "example-host.nix settings key " + key.group(1) + " is not a popdns.yaml key");
+            assertTrue(
+                    documented.contains(key.group(1)),
+                    "example-host.nix settings key " + key.group(1) + " is not a popdns.yaml key");
             keys++;
         }
         assertTrue(keys > 0);
@@ -571,7 +677,8 @@ class DeployFilesTest {
             if (value.startsWith("\"") && value.endsWith("\"") && value.length() > 1) {
                 value = value.substring(1, value.length() - 1);
             }
-            current.computeIfAbsent(t.substring(0, eq).strip(), k -> new ArrayList<>()).add(value);
+            current.computeIfAbsent(t.substring(0, eq).strip(), k -> new ArrayList<>())
+                    .add(value);
         }
         return sections;
     }
@@ -586,8 +693,7 @@ class DeployFilesTest {
         return null;
     }
 
-    record Run(int exit, String out) {
-    }
+    record Run(int exit, String out) {}
 
     /** Runs a process with stderr merged into stdout; fails when it outlives the timeout. */
     static Run run(ProcessBuilder pb, int timeoutSeconds) throws IOException, InterruptedException {

@@ -23,10 +23,12 @@ import org.xbill.DNS.Type;
 final class DnsClient {
     static final int TIMEOUT_MILLIS = 3000;
 
-    private DnsClient() {
-    }
+    private DnsClient() {}
 
-    enum Transport { UDP, TCP }
+    enum Transport {
+        UDP,
+        TCP
+    }
 
     /** A query for {@code name}/{@code type} in class IN with RD clear and no EDNS. */
     static Message query(String name, int type) {

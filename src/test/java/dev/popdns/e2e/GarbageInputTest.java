@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.popdns.e2e.DnsClient.Transport;
 import java.io.OutputStream;
-import java.net.InetSocketAddress;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
+import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,7 +26,8 @@ class GarbageInputTest {
     void survivesGarbage() throws Exception {
         try (ServerProcess server = ServerProcess.start(Path.of("resources/zones"))) {
             Random random = new Random(7);
-            byte[] seed = DnsClient.withEdns(DnsClient.query("example.test.", Type.A), 1232, 0).toWire();
+            byte[] seed = DnsClient.withEdns(DnsClient.query("example.test.", Type.A), 1232, 0)
+                    .toWire();
             try (DatagramSocket socket = new DatagramSocket()) {
                 for (int i = 0; i < DATAGRAMS; i++) {
                     byte[] p;
@@ -63,20 +64,33 @@ class GarbageInputTest {
                 int inARow = 0;
                 while (inARow < 20) {
                     assertTrue(System.nanoTime() < deadline, "no steady answers within 20 s after the garbage");
-                    byte[] reply = DnsClient.udp(address, DnsClient.query("example.test.", Type.A).toWire(), 500);
+                    byte[] reply = DnsClient.udp(
+                            address, DnsClient.query("example.test.", Type.A).toWire(), 500);
                     inARow = reply == null ? 0 : inARow + 1;
                 }
             }
             for (Transport t : Transport.values()) {
-                assertEquals(Rcode.NOERROR, DnsClient.ask(t, server.v4(), DnsClient.query("example.test.", Type.A)).getRcode());
-                assertEquals(Rcode.NOERROR, DnsClient.ask(t, server.v6(), DnsClient.query("example.test.", Type.A)).getRcode());
+                assertEquals(
+                        Rcode.NOERROR,
+                        DnsClient.ask(t, server.v4(), DnsClient.query("example.test.", Type.A))
+                                .getRcode());
+                assertEquals(
+                        Rcode.NOERROR,
+                        DnsClient.ask(t, server.v6(), DnsClient.query("example.test.", Type.A))
+                                .getRcode());
             }
             assertTrue(!server.logText().contains("Exception"), server.logText());
             // the start-up log tells what receive buffer the kernel granted, and warns when it is short
             assertTrue(server.logText().contains("UDP receive buffer"), server.logText());
-            // Files.readString gives "4" for this procfs file on JDK 25 (it reports size 0); readAllLines reads it whole
-            long rmemMax = Long.parseLong(Files.readAllLines(Path.of("/proc/sys/net/core/rmem_max")).get(0).strip());
-            assertEquals(rmemMax < 4 << 20, server.logText().contains("sysctl net.core.rmem_max=4194304"), "rmem_max " + rmemMax + "\n" + server.logText());
+            // Files.readString gives "4" for this procfs file on JDK 25 (it reports size 0); readAllLines reads it
+            // whole
+            long rmemMax = Long.parseLong(Files.readAllLines(Path.of("/proc/sys/net/core/rmem_max"))
+                    .get(0)
+                    .strip());
+            assertEquals(
+                    rmemMax < 4 << 20,
+                    server.logText().contains("sysctl net.core.rmem_max=4194304"),
+                    "rmem_max " + rmemMax + "\n" + server.logText());
         }
     }
 }

@@ -9,11 +9,13 @@ import org.junit.jupiter.api.Test;
 /** {@code popdns explain}, and a geo config without a GeoIP database, as an operator runs them. */
 class GeoCommandsTest {
     private static final Path ROOT = Path.of(System.getProperty("popdns.root", "../.."));
-    private static final String DB = ROOT.resolve("geoip/data/GeoLite2-City.mmdb").toString();
+    private static final String DB =
+            ROOT.resolve("geoip/data/GeoLite2-City.mmdb").toString();
 
     @Test
     void explainShowsLocationRankingChoiceRecordsAndScope() throws Exception {
-        JarCommand.Result r = JarCommand.run("explain", "geo.test.", "AAAA", "133.11.1.1", "--zones", "resources/geo", "--geoip", DB);
+        JarCommand.Result r =
+                JarCommand.run("explain", "geo.test.", "AAAA", "133.11.1.1", "--zones", "resources/geo", "--geoip", DB);
         assertEquals(0, r.exit(), r.err());
         assertEquals("""
                 question:  geo.test. AAAA
@@ -35,25 +37,46 @@ class GeoCommandsTest {
 
     @Test
     void explainAPrivateClient() throws Exception {
-        JarCommand.Result r = JarCommand.run("explain", "media.geo.test", "A", "192.168.1.10", "--zones", "resources/geo", "--geoip", DB);
+        JarCommand.Result r = JarCommand.run(
+                "explain", "media.geo.test", "A", "192.168.1.10", "--zones", "resources/geo", "--geoip", DB);
         assertEquals(0, r.exit(), r.err());
-        assertTrue(r.out().contains("location:  unknown (private, reserved or unlisted address): HQ first, then by id\n"), r.out());
+        assertTrue(
+                r.out().contains("location:  unknown (private, reserved or unlisted address): HQ first, then by id\n"),
+                r.out());
         assertTrue(r.out().contains("answer:    hq (unknown location)\n"), r.out());
     }
 
     @Test
     void geoNamesWithoutAGeoIpDatabaseIsAClearStartError() throws Exception {
-        JarCommand.Result r = JarCommand.run("serve", "--zones", "resources/geo", "--listen", "127.0.0.1:" + ServerProcess.freePort(),
-                "--http", "127.0.0.1:" + ServerProcess.freePort());
+        JarCommand.Result r = JarCommand.run(
+                "serve",
+                "--zones",
+                "resources/geo",
+                "--listen",
+                "127.0.0.1:" + ServerProcess.freePort(),
+                "--http",
+                "127.0.0.1:" + ServerProcess.freePort());
         assertEquals(1, r.exit(), r.out() + r.err());
-        assertTrue(r.err().contains("resources/geo/pops.yaml: declares geo names geo.test., media.geo.test., which need a GeoIP "
-                + "database: give --geoip FILE (a GeoLite2/GeoIP2 City or Country mmdb)"), r.err());
+        assertTrue(
+                r.err()
+                        .contains(
+                                "resources/geo/pops.yaml: declares geo names geo.test., media.geo.test., which need a GeoIP "
+                                        + "database: give --geoip FILE (a GeoLite2/GeoIP2 City or Country mmdb)"),
+                r.err());
     }
 
     @Test
     void aMissingGeoIpFileIsNamed() throws Exception {
-        JarCommand.Result r = JarCommand.run("serve", "--zones", "resources/geo", "--geoip", "/nonexistent/City.mmdb",
-                "--listen", "127.0.0.1:" + ServerProcess.freePort(), "--http", "127.0.0.1:" + ServerProcess.freePort());
+        JarCommand.Result r = JarCommand.run(
+                "serve",
+                "--zones",
+                "resources/geo",
+                "--geoip",
+                "/nonexistent/City.mmdb",
+                "--listen",
+                "127.0.0.1:" + ServerProcess.freePort(),
+                "--http",
+                "127.0.0.1:" + ServerProcess.freePort());
         assertEquals(1, r.exit(), r.out() + r.err());
         assertTrue(r.err().contains("/nonexistent/City.mmdb"), r.err());
     }

@@ -56,27 +56,29 @@ class GeoRoutingTest {
     /** client address, expected PoP address for A, for AAAA (ECS /24 or /56). */
     static List<Arguments> clients() {
         String[][] rows = {
-            {"131.180.1.1", "192.0.2.4", "2001:db8:0:0:0:0:0:4", "16"},        // NL, TU Delft -> eu-west
-            {"131.111.1.1", "192.0.2.4", "2001:db8:0:0:0:0:0:4", "16"},        // GB, Cambridge -> eu-west
-            {"80.133.1.1", "192.0.2.4", "2001:db8:0:0:0:0:0:4", "22"},         // DE, Telekom (Rhineland) -> eu-west
-            {"90.1.1.1", "192.0.2.4", "2001:db8:0:0:0:0:0:4", "18"},           // FR, Paris -> eu-west
-            {"128.30.1.1", "198.51.100.10", "2001:db8:10:0:0:0:0:1", "15"},    // US, MIT -> us-east
-            {"171.64.1.1", "198.51.100.20", "2001:db8:20:0:0:0:0:1", "14"},    // US, Stanford -> us-west
-            {"128.100.1.1", "198.51.100.10", "2001:db8:10:0:0:0:0:1", "16"},   // CA, Toronto -> us-east
-            {"133.11.1.1", "203.0.113.30", "2001:db8:20:0:0:0:0:1", "21"},     // JP, Tokyo -> ap-southeast; AAAA: us-west
-            {"166.111.1.1", "203.0.113.30", "2001:db8:0:0:0:0:0:1", "16"},     // CN, Beijing -> ap-southeast; AAAA: hq
-            {"137.132.1.1", "203.0.113.30", "2001:db8:0:0:0:0:0:1", "16"},     // SG -> ap-southeast; AAAA: hq
-            {"128.250.1.1", "203.0.113.30", "2001:db8:20:0:0:0:0:1", "17"},    // AU, Melbourne -> ap-southeast; AAAA: us-west
-            {"143.107.1.1", "198.51.100.10", "2001:db8:10:0:0:0:0:1", "22"},   // BR, Sao Paulo: sa-east drained -> us-east
-            {"137.158.1.1", HQ_A, "2001:db8:0:0:0:0:0:1", "21"},                // ZA, Cape Town -> hq
-            {"10.0.0.1", HQ_A, "2001:db8:0:0:0:0:0:1", "24"},                   // private: unknown -> hq
-            {"192.0.2.77", HQ_A, "2001:db8:0:0:0:0:0:1", "24"},                 // documentation space -> hq
-            {"2001:610::1", "192.0.2.4", "2001:db8:0:0:0:0:0:4", "39"},        // NL, SURF (IPv6 client)
-            {"2001:638::1", HQ_A, "2001:db8:0:0:0:0:0:1", "39"},                // DE, DFN (centre of DE) -> hq
-            {"2001:218::1", "203.0.113.30", "2001:db8:20:0:0:0:0:1", "32"},    // JP, NTT
-            {"2001:388::1", "203.0.113.30", "2001:db8:20:0:0:0:0:1", "34"},    // AU, AARNet
-            {"2001:12f0::1", "198.51.100.10", "2001:db8:10:0:0:0:0:1", "38"},  // BR, RNP
-            {"2001:4200::1", HQ_A, "2001:db8:0:0:0:0:0:1", "36"},              // ZA, TENET
+            {"131.180.1.1", "192.0.2.4", "2001:db8:0:0:0:0:0:4", "16"}, // NL, TU Delft -> eu-west
+            {"131.111.1.1", "192.0.2.4", "2001:db8:0:0:0:0:0:4", "16"}, // GB, Cambridge -> eu-west
+            {"80.133.1.1", "192.0.2.4", "2001:db8:0:0:0:0:0:4", "22"}, // DE, Telekom (Rhineland) -> eu-west
+            {"90.1.1.1", "192.0.2.4", "2001:db8:0:0:0:0:0:4", "18"}, // FR, Paris -> eu-west
+            {"128.30.1.1", "198.51.100.10", "2001:db8:10:0:0:0:0:1", "15"}, // US, MIT -> us-east
+            {"171.64.1.1", "198.51.100.20", "2001:db8:20:0:0:0:0:1", "14"}, // US, Stanford -> us-west
+            {"128.100.1.1", "198.51.100.10", "2001:db8:10:0:0:0:0:1", "16"}, // CA, Toronto -> us-east
+            {"133.11.1.1", "203.0.113.30", "2001:db8:20:0:0:0:0:1", "21"}, // JP, Tokyo -> ap-southeast; AAAA: us-west
+            {"166.111.1.1", "203.0.113.30", "2001:db8:0:0:0:0:0:1", "16"}, // CN, Beijing -> ap-southeast; AAAA: hq
+            {"137.132.1.1", "203.0.113.30", "2001:db8:0:0:0:0:0:1", "16"}, // SG -> ap-southeast; AAAA: hq
+            {"128.250.1.1", "203.0.113.30", "2001:db8:20:0:0:0:0:1", "17"
+            }, // AU, Melbourne -> ap-southeast; AAAA: us-west
+            {"143.107.1.1", "198.51.100.10", "2001:db8:10:0:0:0:0:1", "22"
+            }, // BR, Sao Paulo: sa-east drained -> us-east
+            {"137.158.1.1", HQ_A, "2001:db8:0:0:0:0:0:1", "21"}, // ZA, Cape Town -> hq
+            {"10.0.0.1", HQ_A, "2001:db8:0:0:0:0:0:1", "24"}, // private: unknown -> hq
+            {"192.0.2.77", HQ_A, "2001:db8:0:0:0:0:0:1", "24"}, // documentation space -> hq
+            {"2001:610::1", "192.0.2.4", "2001:db8:0:0:0:0:0:4", "39"}, // NL, SURF (IPv6 client)
+            {"2001:638::1", HQ_A, "2001:db8:0:0:0:0:0:1", "39"}, // DE, DFN (centre of DE) -> hq
+            {"2001:218::1", "203.0.113.30", "2001:db8:20:0:0:0:0:1", "32"}, // JP, NTT
+            {"2001:388::1", "203.0.113.30", "2001:db8:20:0:0:0:0:1", "34"}, // AU, AARNet
+            {"2001:12f0::1", "198.51.100.10", "2001:db8:10:0:0:0:0:1", "38"}, // BR, RNP
+            {"2001:4200::1", HQ_A, "2001:db8:0:0:0:0:0:1", "36"}, // ZA, TENET
         };
         List<Arguments> all = new ArrayList<>();
         for (String[] r : rows) {
@@ -89,8 +91,8 @@ class GeoRoutingTest {
 
     @ParameterizedTest(name = "{0} over {4}")
     @MethodSource("clients")
-    void nearestPopByClientSubnet(String client, String expectA, String expectAaaa, int networkPrefix, Transport transport)
-            throws Exception {
+    void nearestPopByClientSubnet(
+            String client, String expectA, String expectAaaa, int networkPrefix, Transport transport) throws Exception {
         InetAddress address = InetAddress.getByName(client);
         int source = address.getAddress().length == 4 ? 24 : 56;
         for (int round = 0; round < 2; round++) { // miss, then cache hit
@@ -98,7 +100,10 @@ class GeoRoutingTest {
             assertEquals(List.of("geo.test. 30 IN A " + expectA), AnswerRulesTest.section(a, Section.ANSWER));
             ClientSubnetOption echoed = subnet(a);
             assertEquals(source, echoed.getSourcePrefixLength());
-            assertEquals(Math.min(source, networkPrefix), echoed.getScopePrefixLength(), "scope = min(source, GeoIP network)");
+            assertEquals(
+                    Math.min(source, networkPrefix),
+                    echoed.getScopePrefixLength(),
+                    "scope = min(source, GeoIP network)");
             assertEquals(ecs(source, address).getAddress(), echoed.getAddress());
             Message aaaa = ask(transport, "geo.test.", Type.AAAA, ecs(source, address));
             assertEquals(List.of("geo.test. 30 IN AAAA " + expectAaaa), AnswerRulesTest.section(aaaa, Section.ANSWER));
@@ -108,11 +113,13 @@ class GeoRoutingTest {
     @Test
     void noClientSubnetMeansTheResolverDecides() throws Exception {
         // from loopback: an unknown location, so HQ; and no ECS option in the answer
-        Message m = DnsClient.ask(Transport.UDP, server.v4(), DnsClient.withEdns(DnsClient.query("geo.test.", Type.A), 1232, 0));
+        Message m = DnsClient.ask(
+                Transport.UDP, server.v4(), DnsClient.withEdns(DnsClient.query("geo.test.", Type.A), 1232, 0));
         assertEquals(List.of("geo.test. 30 IN A " + HQ_A), AnswerRulesTest.section(m, Section.ANSWER));
         assertTrue(m.getOPT().getOptions(EDNSOption.Code.CLIENT_SUBNET).isEmpty());
         Message plain = DnsClient.ask(Transport.TCP, server.v6(), DnsClient.query("geo.test.", Type.AAAA));
-        assertEquals(List.of("geo.test. 30 IN AAAA 2001:db8:0:0:0:0:0:1"), AnswerRulesTest.section(plain, Section.ANSWER));
+        assertEquals(
+                List.of("geo.test. 30 IN AAAA 2001:db8:0:0:0:0:0:1"), AnswerRulesTest.section(plain, Section.ANSWER));
     }
 
     @Test
@@ -136,9 +143,9 @@ class GeoRoutingTest {
 
     @ParameterizedTest(name = "{0} -> {1}")
     @CsvSource({
-        "166.111.1.1, 192.0.2.1",   // CN: country override -> hq
-        "128.250.1.1, 192.0.2.4",   // AU (OC): continent override -> eu-west
-        "130.216.1.1, 192.0.2.4",   // NZ (OC): continent override -> eu-west
+        "166.111.1.1, 192.0.2.1", // CN: country override -> hq
+        "128.250.1.1, 192.0.2.4", // AU (OC): continent override -> eu-west
+        "130.216.1.1, 192.0.2.4", // NZ (OC): continent override -> eu-west
         "137.132.1.1, 203.0.113.30", // SG: no override -> nearest
     })
     void countryAndContinentOverridesComeFirst(String client, String expected) throws Exception {
@@ -149,11 +156,13 @@ class GeoRoutingTest {
     @Test
     void cnameToAGeoNameIsRoutedToo() throws Exception {
         Message m = ask(Transport.UDP, "www.geo.test.", Type.A, ecs(24, InetAddress.getByName("128.30.1.1")));
-        assertEquals(List.of("geo.test. 30 IN A 198.51.100.10", "www.geo.test. 3600 IN CNAME geo.test."),
+        assertEquals(
+                List.of("geo.test. 30 IN A 198.51.100.10", "www.geo.test. 3600 IN CNAME geo.test."),
                 AnswerRulesTest.section(m, Section.ANSWER));
         assertEquals(15, subnet(m).getScopePrefixLength());
         Message cdn = ask(Transport.TCP, "cdn.geo.test.", Type.A, ecs(24, InetAddress.getByName("128.250.1.1")));
-        assertEquals(List.of("cdn.geo.test. 3600 IN CNAME media.geo.test.", "media.geo.test. 60 IN A 192.0.2.4"),
+        assertEquals(
+                List.of("cdn.geo.test. 3600 IN CNAME media.geo.test.", "media.geo.test. 60 IN A 192.0.2.4"),
                 AnswerRulesTest.section(cdn, Section.ANSWER));
     }
 
@@ -165,7 +174,10 @@ class GeoRoutingTest {
         Message txt = DnsClient.ask(Transport.UDP, server.v4(), DnsClient.query("media.geo.test.", Type.TXT));
         assertEquals(Rcode.NOERROR, txt.getRcode(), "a geo name exists: NODATA, not NXDOMAIN");
         assertEquals(0, txt.getSection(Section.ANSWER).size());
-        assertEquals(Rcode.NXDOMAIN, DnsClient.ask(Transport.UDP, server.v4(), DnsClient.query("x.media.geo.test.", Type.A)).getRcode());
+        assertEquals(
+                Rcode.NXDOMAIN,
+                DnsClient.ask(Transport.UDP, server.v4(), DnsClient.query("x.media.geo.test.", Type.A))
+                        .getRcode());
     }
 
     @ParameterizedTest(name = "{0}")
@@ -179,7 +191,8 @@ class GeoRoutingTest {
     void malformedClientSubnetIsFormerr(String why, String optionHex) throws Exception {
         byte[] data = java.util.HexFormat.of().parseHex(optionHex);
         Message q = DnsClient.query("geo.test.", Type.A);
-        q.addRecord(new OPTRecord(1232, 0, 0, 0, List.of(new GenericEDNSOption(EDNSOption.Code.CLIENT_SUBNET, data))),
+        q.addRecord(
+                new OPTRecord(1232, 0, 0, 0, List.of(new GenericEDNSOption(EDNSOption.Code.CLIENT_SUBNET, data))),
                 Section.ADDITIONAL);
         assertEquals(Rcode.FORMERR, DnsClient.ask(Transport.UDP, server.v4(), q).getRcode(), why);
     }
@@ -187,22 +200,35 @@ class GeoRoutingTest {
     @Test
     void drainingAPopInPopsYamlMovesClientsOnTheNextQuery() throws Exception {
         ClientSubnetOption dutch = ecs(24, InetAddress.getByName("131.180.1.1"));
-        assertEquals(List.of("geo.test. 30 IN A 192.0.2.4"), AnswerRulesTest.section(ask(Transport.UDP, "geo.test.", Type.A, dutch), Section.ANSWER));
+        assertEquals(
+                List.of("geo.test. 30 IN A 192.0.2.4"),
+                AnswerRulesTest.section(ask(Transport.UDP, "geo.test.", Type.A, dutch), Section.ANSWER));
         Path pops = zones.resolve("pops.yaml");
         String original = Files.readString(pops);
         int mark = server.logSize();
-        Files.writeString(pops, original.replace("addresses: [192.0.2.4, \"2001:db8::4\"]",
-                "addresses: [192.0.2.4, \"2001:db8::4\"]\n    state: drain"));
+        Files.writeString(
+                pops,
+                original.replace(
+                        "addresses: [192.0.2.4, \"2001:db8::4\"]",
+                        "addresses: [192.0.2.4, \"2001:db8::4\"]\n    state: drain"));
         try {
-            assertTrue(server.awaitLogAfter(mark, l -> l.contains("reload: ok"), Duration.ofSeconds(15)), server.logText());
-            assertEquals(List.of("geo.test. 30 IN A " + HQ_A), AnswerRulesTest.section(ask(Transport.UDP, "geo.test.", Type.A, dutch), Section.ANSWER),
+            assertTrue(
+                    server.awaitLogAfter(mark, l -> l.contains("reload: ok"), Duration.ofSeconds(15)),
+                    server.logText());
+            assertEquals(
+                    List.of("geo.test. 30 IN A " + HQ_A),
+                    AnswerRulesTest.section(ask(Transport.UDP, "geo.test.", Type.A, dutch), Section.ANSWER),
                     "eu-west drained: the next nearest, hq");
         } finally {
             mark = server.logSize();
             Files.writeString(pops, original);
-            assertTrue(server.awaitLogAfter(mark, l -> l.contains("reload: ok"), Duration.ofSeconds(15)), server.logText());
+            assertTrue(
+                    server.awaitLogAfter(mark, l -> l.contains("reload: ok"), Duration.ofSeconds(15)),
+                    server.logText());
         }
-        assertEquals(List.of("geo.test. 30 IN A 192.0.2.4"), AnswerRulesTest.section(ask(Transport.UDP, "geo.test.", Type.A, dutch), Section.ANSWER));
+        assertEquals(
+                List.of("geo.test. 30 IN A 192.0.2.4"),
+                AnswerRulesTest.section(ask(Transport.UDP, "geo.test.", Type.A, dutch), Section.ANSWER));
     }
 
     @Test
@@ -212,15 +238,23 @@ class GeoRoutingTest {
         int mark = server.logSize();
         Files.writeString(pops, original.replace("location: [52.37, 4.90]", "location: [92.37, 4.90]"));
         try {
-            assertTrue(server.awaitLogAfter(mark, l -> l.contains(pops + ":9: pops.eu-west.location: latitude 92.37 (expected: -90..90)"),
-                    Duration.ofSeconds(15)), server.logText());
+            assertTrue(
+                    server.awaitLogAfter(
+                            mark,
+                            l -> l.contains(pops + ":9: pops.eu-west.location: latitude 92.37 (expected: -90..90)"),
+                            Duration.ofSeconds(15)),
+                    server.logText());
             ClientSubnetOption dutch = ecs(24, InetAddress.getByName("131.180.1.1"));
-            assertEquals(List.of("geo.test. 30 IN A 192.0.2.4"), AnswerRulesTest.section(ask(Transport.UDP, "geo.test.", Type.A, dutch), Section.ANSWER),
+            assertEquals(
+                    List.of("geo.test. 30 IN A 192.0.2.4"),
+                    AnswerRulesTest.section(ask(Transport.UDP, "geo.test.", Type.A, dutch), Section.ANSWER),
                     "still served from the previous config");
         } finally {
             mark = server.logSize();
             Files.writeString(pops, original);
-            assertTrue(server.awaitLogAfter(mark, l -> l.contains("reload: ok"), Duration.ofSeconds(15)), server.logText());
+            assertTrue(
+                    server.awaitLogAfter(mark, l -> l.contains("reload: ok"), Duration.ofSeconds(15)),
+                    server.logText());
         }
     }
 
@@ -243,5 +277,4 @@ class GeoRoutingTest {
         assertNotNull(options.get(0));
         return (ClientSubnetOption) options.get(0);
     }
-
 }

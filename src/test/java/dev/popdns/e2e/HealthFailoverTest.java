@@ -10,8 +10,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.popdns.e2e.health.PopSite;
 import dev.popdns.e2e.health.PrimaryWriter;
 import dev.popdns.health.Durations;
-import dev.popdns.health.PostgresPair;
 import dev.popdns.health.Ports;
+import dev.popdns.health.PostgresPair;
 import dev.popdns.health.Programs;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -73,12 +73,15 @@ class HealthFailoverTest {
     private static final int FALL = 2;
     private static final Duration MAX_LAG = Duration.ofSeconds(2);
     private static final Duration MARGIN = Duration.ofMillis(1000);
-    private static final Duration FALL_BOUND = INTERVAL.multipliedBy(FALL).plus(TIMEOUT).plus(MARGIN);
-    private static final Duration RISE_BOUND = INTERVAL.multipliedBy(RISE).plus(TIMEOUT).plus(MARGIN);
+    private static final Duration FALL_BOUND =
+            INTERVAL.multipliedBy(FALL).plus(TIMEOUT).plus(MARGIN);
+    private static final Duration RISE_BOUND =
+            INTERVAL.multipliedBy(RISE).plus(TIMEOUT).plus(MARGIN);
     // Replay paused while the primary writes every 100 ms: lag passes max-lag after max-lag.
     private static final Duration LAG_BOUND = MAX_LAG.plus(FALL_BOUND);
     /** Every wait gives up after this (the bounds above are far shorter). */
     private static final Duration WAIT = Duration.ofSeconds(15);
+
     private static final Duration POLL = Duration.ofMillis(50);
     /** After an answer changed, it must hold this long (no flapping back). */
     private static final Duration HOLD = Duration.ofMillis(500);
@@ -116,8 +119,8 @@ class HealthFailoverTest {
                      NS  ns1
                 ns1  A   192.0.2.53
                 """);
-        String timing = "interval: %s, timeout: %s, rise: %d, fall: %d".formatted(
-                Durations.format(INTERVAL), Durations.format(TIMEOUT), RISE, FALL);
+        String timing = "interval: %s, timeout: %s, rise: %d, fall: %d"
+                .formatted(Durations.format(INTERVAL), Durations.format(TIMEOUT), RISE, FALL);
         Files.writeString(zones.resolve("pops.yaml"), """
                 pops:
                   hq:
@@ -138,8 +141,20 @@ class HealthFailoverTest {
                 names:
                   %s { ttl: 30, needs: [nginx, puma, replica] }
                   %s { ttl: 30, needs: [nginx] }
-                """.formatted(HQ, A, B, nginxPort, timing, pumaPort, timing, postgresPort, secret,
-                Durations.format(MAX_LAG), timing, NAME + ":", MEDIA + ":"));
+                """.formatted(
+                        HQ,
+                        A,
+                        B,
+                        nginxPort,
+                        timing,
+                        pumaPort,
+                        timing,
+                        postgresPort,
+                        secret,
+                        Durations.format(MAX_LAG),
+                        timing,
+                        NAME + ":",
+                        MEDIA + ":"));
         server = ServerProcess.start(zones, "--geoip", DB.toString());
     }
 
@@ -171,7 +186,8 @@ class HealthFailoverTest {
             long ready = System.nanoTime();
             long[] settled = awaitAnswers("start", ready, move(NAME, B, A), stay(MEDIA, A));
             if (settled[0] > POLL.toMillis()) {
-                times.add("start: t.test. answered B for " + settled[0] + " ms after ready (first replica probe too slow)");
+                times.add("start: t.test. answered B for " + settled[0]
+                        + " ms after ready (first replica probe too slow)");
             }
 
             // 2. nginx down at A: both names need it.
@@ -208,11 +224,25 @@ class HealthFailoverTest {
             assertEquals("down", puma.path("state").asText().toLowerCase(Locale.ROOT), puma.toString());
             assertEquals("connect: Connection refused", puma.path("last_error").asText(), "the reason: " + puma);
             for (String check : List.of("nginx", "replica")) {
-                assertEquals("up", pop(pops, "a").path("checks").path(check).path("state").asText().toLowerCase(Locale.ROOT),
+                assertEquals(
+                        "up",
+                        pop(pops, "a")
+                                .path("checks")
+                                .path(check)
+                                .path("state")
+                                .asText()
+                                .toLowerCase(Locale.ROOT),
                         "a " + check + ": " + pops);
             }
             for (String check : List.of("nginx", "puma", "replica")) {
-                assertEquals("up", pop(pops, "b").path("checks").path(check).path("state").asText().toLowerCase(Locale.ROOT),
+                assertEquals(
+                        "up",
+                        pop(pops, "b")
+                                .path("checks")
+                                .path(check)
+                                .path("state")
+                                .asText()
+                                .toLowerCase(Locale.ROOT),
                         "b " + check + ": " + pops);
             }
             assertFalse(server.logText().contains(PASSWORD), "the replica password never appears in the log");
@@ -244,13 +274,21 @@ class HealthFailoverTest {
         long[] millis = awaitAnswers(step, fault, expects);
         for (int i = 0; i < expects.length; i++) {
             if (expects[i].moves()) {
-                times.add(String.format(Locale.ROOT, "%-22s %-14s %-7s %6d ms   (bound %d ms)", step, expects[i].name(),
-                        pop(expects[i].before()) + " -> " + pop(expects[i].after()), millis[i], bound.toMillis()));
+                times.add(String.format(
+                        Locale.ROOT,
+                        "%-22s %-14s %-7s %6d ms   (bound %d ms)",
+                        step,
+                        expects[i].name(),
+                        pop(expects[i].before()) + " -> " + pop(expects[i].after()),
+                        millis[i],
+                        bound.toMillis()));
             }
         }
         for (int i = 0; i < expects.length; i++) {
-            assertTrue(millis[i] <= bound.toMillis(), step + ": " + expects[i].name() + " moved after " + millis[i]
-                    + " ms (expected: at most " + bound.toMillis() + " ms)\n" + server.logText());
+            assertTrue(
+                    millis[i] <= bound.toMillis(),
+                    step + ": " + expects[i].name() + " moved after " + millis[i] + " ms (expected: at most "
+                            + bound.toMillis() + " ms)\n" + server.logText());
         }
     }
 
@@ -310,7 +348,9 @@ class HealthFailoverTest {
     }
 
     private static String describe(Expect e) {
-        return e.moves() ? e.before() + " until it answers " + e.after() + ", then only that" : e.after() + " throughout";
+        return e.moves()
+                ? e.before() + " until it answers " + e.after() + ", then only that"
+                : e.after() + " throughout";
     }
 
     private static String pop(String address) {
@@ -344,15 +384,19 @@ class HealthFailoverTest {
     /** Waits (5 s at most) for a server log line in which {@code regex} is found. */
     private static void awaitLog(String regex) {
         Pattern pattern = Pattern.compile(regex);
-        assertTrue(server.awaitLog(line -> pattern.matcher(line).find(), Duration.ofSeconds(5)),
+        assertTrue(
+                server.awaitLog(line -> pattern.matcher(line).find(), Duration.ofSeconds(5)),
                 "a log line matching " + regex + ":\n" + server.logText());
     }
 
     private static JsonNode status() throws IOException, InterruptedException {
-        try (HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()) {
-            HttpResponse<String> response = client.send(HttpRequest.newBuilder(
-                    URI.create("http://127.0.0.1:" + server.httpPort + "/api/v1/status")).timeout(Duration.ofSeconds(5))
-                    .build(), HttpResponse.BodyHandlers.ofString());
+        try (HttpClient client =
+                HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()) {
+            HttpResponse<String> response = client.send(
+                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.httpPort + "/api/v1/status"))
+                            .timeout(Duration.ofSeconds(5))
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
             assertEquals(200, response.statusCode(), response.body());
             return new ObjectMapper().readTree(response.body());
         }
@@ -370,8 +414,9 @@ class HealthFailoverTest {
     private static void writeTimes() throws IOException {
         List<String> lines = new ArrayList<>();
         lines.add("# HealthFailoverTest: time from the fault (or the repair) to the changed DNS answer,");
-        lines.add("# polled over UDP every " + POLL.toMillis() + " ms; checks: interval " + INTERVAL.toMillis() + " ms, timeout "
-                + TIMEOUT.toMillis() + " ms, rise " + RISE + ", fall " + FALL + ", replica max-lag " + MAX_LAG.toSeconds() + " s");
+        lines.add("# polled over UDP every " + POLL.toMillis() + " ms; checks: interval " + INTERVAL.toMillis()
+                + " ms, timeout " + TIMEOUT.toMillis() + " ms, rise " + RISE + ", fall " + FALL + ", replica max-lag "
+                + MAX_LAG.toSeconds() + " s");
         lines.addAll(times);
         Files.createDirectories(TIMES.getParent());
         Files.write(TIMES, lines);

@@ -13,12 +13,10 @@ import java.util.concurrent.TimeUnit;
 
 /** One run of the packaged jar as a command ({@code check}, {@code explain}, {@code diff}, ...), output captured. */
 final class JarCommand {
-    private JarCommand() {
-    }
+    private JarCommand() {}
 
     /** Exit code, standard output and standard error of one run. */
-    record Result(int exit, String out, String err) {
-    }
+    record Result(int exit, String out, String err) {}
 
     /** Runs {@code java -jar popdns.jar ARGS}; fails the test when it takes more than 60 s. */
     static Result run(String... args) throws Exception {

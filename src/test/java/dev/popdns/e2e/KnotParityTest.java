@@ -66,11 +66,15 @@ class KnotParityTest {
                     journal-content: none
                 zone:
                 %s""".formatted(port, dir, dir.resolve("db"), dir, zones));
-        knot = new ProcessBuilder(knotd.toString(), "-c", dir.resolve("knot.conf").toString())
-                .redirectErrorStream(true).redirectOutput(dir.resolve("knot.log").toFile()).start();
+        knot = new ProcessBuilder(
+                        knotd.toString(), "-c", dir.resolve("knot.conf").toString())
+                .redirectErrorStream(true)
+                .redirectOutput(dir.resolve("knot.log").toFile())
+                .start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (true) {
-            byte[] reply = DnsClient.udp(knotAddress, DnsClient.query("example.test.", Type.SOA).toWire(), 300);
+            byte[] reply = DnsClient.udp(
+                    knotAddress, DnsClient.query("example.test.", Type.SOA).toWire(), 300);
             if (reply != null && new Message(reply).getRcode() == Rcode.NOERROR) {
                 break;
             }
@@ -100,16 +104,47 @@ class KnotParityTest {
     }
 
     static List<Ask> questions() {
-        String[] names = {"example.test.", "EXAMPLE.test.", "www.example.test.", "mail.example.test.", "nope.example.test.",
-            "ent.example.test.", "c.ent.example.test.", "a.b.c.ent.example.test.", "x.a.b.c.ent.example.test.",
-            "any.wild.example.test.", "a.b.wild.example.test.", "exists.wild.example.test.", "*.wild.example.test.",
-            "wild.example.test.", "z.cname-wild.example.test.", "chain1.example.test.", "dangling.example.test.",
-            "nodata-target.example.test.", "external.example.test.", "loop1.example.test.", "foo.dname.example.test.",
-            "a.b.foo.dname.example.test.", "inner.indname.example.test.", "dname.example.test.", "sub.example.test.",
-            "x.y.sub.example.test.", "ns1.sub.example.test.", "big.example.test.", "large.example.test.",
-            "deep.example.test.", "x.deep.example.test.", "other.test.", "caf\\195\\169.example.test.",
-            "CAF\\195\\169.example.test.", "example.org.", "test."};
-        int[] types = {Type.A, Type.AAAA, Type.TXT, Type.MX, Type.NS, Type.SOA, Type.CNAME, Type.DS, Type.DNAME, Type.ANY};
+        String[] names = {
+            "example.test.",
+            "EXAMPLE.test.",
+            "www.example.test.",
+            "mail.example.test.",
+            "nope.example.test.",
+            "ent.example.test.",
+            "c.ent.example.test.",
+            "a.b.c.ent.example.test.",
+            "x.a.b.c.ent.example.test.",
+            "any.wild.example.test.",
+            "a.b.wild.example.test.",
+            "exists.wild.example.test.",
+            "*.wild.example.test.",
+            "wild.example.test.",
+            "z.cname-wild.example.test.",
+            "chain1.example.test.",
+            "dangling.example.test.",
+            "nodata-target.example.test.",
+            "external.example.test.",
+            "loop1.example.test.",
+            "foo.dname.example.test.",
+            "a.b.foo.dname.example.test.",
+            "inner.indname.example.test.",
+            "dname.example.test.",
+            "sub.example.test.",
+            "x.y.sub.example.test.",
+            "ns1.sub.example.test.",
+            "big.example.test.",
+            "large.example.test.",
+            "deep.example.test.",
+            "x.deep.example.test.",
+            "other.test.",
+            "caf\\195\\169.example.test.",
+            "CAF\\195\\169.example.test.",
+            "example.org.",
+            "test."
+        };
+        int[] types = {
+            Type.A, Type.AAAA, Type.TXT, Type.MX, Type.NS, Type.SOA, Type.CNAME, Type.DS, Type.DNAME, Type.ANY
+        };
         List<Ask> all = new ArrayList<>();
         for (String n : names) {
             for (int t : types) {
@@ -128,9 +163,11 @@ class KnotParityTest {
     void sameAnswerAsKnot(Ask ask) throws IOException {
         Message query = DnsClient.query(ask.name(), ask.type());
         if (ask.ednsSize() > 0) {
-            query.addRecord(new OPTRecord(ask.ednsSize(), 0, 0, ask.dnssecOk() ? ExtendedFlags.DO : 0), Section.ADDITIONAL);
+            query.addRecord(
+                    new OPTRecord(ask.ednsSize(), 0, 0, ask.dnssecOk() ? ExtendedFlags.DO : 0), Section.ADDITIONAL);
         }
-        assertEquals(describe(DnsClient.ask(ask.transport(), knotAddress, query)),
+        assertEquals(
+                describe(DnsClient.ask(ask.transport(), knotAddress, query)),
                 describe(DnsClient.ask(ask.transport(), popdns.v4(), query)));
     }
 
@@ -144,7 +181,10 @@ class KnotParityTest {
         }
         OPTRecord opt = m.getOPT();
         if (opt != null) {
-            sb.append(" opt payload=").append(opt.getPayloadSize()).append(" do=").append((opt.getFlags() & ExtendedFlags.DO) != 0);
+            sb.append(" opt payload=")
+                    .append(opt.getPayloadSize())
+                    .append(" do=")
+                    .append((opt.getFlags() & ExtendedFlags.DO) != 0);
         }
         sb.append("\nquestion ").append(m.getQuestion());
         sb.append("\nanswer ").append(AnswerRulesTest.section(m, Section.ANSWER));

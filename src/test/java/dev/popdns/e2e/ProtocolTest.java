@@ -25,8 +25,8 @@ import org.xbill.DNS.ExtendedFlags;
 import org.xbill.DNS.Flags;
 import org.xbill.DNS.GenericEDNSOption;
 import org.xbill.DNS.Message;
-import org.xbill.DNS.Name;
 import org.xbill.DNS.NSIDOption;
+import org.xbill.DNS.Name;
 import org.xbill.DNS.OPTRecord;
 import org.xbill.DNS.Opcode;
 import org.xbill.DNS.Rcode;
@@ -59,14 +59,15 @@ class ProtocolTest {
         q.getHeader().setFlag(Flags.CD);
         q.getHeader().setFlag(Flags.AD);
         for (int round = 0; round < 2; round++) { // miss, then cache hit
-            byte[] wire = transport == Transport.UDP ? DnsClient.udp(server.v4(), q.toWire()) : DnsClient.tcp(server.v4(), q.toWire());
+            byte[] wire = transport == Transport.UDP
+                    ? DnsClient.udp(server.v4(), q.toWire())
+                    : DnsClient.tcp(server.v4(), q.toWire());
             assertEquals(0, wire[3] & 0x40, "Z never");
             Message r = new Message(wire);
             assertTrue(r.getHeader().getFlag(Flags.RD), "RD copied");
             assertTrue(r.getHeader().getFlag(Flags.CD), "CD copied");
             assertFalse(r.getHeader().getFlag(Flags.RA), "RA never");
             assertFalse(r.getHeader().getFlag(Flags.AD), "AD never");
-            
         }
         Message plain = DnsClient.ask(transport, server.v4(), DnsClient.query("example.test.", Type.A));
         assertFalse(plain.getHeader().getFlag(Flags.RD), "RD clear when the query had it clear (same cache entry)");
@@ -78,7 +79,8 @@ class ProtocolTest {
     void echoesTheQuestionInTheClientsLetterCase(Transport transport) throws Exception {
         for (String name : List.of("example.test.", "EXAMPLE.TEST.", "ExAmPlE.tEsT.", "mAiL.ExAmPlE.TeSt.")) {
             byte[] query = DnsClient.query(name, Type.A).toWire();
-            byte[] reply = transport == Transport.UDP ? DnsClient.udp(server.v4(), query) : DnsClient.tcp(server.v4(), query);
+            byte[] reply =
+                    transport == Transport.UDP ? DnsClient.udp(server.v4(), query) : DnsClient.tcp(server.v4(), query);
             byte[] sent = java.util.Arrays.copyOfRange(query, 12, 12 + name.length() + 1);
             byte[] echoed = java.util.Arrays.copyOfRange(reply, 12, 12 + name.length() + 1);
             assertArrayEquals(sent, echoed, "question bytes of " + name);
@@ -87,7 +89,9 @@ class ProtocolTest {
 
     @Test
     void ednsIsEchoedWithOurPayloadAndDo() throws Exception {
-        Message r = DnsClient.ask(Transport.UDP, server.v4(),
+        Message r = DnsClient.ask(
+                Transport.UDP,
+                server.v4(),
                 DnsClient.withEdns(DnsClient.query("example.test.", Type.A), 4096, ExtendedFlags.DO));
         OPTRecord opt = r.getOPT();
         assertNotNull(opt, "OPT echoed");
@@ -111,7 +115,8 @@ class ProtocolTest {
     @Test
     void unknownEdnsOptionsAreIgnored() throws Exception {
         Message q = DnsClient.query("example.test.", Type.A);
-        q.addRecord(new OPTRecord(1232, 0, 0, 0, List.of(new GenericEDNSOption(65001, new byte[] {1, 2, 3}))),
+        q.addRecord(
+                new OPTRecord(1232, 0, 0, 0, List.of(new GenericEDNSOption(65001, new byte[] {1, 2, 3}))),
                 Section.ADDITIONAL);
         Message r = DnsClient.ask(Transport.UDP, server.v4(), q);
         assertEquals(Rcode.NOERROR, r.getRcode());
@@ -126,7 +131,12 @@ class ProtocolTest {
         Message r = DnsClient.ask(Transport.UDP, server.v4(), q);
         List<EDNSOption> nsid = r.getOPT().getOptions(EDNSOption.Code.NSID);
         assertEquals(1, nsid.size());
-        assertEquals("ns-test-1", new String(java.util.Arrays.copyOfRange(nsid.get(0).toWire(), 4, nsid.get(0).toWire().length), StandardCharsets.US_ASCII));
+        assertEquals(
+                "ns-test-1",
+                new String(
+                        java.util.Arrays.copyOfRange(
+                                nsid.get(0).toWire(), 4, nsid.get(0).toWire().length),
+                        StandardCharsets.US_ASCII));
         assertEquals("ns-test-1", chaos("id.server."));
         assertEquals("ns-test-1", chaos("hostname.bind."));
         assertEquals("popdns-test", chaos("version.bind."));
@@ -142,8 +152,8 @@ class ProtocolTest {
 
     @Test
     void refusedOutsideOurZonesSaysWhy() throws Exception {
-        Message r = DnsClient.ask(Transport.UDP, server.v4(),
-                DnsClient.withEdns(DnsClient.query("example.com.", Type.A), 1232, 0));
+        Message r = DnsClient.ask(
+                Transport.UDP, server.v4(), DnsClient.withEdns(DnsClient.query("example.com.", Type.A), 1232, 0));
         assertEquals(Rcode.REFUSED, r.getRcode());
         List<EDNSOption> ede = r.getOPT().getOptions(EDNSOption.Code.EDNS_EXTENDED_ERROR);
         assertEquals(ExtendedErrorCodeOption.NOT_AUTHORITATIVE, ((ExtendedErrorCodeOption) ede.get(0)).getErrorCode());
@@ -165,7 +175,9 @@ class ProtocolTest {
         Message plain = DnsClient.ask(Transport.UDP, server.v4(), DnsClient.query("large.example.test.", Type.TXT));
         assertTrue(plain.getHeader().getFlag(Flags.TC), "TC at 512");
         assertEquals(0, plain.getSection(Section.ANSWER).size(), "no partial RRset at 512");
-        Message edns = DnsClient.ask(Transport.UDP, server.v4(),
+        Message edns = DnsClient.ask(
+                Transport.UDP,
+                server.v4(),
                 DnsClient.withEdns(DnsClient.query("large.example.test.", Type.TXT), 4096, 0));
         assertTrue(edns.getHeader().getFlag(Flags.TC), "TC at our 1232 even when the client offers 4096");
         assertEquals(0, edns.getSection(Section.ANSWER).size(), "no partial RRset at 1232");
@@ -181,8 +193,8 @@ class ProtocolTest {
         Message small = DnsClient.ask(Transport.UDP, server.v4(), DnsClient.query("big.example.test.", Type.A));
         assertTrue(small.getHeader().getFlag(Flags.TC), "TC when in-domain glue is left out");
         assertEquals(8, small.getSection(Section.AUTHORITY).size(), "the NS RRset itself is complete");
-        Message fits = DnsClient.ask(Transport.UDP, server.v4(),
-                DnsClient.withEdns(DnsClient.query("big.example.test.", Type.A), 1232, 0));
+        Message fits = DnsClient.ask(
+                Transport.UDP, server.v4(), DnsClient.withEdns(DnsClient.query("big.example.test.", Type.A), 1232, 0));
         assertFalse(fits.getHeader().getFlag(Flags.TC), "no TC when all glue fits");
         assertEquals(17, fits.getSection(Section.ADDITIONAL).size() - 1);
         Message sub = DnsClient.ask(Transport.UDP, server.v4(), DnsClient.query("sub.example.test.", Type.A));
@@ -217,7 +229,10 @@ class ProtocolTest {
         response[2] |= (byte) 0x80;
         assertNull(DnsClient.udp(server.v4(), response, 500));
         // and the server still answers
-        assertEquals(Rcode.NOERROR, DnsClient.ask(Transport.UDP, server.v4(), DnsClient.query("example.test.", Type.A)).getRcode());
+        assertEquals(
+                Rcode.NOERROR,
+                DnsClient.ask(Transport.UDP, server.v4(), DnsClient.query("example.test.", Type.A))
+                        .getRcode());
     }
 
     private static int rcode(byte[] reply) {

@@ -43,16 +43,26 @@ class ReloadTest {
             replace(file, broken);
             int line = (int) broken.lines().count();
             assertTrue(server.awaitLogAfter(mark, l -> l.contains("reload: rejected"), WAIT), server.logText());
-            assertTrue(server.awaitLogAfter(mark, l -> l.contains(file + ":" + line + ": mail.example.test. has a CNAME and other data: A (line 11), AAAA (line 12)")
-                    && l.contains("[cname-exclusive]"), WAIT), server.logText());
+            assertTrue(
+                    server.awaitLogAfter(
+                            mark,
+                            l -> l.contains(
+                                            file + ":" + line
+                                                    + ": mail.example.test. has a CNAME and other data: A (line 11), AAAA (line 12)")
+                                    && l.contains("[cname-exclusive]"),
+                            WAIT),
+                    server.logText());
             assertEquals(2026112202L, serial(server), "old zone still served");
             assertEquals(Rcode.NOERROR, rcode(server, "added.example.test."));
 
             // 3. SIGHUP reloads too (the file is still broken: rejected again, still serving)
             mark = server.logSize();
             server.hangUp();
-            assertTrue(server.awaitLogAfter(mark, l -> l.contains("reload: requested by SIGHUP"), WAIT), server.logText());
-            assertTrue(server.awaitLogAfter(mark, l -> l.contains("reload: rejected after request"), WAIT), server.logText());
+            assertTrue(
+                    server.awaitLogAfter(mark, l -> l.contains("reload: requested by SIGHUP"), WAIT), server.logText());
+            assertTrue(
+                    server.awaitLogAfter(mark, l -> l.contains("reload: rejected after request"), WAIT),
+                    server.logText());
             assertEquals(2026112202L, serial(server));
 
             // 4. a serial that goes backwards is refused
@@ -68,7 +78,8 @@ class ReloadTest {
             Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             assertTrue(server.awaitLogAfter(mark, l -> l.contains("reload: ok"), WAIT), server.logText());
             assertEquals(2026112204L, serial(server));
-            assertEquals(Rcode.NXDOMAIN, rcode(server, "added.example.test."), "the removed name is gone, cache included");
+            assertEquals(
+                    Rcode.NXDOMAIN, rcode(server, "added.example.test."), "the removed name is gone, cache included");
 
             // SIGTERM stops it cleanly
             int exit = server.stop();
@@ -88,8 +99,14 @@ class ReloadTest {
                 www A 300.1.1.1
                 """);
         java.util.List<String> cmd = new java.util.ArrayList<>(ServerProcess.javaCommand());
-        cmd.addAll(java.util.List.of("serve", "--zones", zones.toString(), "--listen", "127.0.0.1:" + ServerProcess.freePort(),
-                "--http", "127.0.0.1:" + ServerProcess.freePort()));
+        cmd.addAll(java.util.List.of(
+                "serve",
+                "--zones",
+                zones.toString(),
+                "--listen",
+                "127.0.0.1:" + ServerProcess.freePort(),
+                "--http",
+                "127.0.0.1:" + ServerProcess.freePort()));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes());
         assertTrue(p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS));
@@ -103,7 +120,8 @@ class ReloadTest {
     }
 
     private static int rcode(ServerProcess server, String name) throws Exception {
-        return DnsClient.ask(Transport.UDP, server.v4(), DnsClient.query(name, Type.A)).getRcode();
+        return DnsClient.ask(Transport.UDP, server.v4(), DnsClient.query(name, Type.A))
+                .getRcode();
     }
 
     private static long serial(ServerProcess server) throws Exception {

@@ -36,19 +36,22 @@ final class ServerProcess implements AutoCloseable {
         this.dnsPort = dnsPort;
         this.httpPort = httpPort;
         this.process = process;
-        this.reader = new Thread(() -> {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = r.readLine()) != null) {
-                    synchronized (log) {
-                        log.add(line);
-                        log.notifyAll();
+        this.reader = new Thread(
+                () -> {
+                    try (BufferedReader r = new BufferedReader(
+                            new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                        String line;
+                        while ((line = r.readLine()) != null) {
+                            synchronized (log) {
+                                log.add(line);
+                                log.notifyAll();
+                            }
+                        }
+                    } catch (IOException e) {
+                        // the process ended
                     }
-                }
-            } catch (IOException e) {
-                // the process ended
-            }
-        }, "server-log");
+                },
+                "server-log");
         reader.setDaemon(true);
         reader.start();
     }
@@ -58,8 +61,16 @@ final class ServerProcess implements AutoCloseable {
         int dns = freePort();
         int http = freePort();
         List<String> cmd = new ArrayList<>(javaCommand());
-        cmd.addAll(List.of("serve", "--zones", zones.toString(), "--listen", "127.0.0.1:" + dns,
-                "--listen", "[::1]:" + dns, "--http", "127.0.0.1:" + http));
+        cmd.addAll(List.of(
+                "serve",
+                "--zones",
+                zones.toString(),
+                "--listen",
+                "127.0.0.1:" + dns,
+                "--listen",
+                "[::1]:" + dns,
+                "--http",
+                "127.0.0.1:" + http));
         cmd.addAll(List.of(extra));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         ServerProcess server = new ServerProcess(dns, http, p);
@@ -96,8 +107,8 @@ final class ServerProcess implements AutoCloseable {
             try (ServerSocket tcp = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
                 int port = tcp.getLocalPort();
                 try (DatagramSocket udp4 = new DatagramSocket(new InetSocketAddress("127.0.0.1", port));
-                     DatagramSocket udp6 = new DatagramSocket(new InetSocketAddress("::1", port));
-                     ServerSocket tcp6 = new ServerSocket(port, 1, InetAddress.getByName("::1"))) {
+                        DatagramSocket udp6 = new DatagramSocket(new InetSocketAddress("::1", port));
+                        ServerSocket tcp6 = new ServerSocket(port, 1, InetAddress.getByName("::1"))) {
                     return port;
                 } catch (IOException taken) {
                     // try another

@@ -62,13 +62,15 @@ class StatusApiTest {
     private static final String AMERICAN = "128.30.1.0";
     /** Probes run every 500 ms, DOWN after 2 failures, UP after 1 success: a change shows within ~1 s; allow for a loaded machine. */
     private static final Duration CHANGE = Duration.ofSeconds(10);
+
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private static ProbeTargets targets;
     private static ServerProcess server;
     private static ServerProcess withoutAdmin;
     private static Path zonesDir;
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private static final HttpClient HTTP =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     /** Every response any test got, to show the token is in none of them. */
     private static final List<HttpResponse<String>> RESPONSES = new ArrayList<>();
 
@@ -99,10 +101,12 @@ class StatusApiTest {
                          interval: 500ms, timeout: 500ms, rise: 1, fall: 2 }
                 names:
                   geo.test.: { ttl: 30, needs: [web] }
-                """.formatted(HQ_A, HQ_TARGET, EU_WEST_A, EU_WEST_TARGET, US_EAST_A, US_EAST_TARGET, targets.port()));
+                """.formatted(
+                        HQ_A, HQ_TARGET, EU_WEST_A, EU_WEST_TARGET, US_EAST_A, US_EAST_TARGET, targets.port()));
         Files.writeString(dir.resolve("admin-token"), TOKEN + "\n");
         Files.writeString(dir.resolve("popdns.yaml"), "identity: ns1.api.test\nadmin-token-file: admin-token\n");
-        server = ServerProcess.start(zones, "--config", dir.resolve("popdns.yaml").toString(), "--geoip", DB.toString());
+        server = ServerProcess.start(
+                zones, "--config", dir.resolve("popdns.yaml").toString(), "--geoip", DB.toString());
         Path plain = Files.createDirectory(dir.resolve("plain"));
         Files.copy(Path.of("resources/geo/geo.test.zone"), plain.resolve("geo.test.zone"));
         withoutAdmin = ServerProcess.start(plain);
@@ -110,7 +114,9 @@ class StatusApiTest {
 
     @AfterAll
     static void stop() {
-        try (ProbeTargets t = targets; ServerProcess s = server; ServerProcess w = withoutAdmin) {
+        try (ProbeTargets t = targets;
+                ServerProcess s = server;
+                ServerProcess w = withoutAdmin) {
             // closed in reverse order, each even when another fails
         }
     }
@@ -121,36 +127,54 @@ class StatusApiTest {
         assertEquals(US_EAST_A, answer(AMERICAN));
         targets.answer(US_EAST_TARGET, Answer.status(503));
         try {
-            JsonNode status = awaitStatus(s -> check(s, "us-east").path("state").asText().equals("down")
-                    && timeline(s).contains("us-east web: UP -> DOWN"));
+            JsonNode status =
+                    awaitStatus(s -> check(s, "us-east").path("state").asText().equals("down")
+                            && timeline(s).contains("us-east web: UP -> DOWN"));
             JsonNode web = check(status, "us-east");
             assertEquals("HTTP 503 (expected: 200)", web.path("last_error").asText(), web.toString());
-            assertFalse(Instant.parse(web.path("since").asText()).isAfter(Instant.parse(status.path("server").path("now").asText())));
+            assertFalse(Instant.parse(web.path("since").asText())
+                    .isAfter(Instant.parse(status.path("server").path("now").asText())));
             assertTrue(web.path("for_seconds").asLong() >= 0, web.toString());
             assertTrue(web.path("latency_ms").isNumber(), web.toString());
             assertEquals("up", check(status, "hq").path("state").asText());
             assertFalse(status.path("prober_cut_off").asBoolean());
-            assertTrue(timeline(status).contains("us-east web: UP -> DOWN (2 consecutive failures (fall 2), last: HTTP 503 (expected: 200))"),
+            assertTrue(
+                    timeline(status)
+                            .contains(
+                                    "us-east web: UP -> DOWN (2 consecutive failures (fall 2), last: HTTP 503 (expected: 200))"),
                     timeline(status));
             String metrics = get(server, "/metrics").body();
             assertTrue(metrics.contains("popdns_health_up{check=\"web\",pop=\"us-east\"} 0.0"), metrics);
             assertTrue(metrics.contains("popdns_health_up{check=\"web\",pop=\"hq\"} 1.0"), metrics);
-            assertTrue(sample(metrics, "popdns_probe_results_total{check=\"web\",pop=\"us-east\",result=\"down\"}") >= 1, metrics);
-            assertTrue(sample(metrics, "popdns_probe_results_total{check=\"web\",pop=\"us-east\",result=\"up\"}") >= 1, metrics);
-            assertTrue(sample(metrics, "popdns_probe_duration_seconds_count{check=\"web\",pop=\"us-east\"}") >= 2, metrics);
+            assertTrue(
+                    sample(metrics, "popdns_probe_results_total{check=\"web\",pop=\"us-east\",result=\"down\"}") >= 1,
+                    metrics);
+            assertTrue(
+                    sample(metrics, "popdns_probe_results_total{check=\"web\",pop=\"us-east\",result=\"up\"}") >= 1,
+                    metrics);
+            assertTrue(
+                    sample(metrics, "popdns_probe_duration_seconds_count{check=\"web\",pop=\"us-east\"}") >= 2,
+                    metrics);
             assertEquals(0.0, sample(metrics, "popdns_prober_cut_off"));
             // the answers above located their ECS subnets: GeoIP lookups, and the pinned database's build date
-            assertTrue(sample(metrics, "popdns_geoip_lookups_total{result=\"hit\"}")
-                    + sample(metrics, "popdns_geoip_lookups_total{result=\"miss\"}") >= 2, metrics);
+            assertTrue(
+                    sample(metrics, "popdns_geoip_lookups_total{result=\"hit\"}")
+                                    + sample(metrics, "popdns_geoip_lookups_total{result=\"miss\"}")
+                            >= 2,
+                    metrics);
             assertEquals(0.0, sample(metrics, "popdns_geoip_lookups_total{result=\"error\"}"));
             assertTrue(sample(metrics, "popdns_geoip_cached_networks") >= 1, metrics);
-            assertEquals(1577209301.0, sample(metrics, "popdns_geoip_build_timestamp_seconds"), "GeoLite2 of 2019-12-24T17:41:41Z");
+            assertEquals(
+                    1577209301.0,
+                    sample(metrics, "popdns_geoip_build_timestamp_seconds"),
+                    "GeoLite2 of 2019-12-24T17:41:41Z");
             assertEquals(EU_WEST_A, answer(AMERICAN), "us-east fails web: the next nearest, eu-west");
         } finally {
             targets.answer(US_EAST_TARGET, Answer.OK);
         }
-        JsonNode recovered = awaitStatus(s -> check(s, "us-east").path("state").asText().equals("up")
-                && timeline(s).contains("us-east web: DOWN -> UP"));
+        JsonNode recovered =
+                awaitStatus(s -> check(s, "us-east").path("state").asText().equals("up")
+                        && timeline(s).contains("us-east web: DOWN -> UP"));
         assertTrue(timeline(recovered).contains("us-east web: DOWN -> UP"), timeline(recovered));
         assertEquals(US_EAST_A, answer(AMERICAN));
         assertTrue(get(server, "/metrics").body().contains("popdns_health_up{check=\"web\",pop=\"us-east\"} 1.0"));
@@ -160,14 +184,21 @@ class StatusApiTest {
     @Order(2)
     void anOverrideWithTheTokenDrainsAPopAndDeleteBringsItBack() throws Exception {
         assertEquals(EU_WEST_A, answer(DUTCH));
-        HttpResponse<String> drained = call(server, "POST", "/api/v1/pops/eu-west/override", "Bearer " + TOKEN,
+        HttpResponse<String> drained = call(
+                server,
+                "POST",
+                "/api/v1/pops/eu-west/override",
+                "Bearer " + TOKEN,
                 "{\"state\": \"drain\", \"for\": \"10m\", \"reason\": \"kernel upgrade\"}");
         assertEquals(200, drained.statusCode(), drained.body());
         JsonNode set = JSON.readTree(drained.body());
         assertEquals("eu-west", set.path("pop").asText());
         assertEquals("drain", set.path("state").asText());
-        Duration left = Duration.between(Instant.now(), Instant.parse(set.path("expires").asText()));
-        assertTrue(left.compareTo(Duration.ofMinutes(9)) > 0 && left.compareTo(Duration.ofMinutes(11)) < 0, left.toString());
+        Duration left = Duration.between(
+                Instant.now(), Instant.parse(set.path("expires").asText()));
+        assertTrue(
+                left.compareTo(Duration.ofMinutes(9)) > 0 && left.compareTo(Duration.ofMinutes(11)) < 0,
+                left.toString());
         assertEquals(HQ_A, answer(DUTCH), "eu-west drained: the next query goes to the next nearest, hq");
         JsonNode status = JSON.readTree(get(server, "/api/v1/status").body());
         JsonNode override = pop(status, "eu-west").path("override");
@@ -175,7 +206,8 @@ class StatusApiTest {
         assertEquals("kernel upgrade", override.path("reason").asText());
         assertEquals(set.path("expires").asText(), override.path("expires").asText());
         assertTrue(timeline(status).contains("eu-west: DRAIN until"), timeline(status));
-        JsonNode explained = JSON.readTree(get(server, "/api/v1/explain?name=geo.test.&type=A&client=131.180.1.1").body());
+        JsonNode explained = JSON.readTree(get(server, "/api/v1/explain?name=geo.test.&type=A&client=131.180.1.1")
+                .body());
         assertEquals("hq", explained.path("answer").asText(), explained.toString());
         assertEquals("NL", explained.path("location").path("country").asText());
 
@@ -193,47 +225,73 @@ class StatusApiTest {
     void aMissingOrWrongTokenIs401AndChangesNothing() throws Exception {
         String drain = "{\"state\": \"drain\", \"for\": \"10m\", \"reason\": \"should not happen\"}";
         int mark = server.logSize();
-        for (String authorization : new String[] {null, "Bearer wrong-token-of-enough-length", "Bearer " + TOKEN + "x",
-                "Bearer " + TOKEN.substring(1), "Basic " + TOKEN, TOKEN}) {
+        for (String authorization : new String[] {
+            null,
+            "Bearer wrong-token-of-enough-length",
+            "Bearer " + TOKEN + "x",
+            "Bearer " + TOKEN.substring(1),
+            "Basic " + TOKEN,
+            TOKEN
+        }) {
             HttpResponse<String> refused = call(server, "POST", "/api/v1/pops/eu-west/override", authorization, drain);
             assertEquals(401, refused.statusCode(), authorization + ": " + refused.body());
-            assertEquals("Bearer", refused.headers().firstValue("WWW-Authenticate").orElse(null));
+            assertEquals(
+                    "Bearer", refused.headers().firstValue("WWW-Authenticate").orElse(null));
             assertEquals("{\"error\": \"missing or wrong bearer token\"}\n", refused.body());
         }
-        assertEquals(401, call(server, "DELETE", "/api/v1/pops/eu-west/override", "Bearer nope", null).statusCode());
+        assertEquals(
+                401,
+                call(server, "DELETE", "/api/v1/pops/eu-west/override", "Bearer nope", null)
+                        .statusCode());
         assertEquals(401, call(server, "POST", "/api/v1/reload", null, "").statusCode());
         JsonNode status = JSON.readTree(get(server, "/api/v1/status").body());
         assertTrue(pop(status, "eu-west").path("override").isMissingNode(), status.toString());
         assertEquals(EU_WEST_A, answer(DUTCH));
-        assertTrue(server.awaitLogAfter(mark, l -> l.contains("refused POST /api/v1/pops/eu-west/override from 127.0.0.1: missing or wrong bearer token"),
-                Duration.ofSeconds(5)), server.logText());
+        assertTrue(
+                server.awaitLogAfter(
+                        mark,
+                        l -> l.contains(
+                                "refused POST /api/v1/pops/eu-west/override from 127.0.0.1: missing or wrong bearer token"),
+                        Duration.ofSeconds(5)),
+                server.logText());
     }
 
     @Test
     @Order(4)
     void withoutATokenFileAdminCallsAre403() throws Exception {
         String drain = "{\"state\": \"drain\", \"for\": \"10m\", \"reason\": \"x\"}";
-        for (HttpResponse<String> r : List.of(call(withoutAdmin, "POST", "/api/v1/pops/hq/override", "Bearer " + TOKEN, drain),
+        for (HttpResponse<String> r : List.of(
+                call(withoutAdmin, "POST", "/api/v1/pops/hq/override", "Bearer " + TOKEN, drain),
                 call(withoutAdmin, "DELETE", "/api/v1/pops/hq/override", null, null),
                 call(withoutAdmin, "POST", "/api/v1/reload", "Bearer " + TOKEN, ""))) {
             assertEquals(403, r.statusCode(), r.body());
             assertTrue(r.body().contains("admin calls are disabled"), r.body());
         }
-        assertTrue(withoutAdmin.logText().contains("http: admin calls disabled (no admin-token-file)"), withoutAdmin.logText());
+        assertTrue(
+                withoutAdmin.logText().contains("http: admin calls disabled (no admin-token-file)"),
+                withoutAdmin.logText());
     }
 
     @Test
     @Order(5)
     void reloadWithTheTokenIs202AndLandsInTheTimeline() throws Exception {
-        long before = JSON.readTree(get(server, "/api/v1/status").body()).path("reloads").path("ok").asLong();
+        long before = JSON.readTree(get(server, "/api/v1/status").body())
+                .path("reloads")
+                .path("ok")
+                .asLong();
         HttpResponse<String> accepted = call(server, "POST", "/api/v1/reload", "Bearer " + TOKEN, "");
         assertEquals(202, accepted.statusCode(), accepted.body());
         assertEquals("{\"reload\": \"requested\"}\n", accepted.body());
         JsonNode status = awaitStatus(s -> s.path("reloads").path("ok").asLong() > before);
-        assertTrue(status.path("reloads").path("last").asText().matches("ok after .*: serials geo\\.test\\.=1"), status.toString());
+        assertTrue(
+                status.path("reloads").path("last").asText().matches("ok after .*: serials geo\\.test\\.=1"),
+                status.toString());
         JsonNode newest = status.path("timeline").get(0);
-        assertEquals("reload", newest.path("kind").asText(), status.path("timeline").toString());
-        assertEquals(status.path("reloads").path("last").asText(), newest.path("text").asText());
+        assertEquals(
+                "reload", newest.path("kind").asText(), status.path("timeline").toString());
+        assertEquals(
+                status.path("reloads").path("last").asText(),
+                newest.path("text").asText());
         assertTrue(server.logText().contains("reload: requested by admin API"), server.logText());
         assertTrue(sample(get(server, "/metrics").body(), "popdns_config_reloads_total{result=\"ok\"}") >= 1);
         assertEquals(EU_WEST_A, answer(DUTCH), "still routed after the reload");
@@ -247,8 +305,11 @@ class StatusApiTest {
         assertEquals("not found\n", missing.body());
         assertEquals(404, call(server, "DELETE", "/no/such/page", null, null).statusCode());
         String[][] wrong = {
-            {"POST", "/api/v1/status", "GET, HEAD"}, {"PUT", "/", "GET, HEAD"}, {"DELETE", "/metrics", "GET, HEAD"},
-            {"GET", "/api/v1/reload", "POST"}, {"PUT", "/api/v1/pops/eu-west/override", "POST, DELETE"},
+            {"POST", "/api/v1/status", "GET, HEAD"},
+            {"PUT", "/", "GET, HEAD"},
+            {"DELETE", "/metrics", "GET, HEAD"},
+            {"GET", "/api/v1/reload", "POST"},
+            {"PUT", "/api/v1/pops/eu-west/override", "POST, DELETE"},
             {"GET", "/api/v1/pops/eu-west/override", "POST, DELETE"},
         };
         for (String[] w : wrong) {
@@ -257,11 +318,19 @@ class StatusApiTest {
             assertEquals("method not allowed\n", r.body());
             assertEquals(w[2], r.headers().firstValue("Allow").orElse(null), w[0] + " " + w[1]);
         }
-        HttpResponse<String> nowhere = call(server, "POST", "/api/v1/pops/nowhere/override", "Bearer " + TOKEN,
+        HttpResponse<String> nowhere = call(
+                server,
+                "POST",
+                "/api/v1/pops/nowhere/override",
+                "Bearer " + TOKEN,
                 "{\"state\": \"drain\", \"for\": \"10m\", \"reason\": \"x\"}");
         assertEquals(404, nowhere.statusCode(), nowhere.body());
         assertTrue(nowhere.body().length() < 200, nowhere.body());
-        HttpResponse<String> noReason = call(server, "POST", "/api/v1/pops/eu-west/override", "Bearer " + TOKEN,
+        HttpResponse<String> noReason = call(
+                server,
+                "POST",
+                "/api/v1/pops/eu-west/override",
+                "Bearer " + TOKEN,
                 "{\"state\": \"drain\", \"for\": \"10m\"}");
         assertEquals(400, noReason.statusCode(), noReason.body());
         assertTrue(noReason.body().contains("reason: missing"), noReason.body());
@@ -276,8 +345,13 @@ class StatusApiTest {
     @Test
     @Order(7)
     void theTokenIsInNoResponseAndNoLogLine() throws Exception {
-        for (String path : List.of("/", "/api/v1/status", "/metrics", "/api/v1/explain?name=geo.test.&client=128.30.1.1",
-                "/healthz", "/readyz")) {
+        for (String path : List.of(
+                "/",
+                "/api/v1/status",
+                "/metrics",
+                "/api/v1/explain?name=geo.test.&client=128.30.1.1",
+                "/healthz",
+                "/readyz")) {
             get(server, path);
         }
         assertTrue(RESPONSES.size() > 30, "responses seen: " + RESPONSES.size());
@@ -292,11 +366,18 @@ class StatusApiTest {
     @Test
     @Order(8)
     void anOverrideOutlivesAReloadThatChangesTheChecks() throws Exception {
-        HttpResponse<String> drained = call(server, "POST", "/api/v1/pops/eu-west/override", "Bearer " + TOKEN,
+        HttpResponse<String> drained = call(
+                server,
+                "POST",
+                "/api/v1/pops/eu-west/override",
+                "Bearer " + TOKEN,
                 "{\"state\": \"drain\", \"for\": \"10m\", \"reason\": \"rack move\"}");
         assertEquals(200, drained.statusCode(), drained.body());
         assertEquals(HQ_A, answer(DUTCH));
-        long before = JSON.readTree(get(server, "/api/v1/status").body()).path("reloads").path("ok").asLong();
+        long before = JSON.readTree(get(server, "/api/v1/status").body())
+                .path("reloads")
+                .path("ok")
+                .asLong();
         Path pops = zonesDir.resolve("pops.yaml");
         String original = Files.readString(pops);
         // a pull request that changes a check: the reload starts a new health monitor
@@ -307,10 +388,13 @@ class StatusApiTest {
             JsonNode override = pop(status, "eu-west").path("override");
             assertEquals("drain", override.path("action").asText(), status.toString());
             assertEquals("rack move", override.path("reason").asText());
-            assertEquals(JSON.readTree(drained.body()).path("expires").asText(), override.path("expires").asText());
+            assertEquals(
+                    JSON.readTree(drained.body()).path("expires").asText(),
+                    override.path("expires").asText());
             assertEquals(HQ_A, answer(DUTCH), "still drained after the reload");
         } finally {
-            HttpResponse<String> cleared = call(server, "DELETE", "/api/v1/pops/eu-west/override", "Bearer " + TOKEN, null);
+            HttpResponse<String> cleared =
+                    call(server, "DELETE", "/api/v1/pops/eu-west/override", "Bearer " + TOKEN, null);
             assertEquals(200, cleared.statusCode(), cleared.body());
             restore(pops, original);
         }
@@ -340,7 +424,10 @@ class StatusApiTest {
             JsonNode after = awaitStatus(s -> s.path("reloads").path("ok").asLong() > reloads);
             assertEquals("up", check(after, "ap-southeast").path("state").asText(), after.toString());
             assertEquals(hqSince, check(after, "hq").path("since").asText(), "hq web kept its state and since");
-            assertEquals(usEastSince, check(after, "us-east").path("since").asText(), "us-east web kept its state and since");
+            assertEquals(
+                    usEastSince,
+                    check(after, "us-east").path("since").asText(),
+                    "us-east web kept its state and since");
             assertEquals(EU_WEST_A, answer(DUTCH));
         } finally {
             restore(pops, original);
@@ -349,21 +436,28 @@ class StatusApiTest {
 
     /** Writes the original pops.yaml back and waits for the reload that takes it. */
     private static void restore(Path pops, String original) throws Exception {
-        long reloads = JSON.readTree(get(server, "/api/v1/status").body()).path("reloads").path("ok").asLong();
+        long reloads = JSON.readTree(get(server, "/api/v1/status").body())
+                .path("reloads")
+                .path("ok")
+                .asLong();
         Files.writeString(pops, original);
         awaitStatus(s -> s.path("reloads").path("ok").asLong() > reloads);
     }
 
-    private static HttpResponse<String> get(ServerProcess target, String path) throws IOException, InterruptedException {
+    private static HttpResponse<String> get(ServerProcess target, String path)
+            throws IOException, InterruptedException {
         return call(target, "GET", path, null, null);
     }
 
     /** One request; {@code body} null sends none. */
-    private static HttpResponse<String> call(ServerProcess target, String method, String path, String authorization, String body)
+    private static HttpResponse<String> call(
+            ServerProcess target, String method, String path, String authorization, String body)
             throws IOException, InterruptedException {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + target.httpPort + path))
                 .timeout(Duration.ofSeconds(5))
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+                .method(
+                        method,
+                        body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
         if (authorization != null) {
             request.header("Authorization", authorization);
         }
@@ -385,7 +479,8 @@ class StatusApiTest {
             }
             Thread.sleep(100);
         } while (System.nanoTime() < deadline);
-        throw new AssertionError("status did not change as expected within " + CHANGE + ":\n" + status.toPrettyString());
+        throw new AssertionError(
+                "status did not change as expected within " + CHANGE + ":\n" + status.toPrettyString());
     }
 
     private static JsonNode pop(JsonNode status, String id) {
@@ -404,14 +499,18 @@ class StatusApiTest {
     private static String timeline(JsonNode status) {
         StringBuilder text = new StringBuilder();
         for (JsonNode e : status.path("timeline")) {
-            text.append(e.path("kind").asText()).append(": ").append(e.path("text").asText()).append('\n');
+            text.append(e.path("kind").asText())
+                    .append(": ")
+                    .append(e.path("text").asText())
+                    .append('\n');
         }
         return text.toString();
     }
 
     /** The value of one Prometheus sample line, e.g. {@code name{label="x"} 3.0}. */
     private static double sample(String metrics, String series) {
-        Matcher m = Pattern.compile("(?m)^" + Pattern.quote(series) + " (\\S+)$").matcher(metrics);
+        Matcher m =
+                Pattern.compile("(?m)^" + Pattern.quote(series) + " (\\S+)$").matcher(metrics);
         assertTrue(m.find(), "no sample " + series + " in:\n" + metrics);
         return Double.parseDouble(m.group(1));
     }
@@ -419,7 +518,8 @@ class StatusApiTest {
     /** The A record geo.test. gets for a client in {@code subnet}/24 (over UDP, with ECS). */
     private static String answer(String subnet) throws IOException {
         Message q = DnsClient.query("geo.test.", Type.A);
-        q.addRecord(new OPTRecord(1232, 0, 0, 0, List.of(new ClientSubnetOption(24, InetAddress.getByName(subnet)))),
+        q.addRecord(
+                new OPTRecord(1232, 0, 0, 0, List.of(new ClientSubnetOption(24, InetAddress.getByName(subnet)))),
                 Section.ADDITIONAL);
         Message reply = DnsClient.ask(Transport.UDP, server.v4(), q);
         assertEquals(Rcode.NOERROR, reply.getRcode(), reply.toString());

@@ -43,6 +43,7 @@ class StatusPageBrowserTest {
     private static final Duration CHANGE = Duration.ofSeconds(12);
     /** Markup a probe error and an override reason will carry; it must never run. */
     private static final String SCRIPT = "<script>window.injected='script'</script>";
+
     private static final String IMAGE = "<img src=x onerror=\"window.injected='img'\">";
 
     private static ProbeTargets targets;
@@ -78,7 +79,8 @@ class StatusPageBrowserTest {
                 """.formatted(HQ, EU_WEST, targets.port()));
         Files.writeString(dir.resolve("admin-token"), TOKEN + "\n");
         Files.writeString(dir.resolve("popdns.yaml"), "identity: ns1.status.test\nadmin-token-file: admin-token\n");
-        server = ServerProcess.start(zones, "--config", dir.resolve("popdns.yaml").toString(), "--geoip", DB.toString());
+        server = ServerProcess.start(
+                zones, "--config", dir.resolve("popdns.yaml").toString(), "--geoip", DB.toString());
         base = "http://127.0.0.1:" + server.httpPort + "/";
         chromium = Chromium.start(dir);
         page = chromium.newPage();
@@ -87,7 +89,9 @@ class StatusPageBrowserTest {
 
     @AfterAll
     static void stop() {
-        try (ProbeTargets t = targets; ServerProcess s = server; Chromium c = chromium) {
+        try (ProbeTargets t = targets;
+                ServerProcess s = server;
+                Chromium c = chromium) {
             // closed in reverse order, each even when another fails
         }
     }
@@ -109,11 +113,15 @@ class StatusPageBrowserTest {
     @Order(1)
     void showsEveryPopWithItsChecksUp() throws Exception {
         page.navigate(base, Duration.ofSeconds(10));
-        assertTrue(page.awaitTrue("document.querySelectorAll('tr[data-pop]').length === 2", CHANGE),
+        assertTrue(
+                page.awaitTrue("document.querySelectorAll('tr[data-pop]').length === 2", CHANGE),
                 "PoP rows never appeared; browser log:\n" + chromium.log());
         for (String pop : List.of("hq", "eu-west")) {
             assertTrue(page.awaitTrue(contains(cell(pop, "web") + " .state", "UP"), CHANGE), pop + " web not UP");
-            assertEquals("up", page.evaluate("document.querySelector('" + cell(pop, "web") + "').dataset.state").asText());
+            assertEquals(
+                    "up",
+                    page.evaluate("document.querySelector('" + cell(pop, "web") + "').dataset.state")
+                            .asText());
             assertTrue(page.text(cell(pop, "web")).matches("(?s)UP\\s*for \\d+s.*ms.*"), page.text(cell(pop, "web")));
         }
         assertEquals("ACTIVE", page.text("tr[data-pop=\"eu-west\"] td.admin .admin-word"));
@@ -121,12 +129,21 @@ class StatusPageBrowserTest {
         assertTrue(page.text("#uptime").matches("\\d+s|\\d+m \\d+s"), page.text("#uptime"));
         assertEquals("1", page.text("tr[data-zone=\"geo.test.\"] .serial"));
         assertEquals("eu-west", page.text("[data-name=\"geo.test.\"] [data-country=\"GB\"] .chip"));
-        assertEquals("hq", page.text("[data-name=\"media.geo.test.\"] [data-country=\"CN\"] .chip"), "country override");
+        assertEquals(
+                "hq", page.text("[data-name=\"media.geo.test.\"] [data-country=\"CN\"] .chip"), "country override");
         assertTrue(page.text("[data-name=\"geo.test.\"] [data-resolver]").contains("127.0.0.1"));
-        assertEquals(6, page.evaluate("document.querySelectorAll('[data-name=\"geo.test.\"] [data-continent]').length").asInt());
-        assertEquals(20, page.evaluate("document.querySelectorAll('[data-name=\"geo.test.\"] [data-country]').length").asInt());
+        assertEquals(
+                6,
+                page.evaluate("document.querySelectorAll('[data-name=\"geo.test.\"] [data-continent]').length")
+                        .asInt());
+        assertEquals(
+                20,
+                page.evaluate("document.querySelectorAll('[data-name=\"geo.test.\"] [data-country]').length")
+                        .asInt());
         assertTrue(page.awaitTrue(contains("#timeline", "eu-west web: UNKNOWN -> "), CHANGE), page.text("#timeline"));
-        assertTrue(page.evaluate("document.getElementById('alarm').hidden").asBoolean(), "no cut-off alarm while all is well");
+        assertTrue(
+                page.evaluate("document.getElementById('alarm').hidden").asBoolean(),
+                "no cut-off alarm while all is well");
         assertEquals(List.of(), page.errors());
     }
 
@@ -136,17 +153,33 @@ class StatusPageBrowserTest {
         page.evaluate("window.sameDocument = true");
         int refreshes = page.evaluate("Number(document.body.dataset.refreshes)").asInt();
         targets.answer(EU_WEST, Answer.status(503));
-        assertTrue(page.awaitTrue(contains(cell("eu-west", "web") + " .state", "DOWN"), CHANGE),
+        assertTrue(
+                page.awaitTrue(contains(cell("eu-west", "web") + " .state", "DOWN"), CHANGE),
                 "eu-west never turned DOWN on the page: " + page.text(cell("eu-west", "web")));
-        assertTrue(page.evaluate("window.sameDocument === true").asBoolean(), "the page must update in place, not reload");
+        assertTrue(
+                page.evaluate("window.sameDocument === true").asBoolean(), "the page must update in place, not reload");
         assertTrue(page.evaluate("Number(document.body.dataset.refreshes)").asInt() > refreshes);
-        assertEquals("down", page.evaluate("document.querySelector('" + cell("eu-west", "web") + "').dataset.state").asText());
-        assertTrue(page.text(cell("eu-west", "web") + " .error").contains("HTTP 503 (expected: 200)"), page.text(cell("eu-west", "web")));
+        assertEquals(
+                "down",
+                page.evaluate("document.querySelector('" + cell("eu-west", "web") + "').dataset.state")
+                        .asText());
+        assertTrue(
+                page.text(cell("eu-west", "web") + " .error").contains("HTTP 503 (expected: 200)"),
+                page.text(cell("eu-west", "web")));
         assertTrue(page.text(cell("hq", "web")).startsWith("UP"));
-        assertEquals("hq", page.text("[data-name=\"geo.test.\"] [data-country=\"GB\"] .chip"), "GB moves to hq: eu-west fails web");
-        assertEquals("eu-west", page.text("[data-name=\"media.geo.test.\"] [data-country=\"GB\"] .chip"), "media.geo.test. needs no checks");
+        assertEquals(
+                "hq",
+                page.text("[data-name=\"geo.test.\"] [data-country=\"GB\"] .chip"),
+                "GB moves to hq: eu-west fails web");
+        assertEquals(
+                "eu-west",
+                page.text("[data-name=\"media.geo.test.\"] [data-country=\"GB\"] .chip"),
+                "media.geo.test. needs no checks");
         assertTrue(page.text("#timeline li").contains("eu-west web: UP -> DOWN"), page.text("#timeline li"));
-        assertEquals("down", page.evaluate("document.querySelector('#timeline li').dataset.to").asText());
+        assertEquals(
+                "down",
+                page.evaluate("document.querySelector('#timeline li').dataset.to")
+                        .asText());
         assertEquals("1", page.text("#summary").substring(0, 1), page.text("#summary"));
         assertEquals(List.of(), page.errors());
     }
@@ -155,34 +188,62 @@ class StatusPageBrowserTest {
     @Order(3)
     void markupInProbeErrorsAndOverrideReasonsShowsAsText() throws Exception {
         targets.answer(EU_WEST, Answer.redirect(SCRIPT + IMAGE));
-        assertTrue(page.awaitTrue(contains(cell("eu-west", "web") + " .error", "HTTP 302 to " + SCRIPT + IMAGE), CHANGE),
+        assertTrue(
+                page.awaitTrue(contains(cell("eu-west", "web") + " .error", "HTTP 302 to " + SCRIPT + IMAGE), CHANGE),
                 "the probe error never showed the Location as text: " + page.text(cell("eu-west", "web")));
-        HttpResponse<String> forced = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(base + "api/v1/pops/eu-west/override"))
-                .header("Authorization", "Bearer " + TOKEN).timeout(Duration.ofSeconds(5))
-                .POST(HttpRequest.BodyPublishers.ofString("{\"state\": \"force-up\", \"for\": \"30m\", \"reason\": " + json(IMAGE + " the probe is wrong") + "}"))
-                .build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> forced = HttpClient.newHttpClient()
+                .send(
+                        HttpRequest.newBuilder(URI.create(base + "api/v1/pops/eu-west/override"))
+                                .header("Authorization", "Bearer " + TOKEN)
+                                .timeout(Duration.ofSeconds(5))
+                                .POST(HttpRequest.BodyPublishers.ofString(
+                                        "{\"state\": \"force-up\", \"for\": \"30m\", \"reason\": "
+                                                + json(IMAGE + " the probe is wrong") + "}"))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
         assertEquals(200, forced.statusCode(), forced.body());
         String admin = "tr[data-pop=\"eu-west\"] td.admin";
-        assertTrue(page.awaitTrue(contains(admin, IMAGE + " the probe is wrong"), CHANGE), "override reason never shown: " + page.text(admin));
-        assertEquals("force-up", page.evaluate("document.querySelector('" + admin + "').dataset.admin").asText());
-        assertTrue(page.text(admin).matches("(?s)FORCED UP.*override until \\d\\d:\\d\\d:\\d\\d UTC \\((29m \\d+s|30m 0s) left\\).*"), page.text(admin));
+        assertTrue(
+                page.awaitTrue(contains(admin, IMAGE + " the probe is wrong"), CHANGE),
+                "override reason never shown: " + page.text(admin));
+        assertEquals(
+                "force-up",
+                page.evaluate("document.querySelector('" + admin + "').dataset.admin")
+                        .asText());
+        assertTrue(
+                page.text(admin)
+                        .matches(
+                                "(?s)FORCED UP.*override until \\d\\d:\\d\\d:\\d\\d UTC \\((29m \\d+s|30m 0s) left\\).*"),
+                page.text(admin));
         assertTrue(page.awaitTrue(contains("#timeline", "eu-west: FORCE_UP until"), CHANGE), page.text("#timeline"));
-        assertEquals("eu-west", page.text("[data-name=\"geo.test.\"] [data-country=\"GB\"] .chip"), "forced up: GB back on eu-west");
+        assertEquals(
+                "eu-west",
+                page.text("[data-name=\"geo.test.\"] [data-country=\"GB\"] .chip"),
+                "forced up: GB back on eu-west");
         // the text is on the page, and none of it became an element or ran
-        assertTrue(page.evaluate("window.injected === undefined").asBoolean(), "injected markup ran: " + page.evaluate("window.injected"));
-        assertEquals(0, page.evaluate("document.querySelectorAll('main img, main script, header img, header script').length").asInt());
+        assertTrue(
+                page.evaluate("window.injected === undefined").asBoolean(),
+                "injected markup ran: " + page.evaluate("window.injected"));
+        assertEquals(
+                0,
+                page.evaluate("document.querySelectorAll('main img, main script, header img, header script').length")
+                        .asInt());
         assertEquals(1, page.evaluate("document.scripts.length").asInt(), "only the page's own script");
         // and the page's code has no path that parses data as markup
-        HttpResponse<String> source = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(base)).build(),
-                HttpResponse.BodyHandlers.ofString());
-        for (String sink : List.of("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function")) {
+        HttpResponse<String> source = HttpClient.newHttpClient()
+                .send(HttpRequest.newBuilder(URI.create(base)).build(), HttpResponse.BodyHandlers.ofString());
+        for (String sink :
+                List.of("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function")) {
             assertFalse(source.body().contains(sink), "the status page uses " + sink);
         }
         assertEquals(List.of(), page.errors());
         assertTrue(page.screenshot(SHOTS.resolve("status-page.png")) > 10_000);
         page.viewport(390, 844, true);
         assertTrue(page.awaitTrue("document.documentElement.clientWidth === 390", CHANGE));
-        assertEquals(390, page.evaluate("document.documentElement.scrollWidth").asInt(), "on a phone nothing may stick out sideways");
+        assertEquals(
+                390,
+                page.evaluate("document.documentElement.scrollWidth").asInt(),
+                "on a phone nothing may stick out sideways");
         assertTrue(page.screenshot(SHOTS.resolve("status-page-phone.png")) > 10_000);
         page.viewport(1280, 900, false);
     }
@@ -191,13 +252,19 @@ class StatusPageBrowserTest {
     @Order(4)
     void everyPopFailingRaisesTheProberCutOffAlarm() throws Exception {
         targets.answer(HQ, Answer.status(503));
-        assertTrue(page.awaitTrue("!document.getElementById('alarm').hidden", CHANGE), "no cut-off alarm: " + page.text("#timeline"));
+        assertTrue(
+                page.awaitTrue("!document.getElementById('alarm').hidden", CHANGE),
+                "no cut-off alarm: " + page.text("#timeline"));
         assertTrue(page.text("#alarm").contains("PROBER CUT OFF"));
         assertTrue(page.evaluate("document.title").asText().contains("PROBER CUT OFF"));
-        assertTrue(page.awaitTrue(contains("#timeline li[data-kind=\"cut-off\"]", "prober cut off"), CHANGE), page.text("#timeline"));
+        assertTrue(
+                page.awaitTrue(contains("#timeline li[data-kind=\"cut-off\"]", "prober cut off"), CHANGE),
+                page.text("#timeline"));
         assertTrue(page.screenshot(SHOTS.resolve("status-page-cut-off.png")) > 10_000);
         targets.answer(HQ, Answer.OK);
-        assertTrue(page.awaitTrue("document.getElementById('alarm').hidden", CHANGE), "the alarm stays after hq recovered");
+        assertTrue(
+                page.awaitTrue("document.getElementById('alarm').hidden", CHANGE),
+                "the alarm stays after hq recovered");
         assertEquals(List.of(), page.errors());
     }
 }

@@ -53,10 +53,17 @@ class TcpTest {
                 int expected = reply.getHeader().getID() == c.getHeader().getID() ? Rcode.NXDOMAIN : Rcode.NOERROR;
                 assertEquals(expected, reply.getRcode());
             }
-            assertEquals(Set.of(a.getHeader().getID(), b.getHeader().getID(), c.getHeader().getID()), ids);
+            assertEquals(
+                    Set.of(
+                            a.getHeader().getID(),
+                            b.getHeader().getID(),
+                            c.getHeader().getID()),
+                    ids);
             // the connection stays open for more
             DnsClient.writeFramed(s.getOutputStream(), a.toWire());
-            assertEquals(a.getHeader().getID(), new Message(DnsClient.readFramed(in)).getHeader().getID());
+            assertEquals(
+                    a.getHeader().getID(),
+                    new Message(DnsClient.readFramed(in)).getHeader().getID());
         }
     }
 
@@ -85,17 +92,28 @@ class TcpTest {
 
     @Test
     void connectionsBeyondTheLimitAreClosed() throws Exception {
-        try (Socket a = connect(); Socket b = connect(); Socket c = connect(); Socket d = connect()) {
+        try (Socket a = connect();
+                Socket b = connect();
+                Socket c = connect();
+                Socket d = connect()) {
             d.setSoTimeout(3000);
             assertClosed(d.getInputStream());
             // the first ones still work
-            DnsClient.writeFramed(a.getOutputStream(), DnsClient.query("example.test.", Type.A).toWire());
-            assertEquals(Rcode.NOERROR, new Message(DnsClient.readFramed(new DataInputStream(a.getInputStream()))).getRcode());
+            DnsClient.writeFramed(
+                    a.getOutputStream(),
+                    DnsClient.query("example.test.", Type.A).toWire());
+            assertEquals(
+                    Rcode.NOERROR,
+                    new Message(DnsClient.readFramed(new DataInputStream(a.getInputStream()))).getRcode());
         }
         Thread.sleep(200); // let the server see the closes
         try (Socket again = connect()) {
-            DnsClient.writeFramed(again.getOutputStream(), DnsClient.query("example.test.", Type.A).toWire());
-            assertEquals(Rcode.NOERROR, new Message(DnsClient.readFramed(new DataInputStream(again.getInputStream()))).getRcode(),
+            DnsClient.writeFramed(
+                    again.getOutputStream(),
+                    DnsClient.query("example.test.", Type.A).toWire());
+            assertEquals(
+                    Rcode.NOERROR,
+                    new Message(DnsClient.readFramed(new DataInputStream(again.getInputStream()))).getRcode(),
                     "a slot is free again once connections close");
         }
     }
@@ -110,11 +128,13 @@ class TcpTest {
     /** The server closed the connection: EOF or reset, not a read timeout. */
     private static void assertClosed(InputStream in) {
         Class<? extends IOException> closed = assertThrows(IOException.class, () -> {
-            if (in.read() < 0) {
-                throw new EOFException();
-            }
-        }).getClass();
-        assertTrue(closed == EOFException.class || SocketException.class.isAssignableFrom(closed),
+                    if (in.read() < 0) {
+                        throw new EOFException();
+                    }
+                })
+                .getClass();
+        assertTrue(
+                closed == EOFException.class || SocketException.class.isAssignableFrom(closed),
                 "expected the server to close the connection, got " + closed.getSimpleName());
     }
 }

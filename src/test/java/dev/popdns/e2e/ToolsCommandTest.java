@@ -37,8 +37,12 @@ class ToolsCommandTest {
         long seconds = (System.nanoTime() - start) / 1_000_000_000;
         assertEquals(0, r.exit(), r.err());
         assertEquals("", r.err());
-        assertTrue(r.out().startsWith("## popdns diff `" + old + "` -> `" + now + "`\n\n### Zone `example.test.`\n\n"
-                + "Serial 2026010101 -> 2026010102; 1 RRset added, 1 RRset removed, 1 RRset changed.\n"), r.out());
+        assertTrue(
+                r.out()
+                        .startsWith(
+                                "## popdns diff `" + old + "` -> `" + now + "`\n\n### Zone `example.test.`\n\n"
+                                        + "Serial 2026010101 -> 2026010102; 1 RRset added, 1 RRset removed, 1 RRset changed.\n"),
+                r.out());
         for (String line : List.of(
                 "+ status.example.test. 300 IN AAAA 2001:db8::90\n",
                 "> Records changed but the serial did not increase (7 -> 7, RFC 1982)",
@@ -57,47 +61,81 @@ class ToolsCommandTest {
         Files.writeString(dir.resolve("bad.test.zone"), "$TTL 300\nns1 A 192.0.2.1\n");
         JarCommand.Result r = JarCommand.run("diff", DATA.resolve("diff/old").toString(), dir.toString());
         assertEquals(1, r.exit(), r.out());
-        assertEquals(dir + "/bad.test.zone: no SOA record at the apex bad.test. [soa-missing]\n"
-                + dir + "/bad.test.zone: no NS records at the apex bad.test. [ns-missing]\n"
-                + "popdns diff: " + dir + " does not load: 2 error(s)\n", r.err());
+        assertEquals(
+                dir + "/bad.test.zone: no SOA record at the apex bad.test. [soa-missing]\n"
+                        + dir + "/bad.test.zone: no NS records at the apex bad.test. [ns-missing]\n"
+                        + "popdns diff: " + dir + " does not load: 2 error(s)\n",
+                r.err());
         assertEquals(2, JarCommand.run("diff", dir.toString()).exit());
     }
 
     @Test
     void anImportedZoneChecksAndAnswersPerLocation(@TempDir Path tmp) throws Exception {
         Path out = tmp.resolve("zones");
-        JarCommand.Result r = JarCommand.run("import", "route53", DATA.resolve("route53/records.json").toString(),
-                "--health-checks", DATA.resolve("route53/healthchecks.json").toString(), "--out", out.toString());
+        JarCommand.Result r = JarCommand.run(
+                "import",
+                "route53",
+                DATA.resolve("route53/records.json").toString(),
+                "--health-checks",
+                DATA.resolve("route53/healthchecks.json").toString(),
+                "--out",
+                out.toString());
         assertEquals(0, r.exit(), r.err());
         assertEquals("", r.err());
-        assertTrue(r.out().endsWith("ok: " + out + " loads as the server loads it (1 zone(s), 5 PoP(s), 3 geo name(s))\n"), r.out());
+        assertTrue(
+                r.out().endsWith("ok: " + out + " loads as the server loads it (1 zone(s), 5 PoP(s), 3 geo name(s))\n"),
+                r.out());
 
         JarCommand.Result check = JarCommand.run("check", out.toString());
         assertEquals(0, check.exit(), check.err());
-        assertEquals("ok: 1 zone(s), 20 RRsets in " + out + " (hachyderm.io. serial 1); 5 PoP(s), 3 geo name(s)\n", check.out());
+        assertEquals(
+                "ok: 1 zone(s), 20 RRsets in " + out + " (hachyderm.io. serial 1); 5 PoP(s), 3 geo name(s)\n",
+                check.out());
 
         // --no-probes: the health checks point at documentation addresses where nothing answers
         try (ServerProcess server = ServerProcess.start(out, "--geoip", DB.toString(), "--no-probes")) {
             // geolocation EU -> eu-west; country CN -> hq (an override before the AS continent)
-            assertEquals(List.of("media.hachyderm.io. 60 IN A 192.0.2.4"), answer(server, "media.hachyderm.io.", "131.180.1.1"));
-            assertEquals(List.of("media.hachyderm.io. 60 IN A 192.0.2.1"), answer(server, "media.hachyderm.io.", "114.114.114.114"));
+            assertEquals(
+                    List.of("media.hachyderm.io. 60 IN A 192.0.2.4"),
+                    answer(server, "media.hachyderm.io.", "131.180.1.1"));
+            assertEquals(
+                    List.of("media.hachyderm.io. 60 IN A 192.0.2.1"),
+                    answer(server, "media.hachyderm.io.", "114.114.114.114"));
             // latency -> the nearest region, through the CNAME the alias became
-            assertEquals(List.of("hachyderm.io. 60 IN A 203.0.113.30", "www.hachyderm.io. 60 IN CNAME hachyderm.io."),
+            assertEquals(
+                    List.of("hachyderm.io. 60 IN A 203.0.113.30", "www.hachyderm.io. 60 IN CNAME hachyderm.io."),
                     answer(server, "www.hachyderm.io.", "1.1.1.1"));
             // failover: the primary for everyone while it is up
-            assertEquals(List.of("status.hachyderm.io. 60 IN A 192.0.2.1"), answer(server, "status.hachyderm.io.", "8.8.8.8"));
-            assertEquals(List.of("smtp.hachyderm.io. 300 IN A 192.0.2.25"), answer(server, "smtp.hachyderm.io.", "8.8.8.8"));
+            assertEquals(
+                    List.of("status.hachyderm.io. 60 IN A 192.0.2.1"),
+                    answer(server, "status.hachyderm.io.", "8.8.8.8"));
+            assertEquals(
+                    List.of("smtp.hachyderm.io. 300 IN A 192.0.2.25"), answer(server, "smtp.hachyderm.io.", "8.8.8.8"));
         }
     }
 
     @Test
     void anImportThatCannotMapEverythingIsExitOneAndStillChecks(@TempDir Path tmp) throws Exception {
         Path out = tmp.resolve("zones");
-        JarCommand.Result r = JarCommand.run("import", "route53", DATA.resolve("route53/records-unmappable.json").toString(),
-                "--health-checks", DATA.resolve("route53/healthchecks-unmappable.json").toString(), "--out", out.toString());
+        JarCommand.Result r = JarCommand.run(
+                "import",
+                "route53",
+                DATA.resolve("route53/records-unmappable.json").toString(),
+                "--health-checks",
+                DATA.resolve("route53/healthchecks-unmappable.json").toString(),
+                "--out",
+                out.toString());
         assertEquals(1, r.exit(), r.out());
-        assertTrue(r.err().startsWith("example.org. A: alias to a CloudFront distribution d111111abcdef8.cloudfront.net.: "), r.err());
-        assertTrue(r.err().endsWith("popdns import: 12 record set(s) not mapped (listed above); " + out + " holds everything else\n"), r.err());
+        assertTrue(
+                r.err()
+                        .startsWith(
+                                "example.org. A: alias to a CloudFront distribution d111111abcdef8.cloudfront.net.: "),
+                r.err());
+        assertTrue(
+                r.err()
+                        .endsWith("popdns import: 12 record set(s) not mapped (listed above); " + out
+                                + " holds everything else\n"),
+                r.err());
         assertEquals(0, JarCommand.run("check", out.toString()).exit());
         assertEquals(2, JarCommand.run("import", "route53", "records.json").exit());
     }
@@ -105,7 +143,13 @@ class ToolsCommandTest {
     private static List<String> answer(ServerProcess server, String name, String client) throws Exception {
         Message q = DnsClient.query(name, Type.A);
         InetAddress address = InetAddress.getByName(client);
-        q.addRecord(new OPTRecord(1232, 0, 0, 0, List.of(new ClientSubnetOption(24, org.xbill.DNS.Address.truncate(address, 24)))),
+        q.addRecord(
+                new OPTRecord(
+                        1232,
+                        0,
+                        0,
+                        0,
+                        List.of(new ClientSubnetOption(24, org.xbill.DNS.Address.truncate(address, 24)))),
                 Section.ADDITIONAL);
         Message reply = DnsClient.ask(Transport.UDP, server.v4(), q);
         assertEquals(Rcode.NOERROR, reply.getRcode(), reply.toString());

@@ -6,7 +6,6 @@ import dev.popdns.config.ConfigException;
 import dev.popdns.config.ConfigLoader;
 import dev.popdns.config.PopsConfig;
 import dev.popdns.config.PopsLoader;
-import dev.popdns.config.ServerConfig;
 import dev.popdns.server.Served;
 import dev.popdns.server.Server;
 import java.io.IOException;
@@ -41,13 +40,13 @@ final class Demo {
             """;
     /** The demo's checks and the port of each one's endpoint on the PoP's loopback address. */
     static final String[] CHECKS = {"nginx", "puma", "replica"};
+
     static final int[] PORTS = {18081, 18082, 18083};
     static final String DNS = "127.0.0.1:5300";
     static final String DNS6 = "[::1]:5300";
     static final String HTTP = "127.0.0.1:8053";
 
-    private Demo() {
-    }
+    private Demo() {}
 
     static int run(List<String> args, PrintStream out, PrintStream err) {
         Path zones = Path.of(ConfigLoader.DEFAULT_ZONES);
@@ -70,7 +69,8 @@ final class Demo {
         if (positional.isEmpty()) {
             return serve(zones, geoip, dir, out, err);
         }
-        if (positional.size() == 3 && (positional.get(0).equals("fail") || positional.get(0).equals("heal"))) {
+        if (positional.size() == 3
+                && (positional.get(0).equals("fail") || positional.get(0).equals("heal"))) {
             return fault(dir, positional.get(0).equals("fail"), positional.get(1), positional.get(2), out, err);
         }
         err.print(USAGE);
@@ -108,8 +108,11 @@ final class Demo {
             err.println("popdns demo: " + e.getMessage());
             return 1;
         }
-        out.println(fail ? pop + " " + check + " now fails. Names that need it move to the next nearest PoP within about 3 s:"
-                : pop + " " + check + " is healthy again. Clients come back after 2 good probes (about 2 s):");
+        out.println(
+                fail
+                        ? pop + " " + check
+                                + " now fails. Names that need it move to the next nearest PoP within about 3 s:"
+                        : pop + " " + check + " is healthy again. Clients come back after 2 good probes (about 2 s):");
         out.println("  dig @127.0.0.1 -p 5300 +short hachyderm.io A +subnet=145.100.0.0/24");
         out.println("  open http://" + HTTP + "/");
         return 0;
@@ -117,7 +120,8 @@ final class Demo {
 
     private static int serve(Path bundled, Path geoip, Path dir, PrintStream out, PrintStream err) {
         if (!Files.isRegularFile(geoip)) {
-            err.println("popdns demo: GeoLite2 database missing at " + geoip + " (./popdns demo fetches it; or run geoip/fetch-geolite2.sh)");
+            err.println("popdns demo: GeoLite2 database missing at " + geoip
+                    + " (./popdns demo fetches it; or run geoip/fetch-geolite2.sh)");
             return 1;
         }
         PopsConfig pops;
@@ -148,18 +152,24 @@ final class Demo {
             for (PopsConfig.Pop pop : pops.pops()) {
                 InetAddress probe = InetAddress.getByName("127.0.0." + (2 + index++));
                 for (int c = 0; c < CHECKS.length; c++) {
-                    endpoints.add(endpoint(new InetSocketAddress(probe, PORTS[c]), dir.resolve("faults").resolve(pop.id() + "." + CHECKS[c]),
+                    endpoints.add(endpoint(
+                            new InetSocketAddress(probe, PORTS[c]),
+                            dir.resolve("faults").resolve(pop.id() + "." + CHECKS[c]),
                             CHECKS[c]));
                 }
             }
-            server = new Server(ConfigLoader.load(new ConfigLoader.Overrides(null, zones, List.of(DNS, DNS6), HTTP, geoip, false)));
+            server = new Server(
+                    ConfigLoader.load(new ConfigLoader.Overrides(null, zones, List.of(DNS, DNS6), HTTP, geoip, false)));
             CountDownLatch stopped = new CountDownLatch(1);
             Server running = server;
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                running.close();
-                endpoints.forEach(e -> e.stop(0));
-                stopped.countDown();
-            }, "demo-stop"));
+            Runtime.getRuntime()
+                    .addShutdownHook(new Thread(
+                            () -> {
+                                running.close();
+                                endpoints.forEach(e -> e.stop(0));
+                                stopped.countDown();
+                            },
+                            "demo-stop"));
             server.start();
             print(out, pops);
             stopped.await();
@@ -205,9 +215,15 @@ final class Demo {
             y.append("    probe-address: 127.0.0.").append(2 + index++).append('\n');
         }
         y.append("checks:\n");
-        y.append("  nginx:   { http: \"http://{address}:").append(PORTS[0]).append("/\", host: hachyderm.io, interval: 1s, timeout: 500ms, rise: 2, fall: 2 }\n");
-        y.append("  puma:    { http: \"http://{address}:").append(PORTS[1]).append("/health\", body: OK, interval: 1s, timeout: 500ms, rise: 2, fall: 2 }\n");
-        y.append("  replica: { http: \"http://{address}:").append(PORTS[2]).append("/replica\", body: streaming, interval: 1s, timeout: 500ms, rise: 2, fall: 2 }\n");
+        y.append("  nginx:   { http: \"http://{address}:")
+                .append(PORTS[0])
+                .append("/\", host: hachyderm.io, interval: 1s, timeout: 500ms, rise: 2, fall: 2 }\n");
+        y.append("  puma:    { http: \"http://{address}:")
+                .append(PORTS[1])
+                .append("/health\", body: OK, interval: 1s, timeout: 500ms, rise: 2, fall: 2 }\n");
+        y.append("  replica: { http: \"http://{address}:")
+                .append(PORTS[2])
+                .append("/replica\", body: streaming, interval: 1s, timeout: 500ms, rise: 2, fall: 2 }\n");
         y.append("names:\n");
         for (PopsConfig.GeoName n : pops.names().values()) {
             y.append("  ").append(n.name()).append(": { ttl: ").append(n.ttl());
@@ -240,11 +256,13 @@ final class Demo {
         HttpServer http = HttpServer.create(at, 16);
         http.createContext("/", exchange -> {
             boolean failing = Files.exists(fault);
-            String body = failing ? "demo fault: " + check + " fails\n" : switch (check) {
-                case "puma" -> "OK";
-                case "replica" -> "streaming, lag 0s\n";
-                default -> "<html><body>hachyderm.io (demo nginx)</body></html>\n";
-            };
+            String body = failing
+                    ? "demo fault: " + check + " fails\n"
+                    : switch (check) {
+                        case "puma" -> "OK";
+                        case "replica" -> "streaming, lag 0s\n";
+                        default -> "<html><body>hachyderm.io (demo nginx)</body></html>\n";
+                    };
             respond(exchange, failing ? 503 : 200, body);
         });
         http.start();

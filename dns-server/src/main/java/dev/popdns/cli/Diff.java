@@ -23,8 +23,7 @@ final class Diff {
     /** Country rows per geo name; the rest are summed in one line. */
     static final int MAX_COUNTRIES = 15;
 
-    private Diff() {
-    }
+    private Diff() {}
 
     static int run(List<String> args, PrintStream out, PrintStream err) {
         Path geoip = null;
@@ -52,7 +51,11 @@ final class Diff {
         ZoneDiff zones = ZoneDiff.between(before, after);
         PopsDiff pops = PopsDiff.between(before.pops(), after.pops());
         StringBuilder md = new StringBuilder();
-        md.append("## popdns diff `").append(dirs.get(0)).append("` -> `").append(dirs.get(1)).append("`\n\n");
+        md.append("## popdns diff `")
+                .append(dirs.get(0))
+                .append("` -> `")
+                .append(dirs.get(1))
+                .append("`\n\n");
         if (zones.isEmpty() && pops.isEmpty()) {
             md.append("No changes: the zones and pops.yaml serve the same answers.\n");
             out.print(md);
@@ -63,15 +66,19 @@ final class Diff {
             md.append("### pops.yaml\n\n");
             pops.appendMarkdown(md);
         }
-        if (pops.routingChanged() && (before.routing().hasGeoNames() || after.routing().hasGeoNames())) {
+        if (pops.routingChanged()
+                && (before.routing().hasGeoNames() || after.routing().hasGeoNames())) {
             md.append("### Traffic shift\n\n");
             boolean given = geoip != null;
             Path db = given ? geoip : Path.of(Explain.DEFAULT_GEOIP);
             if (!given && !Files.exists(db)) {
-                md.append("Skipped: no GeoIP database at ").append(db).append(" (give --geoip FILE, a GeoLite2/GeoIP2 City mmdb).\n");
+                md.append("Skipped: no GeoIP database at ")
+                        .append(db)
+                        .append(" (give --geoip FILE, a GeoLite2/GeoIP2 City mmdb).\n");
             } else {
                 try {
-                    TrafficShift.appendMarkdown(md, TrafficShift.compute(db, before.routing(), after.routing()), MAX_COUNTRIES);
+                    TrafficShift.appendMarkdown(
+                            md, TrafficShift.compute(db, before.routing(), after.routing()), MAX_COUNTRIES);
                 } catch (IOException e) {
                     err.println("popdns diff: " + e.getMessage());
                     return 1;
@@ -89,7 +96,8 @@ final class Diff {
             for (String p : e.problems()) {
                 err.println(p);
             }
-            err.println("popdns diff: " + dir + " does not load: " + e.problems().size() + " error(s)");
+            err.println(
+                    "popdns diff: " + dir + " does not load: " + e.problems().size() + " error(s)");
             return null;
         }
     }

@@ -31,8 +31,7 @@ import org.xbill.DNS.Type;
 final class Explain {
     static final String DEFAULT_GEOIP = "geoip/data/GeoLite2-City.mmdb";
 
-    private Explain() {
-    }
+    private Explain() {}
 
     static int run(List<String> args, PrintStream out, PrintStream err) {
         Path zones = Path.of(ConfigLoader.DEFAULT_ZONES);
@@ -66,7 +65,8 @@ final class Explain {
             return 2;
         }
         if (type != Type.A && type != Type.AAAA) {
-            err.println("popdns explain: type " + positional.get(1) + " (expected: A or AAAA; other types are not geo-routed)");
+            err.println("popdns explain: type " + positional.get(1)
+                    + " (expected: A or AAAA; other types are not geo-routed)");
             return 2;
         }
         Served served;
@@ -92,28 +92,53 @@ final class Explain {
         return 0;
     }
 
-    private static void print(PrintStream out, Name name, GeoName geo, int type, InetAddress client, Location location,
-                              RoutingTable table, GeoLocator locator) {
-        Explanation e = Explanation.of(table, geo, type, location, client instanceof Inet4Address, Eligibility.adminOnly());
-        out.println("question:  " + name + " " + Type.string(type) + (geo.name().equals(name) ? "" : " (routed as " + geo.name() + ")"));
+    private static void print(
+            PrintStream out,
+            Name name,
+            GeoName geo,
+            int type,
+            InetAddress client,
+            Location location,
+            RoutingTable table,
+            GeoLocator locator) {
+        Explanation e =
+                Explanation.of(table, geo, type, location, client instanceof Inet4Address, Eligibility.adminOnly());
+        out.println("question:  " + name + " " + Type.string(type)
+                + (geo.name().equals(name) ? "" : " (routed as " + geo.name() + ")"));
         out.println("client:    " + client.getHostAddress() + " (as the resolver address or the ECS source)");
-        out.println("database:  " + locator.database().type() + " " + locator.database().path() + " built " + locator.database().buildDate());
+        out.println("database:  " + locator.database().type() + " "
+                + locator.database().path() + " built " + locator.database().buildDate());
         if (location == null) {
             out.println("location:  unknown (private, reserved or unlisted address): HQ first, then by id");
         } else {
-            out.println("location:  " + (location.hasCoordinates()
-                    ? String.format(Locale.ROOT, "%.4f, %.4f", location.latitude(), location.longitude()) : "no coordinates")
+            out.println("location:  "
+                    + (location.hasCoordinates()
+                            ? String.format(Locale.ROOT, "%.4f, %.4f", location.latitude(), location.longitude())
+                            : "no coordinates")
                     + ", country " + location.countryCode() + ", continent " + location.continentCode()
                     + ", network /" + location.networkPrefixLength());
         }
         out.println("candidates (best first):");
         int rank = 1;
         for (Router.Candidate c : e.candidates()) {
-            String distance = Double.isNaN(c.distanceKm()) ? "distance n/a"
+            String distance = Double.isNaN(c.distanceKm())
+                    ? "distance n/a"
                     : String.format(Locale.ROOT, "%8.0f km", c.distanceKm())
-                    + (c.pop().bias() != 0 ? String.format(Locale.ROOT, " (bias %+d -> %.0f km)", c.pop().bias(), c.scaledKm()) : "");
-            out.println(String.format(Locale.ROOT, "  %d. %-14s %s%s%s%s%s", rank++, c.pop().id(), distance,
-                    c.pinned() ? ", pinned by override" : "", c.pop().hq() ? ", HQ" : "",
+                            + (c.pop().bias() != 0
+                                    ? String.format(
+                                            Locale.ROOT,
+                                            " (bias %+d -> %.0f km)",
+                                            c.pop().bias(),
+                                            c.scaledKm())
+                                    : "");
+            out.println(String.format(
+                    Locale.ROOT,
+                    "  %d. %-14s %s%s%s%s%s",
+                    rank++,
+                    c.pop().id(),
+                    distance,
+                    c.pinned() ? ", pinned by override" : "",
+                    c.pop().hq() ? ", HQ" : "",
                     c.eligible() ? ", eligible" : ", NOT eligible (drained)",
                     c.hasRecords() ? "" : ", no " + Type.string(type) + " records"));
         }
@@ -131,7 +156,8 @@ final class Explain {
 
     /** A literal address only: never asks a resolver. */
     private static InetAddress literal(String text) throws UnknownHostException {
-        boolean literal = text.contains(":") ? text.matches("[0-9a-fA-F:.]+") : text.matches("\\d{1,3}(\\.\\d{1,3}){3}");
+        boolean literal =
+                text.contains(":") ? text.matches("[0-9a-fA-F:.]+") : text.matches("\\d{1,3}(\\.\\d{1,3}){3}");
         if (!literal) {
             throw new UnknownHostException("'" + text + "' (expected: a literal IPv4 or IPv6 address)");
         }

@@ -3,9 +3,9 @@ package dev.popdns.cli;
 import dev.popdns.config.ConfigException;
 import dev.popdns.config.ConfigLoader;
 import dev.popdns.config.ServerConfig;
+import dev.popdns.server.Served;
 import dev.popdns.server.Server;
 import dev.popdns.zone.Zone;
-import dev.popdns.server.Served;
 import dev.popdns.zone.ZoneSet;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -25,8 +25,7 @@ public final class Main {
                    popdns import route53 RECORDS.json [--health-checks HEALTHCHECKS.json] --out DIR
             """;
 
-    private Main() {
-    }
+    private Main() {}
 
     public static void main(String[] args) {
         System.setProperty("org.slf4j.simpleLogger.showDateTime", "true");
@@ -74,11 +73,17 @@ public final class Main {
             StringBuilder names = new StringBuilder();
             for (Zone zone : zones.zones()) {
                 rrsets += zone.rrsetCount();
-                names.append(names.isEmpty() ? "" : ", ").append(zone.origin()).append(" serial ").append(zone.serial());
+                names.append(names.isEmpty() ? "" : ", ")
+                        .append(zone.origin())
+                        .append(" serial ")
+                        .append(zone.serial());
             }
-            String routing = served.pops().pops().isEmpty() ? ""
-                    : "; " + served.pops().pops().size() + " PoP(s), " + served.pops().names().size() + " geo name(s)";
-            out.println("ok: " + zones.size() + " zone(s), " + rrsets + " RRsets in " + dir + " (" + names + ")" + routing);
+            String routing = served.pops().pops().isEmpty()
+                    ? ""
+                    : "; " + served.pops().pops().size() + " PoP(s), "
+                            + served.pops().names().size() + " geo name(s)";
+            out.println(
+                    "ok: " + zones.size() + " zone(s), " + rrsets + " RRsets in " + dir + " (" + names + ")" + routing);
             return 0;
         } catch (Served.Invalid e) {
             for (String p : e.problems()) {
@@ -128,10 +133,13 @@ public final class Main {
         }
         Server server = new Server(settings);
         CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            server.close();
-            stopped.countDown();
-        }, "shutdown"));
+        Runtime.getRuntime()
+                .addShutdownHook(new Thread(
+                        () -> {
+                            server.close();
+                            stopped.countDown();
+                        },
+                        "shutdown"));
         try {
             server.start();
         } catch (Served.Invalid e) {

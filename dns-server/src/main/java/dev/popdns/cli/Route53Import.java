@@ -28,15 +28,17 @@ import org.xbill.DNS.Type;
  * input or a directory that does not load, 2 usage.
  */
 final class Route53Import {
-    static final String USAGE = "usage: popdns import route53 RECORDS.json [--health-checks HEALTHCHECKS.json] --out DIR\n";
+    static final String USAGE =
+            "usage: popdns import route53 RECORDS.json [--health-checks HEALTHCHECKS.json] --out DIR\n";
 
-    private Route53Import() {
-    }
+    private Route53Import() {}
 
     /** {@code args} starts with the source, {@code route53}. */
     static int run(List<String> args, PrintStream out, PrintStream err) {
         if (args.isEmpty() || !args.get(0).equals("route53")) {
-            err.print((args.isEmpty() ? "" : "popdns import: unknown source '" + args.get(0) + "' (expected: route53)\n") + USAGE);
+            err.print(
+                    (args.isEmpty() ? "" : "popdns import: unknown source '" + args.get(0) + "' (expected: route53)\n")
+                            + USAGE);
             return 2;
         }
         Path records = null;
@@ -64,15 +66,18 @@ final class Route53Import {
         }
         Route53Mapper.Result result;
         try {
-            result = Route53Mapper.map(Route53Input.recordSets(records),
+            result = Route53Mapper.map(
+                    Route53Input.recordSets(records),
                     healthChecks == null ? null : Route53Input.healthChecks(healthChecks));
             if (Files.exists(dir) && !empty(dir)) {
-                err.println("popdns import: " + dir + " is not empty (expected: a new or empty directory; nothing is overwritten)");
+                err.println("popdns import: " + dir
+                        + " is not empty (expected: a new or empty directory; nothing is overwritten)");
                 return 1;
             }
             Files.createDirectories(dir);
         } catch (Route53Input.Invalid e) {
-            err.println("popdns import: " + (e.getMessage().startsWith(records.toString()) ? "" : records + ": ") + e.getMessage());
+            err.println("popdns import: " + (e.getMessage().startsWith(records.toString()) ? "" : records + ": ")
+                    + e.getMessage());
             return 1;
         } catch (IOException e) {
             err.println("popdns import: cannot create " + dir + ": " + e.getMessage());
@@ -86,11 +91,18 @@ final class Route53Import {
             out.println("wrote " + zoneFile + ": " + result.zone().size() + " records");
             if (result.pops() != null) {
                 Path pops = dir.resolve(PopsLoader.FILE);
-                Files.writeString(pops, PopsYaml.write(result.pops(), List.of(
-                        "PoPs, checks and geo names imported from Route 53 (" + source + ") by `popdns import route53`.",
-                        "Review every comment, then `popdns check` this directory."), result.comments()));
-                out.println("wrote " + pops + ": " + result.pops().pops().size() + " PoP(s), " + result.pops().checks().size()
-                        + " check(s), " + result.pops().names().size() + " geo name(s)");
+                Files.writeString(
+                        pops,
+                        PopsYaml.write(
+                                result.pops(),
+                                List.of(
+                                        "PoPs, checks and geo names imported from Route 53 (" + source
+                                                + ") by `popdns import route53`.",
+                                        "Review every comment, then `popdns check` this directory."),
+                                result.comments()));
+                out.println("wrote " + pops + ": " + result.pops().pops().size() + " PoP(s), "
+                        + result.pops().checks().size() + " check(s), "
+                        + result.pops().names().size() + " geo name(s)");
             }
         } catch (IOException e) {
             err.println("popdns import: cannot write in " + dir + ": " + e.getMessage());
@@ -104,19 +116,22 @@ final class Route53Import {
             err.println(line);
         }
         if (!result.unmapped().isEmpty()) {
-            err.println("popdns import: " + result.unmapped().size() + " record set(s) not mapped (listed above);"
-                    + " " + dir + " holds everything else");
+            err.println("popdns import: " + result.unmapped().size() + " record set(s) not mapped (listed above);" + " "
+                    + dir + " holds everything else");
             code = 1;
         }
         try {
             Served served = Served.load(dir, null);
-            out.println("ok: " + dir + " loads as the server loads it (" + served.zones().size() + " zone(s), "
-                    + served.pops().pops().size() + " PoP(s), " + served.pops().names().size() + " geo name(s))");
+            out.println("ok: " + dir + " loads as the server loads it ("
+                    + served.zones().size() + " zone(s), "
+                    + served.pops().pops().size() + " PoP(s), "
+                    + served.pops().names().size() + " geo name(s))");
         } catch (Served.Invalid e) {
             for (String p : e.problems()) {
                 err.println(p);
             }
-            err.println("popdns import: " + dir + " does not load: " + e.problems().size() + " error(s)");
+            err.println(
+                    "popdns import: " + dir + " does not load: " + e.problems().size() + " error(s)");
             code = 1;
         }
         return code;
@@ -134,14 +149,21 @@ final class Route53Import {
         List<String> owners = new ArrayList<>();
         int width = 1;
         for (Route53Mapper.ZoneLine l : r.zone()) {
-            String owner = l.owner().equals(origin) ? "@" : l.owner().relativize(origin).toString();
+            String owner = l.owner().equals(origin)
+                    ? "@"
+                    : l.owner().relativize(origin).toString();
             owners.add(owner);
             width = Math.max(width, owner.length());
         }
         StringBuilder z = new StringBuilder();
-        z.append("; ").append(origin).append(" imported from Route 53 (").append(source).append(") by `popdns import route53`.\n");
+        z.append("; ")
+                .append(origin)
+                .append(" imported from Route 53 (")
+                .append(source)
+                .append(") by `popdns import route53`.\n");
         if (r.pops() != null && !r.pops().names().isEmpty()) {
-            z.append("; Geo names (").append(String.join(", ", r.pops().names().keySet()))
+            z.append("; Geo names (")
+                    .append(String.join(", ", r.pops().names().keySet()))
                     .append(") take their A/AAAA from pops.yaml.\n");
         }
         z.append("$ORIGIN ").append(origin).append('\n');
@@ -149,8 +171,13 @@ final class Route53Import {
         for (int i = 0; i < r.zone().size(); i++) {
             Route53Mapper.ZoneLine l = r.zone().get(i);
             String owner = owners.get(i);
-            z.append(String.format(Locale.ROOT, "%-" + width + "s %6d IN %-5s %s%n", owner.equals(previous) ? "" : owner,
-                    l.ttl(), Type.string(l.type()), l.rdata()));
+            z.append(String.format(
+                    Locale.ROOT,
+                    "%-" + width + "s %6d IN %-5s %s%n",
+                    owner.equals(previous) ? "" : owner,
+                    l.ttl(),
+                    Type.string(l.type()),
+                    l.rdata()));
             previous = owner;
         }
         return z.toString();

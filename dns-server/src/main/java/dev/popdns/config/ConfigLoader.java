@@ -28,8 +28,7 @@ public final class ConfigLoader {
     public static final int DEFAULT_TCP_IDLE_TIMEOUT = 10;
     public static final int DEFAULT_TCP_MAX_CONNECTIONS = 1000;
 
-    private ConfigLoader() {
-    }
+    private ConfigLoader() {}
 
     /** The file's shape; every key optional, defaults applied in {@link #load}. */
     record FileConfig(
@@ -53,8 +52,7 @@ public final class ConfigLoader {
     }
 
     /** Command-line flags; null or empty means "not given". */
-    public record Overrides(Path config, Path zones, List<String> listen, String http, Path geoip, boolean noProbes) {
-    }
+    public record Overrides(Path config, Path zones, List<String> listen, String http, Path geoip, boolean noProbes) {}
 
     /**
      * Loads the config file named in {@code overrides} (if any) and applies the flags on top.
@@ -71,8 +69,10 @@ public final class ConfigLoader {
             Path parent = overrides.config().toAbsolutePath().getParent();
             base = parent == null ? base : parent;
         }
-        List<String> listenText = overrides.listen() != null && !overrides.listen().isEmpty() ? overrides.listen()
-                : file.listen() != null ? file.listen() : DEFAULT_LISTEN;
+        List<String> listenText =
+                overrides.listen() != null && !overrides.listen().isEmpty()
+                        ? overrides.listen()
+                        : file.listen() != null ? file.listen() : DEFAULT_LISTEN;
         List<InetSocketAddress> listen = new ArrayList<>();
         for (String text : listenText) {
             listen.add(address(source, "listen", text));
@@ -80,10 +80,13 @@ public final class ConfigLoader {
         if (listen.isEmpty()) {
             throw new ConfigException(source + ": listen: empty (expected: at least one ADDR:PORT)");
         }
-        String httpText = overrides.http() != null ? overrides.http() : file.http() != null ? file.http() : DEFAULT_HTTP;
-        Path zones = overrides.zones() != null ? overrides.zones()
+        String httpText =
+                overrides.http() != null ? overrides.http() : file.http() != null ? file.http() : DEFAULT_HTTP;
+        Path zones = overrides.zones() != null
+                ? overrides.zones()
                 : file.zones() != null ? base.resolve(file.zones()) : Path.of(DEFAULT_ZONES);
-        int threads = file.threads() != null ? file.threads() : Runtime.getRuntime().availableProcessors();
+        int threads =
+                file.threads() != null ? file.threads() : Runtime.getRuntime().availableProcessors();
         range(source, "threads", threads, 1, 256);
         long cacheSize = file.cacheSize() != null ? file.cacheSize() : DEFAULT_CACHE_SIZE;
         range(source, "cache-size", cacheSize, 0, 100_000_000);
@@ -94,11 +97,31 @@ public final class ConfigLoader {
         int maxConnections = file.tcpMaxConnections() != null ? file.tcpMaxConnections() : DEFAULT_TCP_MAX_CONNECTIONS;
         range(source, "tcp-max-connections", maxConnections, 1, 1_000_000);
         boolean nsid = file.nsid() == null || file.nsid();
-        Path geoip = overrides.geoip() != null ? overrides.geoip() : file.geoip() != null ? base.resolve(file.geoip()) : null;
-        int geoipCacheSize = file.geoipCacheSize() != null ? file.geoipCacheSize() : GeoLocatorConfig.DEFAULT_CACHE_SIZE;
-        range(source, "geoip-cache-size", geoipCacheSize, GeoLocatorConfig.MIN_CACHE_SIZE, GeoLocatorConfig.MAX_CACHE_SIZE);
-        return new ServerConfig(listen, address(source, "http", httpText), zones, threads, cacheSize, identity,
-                nsid, version, idle, maxConnections, geoip, geoipCacheSize, !overrides.noProbes() && (file.probes() == null || file.probes()),
+        Path geoip = overrides.geoip() != null
+                ? overrides.geoip()
+                : file.geoip() != null ? base.resolve(file.geoip()) : null;
+        int geoipCacheSize =
+                file.geoipCacheSize() != null ? file.geoipCacheSize() : GeoLocatorConfig.DEFAULT_CACHE_SIZE;
+        range(
+                source,
+                "geoip-cache-size",
+                geoipCacheSize,
+                GeoLocatorConfig.MIN_CACHE_SIZE,
+                GeoLocatorConfig.MAX_CACHE_SIZE);
+        return new ServerConfig(
+                listen,
+                address(source, "http", httpText),
+                zones,
+                threads,
+                cacheSize,
+                identity,
+                nsid,
+                version,
+                idle,
+                maxConnections,
+                geoip,
+                geoipCacheSize,
+                !overrides.noProbes() && (file.probes() == null || file.probes()),
                 file.adminTokenFile() == null ? null : base.resolve(file.adminTokenFile()));
     }
 
@@ -115,7 +138,8 @@ public final class ConfigLoader {
         } catch (JsonProcessingException e) {
             JsonLocation at = e.getLocation();
             String where = at == null ? path.toString() : path + ":" + at.getLineNr();
-            throw new ConfigException(where + ": " + e.getOriginalMessage().lines().findFirst().orElse(""));
+            throw new ConfigException(
+                    where + ": " + e.getOriginalMessage().lines().findFirst().orElse(""));
         } catch (IOException e) {
             throw new ConfigException(path + ": cannot read: " + e.getMessage());
         }

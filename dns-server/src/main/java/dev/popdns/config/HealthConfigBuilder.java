@@ -25,8 +25,7 @@ import java.util.Optional;
  * validates values (durations, ranges, URLs); its messages are prefixed with the key and line.
  */
 public final class HealthConfigBuilder {
-    private HealthConfigBuilder() {
-    }
+    private HealthConfigBuilder() {}
 
     /** The health config for {@code pops}, or null when it declares no checks. */
     public static HealthConfig build(PopsConfig pops, String file) throws ConfigException {
@@ -43,7 +42,8 @@ public final class HealthConfigBuilder {
                 if (override != null) {
                     fields.putAll(override);
                 }
-                String key = override == null ? "checks." + check.name() : "pops." + pop.id() + ".checks." + check.name();
+                String key =
+                        override == null ? "checks." + check.name() : "pops." + pop.id() + ".checks." + check.name();
                 int line = override == null ? check.line() : pop.line();
                 try {
                     checks.add(new CheckConfig(check.name(), spec(check.type(), fields), timing(fields)));
@@ -52,9 +52,12 @@ public final class HealthConfigBuilder {
                 }
             }
             try {
-                targets.add(new PopTarget(pop.id(), literal(pop.addresses().get(0)),
+                targets.add(new PopTarget(
+                        pop.id(),
+                        literal(pop.addresses().get(0)),
                         Optional.ofNullable(pop.probeAddress()).map(HealthConfigBuilder::literal),
-                        pop.state() == PopsConfig.AdminState.DRAIN ? AdminState.DRAIN : AdminState.ACTIVE, checks));
+                        pop.state() == PopsConfig.AdminState.DRAIN ? AdminState.DRAIN : AdminState.ACTIVE,
+                        checks));
             } catch (IllegalArgumentException e) {
                 problems.add(file + ":" + pop.line() + ": pops." + pop.id() + ": " + e.getMessage());
             }
@@ -70,7 +73,8 @@ public final class HealthConfigBuilder {
             case "http" -> {
                 HttpSpec spec = HttpSpec.of(text(f, "http"));
                 if (f.containsKey("method")) {
-                    spec = spec.withMethod(HttpSpec.Method.valueOf(text(f, "method").toUpperCase(java.util.Locale.ROOT)));
+                    spec = spec.withMethod(
+                            HttpSpec.Method.valueOf(text(f, "method").toUpperCase(java.util.Locale.ROOT)));
                 }
                 if (f.containsKey("host")) {
                     spec = spec.withHost(text(f, "host"));
@@ -99,9 +103,11 @@ public final class HealthConfigBuilder {
             case "tcp" -> new TcpSpec(text(f, "tcp"));
             case "postgres-replica" -> {
                 if (f.containsKey("password-file") && f.containsKey("password-env")) {
-                    throw new IllegalArgumentException("password-file and password-env both set (expected: one of them)");
+                    throw new IllegalArgumentException(
+                            "password-file and password-env both set (expected: one of them)");
                 }
-                ReplicaSpec spec = ReplicaSpec.of(text(f, "postgres-replica"), f.containsKey("user") ? text(f, "user") : "popdns");
+                ReplicaSpec spec =
+                        ReplicaSpec.of(text(f, "postgres-replica"), f.containsKey("user") ? text(f, "user") : "popdns");
                 if (f.containsKey("password-file")) {
                     spec = spec.withPassword(new PasswordSource.File(Path.of(text(f, "password-file"))));
                 } else if (f.containsKey("password-env")) {
@@ -112,7 +118,8 @@ public final class HealthConfigBuilder {
                 }
                 yield spec;
             }
-            default -> throw new IllegalArgumentException("type " + type + " (expected: http, tcp or postgres-replica)");
+            default ->
+                throw new IllegalArgumentException("type " + type + " (expected: http, tcp or postgres-replica)");
         };
     }
 

@@ -27,7 +27,10 @@ public record PopsConfig(List<Pop> pops, Map<String, Check> checks, Map<String, 
     }
 
     /** Admin state of a PoP set in config (reviewed by pull request). */
-    public enum AdminState { ACTIVE, DRAIN }
+    public enum AdminState {
+        ACTIVE,
+        DRAIN
+    }
 
     /**
      * One PoP.
@@ -36,9 +39,17 @@ public record PopsConfig(List<Pop> pops, Map<String, Check> checks, Map<String, 
      * @param probeAddress where to probe, when not the first address; null otherwise
      * @param checkOverrides per-check fields that replace the shared check's for this PoP
      */
-    public record Pop(String id, boolean hq, double latitude, double longitude, List<InetAddress> addresses,
-                      AdminState state, int bias, InetAddress probeAddress,
-                      Map<String, Map<String, Object>> checkOverrides, int line) {
+    public record Pop(
+            String id,
+            boolean hq,
+            double latitude,
+            double longitude,
+            List<InetAddress> addresses,
+            AdminState state,
+            int bias,
+            InetAddress probeAddress,
+            Map<String, Map<String, Object>> checkOverrides,
+            int line) {
         public Pop {
             addresses = List.copyOf(addresses);
             checkOverrides = Map.copyOf(checkOverrides);
@@ -63,8 +74,13 @@ public record PopsConfig(List<Pop> pops, Map<String, Check> checks, Map<String, 
      * @param countries  ISO country code to PoP id, tried before distance
      * @param continents continent code to PoP id, tried when no country matches
      */
-    public record GeoName(String name, long ttl, List<String> needs, Map<String, String> countries,
-                          Map<String, String> continents, int line) {
+    public record GeoName(
+            String name,
+            long ttl,
+            List<String> needs,
+            Map<String, String> countries,
+            Map<String, String> continents,
+            int line) {
         public GeoName {
             needs = List.copyOf(needs);
             countries = Map.copyOf(countries);

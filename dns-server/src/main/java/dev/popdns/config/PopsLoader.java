@@ -25,9 +25,25 @@ import java.util.Set;
 public final class PopsLoader {
     public static final String FILE = "pops.yaml";
     static final Set<String> CHECK_TYPES = Set.of("http", "tcp", "postgres-replica");
-    static final Set<String> CHECK_KEYS = Set.of("http", "tcp", "postgres-replica", "method", "host", "expect", "body",
-            "ca-file", "insecure", "max-body", "user", "password-file", "password-env", "max-lag", "interval", "timeout",
-            "rise", "fall");
+    static final Set<String> CHECK_KEYS = Set.of(
+            "http",
+            "tcp",
+            "postgres-replica",
+            "method",
+            "host",
+            "expect",
+            "body",
+            "ca-file",
+            "insecure",
+            "max-body",
+            "user",
+            "password-file",
+            "password-env",
+            "max-lag",
+            "interval",
+            "timeout",
+            "rise",
+            "fall");
     static final Set<String> CONTINENTS = Set.of("AF", "AN", "AS", "EU", "NA", "OC", "SA");
     private static final Set<String> COUNTRIES = Set.copyOf(List.of(Locale.getISOCountries()));
     private static final long MAX_TTL = 86400;
@@ -93,7 +109,8 @@ public final class PopsLoader {
                 popIds.add(p.id());
             }
             for (Map.Entry<String, Node> e : nameNodes.entries().entrySet()) {
-                PopsConfig.GeoName name = geoName(e.getKey(), e.getValue(), nameNodes.keyLines().get(e.getKey()), checks, popIds);
+                PopsConfig.GeoName name =
+                        geoName(e.getKey(), e.getValue(), nameNodes.keyLines().get(e.getKey()), checks, popIds);
                 if (name != null && names.putIfAbsent(name.name(), name) != null) {
                     problem(name.line(), "names." + e.getKey() + ": the same name twice");
                 }
@@ -113,7 +130,10 @@ public final class PopsLoader {
         for (String t : List.of("http", "tcp", "postgres-replica")) {
             if (m.entries().containsKey(t)) {
                 if (type != null) {
-                    problem(m.line(), key + ": both " + type + " and " + t + " (expected: exactly one of http, tcp, postgres-replica)");
+                    problem(
+                            m.line(),
+                            key + ": both " + type + " and " + t
+                                    + " (expected: exactly one of http, tcp, postgres-replica)");
                 }
                 type = t;
             }
@@ -136,12 +156,15 @@ public final class PopsLoader {
                         if (item instanceof Scalar s) {
                             items.add(s.text());
                         } else {
-                            problem(item.line(), key + "." + f.getKey() + ": nested value (expected: a list of scalars)");
+                            problem(
+                                    item.line(),
+                                    key + "." + f.getKey() + ": nested value (expected: a list of scalars)");
                         }
                     }
                     fields.put(f.getKey(), items);
                 }
-                case MapNode nested -> problem(nested.line(), key + "." + f.getKey() + ": a mapping (expected: a scalar or a list)");
+                case MapNode nested ->
+                    problem(nested.line(), key + "." + f.getKey() + ": a mapping (expected: a scalar or a list)");
             }
         }
         return fields;
@@ -161,13 +184,17 @@ public final class PopsLoader {
         double lat = Double.NaN;
         double lon = Double.NaN;
         Node loc = m.entries().get("location");
-        if (loc instanceof ListNode l && l.items().size() == 2 && l.items().get(0) instanceof Scalar a
+        if (loc instanceof ListNode l
+                && l.items().size() == 2
+                && l.items().get(0) instanceof Scalar a
                 && l.items().get(1) instanceof Scalar b) {
             lat = number(a, key + ".location", "latitude", -90, 90);
             lon = number(b, key + ".location", "longitude", -180, 180);
         } else {
-            problem(loc == null ? m.line() : loc.line(), key + ".location: " + (loc == null ? "missing" : "malformed")
-                    + " (expected: [latitude, longitude])");
+            problem(
+                    loc == null ? m.line() : loc.line(),
+                    key + ".location: " + (loc == null ? "missing" : "malformed")
+                            + " (expected: [latitude, longitude])");
         }
         List<InetAddress> addresses = new ArrayList<>();
         Node addrNode = m.entries().get("addresses");
@@ -179,8 +206,10 @@ public final class PopsLoader {
                 }
             }
         } else {
-            problem(addrNode == null ? m.line() : addrNode.line(), key + ".addresses: "
-                    + (addrNode == null ? "missing" : "empty or not a list") + " (expected: at least one IPv4 or IPv6 address)");
+            problem(
+                    addrNode == null ? m.line() : addrNode.line(),
+                    key + ".addresses: " + (addrNode == null ? "missing" : "empty or not a list")
+                            + " (expected: at least one IPv4 or IPv6 address)");
         }
         PopsConfig.AdminState state = PopsConfig.AdminState.ACTIVE;
         Node stateNode = m.entries().get("state");
@@ -202,7 +231,9 @@ public final class PopsLoader {
         } else if (biasNode != null) {
             problem(biasNode.line(), key + ".bias: not a number (expected: -99..99)");
         }
-        InetAddress probe = m.entries().containsKey("probe-address") ? address(m.entries().get("probe-address"), key + ".probe-address") : null;
+        InetAddress probe = m.entries().containsKey("probe-address")
+                ? address(m.entries().get("probe-address"), key + ".probe-address")
+                : null;
         Map<String, Map<String, Object>> overrides = new LinkedHashMap<>();
         MapNode over = map(m.entries().get("checks"), key + ".checks");
         if (over != null) {
@@ -222,7 +253,8 @@ public final class PopsLoader {
         return new PopsConfig.Pop(id, hq, lat, lon, addresses, state, bias, probe, overrides, m.line());
     }
 
-    private PopsConfig.GeoName geoName(String text, Node node, int line, Map<String, PopsConfig.Check> checks, Set<String> pops) {
+    private PopsConfig.GeoName geoName(
+            String text, Node node, int line, Map<String, PopsConfig.Check> checks, Set<String> pops) {
         String key = "names." + text;
         String name = text.toLowerCase(Locale.ROOT);
         if (!name.endsWith(".")) {
@@ -244,7 +276,9 @@ public final class PopsLoader {
             for (Node n : l.items()) {
                 String check = scalar(n, key + ".needs");
                 if (check != null && !checks.containsKey(check)) {
-                    problem(n.line(), key + ".needs: no check named '" + check + "' (expected one of " + checks.keySet() + ")");
+                    problem(
+                            n.line(),
+                            key + ".needs: no check named '" + check + "' (expected one of " + checks.keySet() + ")");
                 } else if (check != null) {
                     needs.add(check);
                 }
@@ -266,8 +300,12 @@ public final class PopsLoader {
         for (Map.Entry<String, Node> e : node.entries().entrySet()) {
             int line = node.keyLines().get(e.getKey());
             if (!codes.contains(e.getKey())) {
-                problem(line, key + "." + field + ": '" + e.getKey() + "' is not a valid "
-                        + (field.equals("countries") ? "ISO 3166-1 alpha-2 country code (e.g. DE, US)" : "continent code (expected one of AF AN AS EU NA OC SA)"));
+                problem(
+                        line,
+                        key + "." + field + ": '" + e.getKey() + "' is not a valid "
+                                + (field.equals("countries")
+                                        ? "ISO 3166-1 alpha-2 country code (e.g. DE, US)"
+                                        : "continent code (expected one of AF AN AS EU NA OC SA)"));
             }
             String pop = scalar(e.getValue(), key + "." + field + "." + e.getKey());
             if (pop != null && !pops.contains(pop)) {
@@ -295,7 +333,9 @@ public final class PopsLoader {
     private void keys(MapNode m, String prefix, Set<String> allowed) {
         for (String k : m.entries().keySet()) {
             if (!allowed.contains(k)) {
-                problem(m.keyLines().get(k), prefix + k + ": unknown key (expected one of " + new java.util.TreeSet<>(allowed) + ")");
+                problem(
+                        m.keyLines().get(k),
+                        prefix + k + ": unknown key (expected one of " + new java.util.TreeSet<>(allowed) + ")");
             }
         }
     }
@@ -325,11 +365,16 @@ public final class PopsLoader {
         try {
             double v = Double.parseDouble(s.text());
             if (v < min || v > max || Double.isNaN(v)) {
-                problem(s.line(), key + ": " + what + " " + s.text() + " (expected: " + fmt(min) + ".." + fmt(max) + ")");
+                problem(
+                        s.line(),
+                        key + ": " + what + " " + s.text() + " (expected: " + fmt(min) + ".." + fmt(max) + ")");
             }
             return v;
         } catch (NumberFormatException | NullPointerException e) {
-            problem(s.line(), key + ": " + what + " '" + s.text() + "' is not a number (expected: " + fmt(min) + ".." + fmt(max) + ")");
+            problem(
+                    s.line(),
+                    key + ": " + what + " '" + s.text() + "' is not a number (expected: " + fmt(min) + ".." + fmt(max)
+                            + ")");
             return Double.NaN;
         }
     }
@@ -344,7 +389,8 @@ public final class PopsLoader {
         if (text == null) {
             return null;
         }
-        boolean literal = text.contains(":") ? text.matches("[0-9a-fA-F:.]+") : text.matches("\\d{1,3}(\\.\\d{1,3}){3}");
+        boolean literal =
+                text.contains(":") ? text.matches("[0-9a-fA-F:.]+") : text.matches("\\d{1,3}(\\.\\d{1,3}){3}");
         if (literal) {
             try {
                 return InetAddress.getByName(text);

@@ -22,10 +22,21 @@ import java.util.List;
  * @param probes            whether the checks of pops.yaml are probed; off: eligibility is admin state only
  * @param adminTokenFile    file holding the bearer token for admin calls, or null (admin calls disabled)
  */
-public record ServerConfig(List<InetSocketAddress> listen, InetSocketAddress http, Path zones, int threads,
-                           long cacheSize, String identity, boolean nsid, String version,
-                           int tcpIdleTimeout, int tcpMaxConnections, Path geoip, int geoipCacheSize, boolean probes,
-                           Path adminTokenFile) {
+public record ServerConfig(
+        List<InetSocketAddress> listen,
+        InetSocketAddress http,
+        Path zones,
+        int threads,
+        long cacheSize,
+        String identity,
+        boolean nsid,
+        String version,
+        int tcpIdleTimeout,
+        int tcpMaxConnections,
+        Path geoip,
+        int geoipCacheSize,
+        boolean probes,
+        Path adminTokenFile) {
     public ServerConfig {
         listen = List.copyOf(listen);
     }

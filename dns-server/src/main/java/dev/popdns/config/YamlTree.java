@@ -15,8 +15,7 @@ import java.util.Map;
  * can name {@code file:line}. (Jackson's own trees forget where their values came from.)
  */
 public final class YamlTree {
-    private YamlTree() {
-    }
+    private YamlTree() {}
 
     /** A value in the document and the line it starts on. */
     public sealed interface Node {
@@ -24,15 +23,12 @@ public final class YamlTree {
     }
 
     /** A mapping, keys in file order. */
-    public record MapNode(int line, Map<String, Node> entries, Map<String, Integer> keyLines) implements Node {
-    }
+    public record MapNode(int line, Map<String, Node> entries, Map<String, Integer> keyLines) implements Node {}
 
-    public record ListNode(int line, List<Node> items) implements Node {
-    }
+    public record ListNode(int line, List<Node> items) implements Node {}
 
     /** A scalar as text; {@code null} text for YAML null. */
-    public record Scalar(int line, String text) implements Node {
-    }
+    public record Scalar(int line, String text) implements Node {}
 
     /** Parses the file; syntax errors become {@link ConfigException} with {@code file:line}. */
     public static Node read(Path file) throws ConfigException {
@@ -44,7 +40,8 @@ public final class YamlTree {
             return node(parser, file);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             int line = e.getLocation() == null ? 0 : e.getLocation().getLineNr();
-            throw new ConfigException(file + ":" + line + ": " + e.getOriginalMessage().lines().findFirst().orElse("syntax error"));
+            throw new ConfigException(file + ":" + line + ": "
+                    + e.getOriginalMessage().lines().findFirst().orElse("syntax error"));
         } catch (IOException e) {
             throw new ConfigException(file + ": cannot read: " + e.getMessage());
         }

@@ -14,15 +14,29 @@ import org.xbill.DNS.RRset;
  * @param subnetPrefix   the client subnet the scope is computed for (24 or 56)
  * @param scope          the ECS scope of the answer for that subnet
  */
-public record Explanation(GeoName name, int qtype, Location location, List<Router.Candidate> candidates, Decision decision,
-                          RRset records, int subnetPrefix, int scope) {
+public record Explanation(
+        GeoName name,
+        int qtype,
+        Location location,
+        List<Router.Candidate> candidates,
+        Decision decision,
+        RRset records,
+        int subnetPrefix,
+        int scope) {
 
-    public static Explanation of(RoutingTable table, GeoName name, int qtype, Location location, boolean ipv4,
-                                 Eligibility eligibility) {
+    public static Explanation of(
+            RoutingTable table, GeoName name, int qtype, Location location, boolean ipv4, Eligibility eligibility) {
         Decision d = Router.decide(table, name, location, qtype, eligibility);
         int source = ipv4 ? 24 : 56;
         int scope = location == null ? source : Math.min(source, location.networkPrefixLength());
-        return new Explanation(name, qtype, location, Router.explain(table, name, location, qtype, eligibility), d,
-                d.pop() == Decision.NO_DATA ? null : name.records(d.pop(), qtype), source, scope);
+        return new Explanation(
+                name,
+                qtype,
+                location,
+                Router.explain(table, name, location, qtype, eligibility),
+                d,
+                d.pop() == Decision.NO_DATA ? null : name.records(d.pop(), qtype),
+                source,
+                scope);
     }
 }

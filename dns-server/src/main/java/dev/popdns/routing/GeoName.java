@@ -15,11 +15,19 @@ import org.xbill.DNS.Type;
  * @param lowerWire the name in wire form, lower case (RFC 4343), to match query bytes without a Name
  * @param index     position in {@link RoutingTable#names()}
  */
-public record GeoName(Name name, long ttl, List<String> needs, Map<String, Integer> countries, Map<String, Integer> continents,
-                      RRset[] a, RRset[] aaaa, Zone zone, byte[] lowerWire, int index) {
+public record GeoName(
+        Name name,
+        long ttl,
+        List<String> needs,
+        Map<String, Integer> countries,
+        Map<String, Integer> continents,
+        RRset[] a,
+        RRset[] aaaa,
+        Zone zone,
+        byte[] lowerWire,
+        int index) {
     /** The RRset PoP {@code pop} answers for {@code qtype} (A or AAAA), or null. */
     public RRset records(int pop, int qtype) {
         return qtype == Type.A ? a[pop] : qtype == Type.AAAA ? aaaa[pop] : null;
     }
-
 }

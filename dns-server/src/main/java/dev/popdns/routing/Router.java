@@ -15,11 +15,11 @@ import java.util.List;
  * table's {@link RankCache}; a query allocates only when an override reorders a ranking.
  */
 public final class Router {
-    private Router() {
-    }
+    private Router() {}
 
     /** Decides the PoP for {@code name}, {@code qtype} (A or AAAA) and a client {@code location} (may be null). */
-    public static Decision decide(RoutingTable table, GeoName name, Location location, int qtype, Eligibility eligibility) {
+    public static Decision decide(
+            RoutingTable table, GeoName name, Location location, int qtype, Eligibility eligibility) {
         int[] ranked = rank(table, name, location);
         boolean anyEligible = false;
         for (int i = 0; i < ranked.length; i++) {
@@ -119,18 +119,25 @@ public final class Router {
     }
 
     /** One ranked candidate, for {@code explain}. */
-    public record Candidate(Pop pop, double distanceKm, double scaledKm, boolean pinned, boolean eligible, boolean hasRecords) {
-    }
+    public record Candidate(
+            Pop pop, double distanceKm, double scaledKm, boolean pinned, boolean eligible, boolean hasRecords) {}
 
     /** The ranking with every figure, for {@code explain} and the status API. */
-    public static List<Candidate> explain(RoutingTable table, GeoName name, Location location, int qtype, Eligibility eligibility) {
+    public static List<Candidate> explain(
+            RoutingTable table, GeoName name, Location location, int qtype, Eligibility eligibility) {
         List<Candidate> out = new ArrayList<>();
         int pinned = location == null ? -1 : override(name, location);
         for (int index : rank(table, name, location)) {
             Pop p = table.pop(index);
             double km = location != null && location.hasCoordinates()
-                    ? Distance.kilometres(location.latitude(), location.longitude(), p.latitude(), p.longitude()) : Double.NaN;
-            out.add(new Candidate(p, km, km * p.scale(), index == pinned, eligibility.eligible(p, name),
+                    ? Distance.kilometres(location.latitude(), location.longitude(), p.latitude(), p.longitude())
+                    : Double.NaN;
+            out.add(new Candidate(
+                    p,
+                    km,
+                    km * p.scale(),
+                    index == pinned,
+                    eligibility.eligible(p, name),
                     name.records(index, qtype) != null));
         }
         return out;

@@ -32,6 +32,7 @@ public final class RoutingTable {
     private final Map<Name, GeoName> byName;
     /** Query names routed like a geo name: the geo names themselves, then in-zone CNAMEs to them. */
     private final byte[][] routedWire;
+
     private final GeoName[] routedName;
     /** The order for clients without coordinates: HQ first, then by id. */
     private final int[] unlocatedOrder;
@@ -75,8 +76,7 @@ public final class RoutingTable {
     }
 
     /** A routing table and the zones it is served with (geo names added as placeholders). */
-    public record Compiled(RoutingTable table, ZoneSet zones) {
-    }
+    public record Compiled(RoutingTable table, ZoneSet zones) {}
 
     /**
      * Compiles the config against the zones it will be served with.
@@ -95,7 +95,8 @@ public final class RoutingTable {
         int hq = -1;
         for (int i = 0; i < pops.length; i++) {
             PopsConfig.Pop p = sorted.get(i);
-            pops[i] = new Pop(i, p.id(), p.hq(), p.latitude(), p.longitude(), p.bias(), p.state() == PopsConfig.AdminState.DRAIN);
+            pops[i] = new Pop(
+                    i, p.id(), p.hq(), p.latitude(), p.longitude(), p.bias(), p.state() == PopsConfig.AdminState.DRAIN);
             index.put(p.id(), i);
             if (p.hq()) {
                 hq = i;
@@ -113,14 +114,15 @@ public final class RoutingTable {
             }
             Zone zone = zones.find(name);
             if (zone == null) {
-                problems.add(file + ":" + g.line() + ": names." + g.name() + ": in no served zone (expected: a name inside one of "
-                        + origins(zones) + ")");
+                problems.add(file + ":" + g.line() + ": names." + g.name()
+                        + ": in no served zone (expected: a name inside one of " + origins(zones) + ")");
                 continue;
             }
             for (int type : new int[] {Type.A, Type.AAAA, Type.CNAME}) {
                 if (zone.find(name, type) != null) {
-                    problems.add(file + ":" + g.line() + ": names." + g.name() + ": " + zone.file() + " also has a static "
-                            + Type.string(type) + " record for it (expected: geo names get their A/AAAA from the PoPs only)");
+                    problems.add(file + ":" + g.line() + ": names." + g.name() + ": " + zone.file()
+                            + " also has a static " + Type.string(type)
+                            + " record for it (expected: geo names get their A/AAAA from the PoPs only)");
                 }
             }
             RRset[] a = new RRset[pops.length];
@@ -135,8 +137,17 @@ public final class RoutingTable {
                     }
                 }
             }
-            names.add(new GeoName(name, g.ttl(), List.copyOf(g.needs()), codes(g.countries(), index),
-                    codes(g.continents(), index), a, aaaa, zone, name.toWireCanonical(), names.size()));
+            names.add(new GeoName(
+                    name,
+                    g.ttl(),
+                    List.copyOf(g.needs()),
+                    codes(g.countries(), index),
+                    codes(g.continents(), index),
+                    a,
+                    aaaa,
+                    zone,
+                    name.toWireCanonical(),
+                    names.size()));
         }
         if (!problems.isEmpty()) {
             throw new ConfigException(String.join("\n", problems));
@@ -145,7 +156,8 @@ public final class RoutingTable {
         // ANY and empty non-terminals come out right; A/AAAA answers are replaced per client.
         Map<Name, List<org.xbill.DNS.Record>> placeholders = new HashMap<>();
         for (GeoName n : names) {
-            List<org.xbill.DNS.Record> list = placeholders.computeIfAbsent(n.zone().origin(), k -> new ArrayList<>());
+            List<org.xbill.DNS.Record> list =
+                    placeholders.computeIfAbsent(n.zone().origin(), k -> new ArrayList<>());
             for (RRset set : new RRset[] {n.a()[hq], n.aaaa()[hq]}) {
                 if (set != null) {
                     list.addAll(set.rrs(false));
@@ -159,12 +171,22 @@ public final class RoutingTable {
         List<GeoName> rebound = new ArrayList<>();
         Map<Name, GeoName> byName = new HashMap<>();
         for (GeoName n : names) {
-            GeoName r = new GeoName(n.name(), n.ttl(), n.needs(), n.countries(), n.continents(), n.a(), n.aaaa(),
-                    served.get(n.zone().origin()), n.lowerWire(), n.index());
+            GeoName r = new GeoName(
+                    n.name(),
+                    n.ttl(),
+                    n.needs(),
+                    n.countries(),
+                    n.continents(),
+                    n.a(),
+                    n.aaaa(),
+                    served.get(n.zone().origin()),
+                    n.lowerWire(),
+                    n.index());
             rebound.add(r);
             byName.put(r.name(), r);
         }
-        return new Compiled(new RoutingTable(pops, hq, rebound.toArray(new GeoName[0]), aliases(served, byName)), served);
+        return new Compiled(
+                new RoutingTable(pops, hq, rebound.toArray(new GeoName[0]), aliases(served, byName)), served);
     }
 
     /** Static CNAMEs whose in-zone chain ends at a geo name (www -> hachyderm.io.): routed like it. */

@@ -1,8 +1,5 @@
 package dev.popdns.server;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.popdns.config.ServerConfig;
 import dev.popdns.geoip.GeoLocator;
 import dev.popdns.geoip.GeoLocatorConfig;
@@ -36,7 +33,6 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -75,52 +71,84 @@ public final class Server implements AutoCloseable {
         LOG.info("start: popdns {} on Java {}", version(), Runtime.version());
         Served served = Served.load(config.zones(), null);
         for (Zone zone : served.zones().zones()) {
-            LOG.info("zones: {} serial {} ({} RRsets) from {}", zone.origin(), zone.serial(), zone.rrsetCount(), zone.file());
+            LOG.info(
+                    "zones: {} serial {} ({} RRsets) from {}",
+                    zone.origin(),
+                    zone.serial(),
+                    zone.rrsetCount(),
+                    zone.file());
         }
         RoutingTable routing = served.routing();
         if (routing.hasGeoNames()) {
             LOG.info("routing: {} PoP(s), geo names {}", routing.pops().size(), geoNames(routing));
         }
         if (config.geoip() != null) {
-            geo = GeoLocator.open(new GeoLocatorConfig(config.geoip(), config.geoipCacheSize(),
-                    GeoLocatorConfig.DEFAULT_RELOAD_INTERVAL));
+            geo = GeoLocator.open(new GeoLocatorConfig(
+                    config.geoip(), config.geoipCacheSize(), GeoLocatorConfig.DEFAULT_RELOAD_INTERVAL));
             geoWatcher = Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "geoip-reload");
                 t.setDaemon(true);
                 return t;
             });
             geo.startWatching(geoWatcher);
-            LOG.info("geoip: {} database {} built {}", geo.database().type(), geo.database().path(), geo.database().buildDate());
+            LOG.info(
+                    "geoip: {} database {} built {}",
+                    geo.database().type(),
+                    geo.database().path(),
+                    geo.database().buildDate());
         } else if (routing.hasGeoNames()) {
-            throw new Served.Invalid(List.of(config.zones().resolve("pops.yaml") + ": declares geo names "
-                    + geoNames(routing) + ", which need a GeoIP database: give --geoip FILE (a GeoLite2/GeoIP2 City or Country mmdb)"));
+            throw new Served.Invalid(
+                    List.of(
+                            config.zones().resolve("pops.yaml") + ": declares geo names " + geoNames(routing)
+                                    + ", which need a GeoIP database: give --geoip FILE (a GeoLite2/GeoIP2 City or Country mmdb)"));
         }
         if (!config.probes() && served.health() != null) {
             LOG.warn("health: probes are off (--no-probes): PoPs are eligible by their config state alone");
         }
         Eligibility eligibility = prepareHealth(served);
         snapshots = new Snapshot.Holder(served.zones(), routing, eligibility, config.cacheSize());
-        byte[] nsid = config.nsid() && config.identity() != null ? config.identity().getBytes(StandardCharsets.UTF_8) : null;
-        QueryHandler queries = new QueryHandler(snapshots,
+        byte[] nsid =
+                config.nsid() && config.identity() != null ? config.identity().getBytes(StandardCharsets.UTF_8) : null;
+        QueryHandler queries = new QueryHandler(
+                snapshots,
                 new Answerer(new ServerIdentity(nsid, config.identity(), config.version())),
-                new ClientLocator(geo), metrics.queries(), metrics);
+                new ClientLocator(geo),
+                metrics.queries(),
+                metrics);
         metrics.serving(served.zones(), routing, () -> snapshots.current().zones());
         transport = new DnsTransport(config.threads());
-        DnsTransport.TcpSettings tcp = new DnsTransport.TcpSettings(config.tcpIdleTimeout(), config.tcpMaxConnections());
+        DnsTransport.TcpSettings tcp =
+                new DnsTransport.TcpSettings(config.tcpIdleTimeout(), config.tcpMaxConnections());
         for (InetSocketAddress address : config.listen()) {
             int receiveBuffer = transport.bind(address, queries, tcp);
-            LOG.info("dns: listening on udp+tcp {} ({}, {} event loops, UDP receive buffer {} KiB)", format(address),
-                    transport.nativeTransport() ? "epoll" : "nio", config.threads(), receiveBuffer / 1024);
+            LOG.info(
+                    "dns: listening on udp+tcp {} ({}, {} event loops, UDP receive buffer {} KiB)",
+                    format(address),
+                    transport.nativeTransport() ? "epoll" : "nio",
+                    config.threads(),
+                    receiveBuffer / 1024);
             if (receiveBuffer < DnsTransport.SOCKET_BUFFER) {
-                LOG.warn("dns: the kernel granted a UDP receive buffer of {} KiB instead of {} KiB; bursts will be dropped"
-                        + " sooner: raise it with sysctl net.core.rmem_max={}", receiveBuffer / 1024,
-                        DnsTransport.SOCKET_BUFFER / 1024, DnsTransport.SOCKET_BUFFER);
+                LOG.warn(
+                        "dns: the kernel granted a UDP receive buffer of {} KiB instead of {} KiB; bursts will be dropped"
+                                + " sooner: raise it with sysctl net.core.rmem_max={}",
+                        receiveBuffer / 1024,
+                        DnsTransport.SOCKET_BUFFER / 1024,
+                        DnsTransport.SOCKET_BUFFER);
             }
         }
-        reloader = new ZoneReloader(config.zones(), snapshots, geo != null, this::prepareHealth, loaded -> {
-            retireMonitor();
-            metrics.serving(loaded.zones(), loaded.routing(), () -> snapshots.current().zones());
-        }, timeline);
+        reloader = new ZoneReloader(
+                config.zones(),
+                snapshots,
+                geo != null,
+                this::prepareHealth,
+                loaded -> {
+                    retireMonitor();
+                    metrics.serving(
+                            loaded.zones(),
+                            loaded.routing(),
+                            () -> snapshots.current().zones());
+                },
+                timeline);
         metrics.reloads(reloader, ZoneReloader::succeeded, ZoneReloader::failed);
         if (geo != null) {
             metrics.geoip(geo);
@@ -128,11 +156,31 @@ public final class Server implements AutoCloseable {
         reloader.start();
         LOG.info("reload: watching {} for changes; SIGHUP reloads too", config.zones());
         http = new HttpServer();
-        StatusReport report = new StatusReport(snapshots::current, () -> monitor, geo, timeline,
-                new StatusReport.ServerFacts(config.identity(), version(), started, () -> ready,
-                        () -> new long[] {reloader.succeeded(), reloader.failed()}, reloader::lastReload), Clock.systemUTC());
-        http.start(config.http(), new StatusApi(report, metrics, snapshots::current, () -> monitor, geo, () -> ready,
-                () -> reloader.requestReload("admin API"), adminToken(), Clock.systemUTC()));
+        StatusReport report = new StatusReport(
+                snapshots::current,
+                () -> monitor,
+                geo,
+                timeline,
+                new StatusReport.ServerFacts(
+                        config.identity(),
+                        version(),
+                        started,
+                        () -> ready,
+                        () -> new long[] {reloader.succeeded(), reloader.failed()},
+                        reloader::lastReload),
+                Clock.systemUTC());
+        http.start(
+                config.http(),
+                new StatusApi(
+                        report,
+                        metrics,
+                        snapshots::current,
+                        () -> monitor,
+                        geo,
+                        () -> ready,
+                        () -> reloader.requestReload("admin API"),
+                        adminToken(),
+                        Clock.systemUTC()));
         if (config.adminTokenFile() == null) {
             LOG.info("http: admin calls disabled (no admin-token-file)");
         }
@@ -211,8 +259,11 @@ public final class Server implements AutoCloseable {
                 continue;
             }
             to.override(pop.id(), override);
-            LOG.info("health: override of {} ({} until {}) kept across the reload", pop.id(),
-                    override.action(), override.expires());
+            LOG.info(
+                    "health: override of {} ({} until {}) kept across the reload",
+                    pop.id(),
+                    override.action(),
+                    override.expires());
         }
     }
 

@@ -13,8 +13,8 @@ import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -52,8 +52,14 @@ public final class ZoneReloader implements AutoCloseable {
      * @param health       gives the eligibility for a loaded config (may start new probes)
      * @param listener     told of every accepted reload after the swap, on the reload thread
      */
-    public ZoneReloader(Path dir, Snapshot.Holder snapshots, boolean geoAvailable, HealthSwitch health,
-                        Consumer<Served> listener, Timeline timeline) throws IOException {
+    public ZoneReloader(
+            Path dir,
+            Snapshot.Holder snapshots,
+            boolean geoAvailable,
+            HealthSwitch health,
+            Consumer<Served> listener,
+            Timeline timeline)
+            throws IOException {
         this.timeline = timeline;
         this.dir = dir;
         this.snapshots = snapshots;
@@ -61,7 +67,10 @@ public final class ZoneReloader implements AutoCloseable {
         this.health = health;
         this.listener = listener;
         this.watcher = FileSystems.getDefault().newWatchService();
-        dir.register(watcher, StandardWatchEventKinds.ENTRY_CREATE, StandardWatchEventKinds.ENTRY_MODIFY,
+        dir.register(
+                watcher,
+                StandardWatchEventKinds.ENTRY_CREATE,
+                StandardWatchEventKinds.ENTRY_MODIFY,
                 StandardWatchEventKinds.ENTRY_DELETE);
         this.thread = new Thread(this::run, "zone-reload");
         this.thread.setDaemon(true);
@@ -147,19 +156,27 @@ public final class ZoneReloader implements AutoCloseable {
             for (Zone zone : loaded.zones().zones()) {
                 serials.append(' ').append(zone.origin()).append('=').append(zone.serial());
             }
-            LOG.info("reload: ok after {}: {} zone(s), serials{}; {} PoP(s), {} geo name(s)", cause, loaded.zones().size(),
-                    serials, loaded.routing().pops().size(), loaded.routing().names().size());
+            LOG.info(
+                    "reload: ok after {}: {} zone(s), serials{}; {} PoP(s), {} geo name(s)",
+                    cause,
+                    loaded.zones().size(),
+                    serials,
+                    loaded.routing().pops().size(),
+                    loaded.routing().names().size());
             lastReload = "ok after " + cause + ": serials" + serials;
             timeline.add("reload", lastReload);
             listener.accept(loaded);
         } catch (Served.Invalid e) {
             failed.incrementAndGet();
-            LOG.error("reload: rejected after {}; still serving the previous zones. {} problem(s):", cause,
+            LOG.error(
+                    "reload: rejected after {}; still serving the previous zones. {} problem(s):",
+                    cause,
                     e.problems().size());
             for (String p : e.problems()) {
                 LOG.error("  {}", p);
             }
-            lastReload = "rejected after " + cause + ", still serving the previous zones: " + String.join("; ", e.problems());
+            lastReload = "rejected after " + cause + ", still serving the previous zones: "
+                    + String.join("; ", e.problems());
             timeline.add("reload", lastReload);
         } catch (RuntimeException e) {
             failed.incrementAndGet();

@@ -52,8 +52,13 @@ public final class HttpServer implements AutoCloseable {
      * @param authorization the Authorization header, or null
      * @param remote        the client's address
      */
-    public record Request(String method, String path, Map<String, List<String>> params, String body,
-                          String authorization, InetAddress remote) {
+    public record Request(
+            String method,
+            String path,
+            Map<String, List<String>> params,
+            String body,
+            String authorization,
+            InetAddress remote) {
         /** The first value of query parameter {@code name}, or null. */
         public String param(String name) {
             List<String> values = params.get(name);
@@ -79,11 +84,14 @@ public final class HttpServer implements AutoCloseable {
     }
 
     public void start(InetSocketAddress address, Handler handler) throws InterruptedException {
-        ServerBootstrap b = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+        ServerBootstrap b = new ServerBootstrap()
+                .group(group)
+                .channel(NioServerSocketChannel.class)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        ch.pipeline().addLast(new ReadTimeoutHandler(READ_TIMEOUT_SECONDS))
+                        ch.pipeline()
+                                .addLast(new ReadTimeoutHandler(READ_TIMEOUT_SECONDS))
                                 .addLast(new HttpServerCodec(4096, 8192, 8192))
                                 .addLast(new HttpObjectAggregator(MAX_REQUEST))
                                 .addLast(new Dispatcher(handler));
@@ -116,8 +124,12 @@ public final class HttpServer implements AutoCloseable {
                 QueryStringDecoder uri = new QueryStringDecoder(request.uri());
                 InetAddress remote = ((InetSocketAddress) ctx.channel().remoteAddress()).getAddress();
                 String method = request.method().name();
-                Request r = new Request(method.equals("HEAD") ? "GET" : method, uri.path(), uri.parameters(),
-                        request.content().toString(StandardCharsets.UTF_8), request.headers().get(HttpHeaderNames.AUTHORIZATION),
+                Request r = new Request(
+                        method.equals("HEAD") ? "GET" : method,
+                        uri.path(),
+                        uri.parameters(),
+                        request.content().toString(StandardCharsets.UTF_8),
+                        request.headers().get(HttpHeaderNames.AUTHORIZATION),
                         remote);
                 try {
                     response = handler.handle(r);
@@ -128,7 +140,9 @@ public final class HttpServer implements AutoCloseable {
             }
             byte[] bytes = response.body().getBytes(StandardCharsets.UTF_8);
             boolean head = request.method().equals(HttpMethod.HEAD);
-            FullHttpResponse out = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(response.status()),
+            FullHttpResponse out = new DefaultFullHttpResponse(
+                    HttpVersion.HTTP_1_1,
+                    HttpResponseStatus.valueOf(response.status()),
                     head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(bytes));
             out.headers().set(HttpHeaderNames.CONTENT_TYPE, response.contentType());
             out.headers().set(HttpHeaderNames.CONTENT_LENGTH, bytes.length);

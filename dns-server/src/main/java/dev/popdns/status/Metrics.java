@@ -48,7 +48,8 @@ public final class Metrics implements HealthListener, QueryHandler.AnswerListene
 
     public Metrics() {
         Gauge.builder("popdns_prober_cut_off", cutOff, AtomicInteger::get)
-                .description("1 while every PoP fails its checks (our own network is suspect)").register(registry);
+                .description("1 while every PoP fails its checks (our own network is suspect)")
+                .register(registry);
         new JvmMemoryMetrics().bindTo(registry);
         new JvmGcMetrics().bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
@@ -69,8 +70,12 @@ public final class Metrics implements HealthListener, QueryHandler.AnswerListene
 
     /** {@code popdns_config_reloads_total{result}} read from the reloader's counters. */
     public <T> void reloads(T reloader, ToDoubleFunction<T> ok, ToDoubleFunction<T> failed) {
-        FunctionCounter.builder("popdns_config_reloads", reloader, ok).tag("result", "ok").register(registry);
-        FunctionCounter.builder("popdns_config_reloads", reloader, failed).tag("result", "failed").register(registry);
+        FunctionCounter.builder("popdns_config_reloads", reloader, ok)
+                .tag("result", "ok")
+                .register(registry);
+        FunctionCounter.builder("popdns_config_reloads", reloader, failed)
+                .tag("result", "failed")
+                .register(registry);
     }
 
     /**
@@ -79,16 +84,27 @@ public final class Metrics implements HealthListener, QueryHandler.AnswerListene
      * alert can tell a geoipupdate that stopped), read from the locator at scrape time.
      */
     public void geoip(GeoLocator geo) {
-        FunctionCounter.builder("popdns_geoip_lookups", geo, g -> g.stats().hits()).tag("result", "hit")
-                .description("GeoIP lookups by cache result").register(registry);
-        FunctionCounter.builder("popdns_geoip_lookups", geo, g -> g.stats().misses()).tag("result", "miss")
-                .description("GeoIP lookups by cache result").register(registry);
-        FunctionCounter.builder("popdns_geoip_lookups", geo, g -> g.stats().lookupErrors()).tag("result", "error")
-                .description("GeoIP lookups by cache result").register(registry);
+        FunctionCounter.builder("popdns_geoip_lookups", geo, g -> g.stats().hits())
+                .tag("result", "hit")
+                .description("GeoIP lookups by cache result")
+                .register(registry);
+        FunctionCounter.builder("popdns_geoip_lookups", geo, g -> g.stats().misses())
+                .tag("result", "miss")
+                .description("GeoIP lookups by cache result")
+                .register(registry);
+        FunctionCounter.builder("popdns_geoip_lookups", geo, g -> g.stats().lookupErrors())
+                .tag("result", "error")
+                .description("GeoIP lookups by cache result")
+                .register(registry);
         Gauge.builder("popdns_geoip_cached_networks", geo, g -> g.stats().cachedNetworks())
-                .description("Networks in the GeoIP cache").register(registry);
-        Gauge.builder("popdns_geoip_build_timestamp_seconds", geo, g -> g.database().buildDate().getEpochSecond())
-                .description("Build date of the GeoIP database answering, as a Unix time").register(registry);
+                .description("Networks in the GeoIP cache")
+                .register(registry);
+        Gauge.builder(
+                        "popdns_geoip_build_timestamp_seconds",
+                        geo,
+                        g -> g.database().buildDate().getEpochSecond())
+                .description("Build date of the GeoIP database answering, as a Unix time")
+                .register(registry);
     }
 
     /**
@@ -102,9 +118,12 @@ public final class Metrics implements HealthListener, QueryHandler.AnswerListene
                 continue; // registered at an earlier load; the gauge reads the current snapshot
             }
             Gauge.builder("popdns_zone_serial", current, s -> {
-                Zone z = s.get().get(zone.origin());
-                return z == null ? Double.NaN : z.serial();
-            }).tag("zone", origin).strongReference(true).register(registry);
+                        Zone z = s.get().get(zone.origin());
+                        return z == null ? Double.NaN : z.serial();
+                    })
+                    .tag("zone", origin)
+                    .strongReference(true)
+                    .register(registry);
         }
         answers = new AnswerCounters(routing, registry);
     }
@@ -121,18 +140,28 @@ public final class Metrics implements HealthListener, QueryHandler.AnswerListene
                 String pop = done.pop();
                 String check = done.check();
                 ProbeResult result = done.result();
-                Timer.builder("popdns_probe_duration").tag("pop", pop).tag("check", check).register(registry)
+                Timer.builder("popdns_probe_duration")
+                        .tag("pop", pop)
+                        .tag("check", check)
+                        .register(registry)
                         .record(result.latency());
-                Counter.builder("popdns_probe_results").tag("pop", pop).tag("check", check)
-                        .tag("result", result instanceof ProbeResult.Up ? "up" : "down").register(registry).increment();
+                Counter.builder("popdns_probe_results")
+                        .tag("pop", pop)
+                        .tag("check", check)
+                        .tag("result", result instanceof ProbeResult.Up ? "up" : "down")
+                        .register(registry)
+                        .increment();
             }
         }
         for (var pop : view.pops()) {
             for (var check : pop.checks()) {
                 AtomicInteger gauge = healthUp.computeIfAbsent(pop.id() + "\u0000" + check.check(), k -> {
                     AtomicInteger value = new AtomicInteger();
-                    Gauge.builder("popdns_health_up", value, AtomicInteger::get).tag("pop", pop.id()).tag("check", check.check())
-                            .description("1 when the check is UP at the PoP").register(registry);
+                    Gauge.builder("popdns_health_up", value, AtomicInteger::get)
+                            .tag("pop", pop.id())
+                            .tag("check", check.check())
+                            .description("1 when the check is UP at the PoP")
+                            .register(registry);
                     return value;
                 });
                 gauge.set(check.up() ? 1 : 0);
@@ -151,8 +180,10 @@ public final class Metrics implements HealthListener, QueryHandler.AnswerListene
             counters = new Counter[names.size()][pops.size() + 1];
             for (GeoName n : names) {
                 for (int p = 0; p <= pops.size(); p++) {
-                    counters[n.index()][p] = Counter.builder("popdns_answers").description("Geo-routed answers by PoP")
-                            .tag("name", n.name().toString()).tag("pop", p == pops.size() ? "none" : pops.get(p).id())
+                    counters[n.index()][p] = Counter.builder("popdns_answers")
+                            .description("Geo-routed answers by PoP")
+                            .tag("name", n.name().toString())
+                            .tag("pop", p == pops.size() ? "none" : pops.get(p).id())
                             .register(registry);
                 }
             }

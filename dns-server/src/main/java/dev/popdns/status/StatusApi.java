@@ -66,8 +66,16 @@ public final class StatusApi implements HttpServer.Handler {
     private final ObjectMapper mapper = new ObjectMapper();
 
     /** @param adminToken the admin bearer token, or null when admin calls are disabled */
-    public StatusApi(StatusReport report, Metrics metrics, Supplier<Snapshot> snapshot, Supplier<HealthMonitor> health,
-                     GeoLocator geo, Supplier<Boolean> ready, Runnable reload, String adminToken, Clock clock) {
+    public StatusApi(
+            StatusReport report,
+            Metrics metrics,
+            Supplier<Snapshot> snapshot,
+            Supplier<HealthMonitor> health,
+            GeoLocator geo,
+            Supplier<Boolean> ready,
+            Runnable reload,
+            String adminToken,
+            Clock clock) {
         this.report = report;
         this.metrics = metrics;
         this.snapshot = snapshot;
@@ -119,8 +127,18 @@ public final class StatusApi implements HttpServer.Handler {
             return isKnown(path) ? notAllowed("GET, HEAD") : Response.text(404, "not found\n");
         }
         return switch (path) {
-            case "/", "/index.html" -> new Response(200, "text/html; charset=utf-8", page,
-                    Map.of("Content-Security-Policy", pagePolicy, "X-Frame-Options", "DENY", "Referrer-Policy", "no-referrer"));
+            case "/", "/index.html" ->
+                new Response(
+                        200,
+                        "text/html; charset=utf-8",
+                        page,
+                        Map.of(
+                                "Content-Security-Policy",
+                                pagePolicy,
+                                "X-Frame-Options",
+                                "DENY",
+                                "Referrer-Policy",
+                                "no-referrer"));
             case "/healthz" -> Response.text(200, "ok\n");
             case "/readyz" -> ready.get() ? Response.text(200, "ready\n") : Response.text(503, "not ready\n");
             case "/metrics" -> Response.of(200, "text/plain; version=0.0.4; charset=utf-8", metrics.scrape());
@@ -153,7 +171,8 @@ public final class StatusApi implements HttpServer.Handler {
         try {
             name = Name.fromString(nameText, Name.root);
             if (!clientText.matches("[0-9a-fA-F:.]+")) {
-                throw new UnknownHostException("client: '" + clientText + "' (expected: a literal IPv4 or IPv6 address)");
+                throw new UnknownHostException(
+                        "client: '" + clientText + "' (expected: a literal IPv4 or IPv6 address)");
             }
             client = InetAddress.getByName(clientText);
         } catch (TextParseException | UnknownHostException e) {
@@ -169,11 +188,14 @@ public final class StatusApi implements HttpServer.Handler {
             return Response.of(200, JSON, root.toPrettyString() + "\n");
         }
         Location location = geo == null ? null : geo.locate(client);
-        Explanation e = Explanation.of(snap.routing(), geoName, type, location, client instanceof Inet4Address, snap.eligibility());
+        Explanation e = Explanation.of(
+                snap.routing(), geoName, type, location, client instanceof Inet4Address, snap.eligibility());
         root.put("routed", true).put("routed_as", geoName.name().toString());
         if (location != null) {
-            ObjectNode loc = root.putObject("location").put("country", location.countryCode())
-                    .put("continent", location.continentCode()).put("network_prefix", location.networkPrefixLength());
+            ObjectNode loc = root.putObject("location")
+                    .put("country", location.countryCode())
+                    .put("continent", location.continentCode())
+                    .put("network_prefix", location.networkPrefixLength());
             if (location.hasCoordinates()) {
                 loc.put("latitude", location.latitude()).put("longitude", location.longitude());
             }
@@ -182,13 +204,22 @@ public final class StatusApi implements HttpServer.Handler {
         }
         ArrayNode candidates = root.putArray("candidates");
         for (Router.Candidate c : e.candidates()) {
-            ObjectNode o = candidates.addObject().put("pop", c.pop().id()).put("hq", c.pop().hq())
-                    .put("pinned", c.pinned()).put("eligible", c.eligible()).put("has_records", c.hasRecords());
+            ObjectNode o = candidates
+                    .addObject()
+                    .put("pop", c.pop().id())
+                    .put("hq", c.pop().hq())
+                    .put("pinned", c.pinned())
+                    .put("eligible", c.eligible())
+                    .put("has_records", c.hasRecords());
             if (!Double.isNaN(c.distanceKm())) {
                 o.put("distance_km", Math.round(c.distanceKm())).put("scaled_km", Math.round(c.scaledKm()));
             }
         }
-        root.put("answer", e.records() == null ? "none" : snap.routing().pops().get(e.decision().pop()).id())
+        root.put(
+                        "answer",
+                        e.records() == null
+                                ? "none"
+                                : snap.routing().pops().get(e.decision().pop()).id())
                 .put("reason", e.decision().reason().name().toLowerCase(Locale.ROOT));
         ArrayNode records = root.putArray("records");
         if (e.records() != null) {
@@ -205,10 +236,20 @@ public final class StatusApi implements HttpServer.Handler {
             return error(403, "admin calls are disabled (set admin-token-file in popdns.yaml)");
         }
         String auth = r.authorization();
-        if (auth == null || !auth.startsWith("Bearer ")
-                || !MessageDigest.isEqual(tokenDigest, sha256(auth.substring("Bearer ".length()).trim()))) {
-            LOG.warn("http: refused {} {} from {}: missing or wrong bearer token", r.method(), r.path(), r.remote().getHostAddress());
-            return new Response(401, JSON, "{\"error\": \"missing or wrong bearer token\"}\n", Map.of("WWW-Authenticate", "Bearer"));
+        if (auth == null
+                || !auth.startsWith("Bearer ")
+                || !MessageDigest.isEqual(
+                        tokenDigest, sha256(auth.substring("Bearer ".length()).trim()))) {
+            LOG.warn(
+                    "http: refused {} {} from {}: missing or wrong bearer token",
+                    r.method(),
+                    r.path(),
+                    r.remote().getHostAddress());
+            return new Response(
+                    401,
+                    JSON,
+                    "{\"error\": \"missing or wrong bearer token\"}\n",
+                    Map.of("WWW-Authenticate", "Bearer"));
         }
         return action.get();
     }
@@ -216,13 +257,15 @@ public final class StatusApi implements HttpServer.Handler {
     private Response setOverride(String pop, String body) {
         HealthMonitor monitor = health.get();
         if (monitor == null) {
-            return error(409, "no health probes are running (no checks in pops.yaml, or --no-probes): overrides need them");
+            return error(
+                    409, "no health probes are running (no checks in pops.yaml, or --no-probes): overrides need them");
         }
         JsonNode json;
         try {
             json = mapper.readTree(body.isBlank() ? "{}" : body);
         } catch (IOException e) {
-            return error(400, "body: not JSON (expected: {\"state\": \"drain\", \"for\": \"30m\", \"reason\": \"...\"})");
+            return error(
+                    400, "body: not JSON (expected: {\"state\": \"drain\", \"for\": \"30m\", \"reason\": \"...\"})");
         }
         String state = json.path("state").asText("");
         AdminOverride.Action action = switch (state) {
@@ -259,8 +302,16 @@ public final class StatusApi implements HttpServer.Handler {
             return error(monitor.view().indexOf(pop) < 0 ? 404 : 400, e.getMessage());
         }
         LOG.info("admin: {} {} until {} ({})", pop, state, expires, reason);
-        return Response.of(200, JSON, mapper.createObjectNode().put("pop", pop).put("state", state)
-                .put("expires", expires.toString()).put("reason", reason).toPrettyString() + "\n");
+        return Response.of(
+                200,
+                JSON,
+                mapper.createObjectNode()
+                                .put("pop", pop)
+                                .put("state", state)
+                                .put("expires", expires.toString())
+                                .put("reason", reason)
+                                .toPrettyString()
+                        + "\n");
     }
 
     private Response clearOverride(String pop, String reason) {
@@ -273,7 +324,13 @@ public final class StatusApi implements HttpServer.Handler {
         }
         boolean cleared = monitor.clearOverride(pop, reason == null ? "cleared by the admin API" : reason);
         LOG.info("admin: {} override {}", pop, cleared ? "cleared" : "was not set");
-        return Response.of(200, JSON, mapper.createObjectNode().put("pop", pop).put("cleared", cleared).toPrettyString() + "\n");
+        return Response.of(
+                200,
+                JSON,
+                mapper.createObjectNode()
+                                .put("pop", pop)
+                                .put("cleared", cleared)
+                                .toPrettyString() + "\n");
     }
 
     private Response reload() {
@@ -282,7 +339,8 @@ public final class StatusApi implements HttpServer.Handler {
     }
 
     private Response error(int status, String message) {
-        return Response.of(status, JSON, mapper.createObjectNode().put("error", message).toPrettyString() + "\n");
+        return Response.of(
+                status, JSON, mapper.createObjectNode().put("error", message).toPrettyString() + "\n");
     }
 
     private static Response notAllowed(String allow) {

@@ -55,12 +55,21 @@ public final class StatusReport {
     private final ObjectMapper mapper = new ObjectMapper();
 
     /** What the report says about the server itself. */
-    public record ServerFacts(String identity, String version, Instant started, Supplier<Boolean> ready,
-                              Supplier<long[]> reloads, Supplier<String> lastReload) {
-    }
+    public record ServerFacts(
+            String identity,
+            String version,
+            Instant started,
+            Supplier<Boolean> ready,
+            Supplier<long[]> reloads,
+            Supplier<String> lastReload) {}
 
-    public StatusReport(Supplier<Snapshot> snapshot, Supplier<HealthMonitor> health, GeoLocator geo, Timeline timeline,
-                        ServerFacts facts, Clock clock) {
+    public StatusReport(
+            Supplier<Snapshot> snapshot,
+            Supplier<HealthMonitor> health,
+            GeoLocator geo,
+            Timeline timeline,
+            ServerFacts facts,
+            Clock clock) {
         this.snapshot = snapshot;
         this.health = health;
         this.geo = geo;
@@ -75,22 +84,31 @@ public final class StatusReport {
         Instant now = clock.instant();
         ObjectNode root = mapper.createObjectNode();
         ObjectNode server = root.putObject("server");
-        server.put("identity", facts.identity()).put("version", facts.version()).put("started", facts.started().toString())
-                .put("uptime_seconds", Duration.between(facts.started(), now).toSeconds()).put("ready", facts.ready().get())
+        server.put("identity", facts.identity())
+                .put("version", facts.version())
+                .put("started", facts.started().toString())
+                .put("uptime_seconds", Duration.between(facts.started(), now).toSeconds())
+                .put("ready", facts.ready().get())
                 .put("now", now.toString());
         ArrayNode zones = root.putArray("zones");
         for (Zone zone : snap.zones().zones()) {
-            zones.addObject().put("origin", zone.origin().toString()).put("serial", zone.serial())
-                    .put("file", zone.file()).put("rrsets", zone.rrsetCount());
+            zones.addObject()
+                    .put("origin", zone.origin().toString())
+                    .put("serial", zone.serial())
+                    .put("file", zone.file())
+                    .put("rrsets", zone.rrsetCount());
         }
         long[] reloads = facts.reloads().get();
-        root.putObject("reloads").put("ok", reloads[0]).put("failed", reloads[1]).put("last", facts.lastReload().get());
+        root.putObject("reloads")
+                .put("ok", reloads[0])
+                .put("failed", reloads[1])
+                .put("last", facts.lastReload().get());
         HealthMonitor monitor = health.get();
         // the view and the timeline read together: the timeline is a listener of the monitor, so
         // a state change and its timeline entry show up in the same response
-        record Seen(HealthView view, List<Timeline.Entry> entries) {
-        }
-        Seen seen = monitor == null ? new Seen(null, timeline.entries())
+        record Seen(HealthView view, List<Timeline.Entry> entries) {}
+        Seen seen = monitor == null
+                ? new Seen(null, timeline.entries())
                 : monitor.readConsistently(v -> new Seen(v, timeline.entries()));
         HealthView view = seen.view();
         root.put("probes", view != null);
@@ -98,16 +116,30 @@ public final class StatusReport {
         RoutingTable routing = snap.routing();
         ArrayNode pops = root.putArray("pops");
         for (Pop p : routing.pops()) {
-            ObjectNode pop = pops.addObject().put("id", p.id()).put("hq", p.hq()).put("state", p.drained() ? "drain" : "active")
-                    .put("bias", p.bias()).put("latitude", p.latitude()).put("longitude", p.longitude());
+            ObjectNode pop = pops.addObject()
+                    .put("id", p.id())
+                    .put("hq", p.hq())
+                    .put("state", p.drained() ? "drain" : "active")
+                    .put("bias", p.bias())
+                    .put("latitude", p.latitude())
+                    .put("longitude", p.longitude());
             PopHealth ph = view == null ? null : view.pop(p.id()).orElse(null);
             ObjectNode checks = pop.putObject("checks");
             if (ph != null) {
-                ph.override().ifPresent(o -> pop.putObject("override").put("action", o.action() == dev.popdns.health.AdminOverride.Action.DRAIN
-                        ? "drain" : "force-up").put("expires", o.expires().toString()).put("reason", o.reason()));
+                ph.override()
+                        .ifPresent(o -> pop.putObject("override")
+                                .put(
+                                        "action",
+                                        o.action() == dev.popdns.health.AdminOverride.Action.DRAIN
+                                                ? "drain"
+                                                : "force-up")
+                                .put("expires", o.expires().toString())
+                                .put("reason", o.reason()));
                 for (CheckHealth c : ph.checks()) {
-                    ObjectNode check = checks.putObject(c.check()).put("state", c.state().name().toLowerCase(Locale.ROOT))
-                            .put("since", c.since().toString()).put("for_seconds", Duration.between(c.since(), now).toSeconds());
+                    ObjectNode check = checks.putObject(c.check())
+                            .put("state", c.state().name().toLowerCase(Locale.ROOT))
+                            .put("since", c.since().toString())
+                            .put("for_seconds", Duration.between(c.since(), now).toSeconds());
                     c.latency().ifPresent(l -> check.put("latency_ms", Math.round(l.toNanos() / 1e4) / 100.0));
                     c.lag().ifPresent(l -> check.put("lag_seconds", l.toMillis() / 1000.0));
                     c.lastError().ifPresent(e -> check.put("last_error", e));
@@ -121,25 +153,38 @@ public final class StatusReport {
             n.needs().forEach(needs::add);
             ObjectNode continents = name.putObject("continents");
             for (Object[] c : CONTINENTS) {
-                continents.put((String) c[0], pick(snap, n, new Location((double) c[2], (double) c[3], null, (String) c[0], 0)));
+                continents.put(
+                        (String) c[0],
+                        pick(snap, n, new Location((double) c[2], (double) c[3], null, (String) c[0], 0)));
             }
             ObjectNode countries = name.putObject("countries");
             for (Object[] c : COUNTRIES) {
-                countries.put((String) c[0], pick(snap, n, new Location((double) c[2], (double) c[3], (String) c[0], (String) c[1], 0)));
+                countries.put(
+                        (String) c[0],
+                        pick(snap, n, new Location((double) c[2], (double) c[3], (String) c[0], (String) c[1], 0)));
             }
             Location yours = geo == null || client == null ? null : geo.locate(client);
-            name.putObject("your_resolver").put("address", client == null ? null : client.getHostAddress())
-                    .put("country", yours == null ? null : yours.countryCode()).put("pop", pick(snap, n, yours));
+            name.putObject("your_resolver")
+                    .put("address", client == null ? null : client.getHostAddress())
+                    .put("country", yours == null ? null : yours.countryCode())
+                    .put("pop", pick(snap, n, yours));
         }
         if (geo != null) {
             var stats = geo.stats();
-            root.putObject("geoip").put("database", geo.database().path().toString()).put("type", geo.database().type())
-                    .put("build_date", geo.database().buildDate().toString()).put("cache_hits", stats.hits())
-                    .put("cache_misses", stats.misses()).put("cache_hit_rate", stats.hitRate());
+            root.putObject("geoip")
+                    .put("database", geo.database().path().toString())
+                    .put("type", geo.database().type())
+                    .put("build_date", geo.database().buildDate().toString())
+                    .put("cache_hits", stats.hits())
+                    .put("cache_misses", stats.misses())
+                    .put("cache_hit_rate", stats.hitRate());
         }
         ArrayNode events = root.putArray("timeline");
         for (Timeline.Entry e : seen.entries()) {
-            events.addObject().put("at", e.at().toString()).put("kind", e.kind()).put("text", e.text());
+            events.addObject()
+                    .put("at", e.at().toString())
+                    .put("kind", e.kind())
+                    .put("text", e.text());
         }
         return root.toPrettyString() + "\n";
     }
@@ -147,6 +192,8 @@ public final class StatusReport {
     /** The PoP id a client at {@code location} gets for an A query now, or "none" (NODATA). */
     private static String pick(Snapshot snap, GeoName name, Location location) {
         Decision d = Router.decide(snap.routing(), name, location, Type.A, snap.eligibility());
-        return d.pop() == Decision.NO_DATA ? "none" : snap.routing().pops().get(d.pop()).id();
+        return d.pop() == Decision.NO_DATA
+                ? "none"
+                : snap.routing().pops().get(d.pop()).id();
     }
 }

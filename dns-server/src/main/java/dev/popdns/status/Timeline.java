@@ -18,8 +18,7 @@ public final class Timeline implements HealthListener {
     static final int CAPACITY = 200;
 
     /** One entry: when, what kind ({@code state}, {@code override}, {@code cut-off}, {@code reload}), and what. */
-    public record Entry(Instant at, String kind, String text) {
-    }
+    public record Entry(Instant at, String kind, String text) {}
 
     private final ArrayDeque<Entry> entries = new ArrayDeque<>();
     private final Clock clock;
@@ -50,16 +49,27 @@ public final class Timeline implements HealthListener {
     public void onUpdate(HealthView view, List<HealthEvent> events) {
         for (HealthEvent event : events) {
             switch (event) {
-                case HealthEvent.StateChanged s -> add(new Entry(s.at(), "state",
-                        s.pop() + " " + s.check() + ": " + s.from() + " -> " + s.to() + " (" + s.reason() + ")"));
-                case HealthEvent.OverrideChanged o -> add("override", o.pop() + ": "
-                        + o.to().map(a -> a.action() + " until " + a.expires() + " (" + a.reason() + ")").orElse("override cleared")
-                        + " [" + o.reason() + "]");
-                case HealthEvent.CutOffChanged c -> add(new Entry(c.at(), "cut-off",
-                        (c.cutOff() ? "prober cut off: every PoP failing, keeping last known states" : "prober cut-off cleared")
-                                + " (" + c.reason() + ")"));
-                case HealthEvent.ProbeCompleted p -> {
-                }
+                case HealthEvent.StateChanged s ->
+                    add(new Entry(
+                            s.at(),
+                            "state",
+                            s.pop() + " " + s.check() + ": " + s.from() + " -> " + s.to() + " (" + s.reason() + ")"));
+                case HealthEvent.OverrideChanged o ->
+                    add(
+                            "override",
+                            o.pop() + ": "
+                                    + o.to().map(a -> a.action() + " until " + a.expires() + " (" + a.reason() + ")")
+                                            .orElse("override cleared")
+                                    + " [" + o.reason() + "]");
+                case HealthEvent.CutOffChanged c ->
+                    add(new Entry(
+                            c.at(),
+                            "cut-off",
+                            (c.cutOff()
+                                            ? "prober cut off: every PoP failing, keeping last known states"
+                                            : "prober cut-off cleared")
+                                    + " (" + c.reason() + ")"));
+                case HealthEvent.ProbeCompleted p -> {}
             }
         }
     }

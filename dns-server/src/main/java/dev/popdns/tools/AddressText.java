@@ -5,8 +5,7 @@ import java.net.InetAddress;
 
 /** Addresses as people write them: IPv6 in the RFC 5952 short form ({@code 2001:db8::1}), not Java's long one. */
 public final class AddressText {
-    private AddressText() {
-    }
+    private AddressText() {}
 
     /** The canonical text of {@code address} (RFC 5952 §4 for IPv6: lower case, longest run of zero groups as {@code ::}). */
     public static String of(InetAddress address) {

@@ -9,8 +9,7 @@ import java.util.Map;
  */
 public final class AwsRegions {
     /** A region's city and coordinates. */
-    public record Site(String city, double latitude, double longitude) {
-    }
+    public record Site(String city, double latitude, double longitude) {}
 
     private static final Map<String, Site> SITES = Map.ofEntries(
             Map.entry("us-east-1", new Site("N. Virginia", 39.04, -77.49)),
@@ -61,8 +60,7 @@ public final class AwsRegions {
             "OC", new Site("Sydney", -33.87, 151.21),
             "SA", new Site("Sao Paulo", -23.55, -46.63));
 
-    private AwsRegions() {
-    }
+    private AwsRegions() {}
 
     /** The region's site, or null for a region this table does not know. */
     public static Site region(String name) {

@@ -20,8 +20,7 @@ public final class PopsDiff {
     private final List<String> checks = new ArrayList<>();
     private final List<String> names = new ArrayList<>();
 
-    private PopsDiff() {
-    }
+    private PopsDiff() {}
 
     public static PopsDiff between(PopsConfig before, PopsConfig after) {
         PopsDiff diff = new PopsDiff();
@@ -119,7 +118,8 @@ public final class PopsDiff {
         }
         for (PopsConfig.GeoName n : before.values()) {
             if (!after.containsKey(n.name())) {
-                names.add("name `" + n.name() + "` removed: its A/AAAA queries get the zone's answer (or NXDOMAIN/NODATA)");
+                names.add("name `" + n.name()
+                        + "` removed: its A/AAAA queries get the zone's answer (or NXDOMAIN/NODATA)");
             }
         }
     }
@@ -220,8 +220,11 @@ public final class PopsDiff {
         List<String> parts = new ArrayList<>();
         for (Map.Entry<String, String> e : fields.entrySet()) {
             String v = e.getValue();
-            boolean isDefault = v == null || (e.getKey().equals("hq") && v.equals("false")) || (e.getKey().equals("state") && v.equals("active"))
-                    || (e.getKey().equals("bias") && v.equals("0")) || (e.getKey().equals("needs") && v.equals("[]"));
+            boolean isDefault = v == null
+                    || (e.getKey().equals("hq") && v.equals("false"))
+                    || (e.getKey().equals("state") && v.equals("active"))
+                    || (e.getKey().equals("bias") && v.equals("0"))
+                    || (e.getKey().equals("needs") && v.equals("[]"));
             if (!isDefault) {
                 parts.add(e.getKey().equals("hq") ? "hq" : e.getKey() + " " + v);
             }

@@ -16,14 +16,31 @@ import java.util.TreeMap;
  */
 public final class PopsYaml {
     /** Check fields in the order a reader expects them: the probe, then its target, then timing. */
-    private static final List<String> CHECK_ORDER = List.of("http", "tcp", "postgres-replica", "method", "host", "expect", "body",
-            "max-body", "insecure", "ca-file", "user", "password-file", "password-env", "max-lag", "interval", "timeout", "rise", "fall");
+    private static final List<String> CHECK_ORDER = List.of(
+            "http",
+            "tcp",
+            "postgres-replica",
+            "method",
+            "host",
+            "expect",
+            "body",
+            "max-body",
+            "insecure",
+            "ca-file",
+            "user",
+            "password-file",
+            "password-env",
+            "max-lag",
+            "interval",
+            "timeout",
+            "rise",
+            "fall");
     /** Plain scalars YAML reads as null; PopsLoader takes every other scalar by its text, so {@code true} can stay plain. */
     private static final Set<String> RESERVED = Set.of("null", "~");
+
     private static final int COMMENT_COLUMN = 38;
 
-    private PopsYaml() {
-    }
+    private PopsYaml() {}
 
     /**
      * The file's text.
@@ -44,7 +61,8 @@ public final class PopsYaml {
             if (p.hq()) {
                 y.append("    hq: true\n");
             }
-            String location = "    location: [" + PopsDiff.number(p.latitude()) + ", " + PopsDiff.number(p.longitude()) + "]";
+            String location =
+                    "    location: [" + PopsDiff.number(p.latitude()) + ", " + PopsDiff.number(p.longitude()) + "]";
             String note = comments.get("pops." + p.id() + ".location");
             y.append(note == null ? location : pad(location) + "# " + note).append('\n');
             List<String> addresses = new ArrayList<>();
@@ -59,12 +77,18 @@ public final class PopsYaml {
                 y.append("    bias: ").append(p.bias()).append('\n');
             }
             if (p.probeAddress() != null) {
-                y.append("    probe-address: ").append(scalar(AddressText.of(p.probeAddress()))).append('\n');
+                y.append("    probe-address: ")
+                        .append(scalar(AddressText.of(p.probeAddress())))
+                        .append('\n');
             }
             if (!p.checkOverrides().isEmpty()) {
                 y.append("    checks:\n");
                 for (Map.Entry<String, Map<String, Object>> o : new TreeMap<>(p.checkOverrides()).entrySet()) {
-                    y.append("      ").append(o.getKey()).append(": ").append(flow(o.getValue())).append('\n');
+                    y.append("      ")
+                            .append(o.getKey())
+                            .append(": ")
+                            .append(flow(o.getValue()))
+                            .append('\n');
                 }
             }
         }
@@ -76,7 +100,10 @@ public final class PopsYaml {
             }
             for (PopsConfig.Check c : config.checks().values()) {
                 comment(y, "  ", comments.get("checks." + c.name()));
-                y.append("  ").append(String.format(Locale.ROOT, "%-" + width + "s ", c.name() + ":")).append(flow(c.fields())).append('\n');
+                y.append("  ")
+                        .append(String.format(Locale.ROOT, "%-" + width + "s ", c.name() + ":"))
+                        .append(flow(c.fields()))
+                        .append('\n');
             }
         }
         if (!config.names().isEmpty()) {
@@ -97,7 +124,10 @@ public final class PopsYaml {
                 if (!n.continents().isEmpty()) {
                     f.append(", continents: ").append(codes(n.continents()));
                 }
-                y.append("  ").append(String.format(Locale.ROOT, "%-" + width + "s ", n.name() + ":")).append(f).append(" }\n");
+                y.append("  ")
+                        .append(String.format(Locale.ROOT, "%-" + width + "s ", n.name() + ":"))
+                        .append(f)
+                        .append(" }\n");
             }
         }
         return y.toString();

@@ -37,18 +37,19 @@ public final class Route53Input {
 
         @Override
         public String toString() {
-            return continent != null ? "continent " + continent
-                    : isDefault() ? "default (*)" : "country " + country + (subdivision == null ? "" : ", subdivision " + subdivision);
+            return continent != null
+                    ? "continent " + continent
+                    : isDefault()
+                            ? "default (*)"
+                            : "country " + country + (subdivision == null ? "" : ", subdivision " + subdivision);
         }
     }
 
     /** {@code GeoProximityLocation}: an AWS region, coordinates or a Local Zone group, and a bias -99..99. */
-    public record GeoProximity(String region, Double latitude, Double longitude, String localZoneGroup, int bias) {
-    }
+    public record GeoProximity(String region, Double latitude, Double longitude, String localZoneGroup, int bias) {}
 
     /** {@code AliasTarget}. */
-    public record Alias(String hostedZoneId, String dnsName, boolean evaluateTargetHealth) {
-    }
+    public record Alias(String hostedZoneId, String dnsName, boolean evaluateTargetHealth) {}
 
     /**
      * One {@code ResourceRecordSets} item.
@@ -57,10 +58,23 @@ public final class Route53Input {
      * @param name  the owner in master-file form (octal escapes decoded), as Route 53 spells it
      * @param ttl   {@code TTL}, or -1 when absent (alias record sets have none)
      */
-    public record RecordSet(int index, String name, String type, long ttl, List<String> values, Alias alias,
-                            String setIdentifier, String region, GeoLocation geoLocation, String failover, Long weight,
-                            boolean multiValueAnswer, GeoProximity geoProximity, boolean cidr, String trafficPolicy,
-                            String healthCheckId) {
+    public record RecordSet(
+            int index,
+            String name,
+            String type,
+            long ttl,
+            List<String> values,
+            Alias alias,
+            String setIdentifier,
+            String region,
+            GeoLocation geoLocation,
+            String failover,
+            Long weight,
+            boolean multiValueAnswer,
+            GeoProximity geoProximity,
+            boolean cidr,
+            String trafficPolicy,
+            String healthCheckId) {
         /** {@code hachyderm.io. A} or {@code hachyderm.io. A (set "eu-west")}, for messages. */
         public String label() {
             return name + " " + type + (setIdentifier == null ? "" : " (set \"" + setIdentifier + "\")");
@@ -74,19 +88,28 @@ public final class Route53Input {
      * @param requestInterval seconds, 10 or 30 (default 30)
      * @param failureThreshold 1..10 (default 3)
      */
-    public record HealthCheck(String id, String type, String ipAddress, int port, String resourcePath, String domainName,
-                              String searchString, int requestInterval, int failureThreshold, boolean inverted,
-                              boolean disabled) {
-    }
+    public record HealthCheck(
+            String id,
+            String type,
+            String ipAddress,
+            int port,
+            String resourcePath,
+            String domainName,
+            String searchString,
+            int requestInterval,
+            int failureThreshold,
+            boolean inverted,
+            boolean disabled) {}
 
-    private Route53Input() {
-    }
+    private Route53Input() {}
 
     /** Reads the output of {@code aws route53 list-resource-record-sets}. */
     public static List<RecordSet> recordSets(Path file) throws Invalid {
         JsonNode sets = read(file).get("ResourceRecordSets");
         if (sets == null || !sets.isArray()) {
-            throw new Invalid(file + ": no \"ResourceRecordSets\" array (expected: the JSON of aws route53 list-resource-record-sets)");
+            throw new Invalid(
+                    file
+                            + ": no \"ResourceRecordSets\" array (expected: the JSON of aws route53 list-resource-record-sets)");
         }
         List<RecordSet> out = new ArrayList<>();
         for (JsonNode s : sets) {
@@ -100,21 +123,44 @@ public final class Route53Input {
                 values.add(decimalEscapes(v.path("Value").asText()));
             }
             JsonNode a = s.get("AliasTarget");
-            Alias alias = a == null ? null : new Alias(text(a, "HostedZoneId"), decimalEscapes(a.path("DNSName").asText()),
-                    a.path("EvaluateTargetHealth").asBoolean());
+            Alias alias = a == null
+                    ? null
+                    : new Alias(
+                            text(a, "HostedZoneId"),
+                            decimalEscapes(a.path("DNSName").asText()),
+                            a.path("EvaluateTargetHealth").asBoolean());
             JsonNode g = s.get("GeoLocation");
-            GeoLocation geo = g == null ? null : new GeoLocation(text(g, "ContinentCode"), text(g, "CountryCode"), text(g, "SubdivisionCode"));
+            GeoLocation geo = g == null
+                    ? null
+                    : new GeoLocation(text(g, "ContinentCode"), text(g, "CountryCode"), text(g, "SubdivisionCode"));
             JsonNode p = s.get("GeoProximityLocation");
             GeoProximity proximity = null;
             if (p != null) {
                 JsonNode c = p.get("Coordinates");
-                proximity = new GeoProximity(text(p, "AWSRegion"), c == null ? null : c.path("Latitude").asDouble(),
-                        c == null ? null : c.path("Longitude").asDouble(), text(p, "LocalZoneGroup"), p.path("Bias").asInt(0));
+                proximity = new GeoProximity(
+                        text(p, "AWSRegion"),
+                        c == null ? null : c.path("Latitude").asDouble(),
+                        c == null ? null : c.path("Longitude").asDouble(),
+                        text(p, "LocalZoneGroup"),
+                        p.path("Bias").asInt(0));
             }
-            out.add(new RecordSet(out.size(), decimalEscapes(name), type.toUpperCase(Locale.ROOT), s.has("TTL") ? s.get("TTL").asLong() : -1,
-                    values, alias, text(s, "SetIdentifier"), text(s, "Region"), geo, text(s, "Failover"),
-                    s.has("Weight") ? s.get("Weight").asLong() : null, s.path("MultiValueAnswer").asBoolean(false), proximity,
-                    s.has("CidrRoutingConfig"), text(s, "TrafficPolicyInstanceId"), text(s, "HealthCheckId")));
+            out.add(new RecordSet(
+                    out.size(),
+                    decimalEscapes(name),
+                    type.toUpperCase(Locale.ROOT),
+                    s.has("TTL") ? s.get("TTL").asLong() : -1,
+                    values,
+                    alias,
+                    text(s, "SetIdentifier"),
+                    text(s, "Region"),
+                    geo,
+                    text(s, "Failover"),
+                    s.has("Weight") ? s.get("Weight").asLong() : null,
+                    s.path("MultiValueAnswer").asBoolean(false),
+                    proximity,
+                    s.has("CidrRoutingConfig"),
+                    text(s, "TrafficPolicyInstanceId"),
+                    text(s, "HealthCheckId")));
         }
         return out;
     }
@@ -123,7 +169,8 @@ public final class Route53Input {
     public static Map<String, HealthCheck> healthChecks(Path file) throws Invalid {
         JsonNode checks = read(file).get("HealthChecks");
         if (checks == null || !checks.isArray()) {
-            throw new Invalid(file + ": no \"HealthChecks\" array (expected: the JSON of aws route53 list-health-checks)");
+            throw new Invalid(
+                    file + ": no \"HealthChecks\" array (expected: the JSON of aws route53 list-health-checks)");
         }
         Map<String, HealthCheck> out = new LinkedHashMap<>();
         for (JsonNode h : checks) {
@@ -132,9 +179,20 @@ public final class Route53Input {
             if (id == null || text(c, "Type") == null) {
                 throw new Invalid(file + ": HealthChecks[" + out.size() + "]: no Id or HealthCheckConfig.Type");
             }
-            out.put(id, new HealthCheck(id, text(c, "Type"), text(c, "IPAddress"), c.path("Port").asInt(0), text(c, "ResourcePath"),
-                    text(c, "FullyQualifiedDomainName"), text(c, "SearchString"), c.path("RequestInterval").asInt(30),
-                    c.path("FailureThreshold").asInt(3), c.path("Inverted").asBoolean(false), c.path("Disabled").asBoolean(false)));
+            out.put(
+                    id,
+                    new HealthCheck(
+                            id,
+                            text(c, "Type"),
+                            text(c, "IPAddress"),
+                            c.path("Port").asInt(0),
+                            text(c, "ResourcePath"),
+                            text(c, "FullyQualifiedDomainName"),
+                            text(c, "SearchString"),
+                            c.path("RequestInterval").asInt(30),
+                            c.path("FailureThreshold").asInt(3),
+                            c.path("Inverted").asBoolean(false),
+                            c.path("Disabled").asBoolean(false)));
         }
         return out;
     }
@@ -145,8 +203,9 @@ public final class Route53Input {
         } catch (NoSuchFileException e) {
             throw new Invalid(file + ": file not found");
         } catch (JsonProcessingException e) {
-            throw new Invalid(file + ":" + (e.getLocation() == null ? 0 : e.getLocation().getLineNr()) + ": not JSON: "
-                    + e.getOriginalMessage().lines().findFirst().orElse("syntax error"));
+            throw new Invalid(
+                    file + ":" + (e.getLocation() == null ? 0 : e.getLocation().getLineNr()) + ": not JSON: "
+                            + e.getOriginalMessage().lines().findFirst().orElse("syntax error"));
         } catch (IOException e) {
             throw new Invalid(file + ": cannot read: " + e.getMessage());
         }
@@ -175,7 +234,10 @@ public final class Route53Input {
                 out.append(c);
                 continue;
             }
-            if (i + 3 < text.length() && octal(text.charAt(i + 1)) && octal(text.charAt(i + 2)) && octal(text.charAt(i + 3))) {
+            if (i + 3 < text.length()
+                    && octal(text.charAt(i + 1))
+                    && octal(text.charAt(i + 2))
+                    && octal(text.charAt(i + 3))) {
                 int value = Integer.parseInt(text.substring(i + 1, i + 4), 8);
                 if (value > 0x20 && value < 0x7f && "\"\\.;() ".indexOf(value) < 0) {
                     out.append((char) value);

@@ -61,16 +61,24 @@ import org.xbill.DNS.Type;
  */
 public final class Route53Mapper {
     private static final List<String> CONTINENTS = List.of("AF", "AN", "AS", "EU", "NA", "OC", "SA");
-    private static final List<String> SUCCESS = List.of("200", "201", "202", "203", "204", "205", "206",
-            "300", "301", "302", "303", "304", "307", "308");
+    private static final List<String> SUCCESS =
+            List.of("200", "201", "202", "203", "204", "205", "206", "300", "301", "302", "303", "304", "307", "308");
     private static final long MAX_GEO_TTL = 86400;
 
     /** How a record set is answered. */
-    enum Policy { SIMPLE, LATENCY, GEOLOCATION, GEOPROXIMITY, FAILOVER, WEIGHTED, MULTIVALUE, CIDR }
+    enum Policy {
+        SIMPLE,
+        LATENCY,
+        GEOLOCATION,
+        GEOPROXIMITY,
+        FAILOVER,
+        WEIGHTED,
+        MULTIVALUE,
+        CIDR
+    }
 
     /** One master-file record: owner, TTL, type and the RDATA as it will be written. */
-    public record ZoneLine(Name owner, long ttl, int type, String rdata) {
-    }
+    public record ZoneLine(Name owner, long ttl, int type, String rdata) {}
 
     /**
      * What the import produced.
@@ -80,9 +88,13 @@ public final class Route53Mapper {
      * @param unmapped one line per record set (or health check) that could not be mapped, with the reason
      * @param notes    mapped, but not quite as Route 53 does it: what differs
      */
-    public record Result(Name origin, List<ZoneLine> zone, PopsConfig pops, Map<String, String> comments,
-                         List<String> unmapped, List<String> notes) {
-    }
+    public record Result(
+            Name origin,
+            List<ZoneLine> zone,
+            PopsConfig pops,
+            Map<String, String> comments,
+            List<String> unmapped,
+            List<String> notes) {}
 
     /** A policy key of one routed name (a region, a geolocation, a role) with its A and AAAA record sets. */
     private static final class Endpoint {
@@ -140,6 +152,7 @@ public final class Route53Mapper {
     private final Map<String, HealthCheck> healthChecks;
     /** Problems with the index of the record set they belong to, listed in file order at the end. */
     private final List<Map.Entry<Integer, String>> unmapped = new ArrayList<>();
+
     private final List<String> notes = new ArrayList<>();
     private final List<ZoneLine> zone = new ArrayList<>();
     private final Set<String> lineKeys = new java.util.HashSet<>();
@@ -169,8 +182,9 @@ public final class Route53Mapper {
             }
         }
         if (soa.size() != 1) {
-            throw new Route53Input.Invalid(soa.size() + " SOA record sets (expected: exactly one, the hosted zone's: the output of"
-                    + " aws route53 list-resource-record-sets for one zone)");
+            throw new Route53Input.Invalid(
+                    soa.size() + " SOA record sets (expected: exactly one, the hosted zone's: the output of"
+                            + " aws route53 list-resource-record-sets for one zone)");
         }
         Name origin;
         try {
@@ -192,28 +206,43 @@ public final class Route53Mapper {
                 continue;
             }
             if (s.trafficPolicy() != null) {
-                unmapped(s, "managed by traffic policy instance " + s.trafficPolicy() + ": export the records it created, not the policy");
+                unmapped(
+                        s,
+                        "managed by traffic policy instance " + s.trafficPolicy()
+                                + ": export the records it created, not the policy");
                 continue;
             }
             Policy policy = policy(s);
             switch (policy) {
                 case SIMPLE -> (s.alias() == null ? simple : aliases).add(s);
-                case WEIGHTED -> unmapped(s, "weighted routing (Weight " + s.weight() + "): popdns answers by client location, not by weight");
+                case WEIGHTED ->
+                    unmapped(
+                            s,
+                            "weighted routing (Weight " + s.weight()
+                                    + "): popdns answers by client location, not by weight");
                 case CIDR -> unmapped(s, "IP-based (CIDR) routing: popdns routes by the GeoIP location of the client");
                 case MULTIVALUE -> {
                     if (s.alias() == null && s.healthCheckId() == null) {
                         simple.add(s);
                     } else {
-                        unmapped(s, "multivalue answer with a health check or an alias: popdns has no per-record health checks;"
-                                + " make the values PoPs or a plain record set");
+                        unmapped(
+                                s,
+                                "multivalue answer with a health check or an alias: popdns has no per-record health checks;"
+                                        + " make the values PoPs or a plain record set");
                     }
                 }
                 case LATENCY, GEOLOCATION, GEOPROXIMITY, FAILOVER -> {
                     if (s.alias() != null) {
-                        unmapped(s, policyWord(policy) + " alias to " + s.alias().dnsName() + ": popdns routes between address"
-                                + " record sets, not between alias targets (routing trees)");
+                        unmapped(
+                                s,
+                                policyWord(policy) + " alias to " + s.alias().dnsName()
+                                        + ": popdns routes between address"
+                                        + " record sets, not between alias targets (routing trees)");
                     } else if (!s.type().equals("A") && !s.type().equals("AAAA")) {
-                        unmapped(s, policyWord(policy) + " routing on a " + s.type() + " record set: popdns routes A and AAAA only");
+                        unmapped(
+                                s,
+                                policyWord(policy) + " routing on a " + s.type()
+                                        + " record set: popdns routes A and AAAA only");
                     } else {
                         routedName(name, policy, s);
                     }
@@ -269,13 +298,24 @@ public final class Route53Mapper {
                     lat = guessed ? p.weakLatitude : 0;
                     lon = guessed ? p.weakLongitude : 0;
                     note = (guessed ? p.weakNote : "unknown to Route 53") + ": set the PoP's real location";
-                    notes.add("PoP " + p.id + ": Route 53 has no location for it; [" + PopsDiff.number(lat) + ", " + PopsDiff.number(lon)
-                            + "] is " + (guessed ? p.weakNote : "a placeholder") + ": it only orders the fallback when a pinned PoP"
+                    notes.add("PoP " + p.id + ": Route 53 has no location for it; [" + PopsDiff.number(lat) + ", "
+                            + PopsDiff.number(lon)
+                            + "] is " + (guessed ? p.weakNote : "a placeholder")
+                            + ": it only orders the fallback when a pinned PoP"
                             + " is down, but set the real one");
                 }
                 comments.put("pops." + p.id + ".location", note);
-                out.add(new PopsConfig.Pop(p.id, p.id.equals(hqId), lat, lon, p.addresses, PopsConfig.AdminState.ACTIVE,
-                        p.bias == null ? 0 : p.bias, p.probeAddress, p.overrides, 0));
+                out.add(new PopsConfig.Pop(
+                        p.id,
+                        p.id.equals(hqId),
+                        lat,
+                        lon,
+                        p.addresses,
+                        PopsConfig.AdminState.ACTIVE,
+                        p.bias == null ? 0 : p.bias,
+                        p.probeAddress,
+                        p.overrides,
+                        0));
             }
             config = new PopsConfig(out, checks, geoNames);
         }
@@ -355,13 +395,17 @@ public final class Route53Mapper {
                 unmapped(s, "unknown record type " + s.type());
                 continue;
             }
-            if ((type == Type.A || type == Type.AAAA) && geoAddress.contains(owner.toString().toLowerCase(Locale.ROOT))) {
-                unmapped(s, "a plain " + s.type() + " record set at a name whose other address family has a routing policy:"
-                        + " popdns routes both families of a geo name");
+            if ((type == Type.A || type == Type.AAAA)
+                    && geoAddress.contains(owner.toString().toLowerCase(Locale.ROOT))) {
+                unmapped(
+                        s,
+                        "a plain " + s.type() + " record set at a name whose other address family has a routing policy:"
+                                + " popdns routes both families of a geo name");
                 continue;
             }
             if (s.multiValueAnswer()) {
-                notes.add(s.label() + ": multivalue answer without health checks: written as a plain record set (all values,"
+                notes.add(s.label()
+                        + ": multivalue answer without health checks: written as a plain record set (all values,"
                         + " where Route 53 returns up to eight at random)");
             }
             for (String value : s.values()) {
@@ -375,7 +419,8 @@ public final class Route53Mapper {
         try {
             // Route 53 values are always absolute, with or without the trailing dot
             Record r = Record.fromString(owner, type, DClass.IN, ttl, value, Name.root);
-            String rdata = type == Type.TXT || type == Type.SPF ? value
+            String rdata = type == Type.TXT || type == Type.SPF
+                    ? value
                     : r instanceof AAAARecord aaaa ? AddressText.of(aaaa.getAddress()) : r.rdataToString();
             if (lineKeys.add(owner.toString().toLowerCase(Locale.ROOT) + " " + type + " " + rdata)) {
                 zone.add(new ZoneLine(owner, ttl, type, rdata));
@@ -404,31 +449,50 @@ public final class Route53Mapper {
             return true;
         }
         if (!target.subdomain(origin)) {
-            unmapped(s, "alias to " + awsResource(target.toString().toLowerCase(Locale.ROOT)) + " " + target
-                    + ": only Route 53 knows its current addresses; use a CNAME (not at the apex) or the resource's fixed addresses");
+            unmapped(
+                    s,
+                    "alias to " + awsResource(target.toString().toLowerCase(Locale.ROOT)) + " " + target
+                            + ": only Route 53 knows its current addresses; use a CNAME (not at the apex) or the resource's fixed addresses");
             return true;
         }
         int type = Type.value(s.type());
-        if ((type == Type.A || type == Type.AAAA) && names.containsKey(owner.toString().toLowerCase(Locale.ROOT))) {
-            unmapped(s, "an alias " + s.type() + " record set at a geo-routed name: popdns routes both families of a geo name");
+        if ((type == Type.A || type == Type.AAAA)
+                && names.containsKey(owner.toString().toLowerCase(Locale.ROOT))) {
+            unmapped(
+                    s,
+                    "an alias " + s.type()
+                            + " record set at a geo-routed name: popdns routes both families of a geo name");
             return true;
         }
-        boolean geo = names.containsKey(target.toString().toLowerCase(Locale.ROOT)) && (type == Type.A || type == Type.AAAA);
+        boolean geo =
+                names.containsKey(target.toString().toLowerCase(Locale.ROOT)) && (type == Type.A || type == Type.AAAA);
         if (geo) {
             if (owner.equals(origin)) {
-                unmapped(s, "alias at the apex to the geo-routed " + target + ": a CNAME cannot stand at the apex; make "
-                        + owner + " a geo name in pops.yaml instead");
+                unmapped(
+                        s,
+                        "alias at the apex to the geo-routed " + target + ": a CNAME cannot stand at the apex; make "
+                                + owner + " a geo name in pops.yaml instead");
                 return true;
             }
             for (ZoneLine l : zone) {
-                if (l.owner().equals(owner) && !(l.type() == Type.CNAME && l.rdata().equals(target.toString()))) {
-                    unmapped(s, "alias to the geo-routed " + target + " at a name with other records (" + Type.string(l.type())
-                            + "): it would need a CNAME, which must stand alone (RFC 1034 §3.6.2)");
+                if (l.owner().equals(owner)
+                        && !(l.type() == Type.CNAME && l.rdata().equals(target.toString()))) {
+                    unmapped(
+                            s,
+                            "alias to the geo-routed " + target + " at a name with other records ("
+                                    + Type.string(l.type())
+                                    + "): it would need a CNAME, which must stand alone (RFC 1034 §3.6.2)");
                     return true;
                 }
             }
-            notes.add(s.label() + ": alias to the geo-routed " + target + ": written as a CNAME, which popdns routes like its target");
-            line(s, owner, Type.CNAME, names.get(target.toString().toLowerCase(Locale.ROOT)).ttl(), target.toString());
+            notes.add(s.label() + ": alias to the geo-routed " + target
+                    + ": written as a CNAME, which popdns routes like its target");
+            line(
+                    s,
+                    owner,
+                    Type.CNAME,
+                    names.get(target.toString().toLowerCase(Locale.ROOT)).ttl(),
+                    target.toString());
             return true;
         }
         List<ZoneLine> copies = new ArrayList<>();
@@ -489,8 +553,11 @@ public final class Route53Mapper {
             r = new RoutedName(name, policy);
             routed.put(name, r);
         } else if (r.policy != policy) {
-            unmapped(s, policyWord(policy) + " routing, but " + r.endpoints.values().iterator().next().first().label() + " uses "
-                    + policyWord(r.policy) + ": popdns routes both address families of a name alike");
+            unmapped(
+                    s,
+                    policyWord(policy) + " routing, but "
+                            + r.endpoints.values().iterator().next().first().label() + " uses " + policyWord(r.policy)
+                            + ": popdns routes both address families of a name alike");
             return;
         }
         String key = switch (policy) {
@@ -527,7 +594,12 @@ public final class Route53Mapper {
                     Route53Input.GeoProximity p = s.geoProximity();
                     if (p.region() != null) {
                         AwsRegions.Site site = AwsRegions.region(p.region());
-                        locate(pop, site.latitude(), site.longitude(), "AWS " + p.region() + " (" + site.city() + ")", e);
+                        locate(
+                                pop,
+                                site.latitude(),
+                                site.longitude(),
+                                "AWS " + p.region() + " (" + site.city() + ")",
+                                e);
                     } else {
                         locate(pop, p.latitude(), p.longitude(), "geoproximity coordinates", e);
                     }
@@ -535,11 +607,14 @@ public final class Route53Mapper {
                 }
                 case GEOLOCATION -> {
                     // a guess, used only when no latency or geoproximity record places the PoP
-                    AwsRegions.Site site = s.geoLocation().continent() == null ? null : AwsRegions.continent(s.geoLocation().continent());
+                    AwsRegions.Site site = s.geoLocation().continent() == null
+                            ? null
+                            : AwsRegions.continent(s.geoLocation().continent());
                     if (site != null && Double.isNaN(pop.weakLatitude)) {
                         pop.weakLatitude = site.latitude();
                         pop.weakLongitude = site.longitude();
-                        pop.weakNote = "guessed from geolocation " + s.geoLocation().continent() + " (" + site.city() + ")";
+                        pop.weakNote =
+                                "guessed from geolocation " + s.geoLocation().continent() + " (" + site.city() + ")";
                     }
                 }
                 case FAILOVER, SIMPLE, WEIGHTED, MULTIVALUE, CIDR -> {
@@ -556,7 +631,10 @@ public final class Route53Mapper {
             case LATENCY -> {
                 if (AwsRegions.region(s.region()) == null) {
                     for (RecordSet x : e.sets) {
-                        unmapped(x, "latency region " + s.region() + " is not in popdns's table of AWS regions: add a PoP with its location by hand");
+                        unmapped(
+                                x,
+                                "latency region " + s.region()
+                                        + " is not in popdns's table of AWS regions: add a PoP with its location by hand");
                     }
                     return false;
                 }
@@ -565,8 +643,12 @@ public final class Route53Mapper {
                 Route53Input.GeoLocation g = s.geoLocation();
                 if (g.subdivision() != null) {
                     for (RecordSet x : e.sets) {
-                        unmapped(x, "geolocation subdivision " + g.country() + "-" + g.subdivision() + ": popdns overrides countries and"
-                                + " continents, not subdivisions; clients there get the " + g.country() + " (else continent, else default) answer");
+                        unmapped(
+                                x,
+                                "geolocation subdivision " + g.country() + "-" + g.subdivision()
+                                        + ": popdns overrides countries and"
+                                        + " continents, not subdivisions; clients there get the " + g.country()
+                                        + " (else continent, else default) answer");
                     }
                     return false;
                 }
@@ -579,10 +661,20 @@ public final class Route53Mapper {
             }
             case GEOPROXIMITY -> {
                 Route53Input.GeoProximity p = s.geoProximity();
-                String problem = p.localZoneGroup() != null ? "a Local Zone group (" + p.localZoneGroup() + ") has no coordinates popdns knows"
-                        : p.region() != null && AwsRegions.region(p.region()) == null ? "region " + p.region() + " is not in popdns's table of AWS regions"
-                        : p.region() == null && (p.latitude() == null || p.latitude() < -90 || p.latitude() > 90 || p.longitude() < -180 || p.longitude() > 180)
-                        ? "no usable coordinates" : p.bias() < -99 || p.bias() > 99 ? "bias " + p.bias() + " (expected: -99..99)" : null;
+                String problem = p.localZoneGroup() != null
+                        ? "a Local Zone group (" + p.localZoneGroup() + ") has no coordinates popdns knows"
+                        : p.region() != null && AwsRegions.region(p.region()) == null
+                                ? "region " + p.region() + " is not in popdns's table of AWS regions"
+                                : p.region() == null
+                                                && (p.latitude() == null
+                                                        || p.latitude() < -90
+                                                        || p.latitude() > 90
+                                                        || p.longitude() < -180
+                                                        || p.longitude() > 180)
+                                        ? "no usable coordinates"
+                                        : p.bias() < -99 || p.bias() > 99
+                                                ? "bias " + p.bias() + " (expected: -99..99)"
+                                                : null;
                 if (problem != null) {
                     for (RecordSet x : e.sets) {
                         unmapped(x, "geoproximity: " + problem);
@@ -609,7 +701,10 @@ public final class Route53Mapper {
             for (String v : s.values()) {
                 InetAddress a = literal(v.trim(), s.type().equals("A"));
                 if (a == null) {
-                    unmapped(s, "value '" + v + "' is not a literal " + (s.type().equals("A") ? "IPv4" : "IPv6") + " address");
+                    unmapped(
+                            s,
+                            "value '" + v + "' is not a literal " + (s.type().equals("A") ? "IPv4" : "IPv6")
+                                    + " address");
                     ok = false;
                 } else if (!e.addresses.contains(a)) {
                     e.addresses.add(a);
@@ -622,7 +717,8 @@ public final class Route53Mapper {
     }
 
     private static InetAddress literal(String text, boolean ipv4) {
-        boolean literal = ipv4 ? text.matches("\\d{1,3}(\\.\\d{1,3}){3}") : text.contains(":") && text.matches("[0-9a-fA-F:.]+");
+        boolean literal =
+                ipv4 ? text.matches("\\d{1,3}(\\.\\d{1,3}){3}") : text.contains(":") && text.matches("[0-9a-fA-F:.]+");
         if (!literal) {
             return null;
         }
@@ -649,8 +745,10 @@ public final class Route53Mapper {
             for (String a : key) {
                 if (p.addressKey.contains(a)) {
                     for (RecordSet s : e.sets) {
-                        unmapped(s, "addresses " + key + " share " + a + " with PoP " + p.id + " " + p.addressKey
-                                + " but are not the same set: popdns answers every geo name with the same addresses per PoP");
+                        unmapped(
+                                s,
+                                "addresses " + key + " share " + a + " with PoP " + p.id + " " + p.addressKey
+                                        + " but are not the same set: popdns answers every geo name with the same addresses per PoP");
                     }
                     return null;
                 }
@@ -678,7 +776,10 @@ public final class Route53Mapper {
 
     /** A SetIdentifier as a PoP id: lower case, letters, digits and '-'. */
     static String id(String text) {
-        String id = text.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9-]+", "-").replaceAll("-{2,}", "-").replaceAll("^-+|-+$", "");
+        String id = text.toLowerCase(Locale.ROOT)
+                .replaceAll("[^a-z0-9-]+", "-")
+                .replaceAll("-{2,}", "-")
+                .replaceAll("^-+|-+$", "");
         if (id.length() > 63) {
             id = id.substring(0, 63).replaceAll("-+$", "");
         }
@@ -691,7 +792,8 @@ public final class Route53Mapper {
             pop.longitude = lon;
             pop.locationNote = note;
         } else if (pop.latitude != lat || pop.longitude != lon) {
-            notes.add(e.first().label() + ": PoP " + pop.id + " is already at " + pop.locationNote + "; " + note + " is ignored");
+            notes.add(e.first().label() + ": PoP " + pop.id + " is already at " + pop.locationNote + "; " + note
+                    + " is ignored");
         }
     }
 
@@ -701,8 +803,10 @@ public final class Route53Mapper {
             pop.biasSource = e.first().label();
         } else if (pop.bias != bias) {
             for (RecordSet s : e.sets) {
-                unmapped(s, "bias " + bias + " for PoP " + pop.id + ", which has bias " + pop.bias + " from " + pop.biasSource
-                        + ": popdns has one bias per PoP for all names");
+                unmapped(
+                        s,
+                        "bias " + bias + " for PoP " + pop.id + ", which has bias " + pop.bias + " from "
+                                + pop.biasSource + ": popdns has one bias per PoP for all names");
             }
             r.broken = true;
         }
@@ -720,15 +824,20 @@ public final class Route53Mapper {
             if (e == null) {
                 continue;
             }
-            String reason = r.policy == Policy.GEOLOCATION ? "the geolocation default of " + r.name : "the failover PRIMARY of " + r.name;
+            String reason = r.policy == Policy.GEOLOCATION
+                    ? "the geolocation default of " + r.name
+                    : "the failover PRIMARY of " + r.name;
             if (hq == null) {
                 hq = e.pop.id;
                 why = reason;
             } else if (!hq.equals(e.pop.id)) {
                 r.broken = true;
                 for (RecordSet s : e.sets) {
-                    unmapped(s, "needs PoP " + e.pop.id + " as the HQ (the answer for clients of unknown location and the last resort),"
-                            + " but the HQ is " + hq + ", " + why);
+                    unmapped(
+                            s,
+                            "needs PoP " + e.pop.id
+                                    + " as the HQ (the answer for clients of unknown location and the last resort),"
+                                    + " but the HQ is " + hq + ", " + why);
                 }
             }
         }
@@ -743,7 +852,8 @@ public final class Route53Mapper {
     private static Endpoint hqEndpoint(RoutedName r) {
         for (Endpoint e : r.endpoints.values()) {
             RecordSet s = e.first();
-            if (r.policy == Policy.GEOLOCATION && s.geoLocation().isDefault() || r.policy == Policy.FAILOVER && s.failover().equals("PRIMARY")) {
+            if (r.policy == Policy.GEOLOCATION && s.geoLocation().isDefault()
+                    || r.policy == Policy.FAILOVER && s.failover().equals("PRIMARY")) {
                 return e;
             }
         }
@@ -767,9 +877,13 @@ public final class Route53Mapper {
         }
         if (!missing.isEmpty()) {
             RecordSet s = r.endpoints.values().iterator().next().first();
-            unmapped.add(Map.entry(s.index(), r.name + " " + s.type() + ": " + policyWord(r.policy) + " record sets cover " + mine.size() + " of the "
-                    + pops.size() + " PoPs (not " + String.join(", ", missing) + "): popdns routes a name among all PoPs by"
-                    + " distance, so clients near those would get them"));
+            unmapped.add(Map.entry(
+                    s.index(),
+                    r.name + " " + s.type() + ": " + policyWord(r.policy) + " record sets cover " + mine.size()
+                            + " of the "
+                            + pops.size() + " PoPs (not " + String.join(", ", missing)
+                            + "): popdns routes a name among all PoPs by"
+                            + " distance, so clients near those would get them"));
             r.broken = true;
         }
     }
@@ -800,8 +914,11 @@ public final class Route53Mapper {
             }
             if (fallback == null) {
                 RecordSet first = r.endpoints.values().iterator().next().first();
-                unmapped.add(Map.entry(first.index(), text + " " + first.type() + ": no default (*) geolocation"
-                        + " record set: Route 53 gives clients elsewhere no answer; popdns sends them to the HQ, " + hq));
+                unmapped.add(Map.entry(
+                        first.index(),
+                        text + " " + first.type() + ": no default (*) geolocation"
+                                + " record set: Route 53 gives clients elsewhere no answer; popdns sends them to the HQ, "
+                                + hq));
             }
             String rest = fallback == null ? hq : fallback.pop.id;
             for (String c : CONTINENTS) {
@@ -811,13 +928,15 @@ public final class Route53Mapper {
             Endpoint primary = hqEndpoint(r);
             if (primary == null) {
                 RecordSet first = r.endpoints.values().iterator().next().first();
-                unmapped.add(Map.entry(first.index(), text + " " + first.type() + ": failover without a PRIMARY record set"));
+                unmapped.add(Map.entry(
+                        first.index(), text + " " + first.type() + ": failover without a PRIMARY record set"));
             } else {
                 for (String c : CONTINENTS) {
                     continents.put(c, primary.pop.id);
                 }
                 if (pops.size() > 2) {
-                    notes.add(text + ": when the primary is down popdns sends clients to the nearest eligible PoP, which need not be"
+                    notes.add(text
+                            + ": when the primary is down popdns sends clients to the nearest eligible PoP, which need not be"
                             + " the SECONDARY (Route 53 would send them to the secondary)");
                 }
             }
@@ -834,7 +953,8 @@ public final class Route53Mapper {
             notes.add(text + ": its record sets have TTLs " + ttls + "; the geo name gets the lowest, " + ttl);
         }
         if (ttl > MAX_GEO_TTL || ttl < 0) {
-            notes.add(text + ": TTL " + ttl + " is outside 0.." + MAX_GEO_TTL + " for a geo name: " + MAX_GEO_TTL + " instead");
+            notes.add(text + ": TTL " + ttl + " is outside 0.." + MAX_GEO_TTL + " for a geo name: " + MAX_GEO_TTL
+                    + " instead");
             ttl = MAX_GEO_TTL;
         }
         List<String> needs = needs(r, text);
@@ -879,8 +999,10 @@ public final class Route53Mapper {
             lacking.removeAll(fields.keySet());
             if (!lacking.isEmpty()) {
                 for (RecordSet s : e.sets) {
-                    unmapped(s, "health check " + hc.id() + " has no " + String.join(", ", lacking) + " but check " + check
-                            + " has: a PoP can override a check's fields, not remove one");
+                    unmapped(
+                            s,
+                            "health check " + hc.id() + " has no " + String.join(", ", lacking) + " but check " + check
+                                    + " has: a PoP can override a check's fields, not remove one");
                 }
                 continue;
             }
@@ -888,7 +1010,10 @@ public final class Route53Mapper {
             Map<String, Object> probed = e.pop.probed.putIfAbsent(check, fields);
             if (probed != null && !probed.equals(fields)) {
                 for (RecordSet s : e.sets) {
-                    unmapped(s, "health check " + hc.id() + " differs from the one PoP " + e.pop.id + " already has for check " + check);
+                    unmapped(
+                            s,
+                            "health check " + hc.id() + " differs from the one PoP " + e.pop.id
+                                    + " already has for check " + check);
                 }
                 continue;
             }
@@ -908,8 +1033,9 @@ public final class Route53Mapper {
         }
         unchecked.removeAll(checked);
         for (String pop : unchecked) {
-            notes.add(text + ": PoP " + pop + " had no health check in Route 53 (always healthy there); popdns probes it with "
-                    + check + " too");
+            notes.add(text + ": PoP " + pop
+                    + " had no health check in Route 53 (always healthy there); popdns probes it with " + check
+                    + " too");
         }
         return List.of(check);
     }
@@ -924,9 +1050,14 @@ public final class Route53Mapper {
             if (id != null && !id.equals(s.healthCheckId())) {
                 HealthCheck a = healthChecks == null ? null : healthChecks.get(id);
                 HealthCheck b = healthChecks == null ? null : healthChecks.get(s.healthCheckId());
-                if (a == null || b == null || !fields(a).equals(fields(b)) || !Objects.equals(a.ipAddress(), b.ipAddress())) {
-                    unmapped(s, "health check " + s.healthCheckId() + " differs from " + id + " of the other address family:"
-                            + " popdns checks a PoP once for both");
+                if (a == null
+                        || b == null
+                        || !fields(a).equals(fields(b))
+                        || !Objects.equals(a.ipAddress(), b.ipAddress())) {
+                    unmapped(
+                            s,
+                            "health check " + s.healthCheckId() + " differs from " + id
+                                    + " of the other address family:" + " popdns checks a PoP once for both");
                 }
                 continue;
             }
@@ -943,8 +1074,10 @@ public final class Route53Mapper {
             problem = "health check " + id + " is not in the health checks file";
         } else if (hc.inverted()) {
             problem = "health check " + id + " is inverted: popdns has no inverted checks";
-        } else if (!Set.of("HTTP", "HTTPS", "HTTP_STR_MATCH", "HTTPS_STR_MATCH", "TCP").contains(hc.type())) {
-            problem = "health check " + id + " is " + hc.type() + ": popdns probes endpoints itself (http, tcp), it cannot"
+        } else if (!Set.of("HTTP", "HTTPS", "HTTP_STR_MATCH", "HTTPS_STR_MATCH", "TCP")
+                .contains(hc.type())) {
+            problem = "health check " + id + " is " + hc.type()
+                    + ": popdns probes endpoints itself (http, tcp), it cannot"
                     + " follow CloudWatch alarms, combine checks or read recovery controls";
         } else if (hc.type().equals("TCP") && hc.port() == 0) {
             problem = "health check " + id + " is TCP without a Port";
@@ -958,7 +1091,8 @@ public final class Route53Mapper {
             return null;
         }
         if (hc.disabled()) {
-            notes.add(e.first().label() + ": health check " + id + " is disabled (Route 53 treats the endpoint as healthy): no check");
+            notes.add(e.first().label() + ": health check " + id
+                    + " is disabled (Route 53 treats the endpoint as healthy): no check");
             return null;
         }
         return hc;
@@ -967,14 +1101,15 @@ public final class Route53Mapper {
     /** Where the PoP is probed: Route 53's IPAddress becomes probe-address when it is not the PoP's first address. */
     private boolean probeAt(Endpoint e, HealthCheck hc) {
         if (hc.ipAddress() == null) {
-            notes.add(e.first().label() + ": health check " + hc.id() + " checks " + hc.domainName() + " as Route 53 resolves it;"
-                    + " popdns probes PoP " + e.pop.id + "'s address with that Host");
+            notes.add(e.first().label() + ": health check " + hc.id() + " checks " + hc.domainName()
+                    + " as Route 53 resolves it;" + " popdns probes PoP " + e.pop.id + "'s address with that Host");
             return true;
         }
         InetAddress ip = literal(hc.ipAddress(), !hc.ipAddress().contains(":"));
         if (ip == null) {
             for (RecordSet s : e.sets) {
-                unmapped(s, "health check " + hc.id() + ": IPAddress '" + hc.ipAddress() + "' is not a literal address");
+                unmapped(
+                        s, "health check " + hc.id() + ": IPAddress '" + hc.ipAddress() + "' is not a literal address");
             }
             return false;
         }
@@ -987,8 +1122,11 @@ public final class Route53Mapper {
         }
         if (!e.pop.probeAddress.equals(ip)) {
             for (RecordSet s : e.sets) {
-                unmapped(s, "health check " + hc.id() + " probes " + hc.ipAddress() + " but PoP " + e.pop.id + " is already probed at "
-                        + AddressText.of(e.pop.probeAddress) + ": popdns has one probe address per PoP");
+                unmapped(
+                        s,
+                        "health check " + hc.id() + " probes " + hc.ipAddress() + " but PoP " + e.pop.id
+                                + " is already probed at " + AddressText.of(e.pop.probeAddress)
+                                + ": popdns has one probe address per PoP");
             }
             return false;
         }
@@ -1004,14 +1142,24 @@ public final class Route53Mapper {
         } else {
             boolean https = hc.type().startsWith("HTTPS");
             int port = hc.port() == 0 ? (https ? 443 : 80) : hc.port();
-            String path = hc.resourcePath() == null || hc.resourcePath().isEmpty() ? "/"
+            String path = hc.resourcePath() == null || hc.resourcePath().isEmpty()
+                    ? "/"
                     : hc.resourcePath().startsWith("/") ? hc.resourcePath() : "/" + hc.resourcePath();
-            f.put("http", (https ? "https" : "http") + "://{address}" + (port == (https ? 443 : 80) ? "" : ":" + port) + path);
+            f.put(
+                    "http",
+                    (https ? "https" : "http") + "://{address}" + (port == (https ? 443 : 80) ? "" : ":" + port)
+                            + path);
             if (hc.domainName() != null) {
-                f.put("host", hc.domainName().endsWith(".") ? hc.domainName().substring(0, hc.domainName().length() - 1) : hc.domainName());
+                f.put(
+                        "host",
+                        hc.domainName().endsWith(".")
+                                ? hc.domainName().substring(0, hc.domainName().length() - 1)
+                                : hc.domainName());
             }
             f.put("expect", SUCCESS);
-            if (hc.type().endsWith("_STR_MATCH") && hc.searchString() != null && !hc.searchString().isEmpty()) {
+            if (hc.type().endsWith("_STR_MATCH")
+                    && hc.searchString() != null
+                    && !hc.searchString().isEmpty()) {
                 f.put("body", hc.searchString());
                 f.put("max-body", "5120");
             }
@@ -1034,7 +1182,9 @@ public final class Route53Mapper {
             }
         }
         String base = type.startsWith("HTTPS") ? "https" : type.startsWith("HTTP") ? "http" : "tcp";
-        String label = name.labels() > 1 ? name.getLabelString(0).toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9-]", "") : "";
+        String label = name.labels() > 1
+                ? name.getLabelString(0).toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9-]", "")
+                : "";
         String id = base;
         if (checks.containsKey(id) && !label.isEmpty()) {
             id = base + "-" + label;
@@ -1043,9 +1193,11 @@ public final class Route53Mapper {
             id = base + "-" + n;
         }
         checks.put(id, new PopsConfig.Check(id, base.equals("tcp") ? "tcp" : "http", fields, 0));
-        comments.put("checks." + id, "Route 53 " + type + " health check: any 2xx/3xx passes"
-                + (type.endsWith("STR_MATCH") ? ", the string in the first 5,120 bytes" : "")
-                + (type.startsWith("HTTPS") ? ", certificate not verified" : ""));
+        comments.put(
+                "checks." + id,
+                "Route 53 " + type + " health check: any 2xx/3xx passes"
+                        + (type.endsWith("STR_MATCH") ? ", the string in the first 5,120 bytes" : "")
+                        + (type.startsWith("HTTPS") ? ", certificate not verified" : ""));
         if (type.equals("TCP")) {
             comments.put("checks." + id, "Route 53 TCP health check: connected within 10 s");
         }

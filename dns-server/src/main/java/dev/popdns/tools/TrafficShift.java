@@ -47,6 +47,7 @@ public final class TrafficShift {
     public static final String UNKNOWN = "unknown";
     /** Label for an A query that gets NODATA (no eligible PoP has an IPv4 address). */
     public static final String NO_DATA = "(nodata)";
+
     private static final double MIN_SHARE = 0.001;
 
     /** Addresses of one area (country or continent) that go from one PoP to another. */
@@ -58,11 +59,14 @@ public final class TrafficShift {
     }
 
     /** Whether a geo name is routed on both sides, only after, or only before. */
-    public enum Status { BOTH, ADDED, REMOVED }
+    public enum Status {
+        BOTH,
+        ADDED,
+        REMOVED
+    }
 
     /** The moves of one geo name, biggest first (none unless {@link Status#BOTH}). */
-    public record NameShift(Name name, Status status, long moved, List<Move> continents, List<Move> countries) {
-    }
+    public record NameShift(Name name, Status status, long moved, List<Move> continents, List<Move> countries) {}
 
     /**
      * The shift of every geo name.
@@ -70,11 +74,9 @@ public final class TrafficShift {
      * @param networks  IPv4 networks read
      * @param addresses IPv4 addresses in them
      */
-    public record Result(DatabaseInfo database, long networks, long addresses, List<NameShift> names) {
-    }
+    public record Result(DatabaseInfo database, long networks, long addresses, List<NameShift> names) {}
 
-    private TrafficShift() {
-    }
+    private TrafficShift() {}
 
     /**
      * Reads every IPv4 network of {@code database} and routes it under both tables.
@@ -106,7 +108,8 @@ public final class TrafficShift {
         long networks = 0;
         long addresses = 0;
         try (Reader reader = new Reader(database.toFile(), Reader.FileMode.MEMORY_MAPPED, new CHMCache(1 << 16))) {
-            Networks<Entry> it = reader.networksWithin(new Network(InetAddress.getByAddress(new byte[4]), 0), false, Entry.class);
+            Networks<Entry> it =
+                    reader.networksWithin(new Network(InetAddress.getByAddress(new byte[4]), 0), false, Entry.class);
             while (it.hasNext()) {
                 DatabaseRecord<Entry> record = it.next();
                 long size = 1L << (32 - record.getNetwork().getPrefixLength());
@@ -122,13 +125,15 @@ public final class TrafficShift {
                 addresses += size;
             }
         } catch (InvalidNetworkException e) {
-            throw new IOException("GeoIP database " + database + ": cannot list its IPv4 networks: " + e.getMessage(), e);
+            throw new IOException(
+                    "GeoIP database " + database + ": cannot list its IPv4 networks: " + e.getMessage(), e);
         }
         List<NameShift> shifts = new ArrayList<>();
         for (Name n : names) {
             int i = both.indexOf(n);
             if (i < 0) {
-                shifts.add(new NameShift(n, before.find(n) == null ? Status.ADDED : Status.REMOVED, 0, List.of(), List.of()));
+                shifts.add(new NameShift(
+                        n, before.find(n) == null ? Status.ADDED : Status.REMOVED, 0, List.of(), List.of()));
                 continue;
             }
             shifts.add(shift(n, i, cells.values()));
@@ -169,7 +174,8 @@ public final class TrafficShift {
                 moved += c.addresses;
             }
         }
-        return new NameShift(name, Status.BOTH, moved, moves(continentMoves, continentTotals), moves(countryMoves, countryTotals));
+        return new NameShift(
+                name, Status.BOTH, moved, moves(continentMoves, continentTotals), moves(countryMoves, countryTotals));
     }
 
     private static List<Move> moves(Map<List<String>, Long> moved, Map<String, Long> totals) {
@@ -178,8 +184,11 @@ public final class TrafficShift {
             List<String> k = e.getKey();
             out.add(new Move(k.get(0), k.get(1), k.get(2), e.getValue(), totals.get(k.get(0))));
         }
-        out.sort(Comparator.comparingLong(Move::addresses).reversed().thenComparing(Move::area)
-                .thenComparing(Move::from).thenComparing(Move::to));
+        out.sort(Comparator.comparingLong(Move::addresses)
+                .reversed()
+                .thenComparing(Move::area)
+                .thenComparing(Move::from)
+                .thenComparing(Move::to));
         return out;
     }
 
@@ -189,11 +198,15 @@ public final class TrafficShift {
      * countries.
      */
     public static void appendMarkdown(StringBuilder md, Result r, int maxCountries) {
-        md.append("A queries from each IPv4 network of ").append(r.database().type()).append(" (built ")
-                .append(r.database().buildDate().atOffset(ZoneOffset.UTC).toLocalDate()).append("; ")
+        md.append("A queries from each IPv4 network of ")
+                .append(r.database().type())
+                .append(" (built ")
+                .append(r.database().buildDate().atOffset(ZoneOffset.UTC).toLocalDate())
+                .append("; ")
                 .append(String.format(Locale.ROOT, "%,d networks, %,d addresses", r.networks(), r.addresses()))
-                .append("), routed by location, overrides, bias and drain state before and after; health is not known"
-                        + " offline and IPv6 is not counted. A share is the part of that country's or continent's addresses.\n\n");
+                .append(
+                        "), routed by location, overrides, bias and drain state before and after; health is not known"
+                                + " offline and IPv6 is not counted. A share is the part of that country's or continent's addresses.\n\n");
         for (NameShift s : r.names()) {
             md.append("#### `").append(s.name()).append("`\n\n");
             switch (s.status()) {
@@ -204,10 +217,15 @@ public final class TrafficShift {
                         md.append("No client moves.\n\n");
                         continue;
                     }
-                    md.append(String.format(Locale.ROOT, "%s of the address space moves (%,d addresses).%n%n",
-                            percent((double) s.moved() / r.addresses()), s.moved()));
+                    md.append(String.format(
+                            Locale.ROOT,
+                            "%s of the address space moves (%,d addresses).%n%n",
+                            percent((double) s.moved() / r.addresses()),
+                            s.moved()));
                     List<Move> continents = new ArrayList<>(s.continents());
-                    continents.sort(Comparator.comparing(Move::area).thenComparing(Comparator.comparingLong(Move::addresses).reversed()));
+                    continents.sort(Comparator.comparing(Move::area)
+                            .thenComparing(
+                                    Comparator.comparingLong(Move::addresses).reversed()));
                     table(md, "continent", continents, Integer.MAX_VALUE);
                     table(md, "country", s.countries(), maxCountries);
                 }
@@ -229,15 +247,28 @@ public final class TrafficShift {
         if (!shown.isEmpty()) {
             md.append("| ").append(area).append(" | share | from | to |\n|---|---:|---|---|\n");
             for (Move m : shown) {
-                md.append("| ").append(m.area()).append(" | ").append(percent(m.share())).append(" | ").append(m.from())
-                        .append(" | ").append(m.to()).append(" |\n");
+                md.append("| ")
+                        .append(m.area())
+                        .append(" | ")
+                        .append(percent(m.share()))
+                        .append(" | ")
+                        .append(m.from())
+                        .append(" | ")
+                        .append(m.to())
+                        .append(" |\n");
             }
             md.append('\n');
         }
         int hidden = moves.size() - shown.size();
         if (hidden > 0) {
-            md.append(String.format(Locale.ROOT, "%s%d smaller %s move%s (%,d addresses).%n%n", shown.isEmpty() ? "" : "...and ",
-                    hidden, area, hidden == 1 ? "" : "s", rest));
+            md.append(String.format(
+                    Locale.ROOT,
+                    "%s%d smaller %s move%s (%,d addresses).%n%n",
+                    shown.isEmpty() ? "" : "...and ",
+                    hidden,
+                    area,
+                    hidden == 1 ? "" : "s",
+                    rest));
         }
     }
 
@@ -275,11 +306,16 @@ public final class TrafficShift {
         private final Place place;
 
         @MaxMindDbConstructor
-        public Entry(@MaxMindDbParameter(name = "country") Code country, @MaxMindDbParameter(name = "continent") Code continent,
-                     @MaxMindDbParameter(name = "location") Coordinates location) {
+        public Entry(
+                @MaxMindDbParameter(name = "country") Code country,
+                @MaxMindDbParameter(name = "continent") Code continent,
+                @MaxMindDbParameter(name = "location") Coordinates location) {
             boolean located = location != null && location.latitude != null && location.longitude != null;
-            this.place = new Place(country == null ? null : country.isoCode, continent == null ? null : continent.code,
-                    located ? location.latitude : Double.NaN, located ? location.longitude : Double.NaN);
+            this.place = new Place(
+                    country == null ? null : country.isoCode,
+                    continent == null ? null : continent.code,
+                    located ? location.latitude : Double.NaN,
+                    located ? location.longitude : Double.NaN);
         }
 
         Place place() {
@@ -293,7 +329,8 @@ public final class TrafficShift {
         final String code;
 
         @MaxMindDbConstructor
-        public Code(@MaxMindDbParameter(name = "iso_code") String isoCode, @MaxMindDbParameter(name = "code") String code) {
+        public Code(
+                @MaxMindDbParameter(name = "iso_code") String isoCode, @MaxMindDbParameter(name = "code") String code) {
             this.isoCode = isoCode;
             this.code = code;
         }
@@ -305,7 +342,9 @@ public final class TrafficShift {
         final Double longitude;
 
         @MaxMindDbConstructor
-        public Coordinates(@MaxMindDbParameter(name = "latitude") Double latitude, @MaxMindDbParameter(name = "longitude") Double longitude) {
+        public Coordinates(
+                @MaxMindDbParameter(name = "latitude") Double latitude,
+                @MaxMindDbParameter(name = "longitude") Double longitude) {
             this.latitude = latitude;
             this.longitude = longitude;
         }

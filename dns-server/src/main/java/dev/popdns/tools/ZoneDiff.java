@@ -28,8 +28,7 @@ public final class ZoneDiff {
             .thenComparingInt(s -> s.getType() == Type.SOA ? -2 : s.getType() == Type.NS ? -1 : s.getType());
 
     /** One RRset before and after. */
-    public record Changed(RRset before, RRset after) {
-    }
+    public record Changed(RRset before, RRset after) {}
 
     /** A zone present on both sides, with what changed in it. */
     public record ZoneChange(Zone before, Zone after, List<RRset> added, List<RRset> removed, List<Changed> changed) {
@@ -44,8 +43,7 @@ public final class ZoneDiff {
     private final List<Zone> removed = new ArrayList<>();
     private final Map<Name, List<RRset>> addedSets = new HashMap<>();
 
-    private ZoneDiff() {
-    }
+    private ZoneDiff() {}
 
     /** Compares the zones of {@code before} and {@code after}. */
     public static ZoneDiff between(Served before, Served after) {
@@ -136,8 +134,17 @@ public final class ZoneDiff {
         for (int i = 0; i < out.length; i++) {
             Record r = records.get(i);
             if (r instanceof SOARecord soa) {
-                r = new SOARecord(soa.getName(), soa.getDClass(), soa.getTTL(), soa.getHost(), soa.getAdmin(), 0,
-                        soa.getRefresh(), soa.getRetry(), soa.getExpire(), soa.getMinimum());
+                r = new SOARecord(
+                        soa.getName(),
+                        soa.getDClass(),
+                        soa.getTTL(),
+                        soa.getHost(),
+                        soa.getAdmin(),
+                        0,
+                        soa.getRefresh(),
+                        soa.getRetry(),
+                        soa.getExpire(),
+                        soa.getMinimum());
             }
             out[i] = java.util.HexFormat.of().formatHex(r.rdataToWireCanonical());
         }
@@ -167,12 +174,19 @@ public final class ZoneDiff {
                 md.append(String.join(", ", counts)).append(".\n\n");
             }
             if (serialBefore(to, from)) {
-                md.append("> [!WARNING]\n> The serial went back (").append(from).append(" -> ").append(to)
+                md.append("> [!WARNING]\n> The serial went back (")
+                        .append(from)
+                        .append(" -> ")
+                        .append(to)
                         .append(", RFC 1982): a popdns server serving the old zone rejects this one on reload"
                                 + " [serial-decreased], and secondaries ignore it.\n\n");
             } else if (c.contentChanged() && from == to) {
-                md.append("> [!WARNING]\n> Records changed but the serial did not increase (").append(from).append(" -> ")
-                        .append(to).append(", RFC 1982): anything that compares serials (secondaries, monitoring) misses the change.\n\n");
+                md.append("> [!WARNING]\n> Records changed but the serial did not increase (")
+                        .append(from)
+                        .append(" -> ")
+                        .append(to)
+                        .append(
+                                ", RFC 1982): anything that compares serials (secondaries, monitoring) misses the change.\n\n");
             }
             block(md, "Added", c.added(), "+ ");
             block(md, "Removed", c.removed(), "- ");
@@ -187,18 +201,33 @@ public final class ZoneDiff {
         }
         for (Zone z : added) {
             List<RRset> sets = addedSets.get(z.origin());
-            md.append("### Zone `").append(z.origin()).append("` added\n\nSerial ").append(z.serial()).append(", ")
-                    .append(sets.size()).append(sets.size() == 1 ? " RRset" : " RRsets").append(".\n\n");
+            md.append("### Zone `")
+                    .append(z.origin())
+                    .append("` added\n\nSerial ")
+                    .append(z.serial())
+                    .append(", ")
+                    .append(sets.size())
+                    .append(sets.size() == 1 ? " RRset" : " RRsets")
+                    .append(".\n\n");
             block(md, null, sets, "+ ");
         }
         for (Zone z : removed) {
-            md.append("### Zone `").append(z.origin()).append("` removed\n\nIt had serial ").append(z.serial()).append(".\n\n");
+            md.append("### Zone `")
+                    .append(z.origin())
+                    .append("` removed\n\nIt had serial ")
+                    .append(z.serial())
+                    .append(".\n\n");
         }
         if (!unchanged.isEmpty()) {
             md.append("Unchanged: ");
             for (int i = 0; i < unchanged.size(); i++) {
                 Zone z = unchanged.get(i);
-                md.append(i == 0 ? "" : ", ").append('`').append(z.origin()).append("` (serial ").append(z.serial()).append(')');
+                md.append(i == 0 ? "" : ", ")
+                        .append('`')
+                        .append(z.origin())
+                        .append("` (serial ")
+                        .append(z.serial())
+                        .append(')');
             }
             md.append(".\n\n");
         }

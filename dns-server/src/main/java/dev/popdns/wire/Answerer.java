@@ -1,10 +1,10 @@
 package dev.popdns.wire;
 
+import dev.popdns.routing.Decision;
 import dev.popdns.zone.LookupResult;
 import dev.popdns.zone.ZoneLookup;
 import dev.popdns.zone.ZoneSet;
 import java.io.IOException;
-import dev.popdns.routing.Decision;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.ArrayList;
@@ -35,6 +35,7 @@ import org.xbill.DNS.Type;
 public final class Answerer {
     /** Our EDNS UDP payload size (the DNS flag day 2020 value; avoids IP fragmentation). */
     public static final int UDP_PAYLOAD = 1232;
+
     private static final Name ID_SERVER = Name.fromConstantString("id.server.");
     private static final Name HOSTNAME_BIND = Name.fromConstantString("hostname.bind.");
     private static final Name VERSION_BIND = Name.fromConstantString("version.bind.");
@@ -47,8 +48,7 @@ public final class Answerer {
     }
 
     /** The answer, and how many additional records must fit for it to be complete (RFC 9471). */
-    public record Built(Message message, int requiredAdditional) {
-    }
+    public record Built(Message message, int requiredAdditional) {}
 
     /**
      * Builds the answer.
@@ -217,7 +217,8 @@ public final class Answerer {
     private static OPTRecord withSubnet(OPTRecord opt, Query.ClientSubnet subnet, int scope) {
         List<EDNSOption> options = new ArrayList<>(opt.getOptions());
         try {
-            options.add(new ClientSubnetOption(subnet.sourcePrefix(), scope, InetAddress.getByAddress(subnet.fullAddress())));
+            options.add(new ClientSubnetOption(
+                    subnet.sourcePrefix(), scope, InetAddress.getByAddress(subnet.fullAddress())));
         } catch (UnknownHostException e) {
             throw new IllegalStateException("4 or 16 octets never fail", e);
         }

@@ -38,6 +38,8 @@ public final class ClientLocator {
         if (!routed || subnet.sourcePrefix() == 0) {
             return 0;
         }
-        return location == null ? subnet.sourcePrefix() : Math.min(subnet.sourcePrefix(), location.networkPrefixLength());
+        return location == null
+                ? subnet.sourcePrefix()
+                : Math.min(subnet.sourcePrefix(), location.networkPrefixLength());
     }
 }

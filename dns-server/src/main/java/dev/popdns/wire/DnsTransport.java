@@ -47,8 +47,7 @@ public final class DnsTransport implements AutoCloseable {
     private final AtomicInteger tcpConnections = new AtomicInteger();
 
     /** Settings of the TCP side (RFC 7766 §6.2). */
-    public record TcpSettings(int idleTimeoutSeconds, int maxConnections) {
-    }
+    public record TcpSettings(int idleTimeoutSeconds, int maxConnections) {}
 
     public DnsTransport(int threads) {
         this.epoll = Epoll.isAvailable();
@@ -75,7 +74,9 @@ public final class DnsTransport implements AutoCloseable {
                 b.channel(EpollDatagramChannel.class)
                         .option(EpollChannelOption.SO_REUSEPORT, true)
                         .option(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, MAX_QUERY)
-                        .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(MAX_QUERY * DATAGRAMS_PER_READ));
+                        .option(
+                                ChannelOption.RCVBUF_ALLOCATOR,
+                                new FixedRecvByteBufAllocator(MAX_QUERY * DATAGRAMS_PER_READ));
             } else {
                 b.channel(NioDatagramChannel.class)
                         .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(MAX_QUERY));
@@ -86,14 +87,16 @@ public final class DnsTransport implements AutoCloseable {
             granted = Math.min(granted, ch.config().getOption(ChannelOption.SO_RCVBUF));
         }
         ConnectionLimit limit = new ConnectionLimit(tcpConnections, tcp.maxConnections());
-        ServerBootstrap sb = new ServerBootstrap().group(group)
+        ServerBootstrap sb = new ServerBootstrap()
+                .group(group)
                 .channel(epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class)
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        ch.pipeline().addLast(limit)
+                        ch.pipeline()
+                                .addLast(limit)
                                 .addLast(new IdleStateHandler(tcp.idleTimeoutSeconds(), 0, 0, TimeUnit.SECONDS))
                                 .addLast(new LengthFieldBasedFrameDecoder(65535, 0, 2, 0, 2))
                                 .addLast(new TcpHandler(queries));

@@ -10,6 +10,7 @@ package dev.popdns.wire;
 public final class Query {
     /** Bits of {@link #flags()}. */
     public static final int FLAG_QR = 0x8000;
+
     public static final int FLAG_AA = 0x0400;
     public static final int FLAG_TC = 0x0200;
     public static final int FLAG_RD = 0x0100;
@@ -89,8 +90,7 @@ public final class Query {
      * @param nsidRequested the client sent an empty NSID option (RFC 5001)
      * @param subnet        the client subnet option (RFC 7871), or null
      */
-    public record Edns(int version, int udpSize, boolean dnssecOk, boolean nsidRequested, ClientSubnet subnet) {
-    }
+    public record Edns(int version, int udpSize, boolean dnssecOk, boolean nsidRequested, ClientSubnet subnet) {}
 
     /**
      * An EDNS Client Subnet option as sent (RFC 7871 §6), validated by the decoder.

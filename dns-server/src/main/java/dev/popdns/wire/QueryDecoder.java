@@ -17,8 +17,7 @@ public final class QueryDecoder {
     private static final int OPT_NSID = 3;
     private static final int OPT_CLIENT_SUBNET = 8;
 
-    private QueryDecoder() {
-    }
+    private QueryDecoder() {}
 
     /** What decoding decided: answer this query, answer an error, or stay silent. */
     public sealed interface Outcome {
@@ -28,15 +27,13 @@ public final class QueryDecoder {
     }
 
     /** A well-formed query to answer. */
-    public record Decoded(Query query) implements Outcome {
-    }
+    public record Decoded(Query query) implements Outcome {}
 
     /**
      * Answer with {@code rcode} and no records. {@code questionLength} &gt; 0 means the question
      * section (that many bytes after the header) is echoed; {@code edns} echoes the OPT when known.
      */
-    public record Error(int id, int flags, int rcode, int questionLength, Query.Edns edns) implements Outcome {
-    }
+    public record Error(int id, int flags, int rcode, int questionLength, Query.Edns edns) implements Outcome {}
 
     /** Not worth an answer: too short for a header, or a response (QR=1). */
     public enum Drop implements Outcome {

@@ -38,8 +38,12 @@ public final class QueryHandler {
         void routed(Route route);
     }
 
-    public QueryHandler(Snapshot.Holder snapshots, Answerer answerer, ClientLocator locator, QueryMetrics metrics,
-                        AnswerListener answers) {
+    public QueryHandler(
+            Snapshot.Holder snapshots,
+            Answerer answerer,
+            ClientLocator locator,
+            QueryMetrics metrics,
+            AnswerListener answers) {
         this.snapshots = snapshots;
         this.answerer = answerer;
         this.locator = locator;
@@ -83,8 +87,12 @@ public final class QueryHandler {
         try {
             return answer(query, alloc, tcp, peer);
         } catch (RuntimeException e) {
-            QueryDecoder.Error failure = new QueryDecoder.Error(query.id(), query.flags(), Rcode.SERVFAIL,
-                    query.questionEnd() - QueryDecoder.HEADER_LENGTH, query.edns());
+            QueryDecoder.Error failure = new QueryDecoder.Error(
+                    query.id(),
+                    query.flags(),
+                    Rcode.SERVFAIL,
+                    query.questionEnd() - QueryDecoder.HEADER_LENGTH,
+                    query.edns());
             return ResponseEncoder.error(alloc, failure, packet, answerer);
         }
     }
@@ -95,18 +103,23 @@ public final class QueryHandler {
         byte[] keyBytes = CacheKey.lowerName(query);
         Route route = null;
         int qtype = query.qtype();
-        if ((qtype == Type.A || qtype == Type.AAAA) && query.qclass() == org.xbill.DNS.DClass.IN
+        if ((qtype == Type.A || qtype == Type.AAAA)
+                && query.qclass() == org.xbill.DNS.DClass.IN
                 && snapshot.routing().hasGeoNames()) {
             GeoName geo = snapshot.routing().routed(keyBytes, query.nameLength());
             if (geo != null) {
                 Location location = locator.locate(query, peer);
-                route = new Route(geo, Router.decide(snapshot.routing(), geo, location, qtype, snapshot.eligibility()), location);
+                route = new Route(
+                        geo, Router.decide(snapshot.routing(), geo, location, qtype, snapshot.eligibility()), location);
                 answers.routed(route);
             }
         }
         Query.ClientSubnet subnet = query.edns() == null ? null : query.edns().subnet();
-        int scope = subnet == null ? 0 : ClientLocator.scope(subnet, route != null, route == null ? null : route.location());
-        CacheKey key = CacheKey.finish(keyBytes, query, route == null ? 0 : route.decision().pop() + 2);
+        int scope = subnet == null
+                ? 0
+                : ClientLocator.scope(subnet, route != null, route == null ? null : route.location());
+        CacheKey key = CacheKey.finish(
+                keyBytes, query, route == null ? 0 : route.decision().pop() + 2);
         byte[] cached = snapshot.cache().get(key);
         metrics.cache(cached != null);
         if (cached != null && cached.length <= limit) {
@@ -131,8 +144,7 @@ public final class QueryHandler {
      *
      * @param location where the client is, or null when unknown
      */
-    public record Route(GeoName name, Decision decision, Location location) {
-    }
+    public record Route(GeoName name, Decision decision, Location location) {}
 
     /** RFC 6891 §6.2.5: the client's size, at least 512, at most ours. */
     private static int udpLimit(Query query) {

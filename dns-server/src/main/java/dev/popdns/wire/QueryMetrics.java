@@ -15,14 +15,32 @@ import org.xbill.DNS.Type;
  * Query types outside a fixed list count as {@code qtype="other"}; no name or address is a tag.
  */
 public final class QueryMetrics {
-    private static final int[] TYPES = {Type.A, Type.AAAA, Type.CNAME, Type.MX, Type.NS, Type.SOA, Type.TXT, Type.CAA,
-        Type.SRV, Type.PTR, Type.DS, Type.DNSKEY, Type.HTTPS, Type.SVCB, Type.ANY, Type.AXFR, Type.IXFR};
+    private static final int[] TYPES = {
+        Type.A,
+        Type.AAAA,
+        Type.CNAME,
+        Type.MX,
+        Type.NS,
+        Type.SOA,
+        Type.TXT,
+        Type.CAA,
+        Type.SRV,
+        Type.PTR,
+        Type.DS,
+        Type.DNSKEY,
+        Type.HTTPS,
+        Type.SVCB,
+        Type.ANY,
+        Type.AXFR,
+        Type.IXFR
+    };
     private static final int OTHER = TYPES.length;
     private static final int RCODES = 16;
     private static final int SAMPLE = 16;
 
     /** [transport][qtype index][rcode]. */
     private final Counter[][][] queries = new Counter[2][TYPES.length + 1][RCODES];
+
     private final Timer duration;
     private final Counter hits;
     private final Counter misses;
@@ -32,18 +50,27 @@ public final class QueryMetrics {
         for (int t = 0; t < 2; t++) {
             for (int q = 0; q <= TYPES.length; q++) {
                 for (int r = 0; r < RCODES; r++) {
-                    queries[t][q][r] = Counter.builder("popdns_queries").description("DNS queries answered")
-                            .tag("transport", transports[t]).tag("qtype", q == OTHER ? "other" : Type.string(TYPES[q]))
-                            .tag("rcode", Rcode.string(r)).register(registry);
+                    queries[t][q][r] = Counter.builder("popdns_queries")
+                            .description("DNS queries answered")
+                            .tag("transport", transports[t])
+                            .tag("qtype", q == OTHER ? "other" : Type.string(TYPES[q]))
+                            .tag("rcode", Rcode.string(r))
+                            .register(registry);
                 }
             }
         }
         duration = Timer.builder("popdns_query_duration")
                 .description("Time from a received packet to its encoded answer, sampled: one query in 16")
-                .publishPercentileHistogram().minimumExpectedValue(java.time.Duration.ofNanos(1000))
-                .maximumExpectedValue(java.time.Duration.ofMillis(100)).register(registry);
-        hits = Counter.builder("popdns_response_cache_requests").tag("result", "hit").register(registry);
-        misses = Counter.builder("popdns_response_cache_requests").tag("result", "miss").register(registry);
+                .publishPercentileHistogram()
+                .minimumExpectedValue(java.time.Duration.ofNanos(1000))
+                .maximumExpectedValue(java.time.Duration.ofMillis(100))
+                .register(registry);
+        hits = Counter.builder("popdns_response_cache_requests")
+                .tag("result", "hit")
+                .register(registry);
+        misses = Counter.builder("popdns_response_cache_requests")
+                .tag("result", "miss")
+                .register(registry);
     }
 
     /** A metrics sink that registers nothing (tests, tools). */

@@ -12,7 +12,10 @@ final class ResponseCache {
     private final Cache<CacheKey, byte[]> cache;
 
     ResponseCache(long maximumSize) {
-        this.cache = Caffeine.newBuilder().maximumSize(maximumSize).executor(Runnable::run).build();
+        this.cache = Caffeine.newBuilder()
+                .maximumSize(maximumSize)
+                .executor(Runnable::run)
+                .build();
     }
 
     byte[] get(CacheKey key) {

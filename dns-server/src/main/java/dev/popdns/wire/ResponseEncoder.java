@@ -7,8 +7,7 @@ import org.xbill.DNS.Section;
 
 /** Writes responses to the wire: cache hits, truncated answers and header-only errors. */
 final class ResponseEncoder {
-    private ResponseEncoder() {
-    }
+    private ResponseEncoder() {}
 
     /**
      * A cached answer for this query: same bytes, with the query's id, RD and CD bits and the
@@ -49,8 +48,11 @@ final class ResponseEncoder {
 
     /** A response with only a header, the question when it could be read, and the OPT when known. */
     static ByteBuf error(ByteBufAllocator alloc, QueryDecoder.Error error, byte[] packet, Answerer answerer) {
-        byte[] opt = error.edns() == null ? null : answerer.opt(error.edns(), error.rcode() >> 4, -1).toWire(Section.ADDITIONAL);
-        ByteBuf out = alloc.ioBuffer(QueryDecoder.HEADER_LENGTH + error.questionLength() + (opt == null ? 0 : opt.length));
+        byte[] opt = error.edns() == null
+                ? null
+                : answerer.opt(error.edns(), error.rcode() >> 4, -1).toWire(Section.ADDITIONAL);
+        ByteBuf out =
+                alloc.ioBuffer(QueryDecoder.HEADER_LENGTH + error.questionLength() + (opt == null ? 0 : opt.length));
         int copied = 0x7800 | Query.FLAG_RD | Query.FLAG_CD; // opcode, RD, CD
         out.writeShort(error.id());
         out.writeShort(Query.FLAG_QR | (error.flags() & copied) | (error.rcode() & 0xf));
@@ -66,5 +68,4 @@ final class ResponseEncoder {
         }
         return out;
     }
-
 }

@@ -20,7 +20,8 @@ public record Snapshot(ZoneSet zones, RoutingTable routing, Eligibility eligibil
 
         public Holder(ZoneSet zones, RoutingTable routing, Eligibility eligibility, long cacheSize) {
             this.cacheSize = cacheSize;
-            this.current = new AtomicReference<>(new Snapshot(zones, routing, eligibility, new ResponseCache(cacheSize)));
+            this.current =
+                    new AtomicReference<>(new Snapshot(zones, routing, eligibility, new ResponseCache(cacheSize)));
         }
 
         public Snapshot current() {

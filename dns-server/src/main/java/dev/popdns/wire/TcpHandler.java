@@ -22,7 +22,10 @@ final class TcpHandler extends ChannelInboundHandlerAdapter {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         ByteBuf frame = (ByteBuf) msg;
         try {
-            ByteBuf answer = queries.handle(frame, ctx.alloc(), true,
+            ByteBuf answer = queries.handle(
+                    frame,
+                    ctx.alloc(),
+                    true,
                     ((java.net.InetSocketAddress) ctx.channel().remoteAddress()).getAddress());
             if (answer == null) {
                 return;

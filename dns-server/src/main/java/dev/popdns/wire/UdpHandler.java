@@ -20,7 +20,8 @@ final class UdpHandler extends SimpleChannelInboundHandler<DatagramPacket> {
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, DatagramPacket packet) {
-        ByteBuf answer = queries.handle(packet.content(), ctx.alloc(), false, packet.sender().getAddress());
+        ByteBuf answer = queries.handle(
+                packet.content(), ctx.alloc(), false, packet.sender().getAddress());
         if (answer != null) {
             ctx.write(new DatagramPacket(answer, packet.sender(), packet.recipient()), ctx.voidPromise());
         }

@@ -43,9 +43,17 @@ public final class Zone {
         this.file = file;
         this.records = records;
         // RFC 2308 §3/§5: the SOA in a negative answer carries min(SOA TTL, SOA MINIMUM)
-        this.negativeSoa = new RRset(new SOARecord(origin, DClass.IN, Math.min(soa.getTTL(), soa.getMinimum()),
-                soa.getHost(), soa.getAdmin(), soa.getSerial(), soa.getRefresh(), soa.getRetry(),
-                soa.getExpire(), soa.getMinimum()));
+        this.negativeSoa = new RRset(new SOARecord(
+                origin,
+                DClass.IN,
+                Math.min(soa.getTTL(), soa.getMinimum()),
+                soa.getHost(),
+                soa.getAdmin(),
+                soa.getSerial(),
+                soa.getRefresh(),
+                soa.getRetry(),
+                soa.getExpire(),
+                soa.getMinimum()));
     }
 
     /** Builds the zone from records that passed {@link ZoneValidator}. */
@@ -54,7 +62,8 @@ public final class Zone {
         SOARecord soa = null;
         for (Record r : records) {
             sets.computeIfAbsent(r.getName(), k -> new TreeMap<>())
-                    .computeIfAbsent(r.getType(), k -> new RRset()).addRR(r);
+                    .computeIfAbsent(r.getType(), k -> new RRset())
+                    .addRR(r);
             if (r instanceof SOARecord s) {
                 soa = s;
             }

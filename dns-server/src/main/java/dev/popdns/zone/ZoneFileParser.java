@@ -41,7 +41,8 @@ final class ZoneFileParser {
     /** Parses the file; parse errors go to the problem list, and parsing stops at the first one. */
     List<SourcedRecord> parse(Path file) {
         List<SourcedRecord> records = new ArrayList<>();
-        try (InputStream in = Files.newInputStream(file); Tokenizer st = new Tokenizer(in)) {
+        try (InputStream in = Files.newInputStream(file);
+                Tokenizer st = new Tokenizer(in)) {
             parse(st, records);
         } catch (TextParseException e) {
             problems.add(fromTokenizer(e.getMessage(), "syntax"));

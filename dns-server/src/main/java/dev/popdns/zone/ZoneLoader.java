@@ -21,8 +21,7 @@ import org.xbill.DNS.TextParseException;
 public final class ZoneLoader {
     public static final String SUFFIX = ".zone";
 
-    private ZoneLoader() {
-    }
+    private ZoneLoader() {}
 
     /**
      * Loads and validates the directory.
@@ -55,8 +54,12 @@ public final class ZoneLoader {
             }
             Zone old = previous == null ? null : previous.get(zone.origin());
             if (old != null && serialBefore(zone.serial(), old.serial())) {
-                problems.add(new ZoneProblem(zone.file(), 0, "serial-decreased", "SOA serial " + zone.serial()
-                        + " is older than the served " + old.serial() + " (RFC 1982); secondaries would ignore the change"));
+                problems.add(new ZoneProblem(
+                        zone.file(),
+                        0,
+                        "serial-decreased",
+                        "SOA serial " + zone.serial() + " is older than the served " + old.serial()
+                                + " (RFC 1982); secondaries would ignore the change"));
             }
             zones.put(zone.origin(), zone);
         }
@@ -75,8 +78,12 @@ public final class ZoneLoader {
         try {
             origin = Name.fromString(originText.endsWith(".") ? originText : originText + ".");
         } catch (TextParseException e) {
-            problems.add(new ZoneProblem(display, 0, "file-name", "file name does not give a zone origin ("
-                    + "expected: <origin>" + SUFFIX + "): " + e.getMessage()));
+            problems.add(new ZoneProblem(
+                    display,
+                    0,
+                    "file-name",
+                    "file name does not give a zone origin (" + "expected: <origin>" + SUFFIX + "): "
+                            + e.getMessage()));
             return null;
         }
         int before = problems.size();

@@ -17,8 +17,7 @@ import org.xbill.DNS.Type;
 public final class ZoneLookup {
     static final int MAX_CHAIN = 12;
 
-    private ZoneLookup() {
-    }
+    private ZoneLookup() {}
 
     public static LookupResult lookup(ZoneSet zones, Name qname, int qtype) {
         Zone zone = zones.find(qname);
@@ -78,7 +77,7 @@ public final class ZoneLookup {
             case LookupResult.NoData n -> new LookupResult.NoData(concat(chain, n.answer()), n.soa());
             case LookupResult.NxDomain n -> new LookupResult.NxDomain(concat(chain, n.answer()), n.soa());
             case LookupResult.Referral r ->
-                    new LookupResult.Referral(concat(chain, r.answer()), r.ns(), r.requiredGlue(), r.optionalGlue());
+                new LookupResult.Referral(concat(chain, r.answer()), r.ns(), r.requiredGlue(), r.optionalGlue());
             case LookupResult.YxDomain y -> new LookupResult.YxDomain(concat(chain, y.answer()));
             case LookupResult.Refused r -> r;
         };

@@ -6,9 +6,8 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.xbill.DNS.DNAMERecord;
-import org.xbill.DNS.Name;
 import org.xbill.DNS.NSRecord;
+import org.xbill.DNS.Name;
 import org.xbill.DNS.Record;
 import org.xbill.DNS.SOARecord;
 import org.xbill.DNS.Type;
@@ -42,12 +41,16 @@ final class ZoneValidator {
             }
             SourcedRecord first = seen.putIfAbsent(new RecordKey(r), sr);
             if (first != null) {
-                problem(sr.line(), "duplicate", "duplicate record " + r.getName() + " " + Type.string(r.getType())
-                        + " (first at line " + first.line() + ")");
+                problem(
+                        sr.line(),
+                        "duplicate",
+                        "duplicate record " + r.getName() + " " + Type.string(r.getType()) + " (first at line "
+                                + first.line() + ")");
                 continue;
             }
             byOwner.computeIfAbsent(r.getName(), k -> new LinkedHashMap<>())
-                    .computeIfAbsent(r.getType(), k -> new ArrayList<>()).add(sr);
+                    .computeIfAbsent(r.getType(), k -> new ArrayList<>())
+                    .add(sr);
             kept.add(r);
         }
         checkApex();
@@ -68,7 +71,10 @@ final class ZoneValidator {
         } else {
             SOARecord s = (SOARecord) soa.get(0).record();
             if (s.getRetry() > s.getRefresh()) {
-                problem(soa.get(0).line(), "soa-timers", "SOA retry " + s.getRetry() + " is above refresh " + s.getRefresh());
+                problem(
+                        soa.get(0).line(),
+                        "soa-timers",
+                        "SOA retry " + s.getRetry() + " is above refresh " + s.getRefresh());
             }
             if (s.getExpire() < s.getRefresh() + s.getRetry()) {
                 problem(soa.get(0).line(), "soa-timers", "SOA expire " + s.getExpire() + " is below refresh + retry");
@@ -85,8 +91,12 @@ final class ZoneValidator {
             long ttl = set.get(0).record().getTTL();
             for (SourcedRecord sr : set) {
                 if (sr.record().getTTL() != ttl) {
-                    problem(sr.line(), "ttl-mismatch", owner + " " + Type.string(t.getKey()) + " TTL " + sr.record().getTTL()
-                            + " differs from " + ttl + " at line " + set.get(0).line() + " (RFC 2181 §5.2: one TTL per RRset)");
+                    problem(
+                            sr.line(),
+                            "ttl-mismatch",
+                            owner + " " + Type.string(t.getKey()) + " TTL "
+                                    + sr.record().getTTL() + " differs from " + ttl + " at line "
+                                    + set.get(0).line() + " (RFC 2181 §5.2: one TTL per RRset)");
                 }
             }
             if (t.getKey() == Type.SOA && !owner.equals(origin)) {
@@ -102,13 +112,18 @@ final class ZoneValidator {
             for (Map.Entry<Integer, List<SourcedRecord>> t : types.entrySet()) {
                 int type = t.getKey();
                 if (type != Type.CNAME && type != Type.RRSIG && type != Type.NSEC) {
-                    others.append(others.isEmpty() ? "" : ", ").append(Type.string(type))
-                            .append(" (line ").append(t.getValue().get(0).line()).append(')');
+                    others.append(others.isEmpty() ? "" : ", ")
+                            .append(Type.string(type))
+                            .append(" (line ")
+                            .append(t.getValue().get(0).line())
+                            .append(')');
                 }
             }
             if (!others.isEmpty()) {
-                problem(cname.get(0).line(), "cname-exclusive", owner + " has a CNAME and other data: " + others
-                        + " (RFC 1034 §3.6.2: a CNAME stands alone)");
+                problem(
+                        cname.get(0).line(),
+                        "cname-exclusive",
+                        owner + " has a CNAME and other data: " + others + " (RFC 1034 §3.6.2: a CNAME stands alone)");
             }
         }
         List<SourcedRecord> dname = types.get(Type.DNAME);
@@ -127,13 +142,23 @@ final class ZoneValidator {
                 int type = t.getKey();
                 int line = t.getValue().get(0).line();
                 if (cut != null && !owner.equals(cut) && type != Type.A && type != Type.AAAA) {
-                    problem(line, "occluded", owner + " " + Type.string(type) + " lies below the delegation "
-                            + cut + " and would never be served (only glue A/AAAA belongs there)");
+                    problem(
+                            line,
+                            "occluded",
+                            owner + " " + Type.string(type) + " lies below the delegation " + cut
+                                    + " and would never be served (only glue A/AAAA belongs there)");
                 }
-                if (cut != null && owner.equals(cut) && type != Type.NS && type != Type.DS
-                        && type != Type.A && type != Type.AAAA) {
-                    problem(line, "occluded", owner + " " + Type.string(type) + " sits at the delegation "
-                            + cut + " and would never be served (only NS, DS and glue belong there)");
+                if (cut != null
+                        && owner.equals(cut)
+                        && type != Type.NS
+                        && type != Type.DS
+                        && type != Type.A
+                        && type != Type.AAAA) {
+                    problem(
+                            line,
+                            "occluded",
+                            owner + " " + Type.string(type) + " sits at the delegation " + cut
+                                    + " and would never be served (only NS, DS and glue belong there)");
                 }
                 if (dname != null && !owner.equals(dname)) {
                     problem(line, "dname-occluded", owner + " lies below the DNAME at " + dname + " (RFC 6672 §2.4)");
@@ -154,8 +179,10 @@ final class ZoneValidator {
         }
         Map<Integer, List<SourcedRecord>> at = byOwner.getOrDefault(target, Map.of());
         if (!at.containsKey(Type.A) && !at.containsKey(Type.AAAA)) {
-            problem(line, "glue-missing", "name server " + target + " is inside " + origin
-                    + " but has no A or AAAA record (glue)");
+            problem(
+                    line,
+                    "glue-missing",
+                    "name server " + target + " is inside " + origin + " but has no A or AAAA record (glue)");
         }
     }
 

@@ -19,7 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class DiffTest {
     private static final Path ROOT = Path.of(System.getProperty("popdns.root", ".."));
-    private static final String DB = ROOT.resolve("geoip/data/GeoLite2-City.mmdb").toString();
+    private static final String DB =
+            ROOT.resolve("geoip/data/GeoLite2-City.mmdb").toString();
     private static final String OLD = "src/test/resources/diff/old";
     private static final String NEW = "src/test/resources/diff/new";
     private static final String ZONE = """
@@ -205,8 +206,12 @@ class DiffTest {
     @Test
     void geoNamesAddedAndRemoved(@TempDir Path dir) throws Exception {
         Path b = copy(Path.of(OLD), dir.resolve("b"));
-        Files.writeString(b.resolve("pops.yaml"), Files.readString(b.resolve("pops.yaml"))
-                .replace("media.example.test.: { ttl: 30, countries: { CN: hq } }", "cdn.example.test.: { ttl: 30 }"));
+        Files.writeString(
+                b.resolve("pops.yaml"),
+                Files.readString(b.resolve("pops.yaml"))
+                        .replace(
+                                "media.example.test.: { ttl: 30, countries: { CN: hq } }",
+                                "cdn.example.test.: { ttl: 30 }"));
         Result r = run(OLD, b.toString(), "--geoip", DB);
         assertEquals(0, r.exit, r.err);
         String shift = r.out.substring(r.out.indexOf("### pops.yaml"));
@@ -240,20 +245,27 @@ class DiffTest {
     void identicalDirectoriesHaveNoChanges() {
         Result r = run(OLD, OLD, "--geoip", "/nonexistent/never-read.mmdb");
         assertEquals(0, r.exit, r.err);
-        assertEquals("## popdns diff `" + OLD + "` -> `" + OLD + "`\n\nNo changes: the zones and pops.yaml serve the same answers.\n", r.out);
+        assertEquals(
+                "## popdns diff `" + OLD + "` -> `" + OLD
+                        + "`\n\nNo changes: the zones and pops.yaml serve the same answers.\n",
+                r.out);
     }
 
     @Test
     void checksAloneMoveNoClientsSoNoDatabaseIsRead(@TempDir Path dir) throws Exception {
         Path a = copy(Path.of(OLD), dir.resolve("a"));
         Path b = copy(Path.of(OLD), dir.resolve("b"));
-        Files.writeString(b.resolve("pops.yaml"), Files.readString(b.resolve("pops.yaml")).replace("expect: [200]", "expect: [200, 204]"));
+        Files.writeString(
+                b.resolve("pops.yaml"),
+                Files.readString(b.resolve("pops.yaml")).replace("expect: [200]", "expect: [200, 204]"));
         Result r = run(a.toString(), b.toString(), "--geoip", "/nonexistent/never-read.mmdb");
         assertEquals(0, r.exit, r.err);
-        assertEquals("## popdns diff `" + a + "` -> `" + b + "`\n\n"
-                + "Unchanged: `example.test.` (serial 2026010101), `gone.test.` (serial 3), `other.test.` (serial 7).\n\n"
-                + "### pops.yaml\n\n"
-                + "- check `nginx`: expect [200] -> [200, 204]\n", r.out);
+        assertEquals(
+                "## popdns diff `" + a + "` -> `" + b + "`\n\n"
+                        + "Unchanged: `example.test.` (serial 2026010101), `gone.test.` (serial 3), `other.test.` (serial 7).\n\n"
+                        + "### pops.yaml\n\n"
+                        + "- check `nginx`: expect [200] -> [200, 204]\n",
+                r.out);
     }
 
     @Test
@@ -264,16 +276,18 @@ class DiffTest {
         Files.writeString(dir.resolve("b/t.test.zone"), ZONE.formatted(3) + "www TXT \"new\"\n");
         Result r = run(dir.resolve("a").toString(), dir.resolve("b").toString());
         assertEquals(0, r.exit, r.err);
-        assertEquals("## popdns diff `" + dir.resolve("a") + "` -> `" + dir.resolve("b") + "`\n\n"
-                + "### Zone `t.test.`\n\n"
-                + "Serial 5 -> 3; 1 RRset added.\n\n"
-                + "> [!WARNING]\n"
-                + "> The serial went back (5 -> 3, RFC 1982): a popdns server serving the old zone rejects this one on reload"
-                + " [serial-decreased], and secondaries ignore it.\n\n"
-                + "Added:\n\n"
-                + "```diff\n"
-                + "+ www.t.test. 300 IN TXT \"new\"\n"
-                + "```\n", r.out);
+        assertEquals(
+                "## popdns diff `" + dir.resolve("a") + "` -> `" + dir.resolve("b") + "`\n\n"
+                        + "### Zone `t.test.`\n\n"
+                        + "Serial 5 -> 3; 1 RRset added.\n\n"
+                        + "> [!WARNING]\n"
+                        + "> The serial went back (5 -> 3, RFC 1982): a popdns server serving the old zone rejects this one on reload"
+                        + " [serial-decreased], and secondaries ignore it.\n\n"
+                        + "Added:\n\n"
+                        + "```diff\n"
+                        + "+ www.t.test. 300 IN TXT \"new\"\n"
+                        + "```\n",
+                r.out);
     }
 
     @Test
@@ -285,8 +299,10 @@ class DiffTest {
         Result r = run(dir.resolve("a").toString(), dir.resolve("b").toString());
         assertEquals(0, r.exit, r.err);
         // RFC 1982: 1 follows 4294967295
-        assertEquals("## popdns diff `" + dir.resolve("a") + "` -> `" + dir.resolve("b") + "`\n\n"
-                + "### Zone `t.test.`\n\nSerial 4294967295 -> 1; no record changed.\n", r.out);
+        assertEquals(
+                "## popdns diff `" + dir.resolve("a") + "` -> `" + dir.resolve("b") + "`\n\n"
+                        + "### Zone `t.test.`\n\nSerial 4294967295 -> 1; no record changed.\n",
+                r.out);
     }
 
     @Test
@@ -296,18 +312,23 @@ class DiffTest {
         Result r = run(OLD, dir.toString());
         assertEquals(1, r.exit);
         assertEquals("", r.out);
-        assertEquals(dir + "/t.test.zone:5: www.t.test. has a CNAME and other data: TXT (line 6) (RFC 1034 §3.6.2: a CNAME stands alone) [cname-exclusive]\n"
-                + dir + "/pops.yaml:2: pops.hq.location: latitude 91 (expected: -90..90)\n"
-                + dir + "/pops.yaml:2: pops: 0 PoPs have hq: true (expected: exactly one)\n"
-                + "popdns diff: " + dir + " does not load: 3 error(s)\n", r.err);
+        assertEquals(
+                dir
+                        + "/t.test.zone:5: www.t.test. has a CNAME and other data: TXT (line 6) (RFC 1034 §3.6.2: a CNAME stands alone) [cname-exclusive]\n"
+                        + dir + "/pops.yaml:2: pops.hq.location: latitude 91 (expected: -90..90)\n"
+                        + dir + "/pops.yaml:2: pops: 0 PoPs have hq: true (expected: exactly one)\n"
+                        + "popdns diff: " + dir + " does not load: 3 error(s)\n",
+                r.err);
     }
 
     @Test
     void anUnusableGeoIpFileIsExitOne() {
         Result r = run(OLD, NEW, "--geoip", "/nonexistent/City.mmdb");
         assertEquals(1, r.exit);
-        assertEquals("popdns diff: GeoIP database /nonexistent/City.mmdb: file not found"
-                + " (expected: a MaxMind GeoIP2/GeoLite2 City or Country .mmdb file)\n", r.err);
+        assertEquals(
+                "popdns diff: GeoIP database /nonexistent/City.mmdb: file not found"
+                        + " (expected: a MaxMind GeoIP2/GeoLite2 City or Country .mmdb file)\n",
+                r.err);
     }
 
     @Test
@@ -330,13 +351,15 @@ class DiffTest {
         return to;
     }
 
-    record Result(int exit, String out, String err) {
-    }
+    record Result(int exit, String out, String err) {}
 
     static Result run(String... args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int exit = Diff.run(List.of(args), new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+        int exit = Diff.run(
+                List.of(args),
+                new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
         return new Result(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }
 }

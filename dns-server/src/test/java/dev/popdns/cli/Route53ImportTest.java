@@ -25,7 +25,13 @@ class Route53ImportTest {
     @Test
     void aZoneThatMapsWhole(@TempDir Path tmp) throws Exception {
         Path out = tmp.resolve("zones");
-        Result r = run("route53", RESOURCES + "records.json", "--health-checks", RESOURCES + "healthchecks.json", "--out", out.toString());
+        Result r = run(
+                "route53",
+                RESOURCES + "records.json",
+                "--health-checks",
+                RESOURCES + "healthchecks.json",
+                "--out",
+                out.toString());
         assertEquals("", r.err);
         assertEquals(0, r.exit);
         assertEquals("""
@@ -101,7 +107,8 @@ class Route53ImportTest {
                   status.hachyderm.io.: { ttl: 60, needs: [tcp], continents: { AF: hq, AN: hq, AS: hq, EU: hq, NA: hq, OC: hq, SA: hq } }
                 """, Files.readString(out.resolve("pops.yaml")));
         Served served = Served.load(out, null);
-        assertEquals(List.of("hq", "eu-west", "us-east", "us-west", "ap-southeast"),
+        assertEquals(
+                List.of("hq", "eu-west", "us-east", "us-west", "ap-southeast"),
                 served.pops().pops().stream().map(p -> p.id()).toList());
         assertEquals(3, served.routing().names().size());
     }
@@ -109,8 +116,13 @@ class Route53ImportTest {
     @Test
     void whatCannotBeMappedIsListedAndTheRestWritten(@TempDir Path tmp) throws Exception {
         Path out = tmp.resolve("zones");
-        Result r = run("route53", RESOURCES + "records-unmappable.json", "--health-checks", RESOURCES + "healthchecks-unmappable.json",
-                "--out", out.toString());
+        Result r = run(
+                "route53",
+                RESOURCES + "records-unmappable.json",
+                "--health-checks",
+                RESOURCES + "healthchecks-unmappable.json",
+                "--out",
+                out.toString());
         assertEquals(1, r.exit);
         assertEquals("""
                 example.org. A: alias to a CloudFront distribution d111111abcdef8.cloudfront.net.: only Route 53 knows its current addresses; use a CNAME (not at the apex) or the resource's fixed addresses
@@ -174,9 +186,15 @@ class Route53ImportTest {
         Path out = tmp.resolve("zones");
         Result r = run("route53", RESOURCES + "records.json", "--out", out.toString());
         assertEquals(1, r.exit);
-        assertTrue(r.err.startsWith("hachyderm.io. A (set \"hq\"): health check 3f1e9a52-6c1d-4d4e-9a0b-2c7d5e8f1a01: no --health-checks"
-                + " file given (aws route53 list-health-checks)\n"), r.err);
-        assertTrue(r.err.endsWith("popdns import: 22 record set(s) not mapped (listed above); " + out + " holds everything else\n"), r.err);
+        assertTrue(
+                r.err.startsWith(
+                        "hachyderm.io. A (set \"hq\"): health check 3f1e9a52-6c1d-4d4e-9a0b-2c7d5e8f1a01: no --health-checks"
+                                + " file given (aws route53 list-health-checks)\n"),
+                r.err);
+        assertTrue(
+                r.err.endsWith("popdns import: 22 record set(s) not mapped (listed above); " + out
+                        + " holds everything else\n"),
+                r.err);
         Served.load(out, null);
     }
 
@@ -185,23 +203,36 @@ class Route53ImportTest {
         Path notJson = Files.writeString(tmp.resolve("a.json"), "{\"ResourceRecordSets\": [\n  {\"Name\": }\n]}\n");
         Result r = run("route53", notJson.toString(), "--out", tmp.resolve("o1").toString());
         assertEquals(1, r.exit);
-        assertEquals("popdns import: " + notJson + ":2: not JSON: Unexpected character ('}' (code 125)): expected a valid value (JSON String, Number, Array,"
-                + " Object or token 'null', 'true' or 'false')\n", r.err);
+        assertEquals(
+                "popdns import: " + notJson
+                        + ":2: not JSON: Unexpected character ('}' (code 125)): expected a valid value (JSON String, Number, Array,"
+                        + " Object or token 'null', 'true' or 'false')\n",
+                r.err);
 
         Path wrongShape = Files.writeString(tmp.resolve("b.json"), "{\"HostedZones\": []}");
         r = run("route53", wrongShape.toString(), "--out", tmp.resolve("o2").toString());
         assertEquals(1, r.exit);
-        assertEquals("popdns import: " + wrongShape + ": no \"ResourceRecordSets\" array (expected: the JSON of aws route53"
-                + " list-resource-record-sets)\n", r.err);
+        assertEquals(
+                "popdns import: " + wrongShape + ": no \"ResourceRecordSets\" array (expected: the JSON of aws route53"
+                        + " list-resource-record-sets)\n",
+                r.err);
 
-        Path noSoa = Files.writeString(tmp.resolve("c.json"),
+        Path noSoa = Files.writeString(
+                tmp.resolve("c.json"),
                 "{\"ResourceRecordSets\": [{\"Name\": \"x.test.\", \"Type\": \"A\", \"TTL\": 60, \"ResourceRecords\": [{\"Value\": \"192.0.2.1\"}]}]}");
         r = run("route53", noSoa.toString(), "--out", tmp.resolve("o3").toString());
         assertEquals(1, r.exit);
-        assertEquals("popdns import: " + noSoa + ": 0 SOA record sets (expected: exactly one, the hosted zone's: the output of"
-                + " aws route53 list-resource-record-sets for one zone)\n", r.err);
+        assertEquals(
+                "popdns import: " + noSoa
+                        + ": 0 SOA record sets (expected: exactly one, the hosted zone's: the output of"
+                        + " aws route53 list-resource-record-sets for one zone)\n",
+                r.err);
 
-        r = run("route53", tmp.resolve("missing.json").toString(), "--out", tmp.resolve("o4").toString());
+        r = run(
+                "route53",
+                tmp.resolve("missing.json").toString(),
+                "--out",
+                tmp.resolve("o4").toString());
         assertEquals(1, r.exit);
         assertEquals("popdns import: " + tmp.resolve("missing.json") + ": file not found\n", r.err);
         assertTrue(Files.notExists(tmp.resolve("o1")) && Files.notExists(tmp.resolve("o3")));
@@ -212,7 +243,10 @@ class Route53ImportTest {
         Files.writeString(tmp.resolve("pops.yaml"), "mine\n");
         Result r = run("route53", RESOURCES + "records.json", "--out", tmp.toString());
         assertEquals(1, r.exit);
-        assertEquals("popdns import: " + tmp + " is not empty (expected: a new or empty directory; nothing is overwritten)\n", r.err);
+        assertEquals(
+                "popdns import: " + tmp
+                        + " is not empty (expected: a new or empty directory; nothing is overwritten)\n",
+                r.err);
         assertEquals("mine\n", Files.readString(tmp.resolve("pops.yaml")));
     }
 
@@ -227,13 +261,14 @@ class Route53ImportTest {
         assertEquals("popdns import: unknown source 'bind' (expected: route53)\n" + Route53Import.USAGE, r.err);
     }
 
-    record Result(int exit, String out, String err) {
-    }
+    record Result(int exit, String out, String err) {}
 
     static Result run(String... args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int exit = Route53Import.run(List.of(args), new PrintStream(out, true, StandardCharsets.UTF_8),
+        int exit = Route53Import.run(
+                List.of(args),
+                new PrintStream(out, true, StandardCharsets.UTF_8),
                 new PrintStream(err, true, StandardCharsets.UTF_8));
         return new Result(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }

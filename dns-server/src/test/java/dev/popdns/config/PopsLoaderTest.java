@@ -40,45 +40,85 @@ class PopsLoaderTest {
 
     static List<Bad> bad() {
         return List.of(
-                new Bad("latitude out of range", GOOD_POPS.replace("[52.37, 4.90]", "[91.0, 4.90]"),
+                new Bad(
+                        "latitude out of range",
+                        GOOD_POPS.replace("[52.37, 4.90]", "[91.0, 4.90]"),
                         ":3: pops.eu.location: latitude 91.0 (expected: -90..90)"),
-                new Bad("longitude out of range", GOOD_POPS.replace("[52.37, 4.90]", "[52.37, 190]"),
+                new Bad(
+                        "longitude out of range",
+                        GOOD_POPS.replace("[52.37, 4.90]", "[52.37, 190]"),
                         ":3: pops.eu.location: longitude 190 (expected: -180..180)"),
-                new Bad("no location", GOOD_POPS.replace("location: [52.37, 4.90], ", ""),
+                new Bad(
+                        "no location",
+                        GOOD_POPS.replace("location: [52.37, 4.90], ", ""),
                         ":3: pops.eu.location: missing (expected: [latitude, longitude])"),
-                new Bad("no addresses", GOOD_POPS.replace(", addresses: [192.0.2.4]", ""),
+                new Bad(
+                        "no addresses",
+                        GOOD_POPS.replace(", addresses: [192.0.2.4]", ""),
                         ":3: pops.eu.addresses: missing (expected: at least one IPv4 or IPv6 address)"),
-                new Bad("a host name as address", GOOD_POPS.replace("[192.0.2.4]", "[eu.example.org]"),
+                new Bad(
+                        "a host name as address",
+                        GOOD_POPS.replace("[192.0.2.4]", "[eu.example.org]"),
                         ":3: pops.eu.addresses: 'eu.example.org' (expected: a literal IPv4 or IPv6 address)"),
-                new Bad("two HQs", GOOD_POPS.replace("eu: { location", "eu: { hq: true, location"),
+                new Bad(
+                        "two HQs",
+                        GOOD_POPS.replace("eu: { location", "eu: { hq: true, location"),
                         ":2: pops: 2 PoPs have hq: true (expected: exactly one)"),
-                new Bad("no HQ", GOOD_POPS.replace("hq: { hq: true, ", "hq: { "),
+                new Bad(
+                        "no HQ",
+                        GOOD_POPS.replace("hq: { hq: true, ", "hq: { "),
                         ":2: pops: 0 PoPs have hq: true (expected: exactly one)"),
-                new Bad("bad state", GOOD_POPS.replace("eu: { location", "eu: { state: off, location"),
+                new Bad(
+                        "bad state",
+                        GOOD_POPS.replace("eu: { location", "eu: { state: off, location"),
                         ":3: pops.eu.state: 'off' (expected: active or drain)"),
-                new Bad("bias out of range", GOOD_POPS.replace("eu: { location", "eu: { bias: 100, location"),
+                new Bad(
+                        "bias out of range",
+                        GOOD_POPS.replace("eu: { location", "eu: { bias: 100, location"),
                         ":3: pops.eu.bias: bias 100 (expected: -99..99)"),
-                new Bad("unknown PoP key", GOOD_POPS.replace("eu: { location", "eu: { weight: 3, location"),
+                new Bad(
+                        "unknown PoP key",
+                        GOOD_POPS.replace("eu: { location", "eu: { weight: 3, location"),
                         ":3: pops.eu.weight: unknown key (expected one of [addresses, bias, checks, hq, location, probe-address, state])"),
-                new Bad("unknown top-level key", GOOD_POPS + "extra: 1\n",
+                new Bad(
+                        "unknown top-level key",
+                        GOOD_POPS + "extra: 1\n",
                         ":8: extra: unknown key (expected one of [checks, names, pops])"),
-                new Bad("check without a probe", GOOD_POPS.replace("http: \"https://{address}/\", ", ""),
+                new Bad(
+                        "check without a probe",
+                        GOOD_POPS.replace("http: \"https://{address}/\", ", ""),
                         ":5: checks.nginx: no probe (expected: one of http, tcp, postgres-replica)"),
-                new Bad("unknown check key", GOOD_POPS.replace("host: t.test", "host: t.test, retries: 3"),
+                new Bad(
+                        "unknown check key",
+                        GOOD_POPS.replace("host: t.test", "host: t.test, retries: 3"),
                         ":5: checks.nginx.retries: unknown key (expected one of [body, ca-file, expect, fall, host, http, insecure, interval, max-body, max-lag, method, password-env, password-file, postgres-replica, rise, tcp, timeout, user])"),
-                new Bad("needs an undeclared check", GOOD_POPS.replace("needs: [nginx]", "needs: [puma]"),
+                new Bad(
+                        "needs an undeclared check",
+                        GOOD_POPS.replace("needs: [nginx]", "needs: [puma]"),
                         ":7: names.t.test..needs: no check named 'puma' (expected one of [nginx])"),
-                new Bad("relative geo name", GOOD_POPS.replace("t.test.: {", "t.test: {"),
+                new Bad(
+                        "relative geo name",
+                        GOOD_POPS.replace("t.test.: {", "t.test: {"),
                         ":7: names.t.test: 't.test' is not absolute (expected: a trailing dot, e.g. hachyderm.io.)"),
-                new Bad("bad country code", GOOD_POPS.replace("needs: [nginx] }", "countries: { XY: hq } }"),
+                new Bad(
+                        "bad country code",
+                        GOOD_POPS.replace("needs: [nginx] }", "countries: { XY: hq } }"),
                         ":7: names.t.test..countries: 'XY' is not a valid ISO 3166-1 alpha-2 country code (e.g. DE, US)"),
-                new Bad("bad continent code", GOOD_POPS.replace("needs: [nginx] }", "continents: { EA: hq } }"),
+                new Bad(
+                        "bad continent code",
+                        GOOD_POPS.replace("needs: [nginx] }", "continents: { EA: hq } }"),
                         ":7: names.t.test..continents: 'EA' is not a valid continent code (expected one of AF AN AS EU NA OC SA)"),
-                new Bad("override to an unknown PoP", GOOD_POPS.replace("needs: [nginx] }", "countries: { CN: ap } }"),
+                new Bad(
+                        "override to an unknown PoP",
+                        GOOD_POPS.replace("needs: [nginx] }", "countries: { CN: ap } }"),
                         ":7: names.t.test..countries.CN: no PoP named 'ap'"),
-                new Bad("geo name outside the zones", GOOD_POPS.replace("t.test.: {", "other.example.: {"),
+                new Bad(
+                        "geo name outside the zones",
+                        GOOD_POPS.replace("t.test.: {", "other.example.: {"),
                         ":7: names.other.example.: in no served zone (expected: a name inside one of [t.test.])"),
-                new Bad("geo name with a static A", GOOD_POPS.replace("t.test.: {", "www.t.test.: {"),
+                new Bad(
+                        "geo name with a static A",
+                        GOOD_POPS.replace("t.test.: {", "www.t.test.: {"),
                         ":7: names.www.t.test.: DIR/t.test.zone also has a static A record for it (expected: geo names get their A/AAAA from the PoPs only)"),
                 new Bad("YAML syntax", "pops: [\n", ":1: while parsing a flow node"));
     }
@@ -90,7 +130,10 @@ class PopsLoaderTest {
         Files.writeString(dir.resolve("pops.yaml"), c.yaml());
         Served.Invalid e = assertThrows(Served.Invalid.class, () -> Served.load(dir, null));
         String expected = dir.resolve("pops.yaml") + c.message().replace("DIR", dir.toString());
-        assertEquals(true, e.problems().stream().anyMatch(p -> p.startsWith(expected)), "expected " + expected + "\ngot " + e.problems());
+        assertEquals(
+                true,
+                e.problems().stream().anyMatch(p -> p.startsWith(expected)),
+                "expected " + expected + "\ngot " + e.problems());
     }
 
     @Test
@@ -105,7 +148,8 @@ class PopsLoaderTest {
 
     @Test
     void theBundledZonesLoad() throws Exception {
-        Served served = Served.load(Path.of(System.getProperty("popdns.root", "..")).resolve("zones"), null);
+        Served served =
+                Served.load(Path.of(System.getProperty("popdns.root", "..")).resolve("zones"), null);
         assertEquals(5, served.routing().pops().size());
         assertEquals(2, served.routing().names().size());
     }

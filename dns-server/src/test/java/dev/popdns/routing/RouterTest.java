@@ -42,10 +42,13 @@ class RouterTest {
               t.test.: { ttl: 30, countries: { CN: hq }, continents: { OC: eu-west } }
             """;
 
-    private static String route(RoutingTable table, Location location, int qtype, Eligibility eligibility) throws Exception {
+    private static String route(RoutingTable table, Location location, int qtype, Eligibility eligibility)
+            throws Exception {
         GeoName name = table.find(Name.fromString("t.test."));
         Decision d = Router.decide(table, name, location, qtype, eligibility);
-        return (d.pop() == Decision.NO_DATA ? "nodata" : table.pops().get(d.pop()).id()) + "/" + d.reason();
+        return (d.pop() == Decision.NO_DATA
+                        ? "nodata"
+                        : table.pops().get(d.pop()).id()) + "/" + d.reason();
     }
 
     private static List<String> ranking(RoutingTable table, Location location) throws Exception {
@@ -98,7 +101,8 @@ class RouterTest {
         Eligibility none = (pop, name) -> false;
         assertEquals("hq/FAIL_OPEN", route(t, AMSTERDAM, Type.A, none));
         Eligibility onlyAp = (pop, name) -> pop.id().equals("ap");
-        assertEquals("nodata/NO_RECORDS", route(t, AMSTERDAM, Type.AAAA, onlyAp), "eligible, but no AAAA anywhere eligible");
+        assertEquals(
+                "nodata/NO_RECORDS", route(t, AMSTERDAM, Type.AAAA, onlyAp), "eligible, but no AAAA anywhere eligible");
     }
 
     @Test
@@ -106,7 +110,9 @@ class RouterTest {
         // Berlin is ~250 km from Falkenstein and ~580 km from Amsterdam: hq wins, unless eu-west grows
         RoutingTable plain = table(dir, POPS);
         assertEquals("hq/NEAREST", route(plain, BERLIN, Type.A, Eligibility.adminOnly()));
-        RoutingTable biased = table(dir, POPS.replace("eu-west: { location: [52.37, 4.90],", "eu-west: { bias: 60, location: [52.37, 4.90],"));
+        RoutingTable biased = table(
+                dir,
+                POPS.replace("eu-west: { location: [52.37, 4.90],", "eu-west: { bias: 60, location: [52.37, 4.90],"));
         assertEquals("eu-west/NEAREST", route(biased, BERLIN, Type.A, Eligibility.adminOnly()));
         String twins = """
                 pops:
@@ -116,18 +122,25 @@ class RouterTest {
                 names:
                   t.test.: {}
                 """;
-        assertEquals("a-first/NEAREST", route(table(dir, twins), new Location(10, 10, "XX", "AF", 8), Type.A, Eligibility.adminOnly()));
+        assertEquals(
+                "a-first/NEAREST",
+                route(table(dir, twins), new Location(10, 10, "XX", "AF", 8), Type.A, Eligibility.adminOnly()));
     }
 
     @Test
     void drainInConfigIsAdminState(@TempDir Path dir) throws Exception {
-        RoutingTable t = table(dir, POPS.replace("eu-west: { location: [52.37, 4.90],", "eu-west: { state: drain, location: [52.37, 4.90],"));
+        RoutingTable t = table(
+                dir,
+                POPS.replace(
+                        "eu-west: { location: [52.37, 4.90],", "eu-west: { state: drain, location: [52.37, 4.90],"));
         assertEquals("hq/NEAREST", route(t, AMSTERDAM, Type.A, Eligibility.adminOnly()));
     }
 
     @Test
     void cachedRankingsEqualFreshOnesEverywhere(@TempDir Path dir) throws Exception {
-        RoutingTable t = table(dir, POPS.replace("eu-west: { location: [52.37, 4.90],", "eu-west: { bias: 30, location: [52.37, 4.90],"));
+        RoutingTable t = table(
+                dir,
+                POPS.replace("eu-west: { location: [52.37, 4.90],", "eu-west: { bias: 30, location: [52.37, 4.90],"));
         java.util.Random random = new java.util.Random(11);
         String[][] places = {{"DE", "EU"}, {"CN", "AS"}, {"AU", "OC"}, {"US", "NA"}, {"BR", "SA"}};
         for (int i = 0; i < 20_000; i++) {
@@ -143,10 +156,12 @@ class RouterTest {
     /** The README's rules written out plainly: override first, then scaled distance, ties by id. */
     private static List<String> reference(RoutingTable table, Location location) {
         List<Pop> pops = new ArrayList<>(table.pops());
-        String pinned = "CN".equals(location.countryCode()) ? "hq" : "OC".equals(location.continentCode()) ? "eu-west" : null;
+        String pinned =
+                "CN".equals(location.countryCode()) ? "hq" : "OC".equals(location.continentCode()) ? "eu-west" : null;
         pops.sort(java.util.Comparator.<Pop>comparingInt(p -> p.id().equals(pinned) ? 0 : 1)
-                .thenComparingDouble(p -> dev.popdns.geoip.Distance.kilometres(location.latitude(), location.longitude(),
-                        p.latitude(), p.longitude()) * (1 - p.bias() / 100.0))
+                .thenComparingDouble(p -> dev.popdns.geoip.Distance.kilometres(
+                                location.latitude(), location.longitude(), p.latitude(), p.longitude())
+                        * (1 - p.bias() / 100.0))
                 .thenComparing(Pop::id));
         List<String> ids = new ArrayList<>();
         for (Pop p : pops) {

@@ -18,16 +18,18 @@ import org.junit.jupiter.params.provider.CsvSource;
 /** pops.yaml written by the tools reads back through PopsLoader to the same config. */
 class PopsYamlTest {
     @ParameterizedTest
-    @CsvSource(delimiter = '|', value = {
-            "hachyderm.io|hachyderm.io",
-            "10s|10s",
-            "true|true",
-            "null|\"null\"",
-            "OK|OK",
-            "2001:db8::1|\"2001:db8::1\"",
-            "https://{address}/|\"https://{address}/\"",
-            "say \"hi\" \\ bye|\"say \\\"hi\\\" \\\\ bye\"",
-    })
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "hachyderm.io|hachyderm.io",
+                "10s|10s",
+                "true|true",
+                "null|\"null\"",
+                "OK|OK",
+                "2001:db8::1|\"2001:db8::1\"",
+                "https://{address}/|\"https://{address}/\"",
+                "say \"hi\" \\ bye|\"say \\\"hi\\\" \\\\ bye\"",
+            })
     void scalars(String text, String yaml) {
         assertEquals(yaml, PopsYaml.scalar(text));
     }
@@ -42,15 +44,41 @@ class PopsYamlTest {
         check.put("insecure", "true");
         check.put("interval", "10s");
         PopsConfig config = new PopsConfig(
-                List.of(new PopsConfig.Pop("hq", true, 50.11, 8.68, List.of(InetAddress.getByName("192.0.2.1"),
-                                InetAddress.getByName("2001:db8::1")), PopsConfig.AdminState.ACTIVE, 0, null, Map.of(), 0),
-                        new PopsConfig.Pop("ap", false, -33.87, 151.21, List.of(InetAddress.getByName("203.0.113.30")),
-                                PopsConfig.AdminState.DRAIN, -15, InetAddress.getByName("10.0.0.30"),
-                                Map.of("web", Map.of("http", "https://{address}:9443/")), 0)),
+                List.of(
+                        new PopsConfig.Pop(
+                                "hq",
+                                true,
+                                50.11,
+                                8.68,
+                                List.of(InetAddress.getByName("192.0.2.1"), InetAddress.getByName("2001:db8::1")),
+                                PopsConfig.AdminState.ACTIVE,
+                                0,
+                                null,
+                                Map.of(),
+                                0),
+                        new PopsConfig.Pop(
+                                "ap",
+                                false,
+                                -33.87,
+                                151.21,
+                                List.of(InetAddress.getByName("203.0.113.30")),
+                                PopsConfig.AdminState.DRAIN,
+                                -15,
+                                InetAddress.getByName("10.0.0.30"),
+                                Map.of("web", Map.of("http", "https://{address}:9443/")),
+                                0)),
                 Map.of("web", new PopsConfig.Check("web", "http", check, 0)),
-                Map.of("hachyderm.io.", new PopsConfig.GeoName("hachyderm.io.", 60, List.of("web"), Map.of("CN", "hq"),
-                        Map.of("OC", "ap", "EU", "hq"), 0)));
-        String text = PopsYaml.write(config, List.of("a header", ""), Map.of("pops.hq", "the HQ", "pops.hq.location", "Frankfurt"));
+                Map.of(
+                        "hachyderm.io.",
+                        new PopsConfig.GeoName(
+                                "hachyderm.io.",
+                                60,
+                                List.of("web"),
+                                Map.of("CN", "hq"),
+                                Map.of("OC", "ap", "EU", "hq"),
+                                0)));
+        String text = PopsYaml.write(
+                config, List.of("a header", ""), Map.of("pops.hq", "the HQ", "pops.hq.location", "Frankfurt"));
         assertEquals("""
                 # a header
                 #
@@ -79,13 +107,31 @@ class PopsYamlTest {
         for (int i = 0; i < config.pops().size(); i++) {
             PopsConfig.Pop a = config.pops().get(i);
             PopsConfig.Pop b = back.pops().get(i);
-            assertEquals(List.of(a.id(), a.hq(), a.latitude(), a.longitude(), a.addresses(), a.state(), a.bias(), a.checkOverrides()),
-                    List.of(b.id(), b.hq(), b.latitude(), b.longitude(), b.addresses(), b.state(), b.bias(), b.checkOverrides()));
+            assertEquals(
+                    List.of(
+                            a.id(),
+                            a.hq(),
+                            a.latitude(),
+                            a.longitude(),
+                            a.addresses(),
+                            a.state(),
+                            a.bias(),
+                            a.checkOverrides()),
+                    List.of(
+                            b.id(),
+                            b.hq(),
+                            b.latitude(),
+                            b.longitude(),
+                            b.addresses(),
+                            b.state(),
+                            b.bias(),
+                            b.checkOverrides()));
             assertEquals(a.probeAddress(), b.probeAddress());
         }
         assertEquals(check, back.checks().get("web").fields());
         PopsConfig.GeoName n = back.names().get("hachyderm.io.");
-        assertEquals(List.of(60L, List.of("web"), Map.of("CN", "hq"), Map.of("OC", "ap", "EU", "hq")),
+        assertEquals(
+                List.of(60L, List.of("web"), Map.of("CN", "hq"), Map.of("OC", "ap", "EU", "hq")),
                 List.of(n.ttl(), n.needs(), n.countries(), n.continents()));
     }
 }

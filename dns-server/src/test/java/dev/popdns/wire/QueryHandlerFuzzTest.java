@@ -41,9 +41,14 @@ class QueryHandlerFuzzTest {
     @BeforeAll
     static void load() throws Exception {
         Served served = Served.load(Path.of(System.getProperty("popdns.testZones")), null);
-        Snapshot.Holder snapshots = new Snapshot.Holder(served.zones(), served.routing(), Eligibility.adminOnly(), 10_000);
-        handler = new QueryHandler(snapshots, new Answerer(new ServerIdentity("fuzz".getBytes(), "fuzz", "v")),
-                new ClientLocator(null), QueryMetrics.none(), route -> { });
+        Snapshot.Holder snapshots =
+                new Snapshot.Holder(served.zones(), served.routing(), Eligibility.adminOnly(), 10_000);
+        handler = new QueryHandler(
+                snapshots,
+                new Answerer(new ServerIdentity("fuzz".getBytes(), "fuzz", "v")),
+                new ClientLocator(null),
+                QueryMetrics.none(),
+                route -> {});
     }
 
     @Test
@@ -82,22 +87,41 @@ class QueryHandlerFuzzTest {
         try {
             new Message(reply);
         } catch (IOException e) {
-            fail("packet " + i + " got a reply dnsjava cannot parse: " + e + "\nquery " + hex(packet) + "\nreply " + hex(reply));
+            fail("packet " + i + " got a reply dnsjava cannot parse: " + e + "\nquery " + hex(packet) + "\nreply "
+                    + hex(reply));
         }
     }
 
     private static List<byte[]> seeds() throws Exception {
         List<byte[]> seeds = new ArrayList<>();
-        String[] names = {"example.test.", "WwW.Example.Test.", "big.example.test.", "large.example.test.",
-            "x.wild.example.test.", "chain1.example.test.", "foo.dname.example.test.", "nope.example.test.",
-            "example.org.", "sub.example.test.", "id.server."};
-        int[] types = {Type.A, Type.AAAA, Type.TXT, Type.MX, Type.NS, Type.ANY, Type.SOA, Type.DS, Type.AXFR, Type.CNAME};
+        String[] names = {
+            "example.test.",
+            "WwW.Example.Test.",
+            "big.example.test.",
+            "large.example.test.",
+            "x.wild.example.test.",
+            "chain1.example.test.",
+            "foo.dname.example.test.",
+            "nope.example.test.",
+            "example.org.",
+            "sub.example.test.",
+            "id.server."
+        };
+        int[] types = {Type.A, Type.AAAA, Type.TXT, Type.MX, Type.NS, Type.ANY, Type.SOA, Type.DS, Type.AXFR, Type.CNAME
+        };
         for (String n : names) {
             for (int t : types) {
-                Message q = Message.newQuery(Record.newRecord(Name.fromString(n), t, n.equals("id.server.") ? DClass.CH : DClass.IN));
+                Message q = Message.newQuery(
+                        Record.newRecord(Name.fromString(n), t, n.equals("id.server.") ? DClass.CH : DClass.IN));
                 seeds.add(q.toWire());
-                q.addRecord(new OPTRecord(1232, 0, 0, ExtendedFlags.DO,
-                        List.of(new GenericEDNSOption(EDNSOption.Code.NSID, new byte[0]))), Section.ADDITIONAL);
+                q.addRecord(
+                        new OPTRecord(
+                                1232,
+                                0,
+                                0,
+                                ExtendedFlags.DO,
+                                List.of(new GenericEDNSOption(EDNSOption.Code.NSID, new byte[0]))),
+                        Section.ADDITIONAL);
                 seeds.add(q.toWire());
             }
         }
@@ -130,7 +154,8 @@ class QueryHandlerFuzzTest {
                 p = longer;
             }
             default -> { // a label length byte
-                p[12 + random.nextInt(Math.max(1, p.length - 12))] = (byte) (random.nextBoolean() ? 0xc0 : random.nextInt(80));
+                p[12 + random.nextInt(Math.max(1, p.length - 12))] =
+                        (byte) (random.nextBoolean() ? 0xc0 : random.nextInt(80));
             }
         }
         return p;

@@ -41,8 +41,12 @@ class ResolverAddressRoutingTest {
         assertTrue(Files.isRegularFile(db), "GeoLite2 database missing at " + db + ": run geoip/fetch-geolite2.sh");
         geo = GeoLocator.open(GeoLocatorConfig.withDefaults(db));
         Served served = Served.load(root.resolve("src/test/resources/geo"), null);
-        handler = new QueryHandler(new Snapshot.Holder(served.zones(), served.routing(), Eligibility.adminOnly(), 1000),
-                new Answerer(ServerIdentity.none()), new ClientLocator(geo), QueryMetrics.none(), route -> { });
+        handler = new QueryHandler(
+                new Snapshot.Holder(served.zones(), served.routing(), Eligibility.adminOnly(), 1000),
+                new Answerer(ServerIdentity.none()),
+                new ClientLocator(geo),
+                QueryMetrics.none(),
+                route -> {});
     }
 
     @AfterAll
@@ -52,25 +56,32 @@ class ResolverAddressRoutingTest {
 
     @ParameterizedTest(name = "resolver {0} -> {1}")
     @CsvSource({
-        "131.180.1.1, 192.0.2.4",      // NL -> eu-west
-        "128.30.1.1, 198.51.100.10",   // US east coast -> us-east
-        "171.64.1.1, 198.51.100.20",   // US west coast -> us-west
-        "137.132.1.1, 203.0.113.30",   // SG -> ap-southeast
-        "137.158.1.1, 192.0.2.1",      // ZA -> hq
-        "10.1.2.3, 192.0.2.1",         // private -> hq
-        "2001:610::1, 192.0.2.4",      // IPv6 resolver in NL -> eu-west
+        "131.180.1.1, 192.0.2.4", // NL -> eu-west
+        "128.30.1.1, 198.51.100.10", // US east coast -> us-east
+        "171.64.1.1, 198.51.100.20", // US west coast -> us-west
+        "137.132.1.1, 203.0.113.30", // SG -> ap-southeast
+        "137.158.1.1, 192.0.2.1", // ZA -> hq
+        "10.1.2.3, 192.0.2.1", // private -> hq
+        "2001:610::1, 192.0.2.4", // IPv6 resolver in NL -> eu-west
         "::ffff:128.30.1.1, 198.51.100.10", // IPv4-mapped IPv6 peer
     })
     void theResolverAddressDecides(String resolver, String expected) throws Exception {
         for (int round = 0; round < 2; round++) {
             Message query = Message.newQuery(Record.newRecord(Name.fromString("geo.test."), Type.A, DClass.IN));
-            ByteBuf out = handler.handle(Unpooled.wrappedBuffer(query.toWire()), UnpooledByteBufAllocator.DEFAULT, false,
+            ByteBuf out = handler.handle(
+                    Unpooled.wrappedBuffer(query.toWire()),
+                    UnpooledByteBufAllocator.DEFAULT,
+                    false,
                     InetAddress.getByName(resolver));
             byte[] bytes = new byte[out.readableBytes()];
             out.readBytes(bytes);
             out.release();
             Message reply = new Message(bytes);
-            assertEquals(expected, ((ARecord) reply.getSection(Section.ANSWER).get(0)).getAddress().getHostAddress());
+            assertEquals(
+                    expected,
+                    ((ARecord) reply.getSection(Section.ANSWER).get(0))
+                            .getAddress()
+                            .getHostAddress());
         }
     }
 }

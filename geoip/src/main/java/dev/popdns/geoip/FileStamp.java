@@ -13,12 +13,12 @@ import java.nio.file.attribute.FileTime;
  */
 record FileStamp(Object fileKey, FileTime lastModified, long size) {
 
-  /** The stamp of a file that could not be read. */
-  static final FileStamp MISSING = new FileStamp(null, null, -1);
+    /** The stamp of a file that could not be read. */
+    static final FileStamp MISSING = new FileStamp(null, null, -1);
 
-  /** Reads the stamp of {@code path}, following symbolic links. */
-  static FileStamp read(Path path) throws IOException {
-    BasicFileAttributes attributes = Files.readAttributes(path, BasicFileAttributes.class);
-    return new FileStamp(attributes.fileKey(), attributes.lastModifiedTime(), attributes.size());
-  }
+    /** Reads the stamp of {@code path}, following symbolic links. */
+    static FileStamp read(Path path) throws IOException {
+        BasicFileAttributes attributes = Files.readAttributes(path, BasicFileAttributes.class);
+        return new FileStamp(attributes.fileKey(), attributes.lastModifiedTime(), attributes.size());
+    }
 }

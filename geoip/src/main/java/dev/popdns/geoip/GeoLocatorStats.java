@@ -11,16 +11,11 @@ package dev.popdns.geoip;
  * @param cachedNetworks entries in the current database's cache, approximately
  */
 public record GeoLocatorStats(
-    long hits,
-    long misses,
-    long lookupErrors,
-    long reloads,
-    long rejectedReloads,
-    long cachedNetworks) {
+        long hits, long misses, long lookupErrors, long reloads, long rejectedReloads, long cachedNetworks) {
 
-  /** Returns {@code hits / (hits + misses)}, or 0 before the first lookup. */
-  public double hitRate() {
-    long lookups = hits + misses;
-    return lookups == 0 ? 0.0 : (double) hits / lookups;
-  }
+    /** Returns {@code hits / (hits + misses)}, or 0 before the first lookup. */
+    public double hitRate() {
+        long lookups = hits + misses;
+        return lookups == 0 ? 0.0 : (double) hits / lookups;
+    }
 }

@@ -10,48 +10,47 @@ import com.maxmind.db.MaxMindDbParameter;
  * misses), a lookup fell from 6-8 µs through {@code DatabaseReader.tryCity} to about 4 µs.
  */
 public final class GeoRecord {
-  final Double latitude;
-  final Double longitude;
-  final String country;
-  final String continent;
-
-  /** Called by the MaxMind DB decoder; any part may be missing. */
-  @MaxMindDbConstructor
-  public GeoRecord(
-      @MaxMindDbParameter(name = "location") Coordinates location,
-      @MaxMindDbParameter(name = "country") Code country,
-      @MaxMindDbParameter(name = "continent") Code continent) {
-    this.latitude = location == null ? null : location.latitude;
-    this.longitude = location == null ? null : location.longitude;
-    this.country = country == null ? null : country.isoCode != null ? country.isoCode : null;
-    this.continent = continent == null ? null : continent.code;
-  }
-
-  /** The {@code location} map of a City record. */
-  public static final class Coordinates {
     final Double latitude;
     final Double longitude;
+    final String country;
+    final String continent;
 
+    /** Called by the MaxMind DB decoder; any part may be missing. */
     @MaxMindDbConstructor
-    public Coordinates(
-        @MaxMindDbParameter(name = "latitude") Double latitude,
-        @MaxMindDbParameter(name = "longitude") Double longitude) {
-      this.latitude = latitude;
-      this.longitude = longitude;
+    public GeoRecord(
+            @MaxMindDbParameter(name = "location") Coordinates location,
+            @MaxMindDbParameter(name = "country") Code country,
+            @MaxMindDbParameter(name = "continent") Code continent) {
+        this.latitude = location == null ? null : location.latitude;
+        this.longitude = location == null ? null : location.longitude;
+        this.country = country == null ? null : country.isoCode != null ? country.isoCode : null;
+        this.continent = continent == null ? null : continent.code;
     }
-  }
 
-  /** The {@code country} or {@code continent} map: {@code iso_code} for one, {@code code} for the other. */
-  public static final class Code {
-    final String isoCode;
-    final String code;
+    /** The {@code location} map of a City record. */
+    public static final class Coordinates {
+        final Double latitude;
+        final Double longitude;
 
-    @MaxMindDbConstructor
-    public Code(
-        @MaxMindDbParameter(name = "iso_code") String isoCode,
-        @MaxMindDbParameter(name = "code") String code) {
-      this.isoCode = isoCode;
-      this.code = code;
+        @MaxMindDbConstructor
+        public Coordinates(
+                @MaxMindDbParameter(name = "latitude") Double latitude,
+                @MaxMindDbParameter(name = "longitude") Double longitude) {
+            this.latitude = latitude;
+            this.longitude = longitude;
+        }
     }
-  }
+
+    /** The {@code country} or {@code continent} map: {@code iso_code} for one, {@code code} for the other. */
+    public static final class Code {
+        final String isoCode;
+        final String code;
+
+        @MaxMindDbConstructor
+        public Code(
+                @MaxMindDbParameter(name = "iso_code") String isoCode, @MaxMindDbParameter(name = "code") String code) {
+            this.isoCode = isoCode;
+            this.code = code;
+        }
+    }
 }

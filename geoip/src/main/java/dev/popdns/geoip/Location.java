@@ -17,33 +17,27 @@ package dev.popdns.geoip;
  *     every address of that network has this same location
  */
 public record Location(
-    double latitude,
-    double longitude,
-    String countryCode,
-    String continentCode,
-    int networkPrefixLength) {
+        double latitude, double longitude, String countryCode, String continentCode, int networkPrefixLength) {
 
-  /** Validates the components; see the record description for the ranges. */
-  public Location {
-    if (Double.isNaN(latitude) != Double.isNaN(longitude)) {
-      throw new IllegalArgumentException(
-          "coordinates: " + latitude + ", " + longitude + " (expected: both known or both NaN)");
+    /** Validates the components; see the record description for the ranges. */
+    public Location {
+        if (Double.isNaN(latitude) != Double.isNaN(longitude)) {
+            throw new IllegalArgumentException(
+                    "coordinates: " + latitude + ", " + longitude + " (expected: both known or both NaN)");
+        }
+        if (latitude < -90 || latitude > 90) {
+            throw new IllegalArgumentException("latitude: " + latitude + " (expected: -90..90 or NaN)");
+        }
+        if (longitude < -180 || longitude > 180) {
+            throw new IllegalArgumentException("longitude: " + longitude + " (expected: -180..180 or NaN)");
+        }
+        if (networkPrefixLength < 0 || networkPrefixLength > 128) {
+            throw new IllegalArgumentException("networkPrefixLength: " + networkPrefixLength + " (expected: 0..128)");
+        }
     }
-    if (latitude < -90 || latitude > 90) {
-      throw new IllegalArgumentException("latitude: " + latitude + " (expected: -90..90 or NaN)");
-    }
-    if (longitude < -180 || longitude > 180) {
-      throw new IllegalArgumentException(
-          "longitude: " + longitude + " (expected: -180..180 or NaN)");
-    }
-    if (networkPrefixLength < 0 || networkPrefixLength > 128) {
-      throw new IllegalArgumentException(
-          "networkPrefixLength: " + networkPrefixLength + " (expected: 0..128)");
-    }
-  }
 
-  /** Returns whether {@link #latitude()} and {@link #longitude()} are known (a City database). */
-  public boolean hasCoordinates() {
-    return !Double.isNaN(latitude);
-  }
+    /** Returns whether {@link #latitude()} and {@link #longitude()} are known (a City database). */
+    public boolean hasCoordinates() {
+        return !Double.isNaN(latitude);
+    }
 }

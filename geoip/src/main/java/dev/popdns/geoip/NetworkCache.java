@@ -23,99 +23,99 @@ package dev.popdns.geoip;
  * <p>Size: the configured number of networks rounded up to a power of two (at least 8).
  */
 final class NetworkCache {
-  private static final int WAYS = 8;
+    private static final int WAYS = 8;
 
-  private final Entry[] slots;
-  private final int mask;
+    private final Entry[] slots;
+    private final int mask;
 
-  /** One cached answer: the network key and its location, or null for "no location". */
-  private record Entry(long high, long low, int prefixLength, Location location) {
-    boolean matches(long h, long l, int p) {
-      return high == h && low == l && prefixLength == p;
+    /** One cached answer: the network key and its location, or null for "no location". */
+    private record Entry(long high, long low, int prefixLength, Location location) {
+        boolean matches(long h, long l, int p) {
+            return high == h && low == l && prefixLength == p;
+        }
     }
-  }
 
-  /** A miss, distinct from a cached "no location". */
-  static final Object MISS = new Object();
+    /** A miss, distinct from a cached "no location". */
+    static final Object MISS = new Object();
 
-  NetworkCache(int capacity) {
-    int size = Math.max(WAYS, Integer.highestOneBit(Math.max(1, capacity) - 1) << 1);
-    size = Math.min(size, 1 << 30);
-    this.slots = new Entry[size];
-    this.mask = size - 1;
-  }
-
-  /**
-   * Returns the cached location of the network of {@code prefixLength} bits around the address
-   * {@code high:low} (already masked by the caller), a {@code null} location when the database
-   * had none, or {@link #MISS}.
-   */
-  Object get(long high, long low, int prefixLength) {
-    int group = index(high, low, prefixLength);
-    for (int i = group; i < group + WAYS; i++) {
-      Entry e = slots[i];
-      if (e != null && e.matches(high, low, prefixLength)) {
-        return e.location;
-      }
+    NetworkCache(int capacity) {
+        int size = Math.max(WAYS, Integer.highestOneBit(Math.max(1, capacity) - 1) << 1);
+        size = Math.min(size, 1 << 30);
+        this.slots = new Entry[size];
+        this.mask = size - 1;
     }
-    return MISS;
-  }
 
-  /** Caches {@code location} (may be null) for the network {@code high:low/prefixLength}, already masked. */
-  void put(long high, long low, int prefixLength, Location location) {
-    int group = index(high, low, prefixLength);
-    Entry entry = new Entry(high, low, prefixLength, location);
-    for (int i = group; i < group + WAYS; i++) {
-      Entry e = slots[i];
-      if (e != null && e.matches(high, low, prefixLength)) {
-        slots[i] = entry;
-        return;
-      }
+    /**
+     * Returns the cached location of the network of {@code prefixLength} bits around the address
+     * {@code high:low} (already masked by the caller), a {@code null} location when the database
+     * had none, or {@link #MISS}.
+     */
+    Object get(long high, long low, int prefixLength) {
+        int group = index(high, low, prefixLength);
+        for (int i = group; i < group + WAYS; i++) {
+            Entry e = slots[i];
+            if (e != null && e.matches(high, low, prefixLength)) {
+                return e.location;
+            }
+        }
+        return MISS;
     }
-    for (int i = group + WAYS - 1; i > group; i--) {
-      slots[i] = slots[i - 1];
+
+    /** Caches {@code location} (may be null) for the network {@code high:low/prefixLength}, already masked. */
+    void put(long high, long low, int prefixLength, Location location) {
+        int group = index(high, low, prefixLength);
+        Entry entry = new Entry(high, low, prefixLength, location);
+        for (int i = group; i < group + WAYS; i++) {
+            Entry e = slots[i];
+            if (e != null && e.matches(high, low, prefixLength)) {
+                slots[i] = entry;
+                return;
+            }
+        }
+        for (int i = group + WAYS - 1; i > group; i--) {
+            slots[i] = slots[i - 1];
+        }
+        slots[group] = entry;
     }
-    slots[group] = entry;
-  }
 
-  /** The upper half of a 128-bit address masked to {@code prefixLength} bits (0..128). */
-  static long maskHigh(long high, int prefixLength) {
-    return prefixLength >= 64 ? high : high & mask(prefixLength);
-  }
-
-  /** The lower half of a 128-bit address masked to {@code prefixLength} bits (0..128). */
-  static long maskLow(long low, int prefixLength) {
-    return prefixLength <= 64 ? 0 : low & mask(prefixLength - 64);
-  }
-
-  private static long mask(int bits) {
-    return bits == 0 ? 0 : -1L << (64 - bits);
-  }
-
-  /** Filled slots, counted now: O(size), for stats and metrics only. */
-  long size() {
-    long n = 0;
-    for (Entry e : slots) {
-      if (e != null) {
-        n++;
-      }
+    /** The upper half of a 128-bit address masked to {@code prefixLength} bits (0..128). */
+    static long maskHigh(long high, int prefixLength) {
+        return prefixLength >= 64 ? high : high & mask(prefixLength);
     }
-    return n;
-  }
 
-  /** Number of slots. */
-  int slots() {
-    return slots.length;
-  }
+    /** The lower half of a 128-bit address masked to {@code prefixLength} bits (0..128). */
+    static long maskLow(long low, int prefixLength) {
+        return prefixLength <= 64 ? 0 : low & mask(prefixLength - 64);
+    }
 
-  private int index(long high, long low, int prefixLength) {
-    // a 64-bit mix (the finaliser of MurmurHash3) of both halves and the prefix length
-    long h = high * 0x9E3779B97F4A7C15L ^ low ^ ((long) prefixLength << 56);
-    h ^= h >>> 33;
-    h *= 0xFF51AFD7ED558CCDL;
-    h ^= h >>> 33;
-    h *= 0xC4CEB9FE1A85EC53L;
-    h ^= h >>> 33;
-    return (int) h & mask & -WAYS;
-  }
+    private static long mask(int bits) {
+        return bits == 0 ? 0 : -1L << (64 - bits);
+    }
+
+    /** Filled slots, counted now: O(size), for stats and metrics only. */
+    long size() {
+        long n = 0;
+        for (Entry e : slots) {
+            if (e != null) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** Number of slots. */
+    int slots() {
+        return slots.length;
+    }
+
+    private int index(long high, long low, int prefixLength) {
+        // a 64-bit mix (the finaliser of MurmurHash3) of both halves and the prefix length
+        long h = high * 0x9E3779B97F4A7C15L ^ low ^ ((long) prefixLength << 56);
+        h ^= h >>> 33;
+        h *= 0xFF51AFD7ED558CCDL;
+        h ^= h >>> 33;
+        h *= 0xC4CEB9FE1A85EC53L;
+        h ^= h >>> 33;
+        return (int) h & mask & -WAYS;
+    }
 }

@@ -12,29 +12,28 @@ import java.nio.file.Path;
  */
 final class GeoLiteDatabases {
 
-  static final String DIRECTORY_PROPERTY = "popdns.geoip.dir";
+    static final String DIRECTORY_PROPERTY = "popdns.geoip.dir";
 
-  private GeoLiteDatabases() {}
+    private GeoLiteDatabases() {}
 
-  static Path city() {
-    return require("GeoLite2-City.mmdb");
-  }
-
-  static Path country() {
-    return require("GeoLite2-Country.mmdb");
-  }
-
-  private static Path require(String name) {
-    String directory = System.getProperty(DIRECTORY_PROPERTY);
-    if (directory == null) {
-      return fail(
-          "system property " + DIRECTORY_PROPERTY + " is not set (expected: the directory of"
-              + " GeoLite2 databases, geoip/data); run geoip/fetch-geolite2.sh");
+    static Path city() {
+        return require("GeoLite2-City.mmdb");
     }
-    Path path = Path.of(directory, name);
-    if (!Files.isRegularFile(path)) {
-      return fail(path + " not found: run geoip/fetch-geolite2.sh");
+
+    static Path country() {
+        return require("GeoLite2-Country.mmdb");
     }
-    return path;
-  }
+
+    private static Path require(String name) {
+        String directory = System.getProperty(DIRECTORY_PROPERTY);
+        if (directory == null) {
+            return fail("system property " + DIRECTORY_PROPERTY + " is not set (expected: the directory of"
+                    + " GeoLite2 databases, geoip/data); run geoip/fetch-geolite2.sh");
+        }
+        Path path = Path.of(directory, name);
+        if (!Files.isRegularFile(path)) {
+            return fail(path + " not found: run geoip/fetch-geolite2.sh");
+        }
+        return path;
+    }
 }

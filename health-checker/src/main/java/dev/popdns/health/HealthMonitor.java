@@ -90,14 +90,20 @@ public final class HealthMonitor implements AutoCloseable {
     private HealthView lastSuccess;
     private boolean closed;
 
-    HealthMonitor(HealthConfig config, Clock clock, Random random, TaskTimer timer, Executor executor,
-            ProbeFactory probes) {
+    HealthMonitor(
+            HealthConfig config, Clock clock, Random random, TaskTimer timer, Executor executor, ProbeFactory probes) {
         this(config, Map.of(), clock, random, timer, executor, probes);
     }
 
     /** As above, with the pairs in {@code carried} (see {@link Builder#continueFrom}) starting from those values. */
-    HealthMonitor(HealthConfig config, Map<String, CheckHealth> carried, Clock clock, Random random, TaskTimer timer,
-            Executor executor, ProbeFactory probes) {
+    HealthMonitor(
+            HealthConfig config,
+            Map<String, CheckHealth> carried,
+            Clock clock,
+            Random random,
+            TaskTimer timer,
+            Executor executor,
+            ProbeFactory probes) {
         this.clock = clock;
         this.timer = timer;
         this.ownedExecutor = executor instanceof ExecutorService service ? service : null;
@@ -169,8 +175,11 @@ public final class HealthMonitor implements AutoCloseable {
                 up += check.up() ? 1 : 0;
             }
         }
-        LOG.info("first probe round done in {}: {} of {} checks UP{}",
-                Durations.format(Duration.ofNanos(System.nanoTime() - begin)), up, jobs.size(),
+        LOG.info(
+                "first probe round done in {}: {} of {} checks UP{}",
+                Durations.format(Duration.ofNanos(System.nanoTime() - begin)),
+                up,
+                jobs.size(),
                 first.cutOff() ? ", prober cut off" : "");
         return first;
     }
@@ -250,7 +259,8 @@ public final class HealthMonitor implements AutoCloseable {
             if (previous.isEmpty()) {
                 return false;
             }
-            publish(view.withOverride(index, Optional.empty()),
+            publish(
+                    view.withOverride(index, Optional.empty()),
                     List.of(new HealthEvent.OverrideChanged(pop, previous, Optional.empty(), "cleared: " + reason)),
                     clock.instant());
             return true;
@@ -294,8 +304,8 @@ public final class HealthMonitor implements AutoCloseable {
             CutOffDetector.Change change = cutOff.record(pair, up);
             Instant now = clock.instant();
             if (change == CutOffDetector.Change.CLEARED) {
-                events.add(new HealthEvent.CutOffChanged(false, now,
-                        "pop " + job.pop() + " check " + job.check() + " answered: judging results again"));
+                events.add(new HealthEvent.CutOffChanged(
+                        false, now, "pop " + job.pop() + " check " + job.check() + " answered: judging results again"));
             }
             HealthView next = view;
             CheckHealth current = next.pop(pop).checks().get(check);
@@ -305,13 +315,20 @@ public final class HealthMonitor implements AutoCloseable {
                 HealthStateMachine.Step step = machines[pair].judge(current, result);
                 next = next.withCheck(pop, check, step.health());
                 if (step.changed()) {
-                    events.add(new HealthEvent.StateChanged(job.pop(), job.check(), current.state(),
-                            step.health().state(), result.at(), step.reason()));
+                    events.add(new HealthEvent.StateChanged(
+                            job.pop(),
+                            job.check(),
+                            current.state(),
+                            step.health().state(),
+                            result.at(),
+                            step.reason()));
                 }
             }
             if (change == CutOffDetector.Change.RAISED) {
                 next = holdLastKnownStates(next, events, now);
-                events.add(new HealthEvent.CutOffChanged(true, now,
+                events.add(new HealthEvent.CutOffChanged(
+                        true,
+                        now,
                         "every check of every PoP failed since the last success"
                                 + (lastSuccess == null ? "" : " at " + lastSuccess.updated())
                                 + ": likely our own network, keeping the last known states"));
@@ -331,13 +348,20 @@ public final class HealthMonitor implements AutoCloseable {
             int pop = pairPop[pair];
             int check = pairCheck[pair];
             CheckHealth current = next.pop(pop).checks().get(check);
-            CheckHealth known = lastSuccess == null ? current : lastSuccess.pop(pop).checks().get(check);
-            CheckHealth held = HealthStateMachine.restore(current,
-                    known.state() == HealthState.UNKNOWN ? current : known);
+            CheckHealth known = lastSuccess == null
+                    ? current
+                    : lastSuccess.pop(pop).checks().get(check);
+            CheckHealth held =
+                    HealthStateMachine.restore(current, known.state() == HealthState.UNKNOWN ? current : known);
             next = next.withCheck(pop, check, held);
             if (held.state() != current.state()) {
-                events.add(new HealthEvent.StateChanged(jobs.get(pair).pop(), jobs.get(pair).check(), current.state(),
-                        held.state(), now, "prober cut off: back to the state before the failures"));
+                events.add(new HealthEvent.StateChanged(
+                        jobs.get(pair).pop(),
+                        jobs.get(pair).check(),
+                        current.state(),
+                        held.state(),
+                        now,
+                        "prober cut off: back to the state before the failures"));
             }
         }
         return next;
@@ -346,7 +370,8 @@ public final class HealthMonitor implements AutoCloseable {
     /** Publishes {@code next} as the new view, logs the events and calls the listeners; under the lock. */
     private void publish(HealthView next, List<HealthEvent> changes, Instant now) {
         List<HealthEvent> events = List.copyOf(changes);
-        HealthView published = next.next(now, cutOff.cutOff() ? view.cutOffSince().orElse(now) : null);
+        HealthView published =
+                next.next(now, cutOff.cutOff() ? view.cutOffSince().orElse(now) : null);
         view = published;
         for (HealthEvent event : events) {
             log(event);
@@ -367,16 +392,30 @@ public final class HealthMonitor implements AutoCloseable {
             }
             case HealthEvent.StateChanged changed -> {
                 if (changed.to() == HealthState.DOWN) {
-                    LOG.warn("pop {} check {}: {} -> {} ({})", changed.pop(), changed.check(), changed.from(),
-                            changed.to(), changed.reason());
+                    LOG.warn(
+                            "pop {} check {}: {} -> {} ({})",
+                            changed.pop(),
+                            changed.check(),
+                            changed.from(),
+                            changed.to(),
+                            changed.reason());
                 } else {
-                    LOG.info("pop {} check {}: {} -> {} ({})", changed.pop(), changed.check(), changed.from(),
-                            changed.to(), changed.reason());
+                    LOG.info(
+                            "pop {} check {}: {} -> {} ({})",
+                            changed.pop(),
+                            changed.check(),
+                            changed.from(),
+                            changed.to(),
+                            changed.reason());
                 }
             }
-            case HealthEvent.OverrideChanged changed -> LOG.warn("pop {}: override {} -> {} ({})", changed.pop(),
-                    changed.from().map(o -> o.action().name()).orElse("none"),
-                    changed.to().map(o -> o.action().name()).orElse("none"), changed.reason());
+            case HealthEvent.OverrideChanged changed ->
+                LOG.warn(
+                        "pop {}: override {} -> {} ({})",
+                        changed.pop(),
+                        changed.from().map(o -> o.action().name()).orElse("none"),
+                        changed.to().map(o -> o.action().name()).orElse("none"),
+                        changed.reason());
             case HealthEvent.CutOffChanged changed -> {
                 if (changed.cutOff()) {
                     LOG.error("prober cut off raised ({})", changed.reason());
@@ -405,7 +444,8 @@ public final class HealthMonitor implements AutoCloseable {
             }
             String pop = view.pop(index).id();
             String reason = "expired at " + override.expires() + ", " + override.reason();
-            publish(view.withOverride(index, Optional.empty()),
+            publish(
+                    view.withOverride(index, Optional.empty()),
                     List.of(new HealthEvent.OverrideChanged(pop, Optional.of(override), Optional.empty(), reason)),
                     now);
         } finally {
@@ -435,9 +475,14 @@ public final class HealthMonitor implements AutoCloseable {
     static Map<String, CheckHealth> carriedPairs(HealthConfig next, HealthConfig previous, HealthView view) {
         Map<String, CheckHealth> out = new HashMap<>();
         for (PopTarget target : next.pops()) {
-            PopTarget before = previous.pops().stream().filter(p -> p.id().equals(target.id())).findFirst().orElse(null);
+            PopTarget before = previous.pops().stream()
+                    .filter(p -> p.id().equals(target.id()))
+                    .findFirst()
+                    .orElse(null);
             PopHealth health = view.pop(target.id()).orElse(null);
-            if (before == null || health == null || !before.address().equals(target.address())
+            if (before == null
+                    || health == null
+                    || !before.address().equals(target.address())
                     || !before.probeAddress().equals(target.probeAddress())) {
                 continue;
             }
@@ -493,8 +538,8 @@ public final class HealthMonitor implements AutoCloseable {
          * any other. New or changed pairs start UNKNOWN as usual.
          */
         public Builder continueFrom(HealthConfig previous, HealthView view) {
-            this.carried = carriedPairs(config, Validation.requirePresent("previous", previous),
-                    Validation.requirePresent("view", view));
+            this.carried = carriedPairs(
+                    config, Validation.requirePresent("previous", previous), Validation.requirePresent("view", view));
             return this;
         }
 
@@ -507,10 +552,16 @@ public final class HealthMonitor implements AutoCloseable {
             Clock probeClock = clock;
             Map<String, String> probeEnvironment = environment;
             TaskTimer timer = new ScheduledTaskTimer();
-            ExecutorService executor =
-                    Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("popdns-probe-", 0).factory());
+            ExecutorService executor = Executors.newThreadPerTaskExecutor(
+                    Thread.ofVirtual().name("popdns-probe-", 0).factory());
             try {
-                return new HealthMonitor(config, carried, clock, random, timer, executor,
+                return new HealthMonitor(
+                        config,
+                        carried,
+                        clock,
+                        random,
+                        timer,
+                        executor,
                         (pop, check) -> Probe.create(pop, check, probeClock, probeEnvironment)::probe);
             } catch (RuntimeException e) {
                 timer.close();

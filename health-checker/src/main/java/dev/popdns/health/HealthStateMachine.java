@@ -41,8 +41,16 @@ final class HealthStateMachine {
         if (current.state() == HealthState.UNKNOWN) {
             HealthState state = up ? HealthState.UP : HealthState.DOWN;
             String reason = "first result: " + describe(result);
-            return new Step(new CheckHealth(current.check(), state, result.at(), up ? 1 : 0, up ? 0 : 1,
-                    Optional.of(result), lastFailure), reason);
+            return new Step(
+                    new CheckHealth(
+                            current.check(),
+                            state,
+                            result.at(),
+                            up ? 1 : 0,
+                            up ? 0 : 1,
+                            Optional.of(result),
+                            lastFailure),
+                    reason);
         }
         int successes = up ? Math.min(current.successes() + 1, MAX_STREAK) : 0;
         int failures = up ? 0 : Math.min(current.failures() + 1, MAX_STREAK);
@@ -59,27 +67,29 @@ final class HealthStateMachine {
             reason = failures + (failures == 1 ? " failure" : " consecutive failures") + " (fall " + fall + "), last: "
                     + describe(result);
         }
-        return new Step(new CheckHealth(current.check(), state, since, successes, failures, Optional.of(result),
-                lastFailure), reason);
+        return new Step(
+                new CheckHealth(current.check(), state, since, successes, failures, Optional.of(result), lastFailure),
+                reason);
     }
 
     /** Records {@code result} as the latest without judging it; both streaks restart from zero. */
     CheckHealth observe(CheckHealth current, ProbeResult result) {
-        return new CheckHealth(current.check(), current.state(), current.since(), 0, 0, Optional.of(result),
-                failure(current, result));
+        return new CheckHealth(
+                current.check(), current.state(), current.since(), 0, 0, Optional.of(result), failure(current, result));
     }
 
     /** {@code current} with the state and since of {@code known}; both streaks restart from zero. */
     static CheckHealth restore(CheckHealth current, CheckHealth known) {
-        return new CheckHealth(current.check(), known.state(), known.since(), 0, 0, current.lastResult(),
-                current.lastFailure());
+        return new CheckHealth(
+                current.check(), known.state(), known.since(), 0, 0, current.lastResult(), current.lastFailure());
     }
 
     /** {@code "up in 12ms"} or the failure's reason. */
     static String describe(ProbeResult result) {
         return switch (result) {
-            case ProbeResult.Up up -> "up in " + Durations.format(up.latency())
-                    + up.lag().map(lag -> ", lag " + Durations.format(lag)).orElse("");
+            case ProbeResult.Up up ->
+                "up in " + Durations.format(up.latency())
+                        + up.lag().map(lag -> ", lag " + Durations.format(lag)).orElse("");
             case ProbeResult.Down down -> down.reason();
         };
     }

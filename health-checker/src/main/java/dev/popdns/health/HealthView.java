@@ -146,7 +146,10 @@ public final class HealthView {
             text.append(" {");
             for (int c = 0; c < pop.checks().size(); c++) {
                 CheckHealth check = pop.checks().get(c);
-                text.append(c == 0 ? "" : ", ").append(check.check()).append(' ').append(check.state());
+                text.append(c == 0 ? "" : ", ")
+                        .append(check.check())
+                        .append(' ')
+                        .append(check.state());
             }
             text.append('}');
         }

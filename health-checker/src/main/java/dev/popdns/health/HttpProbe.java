@@ -75,10 +75,17 @@ public final class HttpProbe implements Probe {
         try {
             HttpExchange.Tls secure = tls == null
                     ? null
-                    : new HttpExchange.Tls(tls.getSocketFactory(), tlsServerName,
-                            tlsServerName != null ? tlsServerName : connectHost, !spec.insecure());
-            response = exchange.run(new InetSocketAddress(connectHost, port), secure, request,
-                    spec.method() == HttpSpec.Method.HEAD, spec.maxBodyBytes());
+                    : new HttpExchange.Tls(
+                            tls.getSocketFactory(),
+                            tlsServerName,
+                            tlsServerName != null ? tlsServerName : connectHost,
+                            !spec.insecure());
+            response = exchange.run(
+                    new InetSocketAddress(connectHost, port),
+                    secure,
+                    request,
+                    spec.method() == HttpSpec.Method.HEAD,
+                    spec.maxBodyBytes());
         } catch (SocketTimeoutException e) {
             return down(at, start, Reasons.timedOut(timeout, exchange.phase()));
         } catch (SSLException e) {
@@ -89,17 +96,23 @@ public final class HttpProbe implements Probe {
         }
         if (!spec.expect().contains(response.status())) {
             boolean redirect = response.location() != null && response.status() / 100 == 3;
-            return down(at, start, "HTTP " + response.status() + (redirect ? " to " + response.location() : "")
-                    + " (expected: " + expected(spec.expect())
-                    + (redirect ? ", redirects are not followed" : "") + ")");
+            return down(
+                    at,
+                    start,
+                    "HTTP " + response.status() + (redirect ? " to " + response.location() : "")
+                            + " (expected: " + expected(spec.expect())
+                            + (redirect ? ", redirects are not followed" : "") + ")");
         }
         Optional<String> body = spec.body();
         if (body.isPresent()) {
             String text = new String(response.body(), 0, response.bodyLength(), StandardCharsets.UTF_8);
             if (!text.contains(body.get())) {
-                return down(at, start, "body: no '" + body.get() + "' in " + response.bodyLength()
-                        + " bytes read (expected: the body contains it within the first " + spec.maxBodyBytes()
-                        + " bytes)");
+                return down(
+                        at,
+                        start,
+                        "body: no '" + body.get() + "' in " + response.bodyLength()
+                                + " bytes read (expected: the body contains it within the first " + spec.maxBodyBytes()
+                                + " bytes)");
             }
         }
         return new ProbeResult.Up(at, Duration.ofNanos(System.nanoTime() - start), Optional.empty());
@@ -112,13 +125,13 @@ public final class HttpProbe implements Probe {
 
     @Override
     public String toString() {
-        return "HttpProbe[" + spec.method() + " " + url + spec.host().map(h -> " host " + h).orElse("")
-                + (spec.insecure() ? " insecure" : "") + "]";
+        return "HttpProbe[" + spec.method() + " " + url
+                + spec.host().map(h -> " host " + h).orElse("") + (spec.insecure() ? " insecure" : "") + "]";
     }
 
     private static ProbeResult down(Instant at, long start, String reason) {
-        return new ProbeResult.Down(at, Duration.ofNanos(System.nanoTime() - start), Reasons.clean(reason, null),
-                Optional.empty());
+        return new ProbeResult.Down(
+                at, Duration.ofNanos(System.nanoTime() - start), Reasons.clean(reason, null), Optional.empty());
     }
 
     private static String expected(List<Integer> codes) {

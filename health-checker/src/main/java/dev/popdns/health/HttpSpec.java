@@ -98,8 +98,15 @@ public record HttpSpec(
 
     /** A GET of {@code url} expecting 200, with no host, CA file or body: the defaults. */
     public static HttpSpec of(String url) {
-        return new HttpSpec(url, Method.GET, Optional.empty(), Optional.empty(), false, DEFAULT_EXPECT,
-                Optional.empty(), DEFAULT_MAX_BODY_BYTES);
+        return new HttpSpec(
+                url,
+                Method.GET,
+                Optional.empty(),
+                Optional.empty(),
+                false,
+                DEFAULT_EXPECT,
+                Optional.empty(),
+                DEFAULT_MAX_BODY_BYTES);
     }
 
     /** A copy with another method; validates like the constructor. */

@@ -106,14 +106,17 @@ final class ProbeScheduler implements AutoCloseable {
         for (Slot slot : slots) {
             Duration interval = slot.job.timing().interval();
             Duration offset = Duration.ofNanos(random.nextLong(interval.toNanos()));
-            ticks.add(timer.scheduleAtFixedRate(() -> {
-                try {
-                    slot.tick(null);
-                } catch (RuntimeException e) {
-                    // A periodic task that throws is never run again: log and keep ticking.
-                    LOG.error("pop {} check {}: tick failed", slot.job.pop(), slot.job.check(), e);
-                }
-            }, offset, interval));
+            ticks.add(timer.scheduleAtFixedRate(
+                    () -> {
+                        try {
+                            slot.tick(null);
+                        } catch (RuntimeException e) {
+                            // A periodic task that throws is never run again: log and keep ticking.
+                            LOG.error("pop {} check {}: tick failed", slot.job.pop(), slot.job.check(), e);
+                        }
+                    },
+                    offset,
+                    interval));
         }
     }
 
@@ -152,7 +155,8 @@ final class ProbeScheduler implements AutoCloseable {
             Run run = new Run(this, clock.instant(), reported);
             current.set(run);
             try {
-                run.watchdog = timer.schedule(run::expire, job.timing().timeout().plus(GRACE));
+                run.watchdog =
+                        timer.schedule(run::expire, job.timing().timeout().plus(GRACE));
                 executor.execute(run);
             } catch (RejectedExecutionException e) {
                 // Only while closing: the timer or the executor is shut down.
@@ -188,16 +192,23 @@ final class ProbeScheduler implements AutoCloseable {
             try {
                 result = slot.job.probe().get();
             } catch (RuntimeException e) {
-                result = new ProbeResult.Down(started, Duration.between(started, clock.instant()),
-                        Reasons.clean("probe failed: " + e, null), Optional.empty());
+                result = new ProbeResult.Down(
+                        started,
+                        Duration.between(started, clock.instant()),
+                        Reasons.clean("probe failed: " + e, null),
+                        Optional.empty());
             } finally {
                 thread = null;
             }
             Duration timeout = slot.job.timing().timeout();
             if (result instanceof ProbeResult.Up up && up.latency().compareTo(timeout) > 0) {
                 // DESIGN.md: a timeout is a failure, even when the answer was good and came before the watchdog
-                result = new ProbeResult.Down(up.at(), up.latency(), "answered in " + Durations.format(up.latency())
-                        + ", over the timeout of " + Durations.format(timeout), up.lag());
+                result = new ProbeResult.Down(
+                        up.at(),
+                        up.latency(),
+                        "answered in " + Durations.format(up.latency()) + ", over the timeout of "
+                                + Durations.format(timeout),
+                        up.lag());
             }
             if (reported.compareAndSet(false, true)) {
                 watchdog.cancel();
@@ -211,8 +222,8 @@ final class ProbeScheduler implements AutoCloseable {
             if (reported.compareAndSet(false, true)) {
                 Duration timeout = slot.job.timing().timeout();
                 String reason = "timed out after " + Durations.format(timeout) + " (no result, probe interrupted)";
-                report(new ProbeResult.Down(started, Duration.between(started, clock.instant()), reason,
-                        Optional.empty()));
+                report(new ProbeResult.Down(
+                        started, Duration.between(started, clock.instant()), reason, Optional.empty()));
                 Thread running = thread;
                 if (running != null) {
                     // A virtual thread per run: the thread is never reused, so this reaches only this probe.

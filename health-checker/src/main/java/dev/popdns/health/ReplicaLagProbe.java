@@ -99,17 +99,24 @@ public final class ReplicaLagProbe implements Probe {
 
     private ProbeResult judge(Instant at, long start, ResultSet row) throws SQLException {
         if (!row.getBoolean(1)) {
-            return down(at, start, "not in recovery (expected: a replica, pg_is_in_recovery() = true)",
-                    Optional.empty());
+            return down(
+                    at, start, "not in recovery (expected: a replica, pg_is_in_recovery() = true)", Optional.empty());
         }
         if (!row.getBoolean(2)) {
-            return down(at, start, "no WAL receiver (expected: a row in pg_stat_wal_receiver, status streaming)",
+            return down(
+                    at,
+                    start,
+                    "no WAL receiver (expected: a row in pg_stat_wal_receiver, status streaming)",
                     Optional.empty());
         }
         String status = row.getString(3);
         if (status == null) {
-            return down(at, start, "WAL receiver status hidden from " + spec.user()
-                    + " (expected: the role pg_monitor or pg_read_all_stats)", Optional.empty());
+            return down(
+                    at,
+                    start,
+                    "WAL receiver status hidden from " + spec.user()
+                            + " (expected: the role pg_monitor or pg_read_all_stats)",
+                    Optional.empty());
         }
         if (!status.equals("streaming")) {
             return down(at, start, "WAL receiver status " + status + " (expected: streaming)", Optional.empty());
@@ -120,14 +127,16 @@ public final class ReplicaLagProbe implements Probe {
         } else {
             long millis = row.getLong(5);
             if (row.wasNull()) {
-                return down(at, start, "lag unknown: WAL received but no transaction replayed yet",
-                        Optional.empty());
+                return down(at, start, "lag unknown: WAL received but no transaction replayed yet", Optional.empty());
             }
             lag = Duration.ofMillis(Math.max(0, millis));
         }
         if (lag.compareTo(spec.maxLag()) > 0) {
-            return down(at, start, "lag " + Durations.format(lag) + " (expected: at most "
-                    + Durations.format(spec.maxLag()) + ")", Optional.of(lag));
+            return down(
+                    at,
+                    start,
+                    "lag " + Durations.format(lag) + " (expected: at most " + Durations.format(spec.maxLag()) + ")",
+                    Optional.of(lag));
         }
         return new ProbeResult.Up(at, Duration.ofNanos(System.nanoTime() - start), Optional.of(lag));
     }
@@ -158,10 +167,14 @@ public final class ReplicaLagProbe implements Probe {
 
     @Override
     public String toString() {
-        return "ReplicaLagProbe[" + url + " user " + spec.user() + spec.password().map(p -> switch (p) {
-            case PasswordSource.File file -> " password-file " + file.path();
-            case PasswordSource.Environment variable -> " password-env " + variable.name();
-        }).orElse("") + " max-lag " + Durations.format(spec.maxLag()) + "]";
+        return "ReplicaLagProbe[" + url + " user " + spec.user()
+                + spec.password()
+                        .map(p -> switch (p) {
+                            case PasswordSource.File file -> " password-file " + file.path();
+                            case PasswordSource.Environment variable -> " password-env " + variable.name();
+                        })
+                        .orElse("")
+                + " max-lag " + Durations.format(spec.maxLag()) + "]";
     }
 
     private static ProbeResult down(Instant at, long start, String reason, Optional<Duration> lag) {

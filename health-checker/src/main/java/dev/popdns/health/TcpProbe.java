@@ -39,8 +39,8 @@ public final class TcpProbe implements Probe {
         } catch (IOException e) {
             reason = "connect: " + Reasons.describe(e);
         }
-        return new ProbeResult.Down(at, Duration.ofNanos(System.nanoTime() - start), Reasons.clean(reason, null),
-                Optional.empty());
+        return new ProbeResult.Down(
+                at, Duration.ofNanos(System.nanoTime() - start), Reasons.clean(reason, null), Optional.empty());
     }
 
     @Override

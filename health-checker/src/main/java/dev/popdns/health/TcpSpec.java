@@ -25,8 +25,13 @@ public record TcpSpec(String target) implements ProbeSpec {
     static InetSocketAddress socketAddress(String bound) {
         try {
             URI uri = new URI("tcp://" + bound);
-            if (uri.getHost() != null && uri.getPort() > 0 && uri.getPort() <= 65535 && uri.getRawPath().isEmpty()
-                    && uri.getRawUserInfo() == null && uri.getRawQuery() == null && uri.getRawFragment() == null) {
+            if (uri.getHost() != null
+                    && uri.getPort() > 0
+                    && uri.getPort() <= 65535
+                    && uri.getRawPath().isEmpty()
+                    && uri.getRawUserInfo() == null
+                    && uri.getRawQuery() == null
+                    && uri.getRawFragment() == null) {
                 String host = uri.getHost();
                 if (host.startsWith("[")) {
                     host = host.substring(1, host.length() - 1);

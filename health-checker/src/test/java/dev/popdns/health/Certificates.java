@@ -11,16 +11,71 @@ record Certificates(Path caFile, Path certificate, Path key) {
     static Certificates generate(Path dir, String dnsName) throws IOException {
         String openssl = Programs.require("openssl", "openssl").toString();
         Duration timeout = Duration.ofSeconds(30);
-        Programs.run(dir, timeout, List.of(openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
-                "-subj", "/CN=popdns test CA", "-addext", "basicConstraints=critical,CA:TRUE",
-                "-addext", "keyUsage=critical,keyCertSign,cRLSign"));
-        Programs.run(dir, timeout, List.of(openssl, "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-                "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=" + dnsName));
-        Files.writeString(dir.resolve("server.ext"), "subjectAltName=DNS:" + dnsName + "\n"
-                + "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n");
-        Programs.run(dir, timeout, List.of(openssl, "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey",
-                "ca.key", "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "server.ext"));
+        Programs.run(
+                dir,
+                timeout,
+                List.of(
+                        openssl,
+                        "req",
+                        "-x509",
+                        "-newkey",
+                        "ec",
+                        "-pkeyopt",
+                        "ec_paramgen_curve:prime256v1",
+                        "-nodes",
+                        "-keyout",
+                        "ca.key",
+                        "-out",
+                        "ca.pem",
+                        "-days",
+                        "2",
+                        "-subj",
+                        "/CN=popdns test CA",
+                        "-addext",
+                        "basicConstraints=critical,CA:TRUE",
+                        "-addext",
+                        "keyUsage=critical,keyCertSign,cRLSign"));
+        Programs.run(
+                dir,
+                timeout,
+                List.of(
+                        openssl,
+                        "req",
+                        "-newkey",
+                        "ec",
+                        "-pkeyopt",
+                        "ec_paramgen_curve:prime256v1",
+                        "-nodes",
+                        "-keyout",
+                        "server.key",
+                        "-out",
+                        "server.csr",
+                        "-subj",
+                        "/CN=" + dnsName));
+        Files.writeString(
+                dir.resolve("server.ext"),
+                "subjectAltName=DNS:" + dnsName + "\n"
+                        + "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n");
+        Programs.run(
+                dir,
+                timeout,
+                List.of(
+                        openssl,
+                        "x509",
+                        "-req",
+                        "-in",
+                        "server.csr",
+                        "-CA",
+                        "ca.pem",
+                        "-CAkey",
+                        "ca.key",
+                        "-CAcreateserial",
+                        "-out",
+                        "server.pem",
+                        "-days",
+                        "2",
+                        "-extfile",
+                        "server.ext"));
         return new Certificates(dir.resolve("ca.pem"), dir.resolve("server.pem"), dir.resolve("server.key"));
     }
 }

@@ -15,18 +15,21 @@ class CheckTimingTest {
     }
 
     @ParameterizedTest(name = "{0} {1} {2} {3}")
-    @CsvSource(delimiter = '|', value = {
-        "0s    | 1s    | 2   | 3   | interval: 0s (expected: 100ms..1h)",
-        "99ms  | 10ms  | 2   | 3   | interval: 99ms (expected: 100ms..1h)",
-        "2h    | 1s    | 2   | 3   | interval: 2h (expected: 100ms..1h)",
-        "2s    | 9ms   | 2   | 3   | timeout: 9ms (expected: 10ms..2s)",
-        "2s    | 3s    | 2   | 3   | timeout: 3s (expected: 10ms..2s)",
-        "5m    | 61s   | 2   | 3   | timeout: 61s (expected: 10ms..1m)",
-        "2s    | 1s    | 0   | 3   | rise: 0 (expected: 1..100)",
-        "2s    | 1s    | 2   | 101 | fall: 101 (expected: 1..100)",
-    })
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "0s    | 1s    | 2   | 3   | interval: 0s (expected: 100ms..1h)",
+                "99ms  | 10ms  | 2   | 3   | interval: 99ms (expected: 100ms..1h)",
+                "2h    | 1s    | 2   | 3   | interval: 2h (expected: 100ms..1h)",
+                "2s    | 9ms   | 2   | 3   | timeout: 9ms (expected: 10ms..2s)",
+                "2s    | 3s    | 2   | 3   | timeout: 3s (expected: 10ms..2s)",
+                "5m    | 61s   | 2   | 3   | timeout: 61s (expected: 10ms..1m)",
+                "2s    | 1s    | 0   | 3   | rise: 0 (expected: 1..100)",
+                "2s    | 1s    | 2   | 101 | fall: 101 (expected: 1..100)",
+            })
     void invalidValuesAreNamedWithTheirRange(String interval, String timeout, int rise, int fall, String message) {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
                 () -> new CheckTiming(Durations.parse(interval), Durations.parse(timeout), rise, fall));
         assertEquals(message, e.getMessage());
     }
@@ -40,8 +43,8 @@ class CheckTimingTest {
 
     @Test
     void missingDurationsAreNamed() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> new CheckTiming(Duration.ofSeconds(2), null, 2, 3));
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> new CheckTiming(Duration.ofSeconds(2), null, 2, 3));
         assertEquals("timeout: missing (expected: 10ms..2s)", e.getMessage());
     }
 }

@@ -33,7 +33,8 @@ class DurationsTest {
     @ValueSource(strings = {"", "s", "2", "2 s", "-1s", "1.5s", "2d", "2S", "1000000000000000s"})
     void rejectsOtherForms(String text) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Durations.parse(text));
-        assertEquals("duration: '" + text + "' (expected: a whole number and ms, s, m or h, like 2s or 100ms)",
+        assertEquals(
+                "duration: '" + text + "' (expected: a whole number and ms, s, m or h, like 2s or 100ms)",
                 e.getMessage());
     }
 

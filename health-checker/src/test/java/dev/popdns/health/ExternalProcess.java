@@ -30,8 +30,11 @@ public final class ExternalProcess implements AutoCloseable {
 
     public static ExternalProcess start(String name, Path dir, Path log, List<String> command) {
         try {
-            Process process = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+            Process process = new ProcessBuilder(command)
+                    .directory(dir.toFile())
+                    .redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                    .start();
             process.getOutputStream().close();
             return new ExternalProcess(name, process, log);
         } catch (IOException e) {
@@ -53,7 +56,8 @@ public final class ExternalProcess implements AutoCloseable {
                 pause(Duration.ofMillis(50));
             }
         }
-        return fail(name + " not listening on " + host + ":" + port + " after " + Durations.format(timeout) + ":\n" + logText());
+        return fail(name + " not listening on " + host + ":" + port + " after " + Durations.format(timeout) + ":\n"
+                + logText());
     }
 
     /** Kills the process and its descendants at once (SIGKILL), as a crash would. */

@@ -49,7 +49,9 @@ class HealthMonitorTest {
         HealthView first = start(config(CheckTiming.DEFAULT, "hq", "eu-west", "us-east"));
 
         assertEquals(HealthState.DOWN, state(first, "eu-west", "nginx"), "one failure is enough at first");
-        assertEquals(T0, first.pop("eu-west").orElseThrow().check("nginx").orElseThrow().since());
+        assertEquals(
+                T0,
+                first.pop("eu-west").orElseThrow().check("nginx").orElseThrow().since());
         for (PopHealth pop : first.pops()) {
             for (CheckHealth check : pop.checks()) {
                 assertTrue(check.state() != HealthState.UNKNOWN, pop.id() + "/" + check.check());
@@ -57,9 +59,15 @@ class HealthMonitorTest {
         }
         assertSame(first, monitor.view());
         assertFalse(first.cutOff());
-        assertEquals(1, RecordingLogs.matching(
-                "pop eu-west check nginx: UNKNOWN -> DOWN (first result: HTTP 502 (expected: 200))").size());
-        assertEquals(1, RecordingLogs.matching("pop hq check replica: UNKNOWN -> UP (first result: up in 5ms)").size());
+        assertEquals(
+                1,
+                RecordingLogs.matching(
+                                "pop eu-west check nginx: UNKNOWN -> DOWN (first result: HTTP 502 (expected: 200))")
+                        .size());
+        assertEquals(
+                1,
+                RecordingLogs.matching("pop hq check replica: UNKNOWN -> UP (first result: up in 5ms)")
+                        .size());
     }
 
     @Test
@@ -74,7 +82,9 @@ class HealthMonitorTest {
         assertEquals(HealthState.DOWN, state("eu-west", "nginx"));
         assertFalse(monitor.view().pop("eu-west").orElseThrow().eligible(NEEDS));
         assertTrue(monitor.view().pop("eu-west").orElseThrow().eligible(List.of("replica")));
-        assertEquals(Optional.of("connect: Connection refused"), check("eu-west", "nginx").lastError());
+        assertEquals(
+                Optional.of("connect: Connection refused"),
+                check("eu-west", "nginx").lastError());
 
         probes.heal("eu-west", "nginx");
         advanceIntervals(1);
@@ -82,11 +92,21 @@ class HealthMonitorTest {
         advanceIntervals(1);
         assertEquals(HealthState.UP, state("eu-west", "nginx"));
 
-        assertEquals(1, RecordingLogs.matching("WARN HealthMonitor: pop eu-west check nginx: UP -> DOWN "
-                + "(3 consecutive failures (fall 3), last: connect: Connection refused)").size(), RecordingLogs.lines().toString());
-        assertEquals(1, RecordingLogs.matching("INFO HealthMonitor: pop eu-west check nginx: DOWN -> UP "
-                + "(2 consecutive successes (rise 2))").size());
-        assertEquals(2, RecordingLogs.matching("pop eu-west check nginx: ").size() - 1, "two changes after the first result");
+        assertEquals(
+                1,
+                RecordingLogs.matching("WARN HealthMonitor: pop eu-west check nginx: UP -> DOWN "
+                                + "(3 consecutive failures (fall 3), last: connect: Connection refused)")
+                        .size(),
+                RecordingLogs.lines().toString());
+        assertEquals(
+                1,
+                RecordingLogs.matching("INFO HealthMonitor: pop eu-west check nginx: DOWN -> UP "
+                                + "(2 consecutive successes (rise 2))")
+                        .size());
+        assertEquals(
+                2,
+                RecordingLogs.matching("pop eu-west check nginx: ").size() - 1,
+                "two changes after the first result");
     }
 
     @Test
@@ -101,8 +121,14 @@ class HealthMonitorTest {
         probes.heal("eu-west", "nginx");
 
         // same checks (a reload that changed something else): one success of rise 2 does not bring it back
-        monitor = new HealthMonitor(config, HealthMonitor.carriedPairs(config, config, before), timer.clock(),
-                new Random(7), timer, Runnable::run, probes);
+        monitor = new HealthMonitor(
+                config,
+                HealthMonitor.carriedPairs(config, config, before),
+                timer.clock(),
+                new Random(7),
+                timer,
+                Runnable::run,
+                probes);
         HealthView first = monitor.start();
         CheckHealth nginx = first.pop("eu-west").orElseThrow().check("nginx").orElseThrow();
         assertEquals(HealthState.DOWN, nginx.state(), "1 success of rise 2 after the reload");
@@ -116,12 +142,17 @@ class HealthMonitorTest {
         probes.fail("eu-west", "nginx", "HTTP 502 (expected: 200)");
         monitor = monitor(config);
         HealthView downAgain = monitor.start();
-        HealthConfig changed = new HealthConfig(List.of(pop("hq", CheckTiming.DEFAULT),
-                new PopTarget("eu-west", "192.0.2.9", Optional.empty(), AdminState.ACTIVE, checks(CheckTiming.DEFAULT))));
-        assertTrue(HealthMonitor.carriedPairs(changed, config, downAgain).keySet().stream().noneMatch(k -> k.startsWith("eu-west")),
+        HealthConfig changed = new HealthConfig(List.of(
+                pop("hq", CheckTiming.DEFAULT),
+                new PopTarget(
+                        "eu-west", "192.0.2.9", Optional.empty(), AdminState.ACTIVE, checks(CheckTiming.DEFAULT))));
+        assertTrue(
+                HealthMonitor.carriedPairs(changed, config, downAgain).keySet().stream()
+                        .noneMatch(k -> k.startsWith("eu-west")),
                 "another address: nothing carried for eu-west");
         assertEquals(2, HealthMonitor.carriedPairs(changed, config, downAgain).size(), "hq's two checks carried");
-        HealthConfig otherTiming = config(new CheckTiming(INTERVAL, CheckTiming.DEFAULT.timeout(), 1, 1), "hq", "eu-west");
+        HealthConfig otherTiming =
+                config(new CheckTiming(INTERVAL, CheckTiming.DEFAULT.timeout(), 1, 1), "hq", "eu-west");
         assertTrue(HealthMonitor.carriedPairs(otherTiming, config, downAgain).isEmpty(), "every check changed");
         replaced.forEach(HealthMonitor::close);
     }
@@ -131,7 +162,8 @@ class HealthMonitorTest {
         start(config(CheckTiming.DEFAULT, "hq", "eu-west"));
         java.util.concurrent.CountDownLatch inListener = new java.util.concurrent.CountDownLatch(1);
         java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
-        java.util.concurrent.atomic.AtomicLong heard = new java.util.concurrent.atomic.AtomicLong(monitor.view().version());
+        java.util.concurrent.atomic.AtomicLong heard =
+                new java.util.concurrent.atomic.AtomicLong(monitor.view().version());
         monitor.addListener((view, changes) -> {
             inListener.countDown();
             try {
@@ -151,7 +183,9 @@ class HealthMonitorTest {
             Thread.sleep(200);
             assertFalse(read.isDone(), "the consistent read waits while a listener runs");
             release.countDown();
-            assertTrue(read.get(5, java.util.concurrent.TimeUnit.SECONDS), "and then sees only views its listeners have had");
+            assertTrue(
+                    read.get(5, java.util.concurrent.TimeUnit.SECONDS),
+                    "and then sees only views its listeners have had");
         } finally {
             release.countDown();
             prober.join(5000);
@@ -176,30 +210,48 @@ class HealthMonitorTest {
             assertEquals(i + 1, published.get(i).version());
         }
         assertSame(monitor.view(), published.get(published.size() - 1));
-        long completed = events.stream().filter(e -> e instanceof HealthEvent.ProbeCompleted).count();
+        long completed = events.stream()
+                .filter(e -> e instanceof HealthEvent.ProbeCompleted)
+                .count();
         assertEquals(16, completed);
-        assertEquals(4, events.stream().filter(e -> e instanceof HealthEvent.StateChanged).count(), "the first results");
-        assertEquals(16, RecordingLogs.matching("WARN HealthMonitor: health listener").size(),
+        assertEquals(
+                4,
+                events.stream()
+                        .filter(e -> e instanceof HealthEvent.StateChanged)
+                        .count(),
+                "the first results");
+        assertEquals(
+                16,
+                RecordingLogs.matching("WARN HealthMonitor: health listener").size(),
                 "a failing listener is logged and does not stop the others");
     }
 
     @Test
     void anOverrideWinsUntilItExpires() throws InterruptedException {
         start(config(CheckTiming.DEFAULT, "hq", "eu-west"));
-        AdminOverride drain = new AdminOverride(AdminOverride.Action.DRAIN, T0.plus(Duration.ofMinutes(10)), "maintenance");
+        AdminOverride drain =
+                new AdminOverride(AdminOverride.Action.DRAIN, T0.plus(Duration.ofMinutes(10)), "maintenance");
         monitor.override("eu-west", drain);
-        assertEquals(Optional.of(drain), monitor.view().pop("eu-west").orElseThrow().override());
+        assertEquals(
+                Optional.of(drain), monitor.view().pop("eu-west").orElseThrow().override());
         assertFalse(monitor.view().pop("eu-west").orElseThrow().eligible(NEEDS));
 
         timer.advance(Duration.ofMinutes(10).minusMillis(1));
         assertFalse(monitor.view().pop("eu-west").orElseThrow().eligible(NEEDS), "not expired yet");
         timer.advance(Duration.ofMillis(1));
-        assertEquals(Optional.empty(), monitor.view().pop("eu-west").orElseThrow().override());
+        assertEquals(
+                Optional.empty(), monitor.view().pop("eu-west").orElseThrow().override());
         assertTrue(monitor.view().pop("eu-west").orElseThrow().eligible(NEEDS));
-        assertEquals(1, RecordingLogs.matching("pop eu-west: override none -> DRAIN (set: DRAIN until "
-                + "2024-05-01T12:10:00Z, maintenance)").size());
-        assertEquals(1, RecordingLogs.matching("pop eu-west: override DRAIN -> none (expired at "
-                + "2024-05-01T12:10:00Z, maintenance)").size());
+        assertEquals(
+                1,
+                RecordingLogs.matching("pop eu-west: override none -> DRAIN (set: DRAIN until "
+                                + "2024-05-01T12:10:00Z, maintenance)")
+                        .size());
+        assertEquals(
+                1,
+                RecordingLogs.matching("pop eu-west: override DRAIN -> none (expired at "
+                                + "2024-05-01T12:10:00Z, maintenance)")
+                        .size());
     }
 
     @Test
@@ -209,14 +261,19 @@ class HealthMonitorTest {
         PopHealth down = monitor.view().pop("eu-west").orElseThrow();
         assertFalse(down.eligible(NEEDS));
 
-        monitor.override("eu-west", new AdminOverride(AdminOverride.Action.FORCE_UP, T0.plusSeconds(60), "replica check broken"));
+        monitor.override(
+                "eu-west",
+                new AdminOverride(AdminOverride.Action.FORCE_UP, T0.plusSeconds(60), "replica check broken"));
         assertTrue(monitor.view().pop("eu-west").orElseThrow().eligible(NEEDS));
         assertEquals(HealthState.DOWN, state("eu-west", "replica"), "the checks go on");
 
         assertTrue(monitor.clearOverride("eu-west", "fixed"));
         assertFalse(monitor.clearOverride("eu-west", "fixed"), "nothing left to clear");
         assertFalse(monitor.view().pop("eu-west").orElseThrow().eligible(NEEDS));
-        assertEquals(1, RecordingLogs.matching("pop eu-west: override FORCE_UP -> none (cleared: fixed)").size());
+        assertEquals(
+                1,
+                RecordingLogs.matching("pop eu-west: override FORCE_UP -> none (cleared: fixed)")
+                        .size());
     }
 
     @Test
@@ -226,15 +283,19 @@ class HealthMonitorTest {
         AdminOverride second = new AdminOverride(AdminOverride.Action.FORCE_UP, T0.plusSeconds(600), "second");
         monitor.override("eu-west", second);
         timer.advance(Duration.ofSeconds(61));
-        assertEquals(Optional.of(second), monitor.view().pop("eu-west").orElseThrow().override(),
+        assertEquals(
+                Optional.of(second),
+                monitor.view().pop("eu-west").orElseThrow().override(),
                 "the first override's expiry does not remove the second");
         timer.advance(Duration.ofSeconds(540));
-        assertEquals(Optional.empty(), monitor.view().pop("eu-west").orElseThrow().override());
+        assertEquals(
+                Optional.empty(), monitor.view().pop("eu-west").orElseThrow().override());
     }
 
     @Test
     void configuredDrainIsNotServedUnlessForcedUp() throws InterruptedException {
-        PopTarget drained = new PopTarget("eu-west", "192.0.2.4", Optional.empty(), AdminState.DRAIN, checks(CheckTiming.DEFAULT));
+        PopTarget drained =
+                new PopTarget("eu-west", "192.0.2.4", Optional.empty(), AdminState.DRAIN, checks(CheckTiming.DEFAULT));
         start(new HealthConfig(List.of(pop("hq", CheckTiming.DEFAULT), drained)));
         PopHealth pop = monitor.view().pop("eu-west").orElseThrow();
         assertEquals(HealthState.UP, state("eu-west", "nginx"), "a drained PoP is still probed");
@@ -246,14 +307,18 @@ class HealthMonitorTest {
     @Test
     void overridesAreValidated() throws InterruptedException {
         start(config(CheckTiming.DEFAULT, "hq", "eu-west"));
-        IllegalArgumentException past = assertThrows(IllegalArgumentException.class, () -> monitor.override("eu-west",
-                new AdminOverride(AdminOverride.Action.DRAIN, T0.minusSeconds(1), "too late")));
+        IllegalArgumentException past = assertThrows(
+                IllegalArgumentException.class,
+                () -> monitor.override(
+                        "eu-west", new AdminOverride(AdminOverride.Action.DRAIN, T0.minusSeconds(1), "too late")));
         assertEquals("expires: 2024-05-01T11:59:59Z (expected: after now, 2024-05-01T12:00:00Z)", past.getMessage());
-        IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class, () -> monitor.override("mars",
-                new AdminOverride(AdminOverride.Action.DRAIN, T0.plusSeconds(1), "far away")));
+        IllegalArgumentException unknown = assertThrows(
+                IllegalArgumentException.class,
+                () -> monitor.override(
+                        "mars", new AdminOverride(AdminOverride.Action.DRAIN, T0.plusSeconds(1), "far away")));
         assertEquals("pop: 'mars' (expected: one of [hq, eu-west])", unknown.getMessage());
-        IllegalArgumentException blank = assertThrows(IllegalArgumentException.class,
-                () -> new AdminOverride(AdminOverride.Action.DRAIN, T0, " "));
+        IllegalArgumentException blank = assertThrows(
+                IllegalArgumentException.class, () -> new AdminOverride(AdminOverride.Action.DRAIN, T0, " "));
         assertEquals("reason: ' ' (expected: a non-blank string)", blank.getMessage());
     }
 
@@ -270,11 +335,17 @@ class HealthMonitorTest {
             for (CheckHealth check : pop.checks()) {
                 assertEquals(HealthState.UP, check.state(), pop.id() + "/" + check.check());
                 assertEquals(T0, check.since());
-                assertEquals(Optional.of("connect: Network is unreachable"), check.lastError(), "results are still recorded");
+                assertEquals(
+                        Optional.of("connect: Network is unreachable"),
+                        check.lastError(),
+                        "results are still recorded");
             }
         }
         assertEquals(since, monitor.view().cutOffSince().orElseThrow());
-        assertEquals(1, RecordingLogs.matching("ERROR HealthMonitor: prober cut off raised").size());
+        assertEquals(
+                1,
+                RecordingLogs.matching("ERROR HealthMonitor: prober cut off raised")
+                        .size());
         assertEquals(List.of(), RecordingLogs.matching("-> DOWN"));
 
         // hq's nginx answers again: the alarm clears and the others are judged afresh.
@@ -288,7 +359,10 @@ class HealthMonitorTest {
         }
         advanceIntervals(1);
         assertFalse(monitor.view().cutOff());
-        assertEquals(1, RecordingLogs.matching("WARN HealthMonitor: prober cut off cleared (pop hq check nginx answered").size());
+        assertEquals(
+                1,
+                RecordingLogs.matching("WARN HealthMonitor: prober cut off cleared (pop hq check nginx answered")
+                        .size());
         advanceIntervals(1);
         assertEquals(HealthState.UP, state("eu-west", "nginx"), "at most 2 fresh failures: the old ones do not count");
         advanceIntervals(2);
@@ -304,9 +378,14 @@ class HealthMonitorTest {
         probes.failEverywhere("connect: Network is unreachable");
         advanceIntervals(1);
         assertTrue(monitor.view().cutOff());
-        assertEquals(3, RecordingLogs.matching(": UP -> DOWN (1 failure (fall 1)").size(), RecordingLogs.lines().toString());
-        assertEquals(3, RecordingLogs.matching(
-                ": DOWN -> UP (prober cut off: back to the state before the failures)").size());
+        assertEquals(
+                3,
+                RecordingLogs.matching(": UP -> DOWN (1 failure (fall 1)").size(),
+                RecordingLogs.lines().toString());
+        assertEquals(
+                3,
+                RecordingLogs.matching(": DOWN -> UP (prober cut off: back to the state before the failures)")
+                        .size());
         for (PopHealth pop : monitor.view().pops()) {
             for (CheckHealth check : pop.checks()) {
                 assertEquals(HealthState.UP, check.state(), pop.id() + "/" + check.check());
@@ -356,8 +435,10 @@ class HealthMonitorTest {
         int calls = probes.calls("hq", "nginx");
         timer.advance(Duration.ofSeconds(10));
         assertEquals(calls, probes.calls("hq", "nginx"));
-        assertThrows(IllegalStateException.class, () -> monitor.override("hq",
-                new AdminOverride(AdminOverride.Action.DRAIN, T0.plusSeconds(60), "late")));
+        assertThrows(
+                IllegalStateException.class,
+                () -> monitor.override(
+                        "hq", new AdminOverride(AdminOverride.Action.DRAIN, T0.plusSeconds(60), "late")));
     }
 
     private HealthView start(HealthConfig config) throws InterruptedException {
@@ -400,7 +481,8 @@ class HealthMonitorTest {
     }
 
     private static List<CheckConfig> checks(CheckTiming timing) {
-        return List.of(new CheckConfig("nginx", HttpSpec.of("https://{address}/").withHost("hachyderm.io"), timing),
+        return List.of(
+                new CheckConfig("nginx", HttpSpec.of("https://{address}/").withHost("hachyderm.io"), timing),
                 new CheckConfig("replica", ReplicaSpec.of("//{address}:5432/mastodon_production", "popdns"), timing));
     }
 }

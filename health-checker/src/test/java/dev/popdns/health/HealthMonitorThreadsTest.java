@@ -24,18 +24,24 @@ class HealthMonitorThreadsTest {
     @Test
     void hangingTargetsDelayNobody() throws IOException, InterruptedException {
         try (HangingServer hanging = new HangingServer();
-                RawHttpServer fine = new RawHttpServer(out -> out.write(ascii("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nOK")))) {
+                RawHttpServer fine =
+                        new RawHttpServer(out -> out.write(ascii("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nOK")))) {
             List<CheckConfig> checks = List.of(
                     new CheckConfig("hang", HttpSpec.of("http://{address}:" + hanging.port() + "/"), FAST),
-                    new CheckConfig("fine", HttpSpec.of("http://{address}:" + fine.port() + "/").withBody("OK"), FAST));
-            HealthConfig config = new HealthConfig(List.of(PopTarget.of("a", "127.0.0.1", checks),
-                    PopTarget.of("b", "127.0.0.1", checks)));
+                    new CheckConfig(
+                            "fine",
+                            HttpSpec.of("http://{address}:" + fine.port() + "/").withBody("OK"),
+                            FAST));
+            HealthConfig config = new HealthConfig(
+                    List.of(PopTarget.of("a", "127.0.0.1", checks), PopTarget.of("b", "127.0.0.1", checks)));
             Map<String, List<ProbeResult>> results = new ConcurrentHashMap<>();
-            HealthMonitor monitor = HealthMonitor.builder(config).random(new Random(3)).build();
+            HealthMonitor monitor =
+                    HealthMonitor.builder(config).random(new Random(3)).build();
             monitor.addListener((view, events) -> {
                 for (HealthEvent event : events) {
                     if (event instanceof HealthEvent.ProbeCompleted completed) {
-                        results.computeIfAbsent(completed.pop() + "/" + completed.check(), k -> new CopyOnWriteArrayList<>())
+                        results.computeIfAbsent(
+                                        completed.pop() + "/" + completed.check(), k -> new CopyOnWriteArrayList<>())
                                 .add(completed.result());
                     }
                 }
@@ -44,12 +50,23 @@ class HealthMonitorThreadsTest {
                 long begin = System.nanoTime();
                 HealthView first = monitor.start();
                 Duration firstRound = Duration.ofNanos(System.nanoTime() - begin);
-                assertTrue(firstRound.compareTo(Duration.ofSeconds(2)) < 0,
+                assertTrue(
+                        firstRound.compareTo(Duration.ofSeconds(2)) < 0,
                         "first round took " + firstRound + " (expected: about 100ms, bounded by 500ms)");
-                assertEquals(HealthState.DOWN, first.pop("a").orElseThrow().check("hang").orElseThrow().state());
-                assertEquals(HealthState.UP, first.pop("a").orElseThrow().check("fine").orElseThrow().state());
-                assertEquals("timed out after 100ms (during response headers)",
-                        first.pop("b").orElseThrow().check("hang").orElseThrow().lastError().orElseThrow());
+                assertEquals(
+                        HealthState.DOWN,
+                        first.pop("a").orElseThrow().check("hang").orElseThrow().state());
+                assertEquals(
+                        HealthState.UP,
+                        first.pop("a").orElseThrow().check("fine").orElseThrow().state());
+                assertEquals(
+                        "timed out after 100ms (during response headers)",
+                        first.pop("b")
+                                .orElseThrow()
+                                .check("hang")
+                                .orElseThrow()
+                                .lastError()
+                                .orElseThrow());
 
                 Thread.sleep(2000);
             }
@@ -57,7 +74,8 @@ class HealthMonitorThreadsTest {
             for (String pair : List.of("a/hang", "b/hang", "a/fine", "b/fine")) {
                 List<ProbeResult> seen = results.get(pair);
                 counts.put(pair, seen.size());
-                assertTrue(seen.size() >= 5, pair + ": " + seen.size() + " results in 2.1s at 300ms (expected: 7 or 8)");
+                assertTrue(
+                        seen.size() >= 5, pair + ": " + seen.size() + " results in 2.1s at 300ms (expected: 7 or 8)");
                 for (ProbeResult result : seen) {
                     assertEquals(pair.endsWith("fine"), result instanceof ProbeResult.Up, pair + ": " + result);
                 }

@@ -7,9 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.junit.jupiter.api.Test;
 
 class HealthStateMachineTest {
     private static final Instant T0 = Instant.parse("2024-05-01T12:00:00Z");
@@ -55,7 +55,8 @@ class HealthStateMachineTest {
 
     @Test
     void transitionsNameTheirCauseAndKeepSinceOtherwise() {
-        CheckHealth health = machine.judge(CheckHealth.unknown("nginx", T0), result('U', 0)).health();
+        CheckHealth health =
+                machine.judge(CheckHealth.unknown("nginx", T0), result('U', 0)).health();
         HealthStateMachine.Step step = null;
         for (int i = 1; i <= 3; i++) {
             step = machine.judge(health, result('D', i));
@@ -77,7 +78,8 @@ class HealthStateMachineTest {
 
     @Test
     void observeRecordsWithoutJudging() {
-        CheckHealth health = machine.judge(CheckHealth.unknown("nginx", T0), result('U', 0)).health();
+        CheckHealth health =
+                machine.judge(CheckHealth.unknown("nginx", T0), result('U', 0)).health();
         for (int i = 1; i <= 10; i++) {
             health = machine.observe(health, result('D', i));
         }
@@ -90,8 +92,11 @@ class HealthStateMachineTest {
 
     @Test
     void restoreTakesStateAndSinceAndKeepsTheLatestResult() {
-        CheckHealth known = machine.judge(CheckHealth.unknown("nginx", T0), result('U', 0)).health();
-        CheckHealth fallen = new HealthStateMachine(CheckTiming.DEFAULT.withFall(1)).judge(known, result('D', 7)).health();
+        CheckHealth known =
+                machine.judge(CheckHealth.unknown("nginx", T0), result('U', 0)).health();
+        CheckHealth fallen = new HealthStateMachine(CheckTiming.DEFAULT.withFall(1))
+                .judge(known, result('D', 7))
+                .health();
         assertEquals(HealthState.DOWN, fallen.state());
         CheckHealth restored = HealthStateMachine.restore(fallen, known);
         assertEquals(HealthState.UP, restored.state());

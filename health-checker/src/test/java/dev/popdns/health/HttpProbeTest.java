@@ -23,6 +23,7 @@ class HttpProbeTest {
     private static final Duration TIMEOUT = Duration.ofMillis(500);
     /** The timeout of every other probe: a bound for a hung test, never reached on a loaded machine. */
     private static final Duration GENEROUS = Duration.ofSeconds(10);
+
     private static final String HOST = "hachyderm.test";
 
     private static TempDir dir;
@@ -39,7 +40,9 @@ class HttpProbeTest {
         certificates = Certificates.generate(dir.path(), HOST);
         http = Ports.free();
         https = Ports.free();
-        nginx = NginxServer.start(dir.path(), """
+        nginx = NginxServer.start(
+                dir.path(),
+                """
                 server {
                     listen 127.0.0.1:%1$d;
                     listen [::1]:%1$d;
@@ -62,7 +65,8 @@ class HttpProbeTest {
                     ssl_certificate_key %6$s;
                     location = / { return 200 "ok\\n"; }
                 }
-                """.formatted(http, https, HOST, upstream.port(), certificates.certificate(), certificates.key()), http);
+                """.formatted(http, https, HOST, upstream.port(), certificates.certificate(), certificates.key()),
+                http);
     }
 
     @AfterAll
@@ -80,8 +84,13 @@ class HttpProbeTest {
 
     @Test
     void healthyOverHttp() {
-        ProbeResult.Up up = assertInstanceOf(ProbeResult.Up.class,
-                probe("127.0.0.1", HttpSpec.of("http://{address}:" + http + "/").withHost(HOST).withBody("ok")));
+        ProbeResult.Up up = assertInstanceOf(
+                ProbeResult.Up.class,
+                probe(
+                        "127.0.0.1",
+                        HttpSpec.of("http://{address}:" + http + "/")
+                                .withHost(HOST)
+                                .withBody("ok")));
         assertTrue(up.latency().compareTo(GENEROUS) < 0, "latency " + up.latency());
     }
 
@@ -94,79 +103,131 @@ class HttpProbeTest {
 
     @Test
     void headIsEnoughWhenNoBodyIsExpected() {
-        assertInstanceOf(ProbeResult.Up.class,
-                probe("127.0.0.1", HttpSpec.of("http://{address}:" + http + "/").withHost(HOST).withMethod(HttpSpec.Method.HEAD)));
+        assertInstanceOf(
+                ProbeResult.Up.class,
+                probe(
+                        "127.0.0.1",
+                        HttpSpec.of("http://{address}:" + http + "/")
+                                .withHost(HOST)
+                                .withMethod(HttpSpec.Method.HEAD)));
     }
 
     @Test
     void wrongStatus() {
-        assertDown("HTTP 503 (expected: 200)", probe("127.0.0.1", HttpSpec.of("http://{address}:" + http + "/status503").withHost(HOST)));
-        assertInstanceOf(ProbeResult.Up.class, probe("127.0.0.1",
-                HttpSpec.of("http://{address}:" + http + "/status503").withHost(HOST).withExpect(List.of(200, 503))));
+        assertDown(
+                "HTTP 503 (expected: 200)",
+                probe(
+                        "127.0.0.1",
+                        HttpSpec.of("http://{address}:" + http + "/status503").withHost(HOST)));
+        assertInstanceOf(
+                ProbeResult.Up.class,
+                probe(
+                        "127.0.0.1",
+                        HttpSpec.of("http://{address}:" + http + "/status503")
+                                .withHost(HOST)
+                                .withExpect(List.of(200, 503))));
     }
 
     @Test
     void wrongHostReachesTheDefaultServer() {
-        assertDown("HTTP 421 (expected: 200)", probe("127.0.0.1", HttpSpec.of("http://{address}:" + http + "/").withHost("other.test")));
+        assertDown(
+                "HTTP 421 (expected: 200)",
+                probe("127.0.0.1", HttpSpec.of("http://{address}:" + http + "/").withHost("other.test")));
         assertDown("HTTP 421 (expected: 200)", probe("127.0.0.1", HttpSpec.of("http://{address}:" + http + "/")));
     }
 
     @Test
     void redirectsAreNotFollowed() {
-        assertDown("HTTP 301 to https://hachyderm.test/ (expected: 200, redirects are not followed)",
-                probe("127.0.0.1", HttpSpec.of("http://{address}:" + http + "/moved").withHost(HOST)));
+        assertDown(
+                "HTTP 301 to https://hachyderm.test/ (expected: 200, redirects are not followed)",
+                probe(
+                        "127.0.0.1",
+                        HttpSpec.of("http://{address}:" + http + "/moved").withHost(HOST)));
     }
 
     @Test
     void bodyWithoutTheExpectedText() {
-        assertDown("body: no 'OK' in 3 bytes read (expected: the body contains it within the first 65536 bytes)",
-                probe("127.0.0.1", HttpSpec.of("http://{address}:" + http + "/").withHost(HOST).withBody("OK")));
+        assertDown(
+                "body: no 'OK' in 3 bytes read (expected: the body contains it within the first 65536 bytes)",
+                probe(
+                        "127.0.0.1",
+                        HttpSpec.of("http://{address}:" + http + "/")
+                                .withHost(HOST)
+                                .withBody("OK")));
     }
 
     @Test
     void aSlowUpstreamTimesOut() {
         int before = upstream.accepted();
-        ProbeResult.Down down = assertDown("timed out after 500ms (during response headers)",
-                bind("127.0.0.1", HttpSpec.of("http://{address}:" + http + "/slow").withHost(HOST), TIMEOUT).probe());
-        assertTrue(down.latency().compareTo(TIMEOUT) >= 0 && down.latency().compareTo(TIMEOUT.plusSeconds(1)) < 0,
+        ProbeResult.Down down = assertDown(
+                "timed out after 500ms (during response headers)",
+                bind(
+                                "127.0.0.1",
+                                HttpSpec.of("http://{address}:" + http + "/slow")
+                                        .withHost(HOST),
+                                TIMEOUT)
+                        .probe());
+        assertTrue(
+                down.latency().compareTo(TIMEOUT) >= 0 && down.latency().compareTo(TIMEOUT.plusSeconds(1)) < 0,
                 "latency " + down.latency() + " (expected: the timeout, 500ms, and little more)");
         assertTrue(upstream.accepted() > before, "nginx reached the hanging upstream");
     }
 
     @Test
     void httpsVerifiedAgainstTheCaFile() {
-        assertInstanceOf(ProbeResult.Up.class, probe("127.0.0.1",
-                HttpSpec.of("https://{address}:" + https + "/").withHost(HOST).withCaFile(certificates.caFile()).withBody("ok")));
+        assertInstanceOf(
+                ProbeResult.Up.class,
+                probe(
+                        "127.0.0.1",
+                        HttpSpec.of("https://{address}:" + https + "/")
+                                .withHost(HOST)
+                                .withCaFile(certificates.caFile())
+                                .withBody("ok")));
     }
 
     @Test
     void httpsWithTheSystemTrustStoreRejectsTheTestCa() {
-        ProbeResult.Down down = assertInstanceOf(ProbeResult.Down.class,
-                probe("127.0.0.1", HttpSpec.of("https://{address}:" + https + "/").withHost(HOST)));
+        ProbeResult.Down down = assertInstanceOf(
+                ProbeResult.Down.class,
+                probe(
+                        "127.0.0.1",
+                        HttpSpec.of("https://{address}:" + https + "/").withHost(HOST)));
         assertTrue(down.reason().startsWith("TLS: PKIX path building failed"), down.reason());
     }
 
     @Test
     void httpsChecksTheCertificateNameAgainstTheHost() {
-        assertDown("TLS: No subject alternative DNS name matching other.test found.", probe("127.0.0.1",
-                HttpSpec.of("https://{address}:" + https + "/").withHost("other.test").withCaFile(certificates.caFile())));
+        assertDown(
+                "TLS: No subject alternative DNS name matching other.test found.",
+                probe(
+                        "127.0.0.1",
+                        HttpSpec.of("https://{address}:" + https + "/")
+                                .withHost("other.test")
+                                .withCaFile(certificates.caFile())));
     }
 
     @Test
     void httpsInsecureSkipsVerification() {
-        HttpSpec spec = HttpSpec.of("https://{address}:" + https + "/").withHost(HOST).withInsecure(true);
+        HttpSpec spec =
+                HttpSpec.of("https://{address}:" + https + "/").withHost(HOST).withInsecure(true);
         assertInstanceOf(ProbeResult.Up.class, probe("127.0.0.1", spec));
-        assertEquals("HttpProbe[GET https://127.0.0.1:" + https + "/ host hachyderm.test insecure]",
+        assertEquals(
+                "HttpProbe[GET https://127.0.0.1:" + https + "/ host hachyderm.test insecure]",
                 bind("127.0.0.1", spec).toString());
     }
 
     @Test
     void anUnreadableCaFileIsAConfigurationError() {
-        CheckConfig check = CheckConfig.of("nginx", HttpSpec.of("https://{address}/").withCaFile(dir.resolve("missing.pem")));
-        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
-                () -> Probe.create(PopTarget.of("hq", "127.0.0.1", List.of(check)), check, Clock.systemUTC(), Map.of()));
-        assertEquals("ca-file: " + dir.resolve("missing.pem") + ": cannot read (NoSuchFileException: "
-                + dir.resolve("missing.pem") + ")", e.getMessage());
+        CheckConfig check =
+                CheckConfig.of("nginx", HttpSpec.of("https://{address}/").withCaFile(dir.resolve("missing.pem")));
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(
+                IllegalArgumentException.class,
+                () -> Probe.create(
+                        PopTarget.of("hq", "127.0.0.1", List.of(check)), check, Clock.systemUTC(), Map.of()));
+        assertEquals(
+                "ca-file: " + dir.resolve("missing.pem") + ": cannot read (NoSuchFileException: "
+                        + dir.resolve("missing.pem") + ")",
+                e.getMessage());
     }
 
     @Test

@@ -29,37 +29,49 @@ class HttpSpecTest {
     void invalidSpecsAreNamedWithTheExpectation() {
         HttpSpec https = HttpSpec.of("https://{address}/");
         HttpSpec http = HttpSpec.of("http://{address}:3000/health");
-        fails("http: 'https://192.0.2.1/' (expected: a template containing {address})",
+        fails(
+                "http: 'https://192.0.2.1/' (expected: a template containing {address})",
                 () -> HttpSpec.of("https://192.0.2.1/"));
         fails("http: 'ftp://{address}/' (expected: an http:// or https:// URL)", () -> HttpSpec.of("ftp://{address}/"));
-        fails("http: 'https://user:pw@{address}/' (expected: scheme://{address}[:port]/path, no user info, no fragment)",
+        fails(
+                "http: 'https://user:pw@{address}/' (expected: scheme://{address}[:port]/path, no user info, no fragment)",
                 () -> HttpSpec.of("https://user:pw@{address}/"));
-        fails("host: 'hachyderm.io\r\nX: y' (expected: a host name with an optional :port)",
+        fails(
+                "host: 'hachyderm.io\r\nX: y' (expected: a host name with an optional :port)",
                 () -> https.withHost("hachyderm.io\r\nX: y"));
-        fails("insecure: set for 'http://{address}:3000/health' (expected: only with an https:// URL)",
+        fails(
+                "insecure: set for 'http://{address}:3000/health' (expected: only with an https:// URL)",
                 () -> http.withInsecure(true));
-        fails("ca-file: set for 'http://{address}:3000/health' (expected: only with an https:// URL)",
+        fails(
+                "ca-file: set for 'http://{address}:3000/health' (expected: only with an https:// URL)",
                 () -> http.withCaFile(Path.of("/etc/ca.pem")));
-        fails("insecure: true with ca-file /etc/ca.pem (expected: one of them: insecure skips the verification ca-file is for)",
+        fails(
+                "insecure: true with ca-file /etc/ca.pem (expected: one of them: insecure skips the verification ca-file is for)",
                 () -> https.withCaFile(Path.of("/etc/ca.pem")).withInsecure(true));
         fails("expect: [] (expected: at least one status code, 100..599)", () -> https.withExpect(List.of()));
         fails("expect: 600 (expected: 100..599)", () -> https.withExpect(List.of(200, 600)));
         fails("body: '' (expected: a non-empty text)", () -> https.withBody(""));
-        fails("body: 'OK' with method HEAD (expected: method GET, HEAD has no body)",
+        fails(
+                "body: 'OK' with method HEAD (expected: method GET, HEAD has no body)",
                 () -> https.withBody("OK").withMethod(HttpSpec.Method.HEAD));
         fails("max-body: 0 (expected: 1..16777216)", () -> https.withMaxBodyBytes(0));
     }
 
     @Test
     void acceptsWhatTheDesignShows() {
-        HttpSpec nginx = HttpSpec.of("https://{address}/").withHost("hachyderm.io").withExpect(List.of(200));
+        HttpSpec nginx =
+                HttpSpec.of("https://{address}/").withHost("hachyderm.io").withExpect(List.of(200));
         assertEquals(Optional.of("hachyderm.io"), nginx.host());
         HttpSpec puma = HttpSpec.of("http://{address}:3000/health").withBody("OK");
         assertEquals(Optional.of("OK"), puma.body());
-        HttpSpec.of("https://{address}:8443/health?full=1").withHost("[2001:db8::1]:8443").withInsecure(true);
+        HttpSpec.of("https://{address}:8443/health?full=1")
+                .withHost("[2001:db8::1]:8443")
+                .withInsecure(true);
     }
 
     private static void fails(String message, Executable executable) {
-        assertEquals(message, assertThrows(IllegalArgumentException.class, executable).getMessage());
+        assertEquals(
+                message,
+                assertThrows(IllegalArgumentException.class, executable).getMessage());
     }
 }

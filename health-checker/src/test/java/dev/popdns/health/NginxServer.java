@@ -40,8 +40,20 @@ public final class NginxServer implements AutoCloseable {
                 %2$s
                 }
                 """.formatted(d, servers));
-        ExternalProcess process = ExternalProcess.start("nginx", dir, dir.resolve("nginx.out"), List.of(nginx.toString(),
-                "-p", d, "-c", d + "/nginx.conf", "-e", d + "/error.log", "-g", "daemon off;"));
+        ExternalProcess process = ExternalProcess.start(
+                "nginx",
+                dir,
+                dir.resolve("nginx.out"),
+                List.of(
+                        nginx.toString(),
+                        "-p",
+                        d,
+                        "-c",
+                        d + "/nginx.conf",
+                        "-e",
+                        d + "/error.log",
+                        "-g",
+                        "daemon off;"));
         try {
             process.awaitPort("127.0.0.1", readyPort, Duration.ofSeconds(10));
         } catch (AssertionError e) {

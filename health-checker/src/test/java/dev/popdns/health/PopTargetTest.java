@@ -12,28 +12,42 @@ class PopTargetTest {
 
     @Test
     void theProbeAddressWinsOverTheAddress() {
-        assertEquals("192.0.2.4", PopTarget.of("eu-west", "192.0.2.4", List.of()).probeTarget());
-        PopTarget tunnelled = new PopTarget("eu-west", "192.0.2.4", Optional.of("10.8.0.4"), AdminState.ACTIVE, List.of());
+        assertEquals(
+                "192.0.2.4", PopTarget.of("eu-west", "192.0.2.4", List.of()).probeTarget());
+        PopTarget tunnelled =
+                new PopTarget("eu-west", "192.0.2.4", Optional.of("10.8.0.4"), AdminState.ACTIVE, List.of());
         assertEquals("10.8.0.4", tunnelled.probeTarget());
     }
 
     @Test
     void invalidTargetsAreNamed() {
-        assertEquals("pop: 'eu west' (expected: 1..63 letters, digits, '.', '_' or '-', starting with a letter or digit)",
+        assertEquals(
+                "pop: 'eu west' (expected: 1..63 letters, digits, '.', '_' or '-', starting with a letter or digit)",
                 assertThrows(IllegalArgumentException.class, () -> PopTarget.of("eu west", "192.0.2.4", List.of()))
                         .getMessage());
-        assertEquals("address: '192.0.2.4/24' (expected: an IPv4 or IPv6 literal or a host name)",
+        assertEquals(
+                "address: '192.0.2.4/24' (expected: an IPv4 or IPv6 literal or a host name)",
                 assertThrows(IllegalArgumentException.class, () -> PopTarget.of("eu-west", "192.0.2.4/24", List.of()))
                         .getMessage());
-        assertEquals("checks: duplicate name 'nginx' (expected: unique names)",
-                assertThrows(IllegalArgumentException.class,
-                        () -> PopTarget.of("eu-west", "192.0.2.4", List.of(NGINX, NGINX))).getMessage());
-        assertEquals("pops: duplicate id 'hq' (expected: unique ids)",
-                assertThrows(IllegalArgumentException.class, () -> new HealthConfig(List.of(
-                        PopTarget.of("hq", "192.0.2.1", List.of()), PopTarget.of("hq", "192.0.2.2", List.of()))))
+        assertEquals(
+                "checks: duplicate name 'nginx' (expected: unique names)",
+                assertThrows(
+                                IllegalArgumentException.class,
+                                () -> PopTarget.of("eu-west", "192.0.2.4", List.of(NGINX, NGINX)))
                         .getMessage());
-        assertEquals("check: '' (expected: 1..63 letters, digits, '.', '_' or '-', starting with a letter or digit)",
-                assertThrows(IllegalArgumentException.class, () -> CheckConfig.of("", HttpSpec.of("https://{address}/")))
+        assertEquals(
+                "pops: duplicate id 'hq' (expected: unique ids)",
+                assertThrows(
+                                IllegalArgumentException.class,
+                                () -> new HealthConfig(List.of(
+                                        PopTarget.of("hq", "192.0.2.1", List.of()),
+                                        PopTarget.of("hq", "192.0.2.2", List.of()))))
+                        .getMessage());
+        assertEquals(
+                "check: '' (expected: 1..63 letters, digits, '.', '_' or '-', starting with a letter or digit)",
+                assertThrows(
+                                IllegalArgumentException.class,
+                                () -> CheckConfig.of("", HttpSpec.of("https://{address}/")))
                         .getMessage());
     }
 

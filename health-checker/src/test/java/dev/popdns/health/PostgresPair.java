@@ -106,15 +106,25 @@ public final class PostgresPair implements AutoCloseable {
             dir.chown("postgres");
         }
         Path primaryData = dir.resolve("primary");
-        server(List.of(bin.resolve("initdb").toString(), "-D", primaryData.toString(), "-U", "postgres",
-                "--auth=trust", "--no-sync", "--encoding=UTF8", "--locale=C"));
+        server(List.of(
+                bin.resolve("initdb").toString(),
+                "-D",
+                primaryData.toString(),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "--no-sync",
+                "--encoding=UTF8",
+                "--locale=C"));
         Files.writeString(primaryData.resolve("pg_hba.conf"), """
                 local all all trust
                 host replication postgres 127.0.0.1/32 trust
                 host all postgres 127.0.0.1/32 trust
                 host all all 127.0.0.1/32 scram-sha-256
                 """);
-        Files.writeString(primaryData.resolve("postgresql.conf"), """
+        Files.writeString(
+                primaryData.resolve("postgresql.conf"),
+                """
 
                 listen_addresses = '127.0.0.1'
                 port = %d
@@ -127,16 +137,34 @@ public final class PostgresPair implements AutoCloseable {
                 wal_level = replica
                 hot_standby = on
                 logging_collector = off
-                """.formatted(primaryPort, dir.path()), StandardOpenOption.APPEND);
+                """.formatted(primaryPort, dir.path()),
+                StandardOpenOption.APPEND);
         primary = startServer("primary", primaryData, primaryPort);
-        try (Connection connection = primary(); Statement statement = connection.createStatement()) {
+        try (Connection connection = primary();
+                Statement statement = connection.createStatement()) {
             statement.execute("CREATE TABLE ticks (id bigserial PRIMARY KEY, at timestamptz NOT NULL DEFAULT now())");
             statement.execute("INSERT INTO ticks DEFAULT VALUES");
         }
         Path replicaData = dir.resolve("replica");
-        server(List.of(bin.resolve("pg_basebackup").toString(), "-h", "127.0.0.1", "-p", Integer.toString(primaryPort),
-                "-U", "postgres", "-D", replicaData.toString(), "-R", "-X", "stream", "-c", "fast", "--no-sync"));
-        Files.writeString(replicaData.resolve("postgresql.conf"), "\nport = %d\n".formatted(replicaPort),
+        server(List.of(
+                bin.resolve("pg_basebackup").toString(),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                Integer.toString(primaryPort),
+                "-U",
+                "postgres",
+                "-D",
+                replicaData.toString(),
+                "-R",
+                "-X",
+                "stream",
+                "-c",
+                "fast",
+                "--no-sync"));
+        Files.writeString(
+                replicaData.resolve("postgresql.conf"),
+                "\nport = %d\n".formatted(replicaPort),
                 StandardOpenOption.APPEND);
         replica = startServer("replica", replicaData, replicaPort);
         awaitStreaming();
@@ -144,7 +172,8 @@ public final class PostgresPair implements AutoCloseable {
 
     /** Creates role {@code name} with {@code password} (on the primary: it replicates). */
     public void createRole(String name, String password, boolean monitor) throws SQLException {
-        try (Connection connection = primary(); Statement statement = connection.createStatement()) {
+        try (Connection connection = primary();
+                Statement statement = connection.createStatement()) {
             statement.execute("CREATE ROLE \"" + name + "\" LOGIN PASSWORD '" + password + "'");
             if (monitor) {
                 statement.execute("GRANT pg_monitor TO \"" + name + "\"");
@@ -155,16 +184,18 @@ public final class PostgresPair implements AutoCloseable {
     /** Waits until the replica has replayed everything the primary wrote so far. */
     void awaitReplayed(Duration timeout) throws SQLException {
         String lsn;
-        try (Connection connection = primary(); Statement statement = connection.createStatement();
+        try (Connection connection = primary();
+                Statement statement = connection.createStatement();
                 ResultSet row = statement.executeQuery("SELECT pg_current_wal_lsn()")) {
             row.next();
             lsn = row.getString(1);
         }
         long deadline = System.nanoTime() + timeout.toNanos();
-        try (Connection connection = replica(); Statement statement = connection.createStatement()) {
+        try (Connection connection = replica();
+                Statement statement = connection.createStatement()) {
             while (true) {
-                try (ResultSet row = statement.executeQuery(
-                        "SELECT pg_last_wal_replay_lsn() >= '" + lsn + "'::pg_lsn")) {
+                try (ResultSet row =
+                        statement.executeQuery("SELECT pg_last_wal_replay_lsn() >= '" + lsn + "'::pg_lsn")) {
                     row.next();
                     if (row.getBoolean(1)) {
                         return;
@@ -190,7 +221,8 @@ public final class PostgresPair implements AutoCloseable {
 
     /** Whether the WAL receiver streams; false while the replica starts up (it listens before it lets anyone in). */
     private boolean streaming() throws SQLException {
-        try (Connection connection = replica(); Statement statement = connection.createStatement();
+        try (Connection connection = replica();
+                Statement statement = connection.createStatement();
                 ResultSet row = statement.executeQuery("SELECT status FROM pg_stat_wal_receiver")) {
             return row.next() && "streaming".equals(row.getString(1));
         } catch (SQLException e) {
@@ -202,7 +234,10 @@ public final class PostgresPair implements AutoCloseable {
     }
 
     private ExternalProcess startServer(String name, Path data, int port) {
-        ExternalProcess process = ExternalProcess.start("postgres " + name, dir.path(), dir.resolve(name + ".log"),
+        ExternalProcess process = ExternalProcess.start(
+                "postgres " + name,
+                dir.path(),
+                dir.resolve(name + ".log"),
                 command(List.of(bin.resolve("postgres").toString(), "-D", data.toString())));
         return process.awaitPort("127.0.0.1", port, START_TIMEOUT);
     }
@@ -212,8 +247,19 @@ public final class PostgresPair implements AutoCloseable {
             return;
         }
         Path data = dir.resolve(name);
-        Programs.run(dir.path(), COMMAND_TIMEOUT, command(List.of(bin.resolve("pg_ctl").toString(), "-D", data.toString(),
-                "-m", "fast", "-w", "-t", "20", "stop")));
+        Programs.run(
+                dir.path(),
+                COMMAND_TIMEOUT,
+                command(List.of(
+                        bin.resolve("pg_ctl").toString(),
+                        "-D",
+                        data.toString(),
+                        "-m",
+                        "fast",
+                        "-w",
+                        "-t",
+                        "20",
+                        "stop")));
         process.close();
     }
 

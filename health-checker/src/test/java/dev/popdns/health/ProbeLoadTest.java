@@ -43,7 +43,8 @@ class ProbeLoadTest {
             Certificates certificates = Certificates.generate(dir.path(), "hachyderm.test");
             int http = Ports.free();
             int https = Ports.free();
-            try (NginxServer nginx = NginxServer.start(dir.path(), """
+            try (NginxServer nginx = NginxServer.start(
+                    dir.path(), """
                     server { listen 127.0.0.1:%1$d; location = /health { return 200 "OK"; } }
                     server {
                         listen 127.0.0.1:%2$d ssl;
@@ -54,16 +55,29 @@ class ProbeLoadTest {
                     }
                     """.formatted(http, https, certificates.certificate(), certificates.key()), http)) {
                 List<CheckConfig> checks = List.of(
-                        new CheckConfig("nginx", HttpSpec.of("https://{address}:" + https + "/").withHost("hachyderm.test")
-                                .withCaFile(certificates.caFile()).withBody("ok"), EVERY_SECOND),
-                        new CheckConfig("puma", HttpSpec.of("http://{address}:" + http + "/health").withBody("OK"), EVERY_SECOND),
+                        new CheckConfig(
+                                "nginx",
+                                HttpSpec.of("https://{address}:" + https + "/")
+                                        .withHost("hachyderm.test")
+                                        .withCaFile(certificates.caFile())
+                                        .withBody("ok"),
+                                EVERY_SECOND),
+                        new CheckConfig(
+                                "puma",
+                                HttpSpec.of("http://{address}:" + http + "/health")
+                                        .withBody("OK"),
+                                EVERY_SECOND),
                         new CheckConfig("tcp", new TcpSpec("{address}:" + http), EVERY_SECOND));
-                Figures figures = measure("real probes (https + http + tcp to nginx on loopback)",
-                        HealthMonitor.builder(config(checks)).random(new Random(1)).build());
+                Figures figures = measure(
+                        "real probes (https + http + tcp to nginx on loopback)",
+                        HealthMonitor.builder(config(checks))
+                                .random(new Random(1))
+                                .build());
                 // Other work on a shared 2-core machine may push a rare probe past 1s.
                 assertTrue(figures.down <= WINDOW.toSeconds() * 3 * POPS / 100, "at most 1% DOWN: " + figures);
                 assertTrue(figures.resultsPerSecond >= 0.9 * 3 * POPS, "results per second: " + figures);
-                assertTrue(figures.probingThreads() <= 3 + Runtime.getRuntime().availableProcessors(),
+                assertTrue(
+                        figures.probingThreads() <= 3 + Runtime.getRuntime().availableProcessors(),
                         "platform threads: " + figures);
             }
         }
@@ -76,12 +90,18 @@ class ProbeLoadTest {
                 new CheckConfig("puma", HttpSpec.of("http://{address}:3000/health"), EVERY_SECOND),
                 new CheckConfig("tcp", new TcpSpec("{address}:443"), EVERY_SECOND));
         Clock clock = Clock.systemUTC();
-        HealthMonitor monitor = new HealthMonitor(config(checks), clock, new Random(1), new ScheduledTaskTimer(),
-                Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("popdns-probe-", 0).factory()),
+        HealthMonitor monitor = new HealthMonitor(
+                config(checks),
+                clock,
+                new Random(1),
+                new ScheduledTaskTimer(),
+                Executors.newThreadPerTaskExecutor(
+                        Thread.ofVirtual().name("popdns-probe-", 0).factory()),
                 (pop, check) -> () -> new ProbeResult.Up(clock.instant(), Duration.ofMillis(1), Optional.empty()));
         Figures figures = measure("instant probes (scheduler, state machine, views, listeners)", monitor);
         assertTrue(figures.resultsPerSecond >= 0.9 * 3 * POPS, "results per second: " + figures);
-        assertTrue(figures.probingThreads() <= 3 + Runtime.getRuntime().availableProcessors(),
+        assertTrue(
+                figures.probingThreads() <= 3 + Runtime.getRuntime().availableProcessors(),
                 "platform threads: " + figures);
     }
 
@@ -141,7 +161,8 @@ class ProbeLoadTest {
     }
 
     private static long processCpuNanos() {
-        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+                .getProcessCpuTime();
     }
 
     /** CPU of the timer thread and of the carriers and pollers that run the virtual threads. */
@@ -197,13 +218,26 @@ class ProbeLoadTest {
 
         @Override
         public String toString() {
-            return String.format("%s: %d PoPs x 3 checks every 1s on %d cores: first round %s (%d of %d DOWN),"
+            return String.format(
+                    "%s: %d PoPs x 3 checks every 1s on %d cores: first round %s (%d of %d DOWN),"
                             + " then %.1f results/s, %d DOWN; CPU whole JVM %.1f%% of one core, probing threads %.1f%%;"
                             + " probing platform threads %d %s; JVM platform threads vs before start: peak +%d, live +%d,"
                             + " after close +%d",
-                    name, POPS, Runtime.getRuntime().availableProcessors(), Durations.format(firstRound), firstRoundDown,
-                    3 * POPS, resultsPerSecond, down, processCpu * 100, probingCpu * 100, probingThreads(), threadGroups,
-                    extraThreadsPeak, extraThreadsLive, extraThreadsAfterClose);
+                    name,
+                    POPS,
+                    Runtime.getRuntime().availableProcessors(),
+                    Durations.format(firstRound),
+                    firstRoundDown,
+                    3 * POPS,
+                    resultsPerSecond,
+                    down,
+                    processCpu * 100,
+                    probingCpu * 100,
+                    probingThreads(),
+                    threadGroups,
+                    extraThreadsPeak,
+                    extraThreadsLive,
+                    extraThreadsAfterClose);
         }
     }
 }

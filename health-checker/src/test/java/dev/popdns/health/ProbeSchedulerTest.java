@@ -20,8 +20,10 @@ import org.junit.jupiter.api.Test;
 /** The scheduler on fake time: a manual timer, probes run on the test's thread or held back. */
 class ProbeSchedulerTest {
     private static final Instant T0 = Instant.parse("2024-05-01T12:00:00Z");
-    private static final CheckTiming EVERY_SECOND = new CheckTiming(Duration.ofSeconds(1), Duration.ofMillis(500), 2, 3);
-    private static final CheckTiming EVERY_3_SECONDS = new CheckTiming(Duration.ofSeconds(3), Duration.ofSeconds(1), 2, 3);
+    private static final CheckTiming EVERY_SECOND =
+            new CheckTiming(Duration.ofSeconds(1), Duration.ofMillis(500), 2, 3);
+    private static final CheckTiming EVERY_3_SECONDS =
+            new CheckTiming(Duration.ofSeconds(3), Duration.ofSeconds(1), 2, 3);
 
     private final ManualTimer timer = new ManualTimer(T0);
     private final List<String> reports = new ArrayList<>();
@@ -29,8 +31,8 @@ class ProbeSchedulerTest {
 
     @Test
     void jitterOffsetsComeFromTheSeededRandomInConfigurationOrder() throws InterruptedException {
-        List<ProbeScheduler.Job> jobs = List.of(job(0, "a", EVERY_SECOND), job(1, "b", EVERY_SECOND),
-                job(2, "c", EVERY_3_SECONDS));
+        List<ProbeScheduler.Job> jobs =
+                List.of(job(0, "a", EVERY_SECOND), job(1, "b", EVERY_SECOND), job(2, "c", EVERY_3_SECONDS));
         ProbeScheduler scheduler = scheduler(jobs, Runnable::run, new Random(42));
         scheduler.runFirstRound();
         assertEquals(List.of("a@0", "b@0", "c@0"), reports, "the first round runs every pair at once");
@@ -63,7 +65,11 @@ class ProbeSchedulerTest {
 
     @Test
     void aGoodAnswerSlowerThanTheTimeoutIsAFailure() throws InterruptedException {
-        ProbeScheduler.Job slow = new ProbeScheduler.Job(0, "hq", "slow", EVERY_SECOND,
+        ProbeScheduler.Job slow = new ProbeScheduler.Job(
+                0,
+                "hq",
+                "slow",
+                EVERY_SECOND,
                 () -> new ProbeResult.Up(timer.now(), Duration.ofMillis(650), Optional.empty()));
         ProbeScheduler scheduler = scheduler(List.of(slow), Runnable::run, new Random(1));
         scheduler.runFirstRound();
@@ -75,8 +81,8 @@ class ProbeSchedulerTest {
     @Test
     void aHangingProbeNeverDelaysAnother() throws InterruptedException {
         HoldingExecutor executor = new HoldingExecutor("hang");
-        ProbeScheduler scheduler = scheduler(List.of(job(0, "hang", EVERY_SECOND), job(1, "fine", EVERY_SECOND)),
-                executor, new Random(1));
+        ProbeScheduler scheduler =
+                scheduler(List.of(job(0, "hang", EVERY_SECOND), job(1, "fine", EVERY_SECOND)), executor, new Random(1));
         scheduler.runFirstRound(); // "hang" is held: its watchdog reports it after 500ms + 200ms grace
         scheduler.start();
         timer.advance(Duration.ofSeconds(5));
@@ -108,12 +114,15 @@ class ProbeSchedulerTest {
     @Test
     void theFirstRoundIsBoundedByTheLongestTimeout() throws InterruptedException {
         CheckTiming shortTimeout = new CheckTiming(Duration.ofSeconds(1), Duration.ofMillis(50), 2, 3);
-        ProbeScheduler scheduler = scheduler(List.of(job(0, "hang", shortTimeout), job(1, "fine", shortTimeout)),
-                new HoldingExecutor("hang"), new Random(1));
+        ProbeScheduler scheduler = scheduler(
+                List.of(job(0, "hang", shortTimeout), job(1, "fine", shortTimeout)),
+                new HoldingExecutor("hang"),
+                new Random(1));
         long start = System.nanoTime();
         scheduler.runFirstRound(); // nobody advances the manual timer: the bound itself must end the wait
         Duration waited = Duration.ofNanos(System.nanoTime() - start);
-        assertTrue(waited.compareTo(Duration.ofMillis(440)) >= 0 && waited.compareTo(Duration.ofSeconds(3)) < 0,
+        assertTrue(
+                waited.compareTo(Duration.ofMillis(440)) >= 0 && waited.compareTo(Duration.ofSeconds(3)) < 0,
                 "waited " + waited + " (expected: 50ms + 2 x 200ms)");
         assertEquals(List.of("timed out after 50ms (no result, probe interrupted)"), reasonsOf("hang"));
         assertEquals(1, runsOf("fine").size());
@@ -136,8 +145,14 @@ class ProbeSchedulerTest {
         ManualTimer own = new ManualTimer(T0);
         List<String> seen = new ArrayList<>();
         List<ProbeScheduler.Job> jobs = List.of(job(0, "a", EVERY_SECOND), job(1, "b", EVERY_SECOND));
-        ProbeScheduler scheduler = new ProbeScheduler(jobs, own, Runnable::run, own.clock(), new Random(seed),
-                (job, result) -> seen.add(job.check() + "@" + Duration.between(T0, own.now()).toNanos()));
+        ProbeScheduler scheduler = new ProbeScheduler(
+                jobs,
+                own,
+                Runnable::run,
+                own.clock(),
+                new Random(seed),
+                (job, result) -> seen.add(
+                        job.check() + "@" + Duration.between(T0, own.now()).toNanos()));
         scheduler.start();
         own.advance(Duration.ofSeconds(1));
         return seen;
@@ -169,7 +184,8 @@ class ProbeSchedulerTest {
         List<String> reasons = new ArrayList<>();
         for (int i = 0; i < reports.size(); i++) {
             if (reports.get(i).startsWith(check + "@")) {
-                reasons.add(assertInstanceOf(ProbeResult.Down.class, results.get(i)).reason());
+                reasons.add(
+                        assertInstanceOf(ProbeResult.Down.class, results.get(i)).reason());
             }
         }
         return reasons;

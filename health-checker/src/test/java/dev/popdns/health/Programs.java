@@ -21,7 +21,8 @@ public final class Programs {
 
     /** The executable {@code name} on PATH or in /usr/sbin, /sbin; fails naming {@code debianPackage}. */
     public static Path require(String name, String debianPackage) {
-        List<String> dirs = new ArrayList<>(List.of(System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)));
+        List<String> dirs =
+                new ArrayList<>(List.of(System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)));
         dirs.add("/usr/sbin");
         dirs.add("/sbin");
         for (String dir : dirs) {
@@ -43,7 +44,8 @@ public final class Programs {
             try (var versions = Files.list(root)) {
                 for (Path version : (Iterable<Path>) versions::iterator) {
                     String name = version.getFileName().toString();
-                    if (name.matches("[0-9]+") && Files.isExecutable(version.resolve("bin/initdb"))
+                    if (name.matches("[0-9]+")
+                            && Files.isExecutable(version.resolve("bin/initdb"))
                             && Integer.parseInt(name) > bestVersion) {
                         best = version.resolve("bin");
                         bestVersion = Integer.parseInt(name);
@@ -69,8 +71,11 @@ public final class Programs {
         try {
             Path output = Files.createTempFile("popdns-cmd-", ".log");
             try {
-                Process process = new ProcessBuilder(command).directory(dir.toFile())
-                        .redirectErrorStream(true).redirectOutput(output.toFile()).start();
+                Process process = new ProcessBuilder(command)
+                        .directory(dir.toFile())
+                        .redirectErrorStream(true)
+                        .redirectOutput(output.toFile())
+                        .start();
                 process.getOutputStream().close();
                 if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
                     process.descendants().forEach(ProcessHandle::destroyForcibly);

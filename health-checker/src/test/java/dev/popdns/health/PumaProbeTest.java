@@ -35,23 +35,41 @@ class PumaProbeTest {
                     }
                     """);
             int port = Ports.free();
-            Probe health = bind(HttpSpec.of("http://{address}:" + port + "/health").withHost("hachyderm.test").withBody("OK"));
+            Probe health = bind(HttpSpec.of("http://{address}:" + port + "/health")
+                    .withHost("hachyderm.test")
+                    .withBody("OK"));
             Probe missing = bind(HttpSpec.of("http://{address}:" + port + "/nope"));
             Probe tcp = bind(new TcpSpec("{address}:" + port));
-            try (ExternalProcess process = ExternalProcess.start("puma", dir.path(), dir.resolve("puma.log"), List.of(
-                    puma.toString(), "--bind", "tcp://127.0.0.1:" + port, "--threads", "1:2", "--environment", "none",
-                    "config.ru"))) {
+            try (ExternalProcess process = ExternalProcess.start(
+                    "puma",
+                    dir.path(),
+                    dir.resolve("puma.log"),
+                    List.of(
+                            puma.toString(),
+                            "--bind",
+                            "tcp://127.0.0.1:" + port,
+                            "--threads",
+                            "1:2",
+                            "--environment",
+                            "none",
+                            "config.ru"))) {
                 process.awaitPort("127.0.0.1", port, Duration.ofSeconds(20));
 
                 assertInstanceOf(ProbeResult.Up.class, health.probe());
                 assertInstanceOf(ProbeResult.Up.class, tcp.probe());
-                assertEquals("HTTP 404 (expected: 200)", assertInstanceOf(ProbeResult.Down.class, missing.probe()).reason());
+                assertEquals(
+                        "HTTP 404 (expected: 200)",
+                        assertInstanceOf(ProbeResult.Down.class, missing.probe())
+                                .reason());
 
                 process.kill();
                 assertTrue(!process.alive());
-                assertEquals("connect: Connection refused",
+                assertEquals(
+                        "connect: Connection refused",
                         assertInstanceOf(ProbeResult.Down.class, health.probe()).reason());
-                assertEquals("connect: Connection refused", assertInstanceOf(ProbeResult.Down.class, tcp.probe()).reason());
+                assertEquals(
+                        "connect: Connection refused",
+                        assertInstanceOf(ProbeResult.Down.class, tcp.probe()).reason());
             }
         }
     }

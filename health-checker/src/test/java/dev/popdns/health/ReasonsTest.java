@@ -7,7 +7,8 @@ import org.junit.jupiter.api.Test;
 class ReasonsTest {
     @Test
     void secretsAreRedactedAndTextIsOneBoundedLine() {
-        assertEquals("FATAL: password authentication failed for user \"*****\"",
+        assertEquals(
+                "FATAL: password authentication failed for user \"*****\"",
                 Reasons.clean("FATAL: password authentication failed for user \"s3cr3t\"", "s3cr3t"));
         assertEquals("line one  line two", Reasons.clean("line one\r\nline two\n", null));
         String longText = "x".repeat(400);
@@ -16,7 +17,8 @@ class ReasonsTest {
 
     @Test
     void timeoutsNameThePhase() {
-        assertEquals("timed out after 1s (during TLS handshake)",
+        assertEquals(
+                "timed out after 1s (during TLS handshake)",
                 Reasons.timedOut(java.time.Duration.ofSeconds(1), "TLS handshake"));
     }
 }

@@ -62,27 +62,39 @@ class ReplicaLagProbeTest {
     @Test
     @Order(1)
     void thePrimaryIsNotAReplica() {
-        ProbeResult.Down down = assertInstanceOf(ProbeResult.Down.class, probe(postgres.primaryPort(), "popdns", file()));
+        ProbeResult.Down down =
+                assertInstanceOf(ProbeResult.Down.class, probe(postgres.primaryPort(), "popdns", file()));
         assertEquals("not in recovery (expected: a replica, pg_is_in_recovery() = true)", down.reason());
     }
 
     @Test
     @Order(1)
     void thePasswordMayComeFromTheEnvironment() {
-        ReplicaSpec spec = spec(postgres.replicaPort(), "popdns").withPassword(new PasswordSource.Environment("POPDNS_PG"));
-        assertInstanceOf(ProbeResult.Up.class, bind(spec, Map.of("POPDNS_PG", PASSWORD)).probe());
-        assertEquals("password-env POPDNS_PG: not set",
-                assertInstanceOf(ProbeResult.Down.class, bind(spec, Map.of()).probe()).reason());
-        ReplicaSpec missingFile = spec.withPassword(new PasswordSource.File(postgres.dir().resolve("nothing")));
-        assertEquals("password-file " + postgres.dir().resolve("nothing") + ": cannot read (NoSuchFileException)",
-                assertInstanceOf(ProbeResult.Down.class, bind(missingFile, Map.of()).probe()).reason());
+        ReplicaSpec spec =
+                spec(postgres.replicaPort(), "popdns").withPassword(new PasswordSource.Environment("POPDNS_PG"));
+        assertInstanceOf(
+                ProbeResult.Up.class, bind(spec, Map.of("POPDNS_PG", PASSWORD)).probe());
+        assertEquals(
+                "password-env POPDNS_PG: not set",
+                assertInstanceOf(ProbeResult.Down.class, bind(spec, Map.of()).probe())
+                        .reason());
+        ReplicaSpec missingFile =
+                spec.withPassword(new PasswordSource.File(postgres.dir().resolve("nothing")));
+        assertEquals(
+                "password-file " + postgres.dir().resolve("nothing") + ": cannot read (NoSuchFileException)",
+                assertInstanceOf(
+                                ProbeResult.Down.class,
+                                bind(missingFile, Map.of()).probe())
+                        .reason());
     }
 
     @Test
     @Order(1)
     void aRoleWithoutPgMonitorCannotSeeTheWalReceiver() {
-        assertEquals("WAL receiver status hidden from nomonitor (expected: the role pg_monitor or pg_read_all_stats)",
-                assertInstanceOf(ProbeResult.Down.class, probe(postgres.replicaPort(), "nomonitor", file())).reason());
+        assertEquals(
+                "WAL receiver status hidden from nomonitor (expected: the role pg_monitor or pg_read_all_stats)",
+                assertInstanceOf(ProbeResult.Down.class, probe(postgres.replicaPort(), "nomonitor", file()))
+                        .reason());
     }
 
     @Test
@@ -96,23 +108,35 @@ class ReplicaLagProbeTest {
         ProbeResult.Down down = assertInstanceOf(ProbeResult.Down.class, probe.probe());
         assertEquals("connect: FATAL: password authentication failed for user \"*****\"", down.reason());
         assertFalse(probe.toString().contains(PASSWORD));
-        assertEquals("ReplicaLagProbe[jdbc:postgresql://127.0.0.1:" + postgres.replicaPort() + "/postgres user leaky "
-                + "password-file " + leakyFile + " max-lag 2s]", probe.toString());
+        assertEquals(
+                "ReplicaLagProbe[jdbc:postgresql://127.0.0.1:" + postgres.replicaPort() + "/postgres user leaky "
+                        + "password-file " + leakyFile + " max-lag 2s]",
+                probe.toString());
 
         // Nor in a view or a log line of the monitor.
         RecordingLogs.clear();
         CheckConfig check = new CheckConfig("replica", spec, TIMING);
-        try (HealthMonitor monitor = HealthMonitor.builder(new HealthConfig(List.of(
-                PopTarget.of("eu-west", "127.0.0.1", List.of(check))))).build()) {
+        try (HealthMonitor monitor = HealthMonitor.builder(
+                        new HealthConfig(List.of(PopTarget.of("eu-west", "127.0.0.1", List.of(check)))))
+                .build()) {
             HealthView view = monitor.start();
-            assertEquals(Optional.of("connect: FATAL: password authentication failed for user \"*****\""),
-                    view.pop("eu-west").orElseThrow().check("replica").orElseThrow().lastError());
+            assertEquals(
+                    Optional.of("connect: FATAL: password authentication failed for user \"*****\""),
+                    view.pop("eu-west")
+                            .orElseThrow()
+                            .check("replica")
+                            .orElseThrow()
+                            .lastError());
             assertFalse(view.toString().contains("leaky"));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             fail("interrupted");
         }
-        assertEquals(1, RecordingLogs.matching("pop eu-west check replica: UNKNOWN -> DOWN").size(), RecordingLogs.lines().toString());
+        assertEquals(
+                1,
+                RecordingLogs.matching("pop eu-west check replica: UNKNOWN -> DOWN")
+                        .size(),
+                RecordingLogs.lines().toString());
         for (String line : RecordingLogs.lines()) {
             assertFalse(line.contains("leaky"), line);
         }
@@ -137,14 +161,14 @@ class ReplicaLagProbeTest {
         Thread writer = Thread.ofPlatform().name("primary-writer").start(() -> writeEvery100ms(writing));
         try {
             execute(postgres.replica(), "SELECT pg_wal_replay_pause()");
-            ProbeResult.Down lagging = (ProbeResult.Down) awaitResult(probe, Duration.ofSeconds(15),
-                    result -> result instanceof ProbeResult.Down);
+            ProbeResult.Down lagging = (ProbeResult.Down)
+                    awaitResult(probe, Duration.ofSeconds(15), result -> result instanceof ProbeResult.Down);
             assertTrue(lagging.reason().matches("lag [0-9]+(ms|s) \\(expected: at most 2s\\)"), lagging.reason());
             assertTrue(lagging.lag().orElseThrow().compareTo(MAX_LAG) > 0, "lag " + lagging.lag());
 
             execute(postgres.replica(), "SELECT pg_wal_replay_resume()");
-            ProbeResult.Up caughtUp = (ProbeResult.Up) awaitResult(probe, Duration.ofSeconds(15),
-                    result -> result instanceof ProbeResult.Up);
+            ProbeResult.Up caughtUp = (ProbeResult.Up)
+                    awaitResult(probe, Duration.ofSeconds(15), result -> result instanceof ProbeResult.Up);
             assertTrue(caughtUp.lag().orElseThrow().compareTo(MAX_LAG) <= 0, "lag " + caughtUp.lag());
         } finally {
             writing.set(false);
@@ -152,14 +176,17 @@ class ReplicaLagProbeTest {
         }
 
         postgres.stopPrimary();
-        ProbeResult.Down orphaned = (ProbeResult.Down) awaitResult(probe, Duration.ofSeconds(15),
-                result -> result instanceof ProbeResult.Down);
-        assertTrue(orphaned.reason().startsWith("no WAL receiver") || orphaned.reason().startsWith("WAL receiver status"),
+        ProbeResult.Down orphaned = (ProbeResult.Down)
+                awaitResult(probe, Duration.ofSeconds(15), result -> result instanceof ProbeResult.Down);
+        assertTrue(
+                orphaned.reason().startsWith("no WAL receiver")
+                        || orphaned.reason().startsWith("WAL receiver status"),
                 orphaned.reason());
 
         postgres.stopReplica();
         ProbeResult.Down stopped = assertInstanceOf(ProbeResult.Down.class, probe.probe());
-        assertTrue(stopped.reason().startsWith("connect: Connection to 127.0.0.1:" + postgres.replicaPort() + " refused"),
+        assertTrue(
+                stopped.reason().startsWith("connect: Connection to 127.0.0.1:" + postgres.replicaPort() + " refused"),
                 stopped.reason());
     }
 
@@ -177,7 +204,8 @@ class ReplicaLagProbeTest {
     }
 
     private static void writeEvery100ms(AtomicBoolean writing) {
-        try (Connection connection = postgres.primary(); Statement statement = connection.createStatement()) {
+        try (Connection connection = postgres.primary();
+                Statement statement = connection.createStatement()) {
             while (writing.get()) {
                 statement.execute("INSERT INTO ticks DEFAULT VALUES");
                 Thread.sleep(100);
@@ -190,7 +218,8 @@ class ReplicaLagProbeTest {
     }
 
     private static Duration naiveLag() throws SQLException {
-        try (Connection connection = postgres.replica(); Statement statement = connection.createStatement();
+        try (Connection connection = postgres.replica();
+                Statement statement = connection.createStatement();
                 ResultSet row = statement.executeQuery(
                         "SELECT CAST(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()) * 1000 AS bigint)")) {
             row.next();
@@ -199,7 +228,8 @@ class ReplicaLagProbeTest {
     }
 
     private static void execute(Connection connection, String sql) throws SQLException {
-        try (connection; Statement statement = connection.createStatement()) {
+        try (connection;
+                Statement statement = connection.createStatement()) {
             statement.execute(sql);
         }
     }
@@ -218,6 +248,7 @@ class ReplicaLagProbeTest {
 
     private static Probe bind(ReplicaSpec spec, Map<String, String> environment) {
         CheckConfig check = new CheckConfig("replica", spec, TIMING);
-        return Probe.create(PopTarget.of("eu-west", "127.0.0.1", List.of(check)), check, Clock.systemUTC(), environment);
+        return Probe.create(
+                PopTarget.of("eu-west", "127.0.0.1", List.of(check)), check, Clock.systemUTC(), environment);
     }
 }

@@ -12,7 +12,8 @@ class TcpSpecTest {
     @ValueSource(strings = {"{address}", "{address}:0", "{address}:65536", "{address}:22/x", "{address}:ssh"})
     void needsAnAddressAndAPort(String target) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new TcpSpec(target));
-        assertEquals("tcp: '" + target.replace("{address}", "192.0.2.1") + "' (expected: {address}:port, port 1..65535)",
+        assertEquals(
+                "tcp: '" + target.replace("{address}", "192.0.2.1") + "' (expected: {address}:port, port 1..65535)",
                 e.getMessage());
     }
 

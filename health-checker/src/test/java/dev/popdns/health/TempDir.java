@@ -34,7 +34,8 @@ final class TempDir implements AutoCloseable {
 
     /** Makes {@code user} the owner of the directory and of everything in it. */
     void chown(String user) throws IOException {
-        UserPrincipal owner = path.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName(user);
+        UserPrincipal owner =
+                path.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName(user);
         try (var all = Files.walk(path)) {
             for (Path each : (Iterable<Path>) all::iterator) {
                 Files.setOwner(each, owner);

@@ -1,8 +1,8 @@
 package dev.popdns.e2e.health;
 
 import dev.popdns.health.NginxServer;
-import dev.popdns.health.PostgresPair;
 import dev.popdns.health.Ports;
+import dev.popdns.health.PostgresPair;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,8 +37,9 @@ public final class PopSite implements AutoCloseable {
      * replica of {@code postgres} on {@code address:postgresPort}; returns when all three accept
      * connections and the replica streams. On failure, stops what it started.
      */
-    public static PopSite start(String id, String address, Path dir, PostgresPair postgres, int nginxPort, int pumaPort,
-            int postgresPort) throws IOException, SQLException {
+    public static PopSite start(
+            String id, String address, Path dir, PostgresPair postgres, int nginxPort, int pumaPort, int postgresPort)
+            throws IOException, SQLException {
         PopSite site = new PopSite(address, dir, nginxPort);
         try {
             site.puma = PumaServer.start(Files.createDirectories(dir.resolve("puma")), address, pumaPort);
@@ -61,13 +62,16 @@ public final class PopSite implements AutoCloseable {
         if (nginx != null) {
             throw new IllegalStateException("nginx on " + address + " is running already");
         }
-        nginx = NginxServer.start(Files.createDirectories(dir.resolve("nginx")), """
+        nginx = NginxServer.start(
+                Files.createDirectories(dir.resolve("nginx")),
+                """
                     server {
                         listen %s:%d;
                         listen 127.0.0.1:%d;
                         location / { return 200 "nginx on %1$s\\n"; }
                     }
-                """.formatted(address, nginxPort, nginxReadyPort), nginxReadyPort);
+                """.formatted(address, nginxPort, nginxReadyPort),
+                nginxReadyPort);
     }
 
     /** Stops nginx (SIGTERM); returns once it is gone. */

@@ -19,7 +19,8 @@ public final class PrimaryWriter implements AutoCloseable {
     private PrimaryWriter(PostgresPair primary, Duration every, Duration limit) {
         long deadline = System.nanoTime() + limit.toNanos();
         thread = Thread.ofPlatform().name("primary-writer").daemon().start(() -> {
-            try (Connection connection = primary.primary(); Statement statement = connection.createStatement()) {
+            try (Connection connection = primary.primary();
+                    Statement statement = connection.createStatement()) {
                 while (writing && System.nanoTime() < deadline) {
                     statement.execute("INSERT INTO ticks DEFAULT VALUES");
                     Thread.sleep(every);

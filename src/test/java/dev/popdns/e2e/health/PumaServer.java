@@ -36,9 +36,19 @@ public final class PumaServer implements AutoCloseable {
                   end
                 }
                 """);
-        ExternalProcess process = ExternalProcess.start("puma on " + address, dir, dir.resolve("puma.log"), List.of(
-                puma.toString(), "--bind", "tcp://" + address + ":" + port, "--threads", "1:2",
-                "--environment", "none", "config.ru"));
+        ExternalProcess process = ExternalProcess.start(
+                "puma on " + address,
+                dir,
+                dir.resolve("puma.log"),
+                List.of(
+                        puma.toString(),
+                        "--bind",
+                        "tcp://" + address + ":" + port,
+                        "--threads",
+                        "1:2",
+                        "--environment",
+                        "none",
+                        "config.ru"));
         return new PumaServer(process, address, port);
     }
 

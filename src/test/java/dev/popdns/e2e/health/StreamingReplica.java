@@ -51,8 +51,8 @@ public final class StreamingReplica implements AutoCloseable {
     /** Makes, starts and connects the replica; returns once it streams from the primary. */
     public static StreamingReplica start(PostgresPair primary, String name, String address, int port)
             throws IOException, SQLException {
-        StreamingReplica replica = new StreamingReplica(Programs.postgresBin(), primary.dir(),
-                primary.dir().resolve("replica-" + name), address, port);
+        StreamingReplica replica = new StreamingReplica(
+                Programs.postgresBin(), primary.dir(), primary.dir().resolve("replica-" + name), address, port);
         try {
             replica.create(primary.primaryPort(), name);
             return replica;
@@ -63,9 +63,25 @@ public final class StreamingReplica implements AutoCloseable {
     }
 
     private void create(int primaryPort, String name) throws IOException, SQLException {
-        Programs.run(workDir, COMMAND_TIMEOUT, asPostgres(List.of(bin.resolve("pg_basebackup").toString(),
-                "-h", "127.0.0.1", "-p", Integer.toString(primaryPort), "-U", "postgres", "-D", data.toString(),
-                "-R", "-X", "stream", "-c", "fast", "--no-sync")));
+        Programs.run(
+                workDir,
+                COMMAND_TIMEOUT,
+                asPostgres(List.of(
+                        bin.resolve("pg_basebackup").toString(),
+                        "-h",
+                        "127.0.0.1",
+                        "-p",
+                        Integer.toString(primaryPort),
+                        "-U",
+                        "postgres",
+                        "-D",
+                        data.toString(),
+                        "-R",
+                        "-X",
+                        "stream",
+                        "-c",
+                        "fast",
+                        "--no-sync")));
         // The primary's settings come along; these win because they come last. No Unix socket:
         // replicas on one port would collide on its name.
         Files.writeString(data.resolve("postgresql.conf"), """
@@ -74,7 +90,10 @@ public final class StreamingReplica implements AutoCloseable {
                 port = %d
                 unix_socket_directories = ''
                 """.formatted(address, port), StandardOpenOption.APPEND);
-        process = ExternalProcess.start("postgres replica " + name, workDir, workDir.resolve("replica-" + name + ".log"),
+        process = ExternalProcess.start(
+                "postgres replica " + name,
+                workDir,
+                workDir.resolve("replica-" + name + ".log"),
                 asPostgres(List.of(bin.resolve("postgres").toString(), "-D", data.toString())));
         process.awaitPort(address, port, START_TIMEOUT);
         awaitStreaming();
@@ -95,7 +114,8 @@ public final class StreamingReplica implements AutoCloseable {
      */
     public void awaitReplayedTransaction(Duration timeout) throws SQLException {
         long deadline = System.nanoTime() + timeout.toNanos();
-        try (Connection connection = connect(); Statement statement = connection.createStatement()) {
+        try (Connection connection = connect();
+                Statement statement = connection.createStatement()) {
             while (true) {
                 try (ResultSet row = statement.executeQuery("SELECT pg_last_xact_replay_timestamp() IS NOT NULL")) {
                     row.next();
@@ -128,15 +148,27 @@ public final class StreamingReplica implements AutoCloseable {
             return;
         }
         try {
-            Programs.run(workDir, COMMAND_TIMEOUT, asPostgres(List.of(bin.resolve("pg_ctl").toString(), "-D",
-                    data.toString(), "-m", "fast", "-w", "-t", "20", "stop")));
+            Programs.run(
+                    workDir,
+                    COMMAND_TIMEOUT,
+                    asPostgres(List.of(
+                            bin.resolve("pg_ctl").toString(),
+                            "-D",
+                            data.toString(),
+                            "-m",
+                            "fast",
+                            "-w",
+                            "-t",
+                            "20",
+                            "stop")));
         } finally {
             process.close();
         }
     }
 
     private void execute(String sql) throws SQLException {
-        try (Connection connection = connect(); Statement statement = connection.createStatement()) {
+        try (Connection connection = connect();
+                Statement statement = connection.createStatement()) {
             statement.execute(sql);
         }
     }
@@ -145,8 +177,8 @@ public final class StreamingReplica implements AutoCloseable {
         long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
         while (!streaming()) {
             if (System.nanoTime() > deadline) {
-                fail("replica on " + address + ":" + port + " not streaming after " + START_TIMEOUT.toSeconds()
-                        + "s:\n" + process.logText());
+                fail("replica on " + address + ":" + port + " not streaming after " + START_TIMEOUT.toSeconds() + "s:\n"
+                        + process.logText());
             }
             ExternalProcess.pause(Duration.ofMillis(50));
         }
@@ -154,7 +186,8 @@ public final class StreamingReplica implements AutoCloseable {
 
     /** Whether the WAL receiver streams; false while the server starts up (it listens before it lets anyone in). */
     private boolean streaming() throws SQLException {
-        try (Connection connection = connect(); Statement statement = connection.createStatement();
+        try (Connection connection = connect();
+                Statement statement = connection.createStatement();
                 ResultSet row = statement.executeQuery("SELECT status FROM pg_stat_wal_receiver")) {
             return row.next() && "streaming".equals(row.getString(1));
         } catch (SQLException e) {

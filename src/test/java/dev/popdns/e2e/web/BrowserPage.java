@@ -38,16 +38,22 @@ public final class BrowserPage {
     public void navigate(String url, Duration timeout) throws IOException, InterruptedException {
         JsonNode result = send("Page.navigate", params().put("url", url));
         if (result.hasNonNull("errorText")) {
-            throw new IOException("cannot load " + url + ": " + result.get("errorText").asText());
+            throw new IOException(
+                    "cannot load " + url + ": " + result.get("errorText").asText());
         }
-        awaitTrue("document.readyState === 'complete' && location.href === " + DevToolsConnection.JSON.writeValueAsString(url),
+        awaitTrue(
+                "document.readyState === 'complete' && location.href === "
+                        + DevToolsConnection.JSON.writeValueAsString(url),
                 timeout);
     }
 
     /** Evaluates {@code expression} in the page (awaiting a promise) and returns its value as JSON. */
     public JsonNode evaluate(String expression) throws IOException {
-        JsonNode result = send("Runtime.evaluate", params().put("expression", expression).put("returnByValue", true)
-                .put("awaitPromise", true));
+        JsonNode result = send(
+                "Runtime.evaluate",
+                params().put("expression", expression)
+                        .put("returnByValue", true)
+                        .put("awaitPromise", true));
         if (result.has("exceptionDetails")) {
             throw new IOException("page threw evaluating " + expression + ": " + result.get("exceptionDetails"));
         }
@@ -56,8 +62,9 @@ public final class BrowserPage {
 
     /** The text content of the first element matching a CSS selector, or null when there is none. */
     public String text(String selector) throws IOException {
-        JsonNode value = evaluate("(() => { const e = document.querySelector(" + DevToolsConnection.JSON.writeValueAsString(selector)
-                + "); return e === null ? null : e.textContent; })()");
+        JsonNode value = evaluate(
+                "(() => { const e = document.querySelector(" + DevToolsConnection.JSON.writeValueAsString(selector)
+                        + "); return e === null ? null : e.textContent; })()");
         return value.isNull() || value.isMissingNode() ? null : value.asText();
     }
 
@@ -86,17 +93,26 @@ public final class BrowserPage {
 
     /** Emulates a viewport of {@code width} x {@code height} CSS pixels ({@code mobile}: a phone's). */
     public void viewport(int width, int height, boolean mobile) throws IOException {
-        send("Emulation.setDeviceMetricsOverride", params().put("width", width).put("height", height)
-                .put("deviceScaleFactor", 1).put("mobile", mobile));
+        send(
+                "Emulation.setDeviceMetricsOverride",
+                params().put("width", width)
+                        .put("height", height)
+                        .put("deviceScaleFactor", 1)
+                        .put("mobile", mobile));
     }
 
     /** Saves a PNG of the whole page (not only the viewport) to {@code file}; returns its size in bytes. */
     public long screenshot(Path file) throws IOException {
         // the capture lays the page out without a scrollbar: as wide as the window, as high as the document
-        JsonNode size = evaluate("[Math.max(window.innerWidth, document.documentElement.scrollWidth), document.documentElement.scrollHeight]");
+        JsonNode size = evaluate(
+                "[Math.max(window.innerWidth, document.documentElement.scrollWidth), document.documentElement.scrollHeight]");
         ObjectNode request = params().put("format", "png").put("captureBeyondViewport", true);
-        request.putObject("clip").put("x", 0).put("y", 0).put("width", size.get(0).asInt())
-                .put("height", size.get(1).asInt()).put("scale", 1);
+        request.putObject("clip")
+                .put("x", 0)
+                .put("y", 0)
+                .put("width", size.get(0).asInt())
+                .put("height", size.get(1).asInt())
+                .put("scale", 1);
         JsonNode result = send("Page.captureScreenshot", request);
         byte[] png = Base64.getDecoder().decode(result.path("data").asText());
         Files.createDirectories(file.toAbsolutePath().getParent());
@@ -113,7 +129,8 @@ public final class BrowserPage {
             }
         }
         for (DevToolsConnection.Event e : devTools.events("Runtime.consoleAPICalled")) {
-            if (session.equals(e.sessionId()) && e.params().path("type").asText().equals("error")) {
+            if (session.equals(e.sessionId())
+                    && e.params().path("type").asText().equals("error")) {
                 errors.add("console.error: " + e.params().path("args"));
             }
         }

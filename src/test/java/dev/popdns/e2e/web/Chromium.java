@@ -22,6 +22,7 @@ import java.util.stream.Stream;
 public final class Chromium implements AutoCloseable {
     /** Where Debian's {@code chromium} package puts the browser. */
     public static final Path BINARY = Path.of("/usr/bin/chromium");
+
     private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
 
     private final Process process;
@@ -52,12 +53,27 @@ public final class Chromium implements AutoCloseable {
         requireInstalled();
         Path profile = Files.createDirectories(workDir.resolve("chromium-profile"));
         Path log = workDir.resolve("chromium.log");
-        List<String> command = List.of(BINARY.toString(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                "--no-first-run", "--no-default-browser-check", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--disable-extensions", "--disable-dev-shm-usage",
-                "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0", "--user-data-dir=" + profile,
+        List<String> command = List.of(
+                BINARY.toString(),
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--no-default-browser-check",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--disable-extensions",
+                "--disable-dev-shm-usage",
+                "--remote-debugging-address=127.0.0.1",
+                "--remote-debugging-port=0",
+                "--user-data-dir=" + profile,
                 "about:blank");
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        Process process = new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile())
+                .start();
         Path portFile = profile.resolve("DevToolsActivePort");
         long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
         try {
@@ -65,13 +81,14 @@ public final class Chromium implements AutoCloseable {
                 if (Files.isRegularFile(portFile)) {
                     List<String> lines = Files.readAllLines(portFile);
                     if (lines.size() >= 2 && !lines.get(1).isBlank()) {
-                        URI endpoint = URI.create("ws://127.0.0.1:" + lines.get(0).strip() + lines.get(1).strip());
+                        URI endpoint = URI.create("ws://127.0.0.1:"
+                                + lines.get(0).strip() + lines.get(1).strip());
                         return new Chromium(process, profile, log, DevToolsConnection.open(endpoint));
                     }
                 }
                 if (!process.isAlive()) {
-                    throw new IOException("chromium exited with " + process.exitValue() + " before DevTools was up; its log:\n"
-                            + Files.readString(log));
+                    throw new IOException("chromium exited with " + process.exitValue()
+                            + " before DevTools was up; its log:\n" + Files.readString(log));
                 }
                 if (System.nanoTime() > deadline) {
                     throw new IOException("chromium wrote no " + portFile + " within " + START_TIMEOUT + "; its log:\n"
@@ -95,10 +112,17 @@ public final class Chromium implements AutoCloseable {
 
     /** A new tab on {@code about:blank}, attached in flat mode. */
     public BrowserPage newPage() throws IOException {
-        JsonNode target = devTools.send(null, "Target.createTarget",
+        JsonNode target = devTools.send(
+                null,
+                "Target.createTarget",
                 DevToolsConnection.JSON.createObjectNode().put("url", "about:blank"));
-        JsonNode attached = devTools.send(null, "Target.attachToTarget", DevToolsConnection.JSON.createObjectNode()
-                .put("targetId", target.path("targetId").asText()).put("flatten", true));
+        JsonNode attached = devTools.send(
+                null,
+                "Target.attachToTarget",
+                DevToolsConnection.JSON
+                        .createObjectNode()
+                        .put("targetId", target.path("targetId").asText())
+                        .put("flatten", true));
         return new BrowserPage(devTools, attached.path("sessionId").asText());
     }
 

@@ -30,8 +30,7 @@ public final class DevToolsConnection implements AutoCloseable {
     static final ObjectMapper JSON = new ObjectMapper();
 
     /** A CDP event: method, params and the session it came from (null for the browser). */
-    public record Event(String method, JsonNode params, String sessionId) {
-    }
+    public record Event(String method, JsonNode params, String sessionId) {}
 
     private final WebSocket socket;
     private final AtomicInteger ids = new AtomicInteger();
@@ -40,8 +39,11 @@ public final class DevToolsConnection implements AutoCloseable {
 
     private DevToolsConnection(URI endpoint) throws IOException {
         try {
-            socket = HttpClient.newHttpClient().newWebSocketBuilder().connectTimeout(COMMAND_TIMEOUT)
-                    .buildAsync(endpoint, new Listener()).get(COMMAND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            socket = HttpClient.newHttpClient()
+                    .newWebSocketBuilder()
+                    .connectTimeout(COMMAND_TIMEOUT)
+                    .buildAsync(endpoint, new Listener())
+                    .get(COMMAND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (ExecutionException | TimeoutException e) {
             throw new IOException("cannot open the DevTools WebSocket " + endpoint + ": " + e, e);
         } catch (InterruptedException e) {
@@ -126,14 +128,19 @@ public final class DevToolsConnection implements AutoCloseable {
                 return; // not JSON: nothing waits for it
             }
             if (message.has("id")) {
-                CompletableFuture<JsonNode> waiting = pending.get(message.get("id").asInt());
+                CompletableFuture<JsonNode> waiting =
+                        pending.get(message.get("id").asInt());
                 if (waiting != null) {
                     waiting.complete(message);
                 }
             } else if (message.has("method")) {
                 synchronized (events) {
-                    events.add(new Event(message.get("method").asText(), message.path("params"),
-                            message.hasNonNull("sessionId") ? message.get("sessionId").asText() : null));
+                    events.add(new Event(
+                            message.get("method").asText(),
+                            message.path("params"),
+                            message.hasNonNull("sessionId")
+                                    ? message.get("sessionId").asText()
+                                    : null));
                 }
             }
         }

@@ -85,10 +85,14 @@ public final class ProbeTargets implements AutoCloseable {
      * loading and JIT here (on a busy machine that alone can outlast a short probe timeout).
      */
     private void warmUp() throws IOException {
-        try (HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()) {
+        try (HttpClient client =
+                HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()) {
             for (String address : targets.keySet()) {
-                client.send(HttpRequest.newBuilder(URI.create("http://" + address + ":" + port + "/warm-up"))
-                        .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.discarding());
+                client.send(
+                        HttpRequest.newBuilder(URI.create("http://" + address + ":" + port + "/warm-up"))
+                                .timeout(Duration.ofSeconds(5))
+                                .build(),
+                        HttpResponse.BodyHandlers.discarding());
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

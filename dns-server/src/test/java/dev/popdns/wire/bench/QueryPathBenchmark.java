@@ -31,6 +31,7 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
+import org.xbill.DNS.ClientSubnetOption;
 import org.xbill.DNS.DClass;
 import org.xbill.DNS.EDNSOption;
 import org.xbill.DNS.Message;
@@ -39,7 +40,6 @@ import org.xbill.DNS.OPTRecord;
 import org.xbill.DNS.Record;
 import org.xbill.DNS.Section;
 import org.xbill.DNS.Type;
-import org.xbill.DNS.ClientSubnetOption;
 
 /**
  * The whole query path in process, without sockets: {@link QueryHandler#handle} on the bundled
@@ -53,7 +53,9 @@ import org.xbill.DNS.ClientSubnetOption;
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
-@Fork(value = 1, jvmArgsAppend = {"-Xmx1g"})
+@Fork(
+        value = 1,
+        jvmArgsAppend = {"-Xmx1g"})
 public class QueryPathBenchmark {
     private static final int SEEN = 1 << 15;
     private static final int UNSEEN = 1 << 20;
@@ -69,14 +71,21 @@ public class QueryPathBenchmark {
     @Setup(Level.Trial)
     public void start() throws Exception {
         Path root = Path.of(System.getProperty("popdns.root", ".."));
-        Path db = Path.of(System.getProperty("popdns.geoip.dir", root.resolve("geoip/data").toString()), "GeoLite2-City.mmdb");
+        Path db = Path.of(
+                System.getProperty(
+                        "popdns.geoip.dir", root.resolve("geoip/data").toString()),
+                "GeoLite2-City.mmdb");
         if (!Files.isRegularFile(db)) {
             throw new IOException(db + " not found: run geoip/fetch-geolite2.sh");
         }
         geo = GeoLocator.open(GeoLocatorConfig.withDefaults(db));
         Served served = Served.load(root.resolve("zones"), null);
-        handler = new QueryHandler(new Snapshot.Holder(served.zones(), served.routing(), Eligibility.adminOnly(), 100_000),
-                new Answerer(ServerIdentity.none()), new ClientLocator(geo), QueryMetrics.none(), route -> { });
+        handler = new QueryHandler(
+                new Snapshot.Holder(served.zones(), served.routing(), Eligibility.adminOnly(), 100_000),
+                new Answerer(ServerIdentity.none()),
+                new ClientLocator(geo),
+                QueryMetrics.none(),
+                route -> {});
         resolver = InetAddress.getByName("127.0.0.1");
         Random random = new Random(7);
         seen = queries(random, SEEN);
@@ -106,7 +115,8 @@ public class QueryPathBenchmark {
 
     private static byte[] query(InetAddress subnet) throws IOException {
         Message m = Message.newQuery(Record.newRecord(Name.fromString("media.hachyderm.io."), Type.A, DClass.IN));
-        java.util.List<EDNSOption> options = subnet == null ? java.util.List.of() : java.util.List.of(new ClientSubnetOption(24, subnet));
+        java.util.List<EDNSOption> options =
+                subnet == null ? java.util.List.of() : java.util.List.of(new ClientSubnetOption(24, subnet));
         m.addRecord(new OPTRecord(1232, 0, 0, 0, options), Section.ADDITIONAL);
         return m.toWire();
     }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.popdns.geoip.GeoLocatorConfig;
@@ -45,11 +46,23 @@ public final class ConfigLoader {
             @JsonProperty("geoip") String geoip,
             @JsonProperty("geoip-cache-size") Integer geoipCacheSize,
             @JsonProperty("probes") Boolean probes,
-            @JsonProperty("admin-token-file") String adminTokenFile) {
+            @JsonProperty("admin-token-file") String adminTokenFile,
+            @JsonProperty("http-tls") TlsFile httpTls,
+            @JsonProperty("peer-listen") String peerListen,
+            // read with their lines by PeersLoader; here only so that they are known keys
+            @JsonProperty("peers") JsonNode peers,
+            @JsonProperty("health-agreement") JsonNode healthAgreement) {
         static FileConfig empty() {
-            return new FileConfig(null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+            return new FileConfig(
+                    null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
+                    null, null);
         }
     }
+
+    /** The {@code http-tls} section. */
+    record TlsFile(
+            @JsonProperty("cert") String cert,
+            @JsonProperty("key") String key) {}
 
     /** Command-line flags; null or empty means "not given". */
     public record Overrides(Path config, Path zones, List<String> listen, String http, Path geoip, boolean noProbes) {}
@@ -108,6 +121,24 @@ public final class ConfigLoader {
                 geoipCacheSize,
                 GeoLocatorConfig.MIN_CACHE_SIZE,
                 GeoLocatorConfig.MAX_CACHE_SIZE);
+        ServerConfig.Tls tls = null;
+        if (file.httpTls() != null) {
+            if (file.httpTls().cert() == null || file.httpTls().key() == null) {
+                throw new ConfigException(source + ": http-tls: needs both cert and key (expected: PEM files)");
+            }
+            tls = new ServerConfig.Tls(
+                    base.resolve(file.httpTls().cert()),
+                    base.resolve(file.httpTls().key()));
+            for (Path pem : List.of(tls.cert(), tls.key())) {
+                if (!Files.isReadable(pem)) {
+                    throw new ConfigException(source + ": http-tls: cannot read " + pem + " (expected: a PEM file)");
+                }
+            }
+        }
+        PeersConfig peers = null;
+        if (overrides.config() != null && (file.peers() != null || file.healthAgreement() != null)) {
+            peers = PeersLoader.load(overrides.config(), base, identity);
+        }
         return new ServerConfig(
                 listen,
                 address(source, "http", httpText),
@@ -122,7 +153,10 @@ public final class ConfigLoader {
                 geoip,
                 geoipCacheSize,
                 !overrides.noProbes() && (file.probes() == null || file.probes()),
-                file.adminTokenFile() == null ? null : base.resolve(file.adminTokenFile()));
+                file.adminTokenFile() == null ? null : base.resolve(file.adminTokenFile()),
+                tls,
+                file.peerListen() == null ? null : address(source, "peer-listen", file.peerListen()),
+                peers);
     }
 
     private static FileConfig read(Path path) throws ConfigException {

@@ -8,7 +8,7 @@ import java.util.Map;
 
 /**
  * {@code zones/pops.yaml}, validated: the PoPs, the checks and the geo-managed names. The shape
- * is the public contract of DESIGN.md; this is its parsed form.
+ * is the public contract of docs/DESIGN.md "Configuration"; this is its parsed form.
  *
  * @param pops   PoPs in file order; exactly one has {@code hq}
  * @param checks check names to their definitions, in file order

@@ -6,7 +6,7 @@ import dev.popdns.health.HealthView;
 /**
  * Eligibility from the live health view: a PoP may serve a name when its runtime override says
  * force-up, or when it is not drained (config or override) and every check the name needs is UP
- * there (DESIGN.md "Routing semantics" 3). Reads the monitor's current view, one volatile read,
+ * there (docs/DESIGN.md "Routing semantics" 3). Reads the monitor's current view, one volatile read,
  * on every call; the PoP's place in the view is fixed when this is built.
  */
 public final class HealthEligibility implements Eligibility {

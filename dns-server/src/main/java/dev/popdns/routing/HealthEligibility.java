@@ -6,7 +6,7 @@ import java.util.function.Supplier;
 /**
  * Eligibility from the live health view: a PoP may serve a name when its runtime override says
  * force-up, or when it is not drained (config or override) and every check the name needs is UP
- * there (DESIGN.md "Routing semantics" 3). Reads the current view on every call (the monitor's
+ * there (docs/DESIGN.md "Routing semantics" 3). Reads the current view on every call (the monitor's
  * own, or the view agreed with the peers: one or two volatile reads); the PoP's place in the view
  * is fixed when this is built.
  */

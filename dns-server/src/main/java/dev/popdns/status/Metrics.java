@@ -33,7 +33,7 @@ import java.util.function.Supplier;
 import java.util.function.ToDoubleFunction;
 
 /**
- * Every metric of DESIGN.md "Metric names" in one Prometheus registry, plus JVM and process
+ * Every metric of docs/DESIGN.md "Metric names" in one Prometheus registry, plus JVM and process
  * metrics, scraped at {@code /metrics}. Tags are bounded by configuration: transports, a fixed
  * list of query types, rcodes, PoP ids, check names, geo names and zone origins; never a client
  * address or a query name.

@@ -40,7 +40,7 @@ import org.xbill.DNS.TextParseException;
 import org.xbill.DNS.Type;
 
 /**
- * The HTTP surface of DESIGN.md: {@code /} (status page), {@code /api/v1/status},
+ * The HTTP surface of docs/DESIGN.md "HTTP surface": {@code /} (status page), {@code /api/v1/status},
  * {@code /api/v1/explain}, {@code /metrics}, {@code /healthz}, {@code /readyz}, and the admin calls
  * {@code POST|DELETE /api/v1/pops/{id}/override} and {@code POST /api/v1/reload}, which need the
  * bearer token from the admin token file (compared in constant time; 401 when missing or wrong,

@@ -153,7 +153,7 @@ class PeersLoaderTest {
                         "peers:\n  self: ns1\n  token-file: short\n  nodes:\n    ns1: { url: \"http://198.18.0.1:1\" }\n"));
         assertTrue(error(file, "http-tls: { cert: c.pem, kye: k.pem }\n").startsWith(file + ":1: "));
         assertEquals(
-                file + ": http-tls: cannot read " + dir.resolve("c.pem") + " (expected: a PEM file)",
+                file + ":1: http-tls: cannot read " + dir.resolve("c.pem") + " (expected: a PEM file)",
                 error(file, "http-tls: { cert: c.pem, key: k.pem }\n"));
     }
 }

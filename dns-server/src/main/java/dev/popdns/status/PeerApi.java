@@ -1,8 +1,9 @@
-package dev.popdns.peers;
+package dev.popdns.status;
 
 import dev.popdns.health.HealthMonitor;
 import dev.popdns.health.PeerView;
-import dev.popdns.status.HttpServer;
+import dev.popdns.peers.PeerExchange;
+import dev.popdns.peers.PeerViewJson;
 import dev.popdns.status.HttpServer.Request;
 import dev.popdns.status.HttpServer.Response;
 import java.nio.charset.StandardCharsets;

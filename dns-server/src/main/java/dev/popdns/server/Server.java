@@ -21,6 +21,7 @@ import dev.popdns.status.PeerApi;
 import dev.popdns.status.StatusApi;
 import dev.popdns.status.StatusReport;
 import dev.popdns.status.Timeline;
+import dev.popdns.status.TlsFiles;
 import dev.popdns.wire.Answerer;
 import dev.popdns.wire.ClientLocator;
 import dev.popdns.wire.DnsTransport;
@@ -192,16 +193,20 @@ public final class Server implements AutoCloseable {
                 adminToken(),
                 Clock.systemUTC());
         String peerToken = config.peers() == null ? null : config.peers().token();
-        http.start(config.http(), peerApi(peerToken, statusApi));
+        TlsFiles tls = config.httpTls() == null
+                ? null
+                : new TlsFiles(config.httpTls().cert(), config.httpTls().key(), Clock.systemUTC());
+        String scheme = tls == null ? "http" : "https";
+        http.start(config.http(), peerApi(peerToken, statusApi), tls);
         if (config.peerListen() != null) {
             peerHttp = new HttpServer();
-            peerHttp.start(config.peerListen(), peerApi(peerToken, null));
-            LOG.info("http: peers only ({}) on http://{}/", "/api/v1/health", format(config.peerListen()));
+            peerHttp.start(config.peerListen(), peerApi(peerToken, null), tls);
+            LOG.info("http: peers only (/api/v1/health) on {}://{}/", scheme, format(config.peerListen()));
         }
         if (config.adminTokenFile() == null) {
             LOG.info("http: admin calls disabled (no admin-token-file)");
         }
-        LOG.info("http: listening on http://{}/", format(config.http()));
+        LOG.info("http: listening on {}://{}/", scheme, format(config.http()));
         ready = true;
         LOG.info("ready");
     }

@@ -13,6 +13,7 @@ import dev.popdns.routing.Eligibility;
 import dev.popdns.routing.GeoName;
 import dev.popdns.routing.HealthEligibility;
 import dev.popdns.routing.RoutingTable;
+import dev.popdns.served.Served;
 import dev.popdns.status.HttpServer;
 import dev.popdns.status.Metrics;
 import dev.popdns.status.StatusApi;

@@ -9,7 +9,7 @@ import dev.popdns.routing.Explanation;
 import dev.popdns.routing.GeoName;
 import dev.popdns.routing.Router;
 import dev.popdns.routing.RoutingTable;
-import dev.popdns.server.Served;
+import dev.popdns.served.Served;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.Inet4Address;

@@ -9,6 +9,7 @@ import dev.popdns.geoip.Location;
 import dev.popdns.health.AdminOverride;
 import dev.popdns.health.Durations;
 import dev.popdns.health.HealthMonitor;
+import dev.popdns.metrics.Metrics;
 import dev.popdns.routing.Explanation;
 import dev.popdns.routing.GeoName;
 import dev.popdns.routing.Router;

@@ -30,6 +30,8 @@ final class ServerClient {
 
     /** No server answered at {@link #base}: refused, timed out or unreachable. */
     static final class Unreachable extends Exception {
+        private static final long serialVersionUID = 1L;
+
         Unreachable(String message) {
             super(message);
         }
@@ -37,6 +39,7 @@ final class ServerClient {
 
     /** A response with a status other than 2xx; the message is the server's {@code error}. */
     static final class Refused extends Exception {
+        private static final long serialVersionUID = 1L;
         final int status;
 
         Refused(int status, String message) {

@@ -127,8 +127,8 @@ final class Status {
             StringBuilder line = new StringBuilder(
                     "name " + n.path("name").asText() + " ttl " + n.path("ttl").asLong() + ":");
             n.path("continents")
-                    .fields()
-                    .forEachRemaining(e -> line.append(' ')
+                    .properties()
+                    .forEach(e -> line.append(' ')
                             .append(e.getKey())
                             .append('=')
                             .append(e.getValue().asText()));

@@ -6,7 +6,7 @@ import dev.popdns.config.ConfigException;
 import dev.popdns.config.ConfigLoader;
 import dev.popdns.config.PopsConfig;
 import dev.popdns.config.PopsLoader;
-import dev.popdns.server.Served;
+import dev.popdns.served.Served;
 import dev.popdns.server.Server;
 import java.io.IOException;
 import java.io.OutputStream;

@@ -6,7 +6,7 @@ import dev.popdns.config.ConfigLoader;
 import dev.popdns.geoip.GeoLocator;
 import dev.popdns.geoip.GeoLocatorConfig;
 import dev.popdns.routing.Eligibility;
-import dev.popdns.server.Served;
+import dev.popdns.served.Served;
 import dev.popdns.status.ExplainReport;
 import java.io.IOException;
 import java.io.PrintStream;

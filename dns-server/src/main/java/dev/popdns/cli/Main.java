@@ -3,7 +3,7 @@ package dev.popdns.cli;
 import dev.popdns.config.ConfigException;
 import dev.popdns.config.ConfigLoader;
 import dev.popdns.config.ServerConfig;
-import dev.popdns.server.Served;
+import dev.popdns.served.Served;
 import dev.popdns.server.Server;
 import dev.popdns.zone.Zone;
 import dev.popdns.zone.ZoneSet;

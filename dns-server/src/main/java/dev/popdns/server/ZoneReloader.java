@@ -1,6 +1,7 @@
 package dev.popdns.server;
 
 import dev.popdns.routing.Eligibility;
+import dev.popdns.served.Served;
 import dev.popdns.status.Timeline;
 import dev.popdns.wire.Snapshot;
 import dev.popdns.zone.Zone;

@@ -7,6 +7,7 @@ import dev.popdns.geoip.GeoLocator;
 import dev.popdns.health.AdminOverride;
 import dev.popdns.health.Durations;
 import dev.popdns.health.HealthMonitor;
+import dev.popdns.metrics.Metrics;
 import dev.popdns.status.HttpServer.Request;
 import dev.popdns.status.HttpServer.Response;
 import dev.popdns.wire.Snapshot;

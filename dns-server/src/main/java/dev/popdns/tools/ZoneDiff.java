@@ -1,7 +1,7 @@
 package dev.popdns.tools;
 
 import dev.popdns.routing.RoutingTable;
-import dev.popdns.server.Served;
+import dev.popdns.served.Served;
 import dev.popdns.zone.Zone;
 import java.util.ArrayList;
 import java.util.Arrays;

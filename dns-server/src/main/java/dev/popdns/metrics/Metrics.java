@@ -1,4 +1,4 @@
-package dev.popdns.status;
+package dev.popdns.metrics;
 
 import dev.popdns.geoip.GeoLocator;
 import dev.popdns.health.HealthEvent;

@@ -1,6 +1,7 @@
 package dev.popdns.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.popdns.config.AddressLiteral;
 import dev.popdns.config.ConfigException;
 import dev.popdns.config.ConfigLoader;
 import dev.popdns.geoip.GeoLocator;
@@ -202,11 +203,10 @@ final class Explain {
 
     /** A literal address only: never asks a resolver. */
     private static InetAddress literal(String text) throws UnknownHostException {
-        boolean literal =
-                text.contains(":") ? text.matches("[0-9a-fA-F:.]+") : text.matches("\\d{1,3}(\\.\\d{1,3}){3}");
-        if (!literal) {
+        InetAddress address = AddressLiteral.parse(text);
+        if (address == null) {
             throw new UnknownHostException("'" + text + "' (expected: a literal IPv4 or IPv6 address)");
         }
-        return InetAddress.getByName(text);
+        return address;
     }
 }

@@ -4,7 +4,6 @@ import dev.popdns.geoip.GeoLocatorConfig;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -294,19 +293,12 @@ public final class ConfigLoader {
         } catch (NumberFormatException | IndexOutOfBoundsException e) {
             port = -1;
         }
-        if (host.isEmpty() || port < 0 || port > 65535 || !(isLiteral(host))) {
+        InetAddress address = host.isEmpty() ? null : AddressLiteral.parse(host);
+        if (address == null || port < 0 || port > 65535) {
             throw new ConfigException(source + ": " + key + ": '" + text
                     + "' (expected: ADDR:PORT with a literal address, [::1]:53 for IPv6)");
         }
-        try {
-            return new InetSocketAddress(InetAddress.getByName(host), port);
-        } catch (UnknownHostException e) {
-            throw new ConfigException(source + ": " + key + ": '" + text + "': " + e.getMessage());
-        }
-    }
-
-    private static boolean isLiteral(String host) {
-        return host.contains(":") || host.chars().allMatch(c -> c == '.' || (c >= '0' && c <= '9'));
+        return new InetSocketAddress(address, port);
     }
 
     private static void range(String source, String key, long value, long min, long max) throws ConfigException {

@@ -3,6 +3,7 @@ package dev.popdns.status;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.popdns.config.AddressLiteral;
 import dev.popdns.geoip.GeoLocator;
 import dev.popdns.health.AdminOverride;
 import dev.popdns.health.Durations;
@@ -164,11 +165,11 @@ public final class StatusApi implements HttpServer.Handler {
         Name name;
         try {
             name = Name.fromString(nameText, Name.root);
-            if (!clientText.matches("[0-9a-fA-F:.]+")) {
+            client = AddressLiteral.parse(clientText);
+            if (client == null) {
                 throw new UnknownHostException(
                         "client: '" + clientText + "' (expected: a literal IPv4 or IPv6 address)");
             }
-            client = InetAddress.getByName(clientText);
         } catch (TextParseException | UnknownHostException e) {
             return error(400, e.getMessage());
         }

@@ -4,11 +4,13 @@ import dev.popdns.config.ServerConfig;
 import dev.popdns.geoip.GeoLocator;
 import dev.popdns.geoip.GeoLocatorConfig;
 import dev.popdns.health.AdminOverride;
+import dev.popdns.health.CheckConfig;
 import dev.popdns.health.CheckHealth;
 import dev.popdns.health.HealthConfig;
 import dev.popdns.health.HealthMonitor;
 import dev.popdns.health.HealthView;
 import dev.popdns.health.PopHealth;
+import dev.popdns.health.PopTarget;
 import dev.popdns.metrics.Metrics;
 import dev.popdns.routing.Eligibility;
 import dev.popdns.routing.GeoName;
@@ -116,7 +118,11 @@ public final class Server implements AutoCloseable {
                 new ClientLocator(geo),
                 metrics.queries(),
                 metrics);
-        metrics.serving(served.zones(), routing, () -> snapshots.current().zones());
+        metrics.serving(
+                served.zones(),
+                routing,
+                checked(served),
+                () -> snapshots.current().zones());
         transport = new DnsTransport(config.threads());
         DnsTransport.TcpSettings tcp =
                 new DnsTransport.TcpSettings(config.tcpIdleTimeout(), config.tcpMaxConnections());
@@ -141,12 +147,18 @@ public final class Server implements AutoCloseable {
                 config.zones(),
                 snapshots,
                 geo != null,
-                this::prepareHealth,
+                loaded -> {
+                    Eligibility next = prepareHealth(loaded);
+                    // before the swap: the new table's answers count under its own labels from the first query
+                    metrics.routing(loaded.routing());
+                    return next;
+                },
                 loaded -> {
                     retireMonitor();
                     metrics.serving(
                             loaded.zones(),
                             loaded.routing(),
+                            checked(loaded),
                             () -> snapshots.current().zones());
                 },
                 timeline);
@@ -234,6 +246,19 @@ public final class Server implements AutoCloseable {
             monitorConfig = served.health();
         }
         return new HealthEligibility(monitor, served.routing());
+    }
+
+    /** The (PoP, check) pairs probed under {@code served}: none when probes are off or no checks are declared. */
+    private Set<List<String>> checked(Served served) {
+        Set<List<String>> pairs = new HashSet<>();
+        if (served.health() != null && config.probes()) {
+            for (PopTarget pop : served.health().pops()) {
+                for (CheckConfig check : pop.checks()) {
+                    pairs.add(List.of(pop.id(), check.name()));
+                }
+            }
+        }
+        return pairs;
     }
 
     /**

@@ -292,6 +292,11 @@ final class Demo {
         out.println("    ./popdns demo fail eu-west nginx");
         out.println("    ./popdns demo heal eu-west nginx");
         out.println();
+        out.println("  Ask the running server why, and what it sees:");
+        out.println(
+                "    ./popdns explain hachyderm.io A 145.100.1.1    # live health, overrides, the answer and its TTL");
+        out.println("    ./popdns status                                 # PoP x check matrix, overrides, timeline");
+        out.println();
         out.println("  Ctrl-C stops everything the demo started.");
         out.flush();
     }

@@ -50,11 +50,13 @@ public final class ConfigLoader {
             Integer geoipCacheSize,
             Boolean probes,
             String adminTokenFile,
+            Map<String, String> httpTls,
+            String peerListen,
             Map<String, Integer> lines) {
         static FileConfig empty() {
             return new FileConfig(
                     null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-                    Map.of());
+                    null, null, Map.of());
         }
     }
 
@@ -74,7 +76,12 @@ public final class ConfigLoader {
             "geoip",
             "geoip-cache-size",
             "probes",
-            "admin-token-file");
+            "admin-token-file",
+            "http-tls",
+            "peer-listen",
+            // read by PeersLoader
+            "peers",
+            "health-agreement");
 
     /** Command-line flags; null or empty means "not given". */
     public record Overrides(Path config, Path zones, List<String> listen, String http, Path geoip, boolean noProbes) {}
@@ -147,6 +154,25 @@ public final class ConfigLoader {
                 geoipCacheSize,
                 GeoLocatorConfig.MIN_CACHE_SIZE,
                 GeoLocatorConfig.MAX_CACHE_SIZE);
+        ServerConfig.Tls tls = null;
+        if (file.httpTls() != null) {
+            String where = where(source, file, "http-tls");
+            if (file.httpTls().get("cert") == null || file.httpTls().get("key") == null) {
+                throw new ConfigException(where + ": http-tls: needs both cert and key (expected: PEM files)");
+            }
+            tls = new ServerConfig.Tls(
+                    base.resolve(file.httpTls().get("cert")),
+                    base.resolve(file.httpTls().get("key")));
+            for (Path pem : List.of(tls.cert(), tls.key())) {
+                if (!Files.isReadable(pem)) {
+                    throw new ConfigException(where + ": http-tls: cannot read " + pem + " (expected: a PEM file)");
+                }
+            }
+        }
+        PeersConfig peers = null;
+        if (file.lines().containsKey("peers") || file.lines().containsKey("health-agreement")) {
+            peers = PeersLoader.load(overrides.config(), base, identity);
+        }
         return new ServerConfig(
                 listen,
                 address(overrides.http() != null ? "command line" : where(source, file, "http"), "http", httpText),
@@ -163,7 +189,12 @@ public final class ConfigLoader {
                 geoip,
                 geoipCacheSize,
                 !overrides.noProbes() && (file.probes() == null || file.probes()),
-                file.adminTokenFile() == null ? null : base.resolve(file.adminTokenFile()));
+                file.adminTokenFile() == null ? null : base.resolve(file.adminTokenFile()),
+                tls,
+                file.peerListen() == null
+                        ? null
+                        : address(where(source, file, "peer-listen"), "peer-listen", file.peerListen()),
+                peers);
     }
 
     /** {@code file:line} of {@code key} when the file set it, else the file (a default is at fault). */
@@ -198,6 +229,8 @@ public final class ConfigLoader {
                 r.integer("geoip-cache-size"),
                 r.bool("probes"),
                 r.text("admin-token-file"),
+                r.map("http-tls", Set.of("cert", "key")),
+                r.text("peer-listen"),
                 top.keyLines());
         if (!r.problems.isEmpty()) {
             throw new ConfigException(String.join("\n", r.problems));
@@ -287,6 +320,32 @@ public final class ConfigLoader {
             return value.intValue();
         }
 
+        /** A mapping of single values with only {@code allowed} keys, or null when absent. */
+        Map<String, String> map(String key, Set<String> allowed) {
+            YamlTree.Node node = top.entries().get(key);
+            if (node == null) {
+                return null;
+            }
+            if (!(node instanceof YamlTree.MapNode m)) {
+                problem(node.line(), key + ": not a mapping (expected: keys " + new TreeSet<>(allowed) + ")");
+                return null;
+            }
+            Map<String, String> out = new java.util.HashMap<>();
+            for (Map.Entry<String, YamlTree.Node> entry : m.entries().entrySet()) {
+                if (!allowed.contains(entry.getKey())) {
+                    problem(
+                            m.keyLines().get(entry.getKey()),
+                            key + "." + entry.getKey() + ": unknown key (expected one of " + new TreeSet<>(allowed)
+                                    + ")");
+                } else if (entry.getValue() instanceof YamlTree.Scalar s && s.text() != null) {
+                    out.put(entry.getKey(), s.text());
+                } else {
+                    problem(entry.getValue().line(), key + "." + entry.getKey() + ": not a single value");
+                }
+            }
+            return out;
+        }
+
         Boolean bool(String key) {
             String text = text(key);
             if (text == null) {
@@ -333,7 +392,8 @@ public final class ConfigLoader {
         return s.isBlank() ? null : s;
     }
 
-    private static String softwareVersion() {
+    /** popdns's version from the jar manifest ({@code dev} when run from classes). */
+    public static String softwareVersion() {
         String v = ConfigLoader.class.getPackage().getImplementationVersion();
         return v == null ? "dev" : v;
     }

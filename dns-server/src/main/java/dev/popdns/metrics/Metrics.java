@@ -65,6 +65,11 @@ public final class Metrics implements HealthListener, QueryHandler.AnswerListene
         new FileDescriptorMetrics().bindTo(registry);
     }
 
+    /** The registry, for components that register their own meters (the peer exchange). */
+    public io.micrometer.core.instrument.MeterRegistry registry() {
+        return registry;
+    }
+
     public QueryMetrics queries() {
         return queries;
     }

@@ -8,6 +8,7 @@ import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.Socket;
 import java.net.SocketException;
 import java.nio.file.Files;
@@ -88,6 +89,48 @@ class TcpTest {
             s.getOutputStream().write(query, 0, 5); // half a message, then nothing
             s.getOutputStream().flush();
             assertClosed(s.getInputStream());
+        }
+    }
+
+    @Test
+    void aMessageMustArriveWholeWithinTheIdleTimeout() throws Exception {
+        try (Socket s = connect()) {
+            s.setSoTimeout(8000);
+            byte[] query = DnsClient.query("example.test.", Type.A).toWire();
+            OutputStream out = s.getOutputStream();
+            out.write(new byte[] {0, (byte) query.length});
+            out.flush();
+            // one octet every 0.4 s: never idle for the 1 s timeout, but the message takes ~12 s
+            long start = System.nanoTime();
+            boolean closed = false;
+            for (int i = 0; i < query.length && !closed; i++) {
+                Thread.sleep(400);
+                try {
+                    out.write(query[i]);
+                    out.flush();
+                } catch (IOException e) {
+                    closed = true;
+                }
+                closed |= s.getInputStream().available() == 0 && isClosed(s);
+            }
+            long millis = (System.nanoTime() - start) / 1_000_000;
+            assertTrue(closed, "the trickled message was still being accepted after " + millis + " ms");
+            assertTrue(millis < 4000, "closed after " + millis + " ms (the 1 s timeout from the first octet)");
+        }
+    }
+
+    /** Whether the server closed the connection (EOF or reset), without blocking for long. */
+    private static boolean isClosed(Socket s) throws IOException {
+        int timeout = s.getSoTimeout();
+        s.setSoTimeout(1);
+        try {
+            return s.getInputStream().read() < 0;
+        } catch (java.net.SocketTimeoutException e) {
+            return false;
+        } catch (IOException e) {
+            return true;
+        } finally {
+            s.setSoTimeout(timeout);
         }
     }
 

@@ -153,8 +153,14 @@ public final class Server implements AutoCloseable {
             LOG.warn("probe: pops.yaml declares no checks: this prober has nothing to vote on");
         }
         transport = dns ? new DnsTransport(config.threads()) : null;
-        DnsTransport.TcpSettings tcp =
-                new DnsTransport.TcpSettings(config.tcpIdleTimeout(), config.tcpMaxConnections());
+        DnsTransport.TcpSettings tcp = new DnsTransport.TcpSettings(
+                config.tcpIdleTimeout(),
+                config.tcpMaxConnections(),
+                config.tcpMaxConnectionsPerClient(),
+                config.tcpMaxInFlight());
+        if (transport != null) {
+            metrics.tcpConnections(transport, DnsTransport::tcpConnections);
+        }
         for (InetSocketAddress address : dns ? config.listen() : List.<InetSocketAddress>of()) {
             int receiveBuffer = transport.bind(address, queries, tcp);
             LOG.info(

@@ -10,6 +10,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /** {@code popdns check DIR}: one line on success; every error as {@code file:line: message [rule]}. */
@@ -70,6 +71,18 @@ class CheckCommandTest {
                         "d DNAME example.org.\nx.d A 192.0.2.9",
                         "bad.test.zone:6: x.d.bad.test. lies below the DNAME at d.bad.test. (RFC 6672 §2.4) [dname-occluded]"),
                 new Broken(
+                        "soa-multiple",
+                        "@ SOA ns1 host 2 7200 3600 1209600 60",
+                        "bad.test.zone:5: more than one SOA record at the apex [soa-multiple]"),
+                new Broken(
+                        "cname-single",
+                        "www CNAME ns1\nwww CNAME host",
+                        "bad.test.zone:6: www.bad.test. has more than one CNAME record [cname-single]"),
+                new Broken(
+                        "dname-single",
+                        "d DNAME example.org.\nd DNAME example.net.",
+                        "bad.test.zone:6: d.bad.test. has more than one DNAME record (RFC 6672 §2.4) [dname-single]"),
+                new Broken(
                         "soa-not-apex",
                         "www SOA ns1 host 1 7200 3600 1209600 60",
                         "bad.test.zone:5: SOA record at www.bad.test. is not at the apex bad.test. [soa-not-apex]"));
@@ -83,6 +96,22 @@ class CheckCommandTest {
         assertEquals(1, r.exit(), r.err());
         assertEquals(dir + "/" + c.expected() + "\nfailed: 1 error(s) in " + dir + "\n", r.err());
         assertEquals("", r.out());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "retry above refresh | 3600 7200 1209600 | SOA retry 7200 is above refresh 3600",
+                "expire below refresh + retry | 7200 3600 10000 | SOA expire 10000 is below refresh + retry"
+            })
+    void soaTimers(String what, String timers, String message, @TempDir Path dir) throws Exception {
+        Files.writeString(
+                dir.resolve("bad.test.zone"), HEAD.replace("7200 3600 1209600", timers) + "www A 192.0.2.2\n");
+        JarCommand.Result r = JarCommand.run("check", dir.toString());
+        assertEquals(1, r.exit(), r.err());
+        assertEquals(
+                dir + "/bad.test.zone:2: " + message + " [soa-timers]\nfailed: 1 error(s) in " + dir + "\n", r.err());
     }
 
     @Test

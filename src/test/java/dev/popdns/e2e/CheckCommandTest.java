@@ -224,4 +224,52 @@ class CheckCommandTest {
         assertEquals(1, r.exit(), r.err());
         assertEquals("popdns: " + config + ":3: tcp-idle-timeout: 0 (expected: 1..3600)\n", r.err());
     }
+
+    /** {@code check --config}: the peers of popdns.yaml are checked as serve would, with their lines. */
+    @Test
+    void checkWithConfigValidatesThePeers(@TempDir Path dir) throws Exception {
+        Path zones = Files.createDirectory(dir.resolve("zones"));
+        Files.writeString(zones.resolve("ok.test.zone"), "$ORIGIN ok.test.\n" + HEAD);
+        Path config = dir.resolve("popdns.yaml");
+        Files.writeString(dir.resolve("peer-token"), "0123456789abcdef0123\n");
+        String good = """
+                zones: zones
+                peers:
+                  self: ns1
+                  token-file: peer-token
+                  nodes:
+                    ns1: { url: "http://198.18.0.1:8054" }
+                    ns2: { url: "http://198.18.0.2:8054" }
+                    probe: { url: "http://198.18.0.9:8054", vote-only: true }
+                health-agreement: { down-quorum: 2, stale-after: 5s }
+                """;
+        Files.writeString(config, good);
+        JarCommand.Result r = JarCommand.run("check", "--config", config.toString());
+        assertEquals(0, r.exit(), r.err());
+        assertEquals(
+                "ok: " + config + "; peers: 3 node(s) as ns1, down-quorum 2 (2 view(s)), stale after 5s\n"
+                        + "ok: 1 zone(s), 3 RRsets in " + zones + " (ok.test. serial 1)\n",
+                r.out());
+
+        Files.writeString(
+                config, good.replace("down-quorum: 2", "down-quorum: 4").replace("ns2: { url", "ns2: { uri"));
+        r = JarCommand.run("check", "--config", config.toString());
+        assertEquals(1, r.exit(), r.err());
+        assertEquals(
+                config + ":7: peers.nodes.ns2.uri: unknown key (expected: one of [url, vote-only])\n"
+                        + config + ":7: peers.nodes.ns2.url: missing (expected: http:// or https://HOST:PORT)\n"
+                        + config + ":9: health-agreement.down-quorum: 4 (expected: 1..2, the number of nodes)\n"
+                        + "failed: 3 error(s) in " + config + "\n",
+                r.err());
+
+        Files.writeString(config, good);
+        r = JarCommand.run("probe", "--config", config.toString(), "--listen", "127.0.0.1:53");
+        assertEquals(2, r.exit(), r.err());
+        r = JarCommand.run("probe", "--config", config.toString());
+        assertEquals(1, r.exit(), r.err());
+        assertEquals(
+                "popdns: peers.nodes.ns1 is not vote-only: give the prober's node vote-only: true, so its peers know"
+                        + " it answers no queries\n",
+                r.err());
+    }
 }

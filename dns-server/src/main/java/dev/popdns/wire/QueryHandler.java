@@ -31,6 +31,8 @@ public final class QueryHandler {
     private final ClientLocator locator;
     private final QueryMetrics metrics;
     private final AnswerListener answers;
+    private final Cookies cookies;
+    private final RateLimiter limiter;
 
     /** Told of every geo-routed answer (for {@code popdns_answers_total{name,pop}}); must not block. */
     @FunctionalInterface
@@ -44,11 +46,28 @@ public final class QueryHandler {
             ClientLocator locator,
             QueryMetrics metrics,
             AnswerListener answers) {
+        this(snapshots, answerer, locator, metrics, answers, Cookies.random(), null);
+    }
+
+    /**
+     * @param cookies the server cookies we issue and accept
+     * @param limiter response rate limiting of UDP answers, or null when off
+     */
+    public QueryHandler(
+            Snapshot.Holder snapshots,
+            Answerer answerer,
+            ClientLocator locator,
+            QueryMetrics metrics,
+            AnswerListener answers,
+            Cookies cookies,
+            RateLimiter limiter) {
         this.snapshots = snapshots;
         this.answerer = answerer;
         this.locator = locator;
         this.metrics = metrics;
         this.answers = answers;
+        this.cookies = cookies;
+        this.limiter = limiter;
     }
 
     /**
@@ -63,9 +82,20 @@ public final class QueryHandler {
         int length = in.readableBytes();
         byte[] packet = new byte[length];
         in.getBytes(in.readerIndex(), packet);
+        QueryDecoder.Outcome outcome = QueryDecoder.decode(packet, length);
+        Query.Edns edns = switch (outcome) {
+            case QueryDecoder.Drop drop -> null;
+            case QueryDecoder.Error error -> error.edns();
+            case QueryDecoder.CookieQuery cookieQuery -> cookieQuery.edns();
+            case QueryDecoder.Decoded decoded -> decoded.query().edns();
+        };
+        int cookie = edns == null || edns.cookieLength() == 0
+                ? Cookies.NONE
+                : cookies.check(packet, edns.cookieOffset(), edns.cookieLength(), peer);
+        int reserve = cookie == Cookies.NONE ? 0 : Cookies.OPTION_LENGTH;
         ByteBuf out;
         int qtype;
-        switch (QueryDecoder.decode(packet, length)) {
+        switch (outcome) {
             case QueryDecoder.Drop drop -> {
                 return null;
             }
@@ -73,19 +103,46 @@ public final class QueryHandler {
                 out = ResponseEncoder.error(alloc, error, packet, answerer);
                 qtype = -1;
             }
+            case QueryDecoder.CookieQuery query -> {
+                // RFC 7873 §5.4: BADCOOKIE when the server cookie sent was not a valid one of ours
+                int rcode = cookie == Cookies.INVALID ? Rcode.BADCOOKIE : Rcode.NOERROR;
+                out = ResponseEncoder.error(
+                        alloc, new QueryDecoder.Error(query.id(), query.flags(), rcode, 0, edns), packet, answerer);
+                qtype = -1;
+            }
             case QueryDecoder.Decoded decoded -> {
-                out = answerSafely(decoded.query(), packet, alloc, tcp, peer);
+                out = answerSafely(decoded.query(), packet, alloc, tcp, peer, reserve);
                 qtype = decoded.query().qtype();
             }
         }
+        if (cookie != Cookies.NONE) {
+            ResponseEncoder.appendCookie(out, cookies, edns, packet, cookie, peer);
+        }
         metrics.answered(tcp, qtype, out.getByte(3), start);
+        // RRL: UDP only (a TCP client cannot spoof its address), and never a client that
+        // proved its address with a server cookie of ours (RFC 7873 §5.3)
+        if (limiter != null && !tcp && cookie != Cookies.VALID && cookie != Cookies.VALID_WORN) {
+            switch (limiter.account(out, peer)) {
+                case RateLimiter.ALLOW -> metrics.rateLimit(RateLimiter.ALLOW);
+                case RateLimiter.SLIP -> {
+                    metrics.rateLimit(RateLimiter.SLIP);
+                    ResponseEncoder.slip(out, cookies, edns, packet, cookie, peer);
+                }
+                default -> {
+                    metrics.rateLimit(RateLimiter.DROP);
+                    out.release();
+                    return null;
+                }
+            }
+        }
         return out;
     }
 
     /** A bug on the answer path costs this query a SERVFAIL, never the socket or the server. */
-    private ByteBuf answerSafely(Query query, byte[] packet, ByteBufAllocator alloc, boolean tcp, InetAddress peer) {
+    private ByteBuf answerSafely(
+            Query query, byte[] packet, ByteBufAllocator alloc, boolean tcp, InetAddress peer, int reserve) {
         try {
-            return answer(query, alloc, tcp, peer);
+            return answer(query, alloc, tcp, peer, reserve);
         } catch (RuntimeException e) {
             QueryDecoder.Error failure = new QueryDecoder.Error(
                     query.id(),
@@ -97,8 +154,9 @@ public final class QueryHandler {
         }
     }
 
-    private ByteBuf answer(Query query, ByteBufAllocator alloc, boolean tcp, InetAddress peer) {
-        int limit = tcp ? TCP_LIMIT : udpLimit(query);
+    /** The answer in at most the size limit less {@code reserve} bytes (room for our COOKIE option). */
+    private ByteBuf answer(Query query, ByteBufAllocator alloc, boolean tcp, InetAddress peer, int reserve) {
+        int limit = (tcp ? TCP_LIMIT : udpLimit(query)) - reserve;
         Snapshot snapshot = snapshots.current();
         byte[] keyBytes = CacheKey.lowerName(query);
         Route route = null;

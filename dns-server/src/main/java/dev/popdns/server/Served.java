@@ -26,7 +26,10 @@ public record Served(ZoneSet zones, RoutingTable routing, PopsConfig pops, Healt
 
     /** A zones directory that cannot be served; every problem as {@code file:line: message}. */
     public static final class Invalid extends Exception {
-        private final List<String> problems;
+        @java.io.Serial
+        private static final long serialVersionUID = 1L;
+
+        private final transient List<String> problems;
 
         Invalid(List<String> problems) {
             super(problems.size() + " error(s), first: " + problems.get(0));

@@ -18,7 +18,8 @@ import org.xbill.DNS.Type;
  *
  * <p>Threads: called on Netty event loops, concurrently; holds no mutable state of its own. A hit
  * costs the packet copy, one key array, a GeoIP cache probe for geo names, and one copy into a
- * pooled buffer. Nothing here blocks or logs.
+ * pooled buffer. Nothing here blocks; the only log lines are those of {@link InternalErrors}, at most
+ * one a minute.
  */
 public final class QueryHandler {
     /** The largest answer over UDP without EDNS (RFC 1035 §4.2.1). */
@@ -82,7 +83,13 @@ public final class QueryHandler {
         int length = in.readableBytes();
         byte[] packet = new byte[length];
         in.getBytes(in.readerIndex(), packet);
-        QueryDecoder.Outcome outcome = QueryDecoder.decode(packet, length);
+        QueryDecoder.Outcome outcome;
+        try {
+            outcome = QueryDecoder.decode(packet, length);
+        } catch (RuntimeException e) {
+            metrics.internalError(InternalErrors.Stage.DECODE, e);
+            return null; // nothing read can be trusted, not even the id: stay silent
+        }
         Query.Edns edns = switch (outcome) {
             case QueryDecoder.Drop drop -> null;
             case QueryDecoder.Error error -> error.edns();
@@ -100,14 +107,13 @@ public final class QueryHandler {
                 return null;
             }
             case QueryDecoder.Error error -> {
-                out = ResponseEncoder.error(alloc, error, packet, answerer);
+                out = encodeError(alloc, error, packet);
                 qtype = -1;
             }
             case QueryDecoder.CookieQuery query -> {
                 // RFC 7873 §5.4: BADCOOKIE when the server cookie sent was not a valid one of ours
                 int rcode = cookie == Cookies.INVALID ? Rcode.BADCOOKIE : Rcode.NOERROR;
-                out = ResponseEncoder.error(
-                        alloc, new QueryDecoder.Error(query.id(), query.flags(), rcode, 0, edns), packet, answerer);
+                out = encodeError(alloc, new QueryDecoder.Error(query.id(), query.flags(), rcode, 0, edns), packet);
                 qtype = -1;
             }
             case QueryDecoder.Decoded decoded -> {
@@ -115,42 +121,73 @@ public final class QueryHandler {
                 qtype = decoded.query().qtype();
             }
         }
+        if (out == null) {
+            return null;
+        }
+        metrics.answered(tcp, qtype, out.getByte(3), start);
+        try {
+            return finish(out, tcp, peer, packet, edns, cookie);
+        } catch (RuntimeException e) {
+            metrics.internalError(InternalErrors.Stage.ANSWER, e);
+            out.release();
+            return null;
+        }
+    }
+
+    /**
+     * Adds our COOKIE option, then applies response rate limiting: UDP only (a TCP client cannot
+     * spoof its address), and never to a client that proved its address with a server cookie of
+     * ours (RFC 7873 §5.3). Returns {@code out}, slipped, or null when it is dropped (released).
+     */
+    private ByteBuf finish(ByteBuf out, boolean tcp, InetAddress peer, byte[] packet, Query.Edns edns, int cookie) {
         if (cookie != Cookies.NONE) {
             ResponseEncoder.appendCookie(out, cookies, edns, packet, cookie, peer);
         }
-        metrics.answered(tcp, qtype, out.getByte(3), start);
-        // RRL: UDP only (a TCP client cannot spoof its address), and never a client that
-        // proved its address with a server cookie of ours (RFC 7873 §5.3)
-        if (limiter != null && !tcp && cookie != Cookies.VALID && cookie != Cookies.VALID_WORN) {
-            switch (limiter.account(out, peer)) {
-                case RateLimiter.ALLOW -> metrics.rateLimit(RateLimiter.ALLOW);
-                case RateLimiter.SLIP -> {
-                    metrics.rateLimit(RateLimiter.SLIP);
-                    ResponseEncoder.slip(out, cookies, edns, packet, cookie, peer);
-                }
-                default -> {
-                    metrics.rateLimit(RateLimiter.DROP);
-                    out.release();
-                    return null;
-                }
+        if (limiter == null || tcp || cookie == Cookies.VALID || cookie == Cookies.VALID_WORN) {
+            return out;
+        }
+        switch (limiter.account(out, peer)) {
+            case RateLimiter.ALLOW -> metrics.rateLimit(RateLimiter.ALLOW);
+            case RateLimiter.SLIP -> {
+                metrics.rateLimit(RateLimiter.SLIP);
+                ResponseEncoder.slip(out, cookies, edns, packet, cookie, peer);
+            }
+            default -> {
+                metrics.rateLimit(RateLimiter.DROP);
+                out.release();
+                return null;
             }
         }
         return out;
     }
 
-    /** A bug on the answer path costs this query a SERVFAIL, never the socket or the server. */
+    /**
+     * A bug on the answer path costs this query a SERVFAIL, never the socket or the server; it is
+     * counted and logged (rate-limited) by {@link InternalErrors}.
+     */
     private ByteBuf answerSafely(
             Query query, byte[] packet, ByteBufAllocator alloc, boolean tcp, InetAddress peer, int reserve) {
         try {
             return answer(query, alloc, tcp, peer, reserve);
         } catch (RuntimeException e) {
+            metrics.internalError(InternalErrors.Stage.ANSWER, e);
             QueryDecoder.Error failure = new QueryDecoder.Error(
                     query.id(),
                     query.flags(),
                     Rcode.SERVFAIL,
                     query.questionEnd() - QueryDecoder.HEADER_LENGTH,
                     query.edns());
-            return ResponseEncoder.error(alloc, failure, packet, answerer);
+            return encodeError(alloc, failure, packet);
+        }
+    }
+
+    /** A header-only response; null (no answer) when even that fails. */
+    private ByteBuf encodeError(ByteBufAllocator alloc, QueryDecoder.Error error, byte[] packet) {
+        try {
+            return ResponseEncoder.error(alloc, error, packet, answerer);
+        } catch (RuntimeException e) {
+            metrics.internalError(InternalErrors.Stage.ENCODE, e);
+            return null;
         }
     }
 

@@ -29,12 +29,15 @@ import org.xbill.DNS.Section;
 import org.xbill.DNS.Type;
 
 /**
- * 100k random and mutated packets through the whole query pipeline: nothing may throw, and every
- * answer must be a well-formed response to the packet's id. Seeded, so a failure repeats.
+ * 100k random and mutated packets through the whole query pipeline: nothing may throw, every
+ * answer must be a well-formed response to the packet's id, none may be SERVFAIL (which popdns
+ * answers only when the answer path threw), and {@code popdns_internal_errors_total} stays zero at
+ * every stage. Seeded, so a failure repeats.
  */
 class QueryHandlerFuzzTest {
     private static final int PACKETS = 100_000;
     private static QueryHandler handler;
+    private static QueryMetrics metrics;
     private static final ByteBufAllocator ALLOC = UnpooledByteBufAllocator.DEFAULT;
     private static final java.net.InetAddress PEER = java.net.InetAddress.getLoopbackAddress();
 
@@ -47,7 +50,7 @@ class QueryHandlerFuzzTest {
                 snapshots,
                 new Answerer(new ServerIdentity("fuzz".getBytes(), "fuzz", "v")),
                 new ClientLocator(null),
-                QueryMetrics.none(),
+                metrics = new QueryMetrics(new io.micrometer.core.instrument.simple.SimpleMeterRegistry()),
                 route -> {});
     }
 
@@ -74,6 +77,9 @@ class QueryHandlerFuzzTest {
             }
         }
         assertTrue(answered > PACKETS / 4, "most mutated packets still get an answer, got " + answered);
+        for (InternalErrors.Stage stage : InternalErrors.Stage.values()) {
+            assertEquals(0, metrics.internalErrors().count(stage), "internal errors at stage " + stage);
+        }
     }
 
     private static void check(byte[] packet, byte[] reply, boolean tcp, int i) {
@@ -81,6 +87,9 @@ class QueryHandlerFuzzTest {
         assertEquals(packet[0], reply[0], "id, packet " + i);
         assertEquals(packet[1], reply[1], "id, packet " + i);
         assertTrue((reply[2] & 0x80) != 0, "QR, packet " + i);
+        assertTrue(
+                (reply[3] & 0xf) != org.xbill.DNS.Rcode.SERVFAIL,
+                "SERVFAIL (an exception on the answer path), packet " + i + ": " + hex(packet));
         if (!tcp) {
             assertTrue(reply.length <= Answerer.UDP_PAYLOAD, "UDP size, packet " + i);
         }

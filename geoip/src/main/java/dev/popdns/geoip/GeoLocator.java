@@ -47,7 +47,7 @@ public final class GeoLocator implements Closeable {
      * replacement that fails its checks is logged and the old database keeps answering.
      */
 
-    private static final Logger log = LoggerFactory.getLogger(GeoLocator.class);
+    private static final Logger LOG = LoggerFactory.getLogger(GeoLocator.class);
 
     private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
     private static final VarHandle INTS = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.BIG_ENDIAN);
@@ -152,7 +152,7 @@ public final class GeoLocator implements Closeable {
         } catch (IOException | RuntimeException e) {
             lookupErrors.increment();
             if (database.firstLookupError()) {
-                log.warn(
+                LOG.warn(
                         "GeoIP database {}: lookup of {} failed, answering no location"
                                 + " (logged once per database file)",
                         database.info.path(),
@@ -201,7 +201,7 @@ public final class GeoLocator implements Closeable {
             }
             lastSeen = FileStamp.MISSING;
             rejectedReloads++;
-            log.warn(
+            LOG.warn(
                     "GeoIP database {}: cannot read the file ({}); still answering from the {} built {}",
                     path,
                     e.toString(),
@@ -218,7 +218,7 @@ public final class GeoLocator implements Closeable {
         } catch (IOException e) {
             lastSeen = stamp;
             rejectedReloads++;
-            log.error(
+            LOG.error(
                     "{}; rejected the replacement, still answering from the {} built {}",
                     e.getMessage(),
                     old.info.type(),
@@ -228,7 +228,7 @@ public final class GeoLocator implements Closeable {
         lastSeen = next.stamp;
         current = next;
         reloads++;
-        log.info(
+        LOG.info(
                 "GeoIP database {} reloaded: {} built {} (replaces the {} built {})",
                 path,
                 next.info.type(),
@@ -263,7 +263,7 @@ public final class GeoLocator implements Closeable {
         try {
             reloadIfChanged();
         } catch (RuntimeException e) {
-            log.error("GeoIP database {}: reload check failed", config.database(), e);
+            LOG.error("GeoIP database {}: reload check failed", config.database(), e);
         }
     }
 

@@ -47,10 +47,28 @@ public final class ConfigLoader {
             Integer geoipCacheSize,
             Boolean probes,
             String adminTokenFile,
+            RateLimitConfig rateLimit,
+            String cookieSecretFile,
             Map<String, Integer> lines) {
         static FileConfig empty() {
             return new FileConfig(
-                    null, null, null, null, null, null, null, null, null, null, null, null, null, null, Map.of());
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    RateLimitConfig.off(),
+                    null,
+                    Map.of());
         }
     }
 
@@ -68,7 +86,9 @@ public final class ConfigLoader {
             "geoip",
             "geoip-cache-size",
             "probes",
-            "admin-token-file");
+            "admin-token-file",
+            "rate-limit",
+            "cookie-secret-file");
 
     /** Command-line flags; null or empty means "not given". */
     public record Overrides(Path config, Path zones, List<String> listen, String http, Path geoip, boolean noProbes) {}
@@ -144,7 +164,9 @@ public final class ConfigLoader {
                 geoip,
                 geoipCacheSize,
                 !overrides.noProbes() && (file.probes() == null || file.probes()),
-                file.adminTokenFile() == null ? null : base.resolve(file.adminTokenFile()));
+                file.adminTokenFile() == null ? null : base.resolve(file.adminTokenFile()),
+                file.rateLimit(),
+                file.cookieSecretFile() == null ? null : base.resolve(file.cookieSecretFile()));
     }
 
     /** {@code file:line} of {@code key} when the file set it, else the file (a default is at fault). */
@@ -177,6 +199,8 @@ public final class ConfigLoader {
                 r.integer("geoip-cache-size"),
                 r.bool("probes"),
                 r.text("admin-token-file"),
+                RateLimitSection.read(source, top.entries().get("rate-limit"), r.problems),
+                r.text("cookie-secret-file"),
                 top.keyLines());
         if (!r.problems.isEmpty()) {
             throw new ConfigException(String.join("\n", r.problems));

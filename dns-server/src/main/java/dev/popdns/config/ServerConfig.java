@@ -21,6 +21,8 @@ import java.util.List;
  * @param geoipCacheSize    client networks whose GeoIP answer is kept (rounded up to a power of two)
  * @param probes            whether the checks of pops.yaml are probed; off: eligibility is admin state only
  * @param adminTokenFile    file holding the bearer token for admin calls, or null (admin calls disabled)
+ * @param rateLimit         response rate limiting of UDP answers ({@code rate-limit:}), off by default
+ * @param cookieSecretFile  file holding the DNS cookie secret (32 hex digits), or null for a random one per start
  */
 public record ServerConfig(
         List<InetSocketAddress> listen,
@@ -36,7 +38,9 @@ public record ServerConfig(
         Path geoip,
         int geoipCacheSize,
         boolean probes,
-        Path adminTokenFile) {
+        Path adminTokenFile,
+        RateLimitConfig rateLimit,
+        Path cookieSecretFile) {
     public ServerConfig {
         listen = List.copyOf(listen);
     }

@@ -90,7 +90,8 @@ public final class Cookies {
         if (length != CLIENT_LENGTH + SERVER_LENGTH || packet[server] != VERSION) {
             return INVALID; // another server's format, or another version
         }
-        long timestamp = (QueryDecoder.u16(packet, server + 4) << 16 | QueryDecoder.u16(packet, server + 6)) & 0xffffffffL;
+        long timestamp =
+                (QueryDecoder.u16(packet, server + 4) << 16 | QueryDecoder.u16(packet, server + 6)) & 0xffffffffL;
         // RFC 9018 §4.3: serial number arithmetic on the 32-bit timestamp
         int age = (int) (epochSeconds.getAsLong() - timestamp);
         if (age > LIFETIME_SECONDS || age < -FUTURE_SECONDS) {

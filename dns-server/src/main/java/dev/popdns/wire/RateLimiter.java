@@ -1,10 +1,10 @@
 package dev.popdns.wire;
 
+import dev.popdns.config.RateLimitConfig;
 import io.netty.buffer.ByteBuf;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.security.SecureRandom;
-import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.function.LongSupplier;
@@ -49,42 +49,6 @@ public final class RateLimiter {
     static final int NXDOMAIN = 3;
     static final int ERROR = 4;
 
-    /**
-     * The settings of {@code rate-limit:} in popdns.yaml.
-     *
-     * @param responsesPerSecond answers per second per network and class; 0 = off
-     * @param slip               1 in this many answers over the limit go out truncated; 0 = none, all dropped
-     * @param ipv4Prefix         length of the IPv4 client networks counted together
-     * @param ipv6Prefix         length of the IPv6 client networks counted together
-     * @param exempt             networks never limited
-     */
-    public record Settings(int responsesPerSecond, int slip, int ipv4Prefix, int ipv6Prefix, List<Network> exempt) {
-        public static final int DEFAULT_SLIP = 2;
-        public static final int DEFAULT_IPV4_PREFIX = 24;
-        public static final int DEFAULT_IPV6_PREFIX = 56;
-
-        public Settings {
-            exempt = List.copyOf(exempt);
-        }
-
-        /** Rate limiting off (the built-in default). */
-        public static Settings off() {
-            return new Settings(0, DEFAULT_SLIP, DEFAULT_IPV4_PREFIX, DEFAULT_IPV6_PREFIX, List.of());
-        }
-
-        public boolean enabled() {
-            return responsesPerSecond > 0;
-        }
-    }
-
-    /** A network: {@code address} with its first {@code prefix} bits significant. */
-    public record Network(InetAddress address, int prefix) {
-        @Override
-        public String toString() {
-            return address.getHostAddress() + "/" + prefix;
-        }
-    }
-
     /** Told when a network starts being limited in a class; called on an event loop, rarely. */
     @FunctionalInterface
     public interface Listener {
@@ -101,7 +65,7 @@ public final class RateLimiter {
     private final long v6MaskLow;
     private final int ipv4Prefix;
     private final int ipv6Prefix;
-    private final Network[] exempt;
+    private final RateLimitConfig.Network[] exempt;
     private final LongSupplier nanos;
     private final long origin;
     private final Listener listener;
@@ -110,7 +74,7 @@ public final class RateLimiter {
      * @param nanos    a monotonic clock in nanoseconds ({@link System#nanoTime} outside tests)
      * @param listener told when a network starts being limited
      */
-    public RateLimiter(Settings settings, LongSupplier nanos, Listener listener) {
+    public RateLimiter(RateLimitConfig settings, LongSupplier nanos, Listener listener) {
         if (!settings.enabled()) {
             throw new IllegalArgumentException("responses-per-second: 0 (rate limiting is off)");
         }
@@ -125,7 +89,7 @@ public final class RateLimiter {
         // masks of the address bytes read little-endian
         this.v6MaskHigh = Long.reverseBytes(mask64(ipv6Prefix));
         this.v6MaskLow = Long.reverseBytes(mask64(ipv6Prefix - 64));
-        this.exempt = settings.exempt().toArray(new Network[0]);
+        this.exempt = settings.exempt().toArray(new RateLimitConfig.Network[0]);
         this.nanos = nanos;
         this.origin = nanos.getAsLong();
         this.listener = listener;
@@ -150,8 +114,7 @@ public final class RateLimiter {
                 return ALLOW;
             }
             network = mix(
-                    SipHash.littleEndian(address, 0, 8) & v6MaskHigh,
-                    SipHash.littleEndian(address, 8, 8) & v6MaskLow);
+                    SipHash.littleEndian(address, 0, 8) & v6MaskHigh, SipHash.littleEndian(address, 8, 8) & v6MaskLow);
         }
         long key = mix(mix(seed, network), classify(response));
         return decide(key, response, client);
@@ -177,9 +140,7 @@ public final class RateLimiter {
                 }
                 if (slots.compareAndSet(index, old, old | LIMITED)) {
                     listener.limited(
-                            client,
-                            responseClass(response),
-                            client instanceof Inet4Address ? ipv4Prefix : ipv6Prefix);
+                            client, responseClass(response), client instanceof Inet4Address ? ipv4Prefix : ipv6Prefix);
                     return slipOrDrop();
                 }
                 continue;
@@ -198,7 +159,7 @@ public final class RateLimiter {
     }
 
     private boolean exempt(int address) {
-        for (Network n : exempt) {
+        for (RateLimitConfig.Network n : exempt) {
             if (n.address() instanceof Inet4Address) {
                 int mask = n.prefix() == 0 ? 0 : -1 << (32 - n.prefix());
                 if ((n.address().hashCode() & mask) == (address & mask)) {
@@ -210,7 +171,7 @@ public final class RateLimiter {
     }
 
     private boolean exempt(byte[] address) {
-        for (Network n : exempt) {
+        for (RateLimitConfig.Network n : exempt) {
             if (!(n.address() instanceof Inet4Address) && within(n.address().getAddress(), n.prefix(), address)) {
                 return true;
             }

@@ -75,7 +75,8 @@ final class ResponseEncoder {
      * last record of every answer to a query with EDNS; the OPT's RDLENGTH grows to match. The
      * caller left {@link Cookies#OPTION_LENGTH} bytes of room under the size limit.
      */
-    static void appendCookie(ByteBuf out, Cookies cookies, Query.Edns edns, byte[] packet, int status, InetAddress client) {
+    static void appendCookie(
+            ByteBuf out, Cookies cookies, Query.Edns edns, byte[] packet, int status, InetAddress client) {
         int rdLength = optRdLength(out);
         if (rdLength < 0) {
             return;

@@ -3,7 +3,7 @@ package dev.popdns.cli;
 import dev.popdns.config.ConfigException;
 import dev.popdns.config.ConfigLoader;
 import dev.popdns.config.ServerConfig;
-import dev.popdns.server.Served;
+import dev.popdns.served.Served;
 import dev.popdns.server.Server;
 import dev.popdns.zone.Zone;
 import dev.popdns.zone.ZoneSet;
@@ -14,12 +14,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 
-/** The command line: {@code serve} and {@code check}. Exit codes: 0 ok, 1 invalid input, 2 usage. */
+/** The command line: {@code serve}, {@code check} and the commands below. Exit codes: 0 ok, 1 invalid input, 2 usage. */
 public final class Main {
     static final String USAGE = """
             usage: popdns serve [--config FILE] [--zones DIR] [--listen ADDR:PORT]... [--http ADDR:PORT] [--geoip FILE] [--no-probes]
                    popdns check [DIR]
-                   popdns explain NAME TYPE CLIENT_IP [--zones DIR] [--geoip FILE]
+                   popdns explain NAME TYPE CLIENT_IP [--server URL] [--config FILE] [--offline] [--zones DIR] [--geoip FILE]
+                   popdns status [--server URL] [--config FILE] [--json] [--timeline N]
                    popdns demo [--zones DIR] [--geoip FILE] [--dir DIR] | demo fail POP CHECK | demo heal POP CHECK
                    popdns diff OLD_DIR NEW_DIR [--geoip FILE]
                    popdns import route53 RECORDS.json [--health-checks HEALTHCHECKS.json] --out DIR
@@ -42,6 +43,7 @@ public final class Main {
             case "serve" -> serve(rest);
             case "check" -> check(rest, System.out, System.err);
             case "explain" -> Explain.run(rest, System.out, System.err);
+            case "status" -> Status.run(rest, System.out, System.err);
             case "demo" -> Demo.run(rest, System.out, System.err);
             case "diff" -> Diff.run(rest, System.out, System.err);
             case "import" -> Route53Import.run(rest, System.out, System.err);

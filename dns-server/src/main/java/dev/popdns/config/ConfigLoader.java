@@ -4,7 +4,6 @@ import dev.popdns.geoip.GeoLocatorConfig;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -47,27 +46,15 @@ public final class ConfigLoader {
             Integer geoipCacheSize,
             Boolean probes,
             String adminTokenFile,
+            Map<String, String> httpTls,
+            String peerListen,
             RateLimitConfig rateLimit,
             String cookieSecretFile,
             Map<String, Integer> lines) {
         static FileConfig empty() {
             return new FileConfig(
-                    null,
-                    null,
-                    null,
-                    null,
-                    null,
-                    null,
-                    null,
-                    null,
-                    null,
-                    null,
-                    null,
-                    null,
-                    null,
-                    null,
-                    RateLimitConfig.off(),
-                    null,
+                    null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
+                    RateLimitConfig.off(), null,
                     Map.of());
         }
     }
@@ -87,8 +74,13 @@ public final class ConfigLoader {
             "geoip-cache-size",
             "probes",
             "admin-token-file",
+            "http-tls",
+            "peer-listen",
             "rate-limit",
-            "cookie-secret-file");
+            "cookie-secret-file",
+            // read by PeersLoader
+            "peers",
+            "health-agreement");
 
     /** Command-line flags; null or empty means "not given". */
     public record Overrides(Path config, Path zones, List<String> listen, String http, Path geoip, boolean noProbes) {}
@@ -150,6 +142,25 @@ public final class ConfigLoader {
                 geoipCacheSize,
                 GeoLocatorConfig.MIN_CACHE_SIZE,
                 GeoLocatorConfig.MAX_CACHE_SIZE);
+        ServerConfig.Tls tls = null;
+        if (file.httpTls() != null) {
+            String where = where(source, file, "http-tls");
+            if (file.httpTls().get("cert") == null || file.httpTls().get("key") == null) {
+                throw new ConfigException(where + ": http-tls: needs both cert and key (expected: PEM files)");
+            }
+            tls = new ServerConfig.Tls(
+                    base.resolve(file.httpTls().get("cert")),
+                    base.resolve(file.httpTls().get("key")));
+            for (Path pem : List.of(tls.cert(), tls.key())) {
+                if (!Files.isReadable(pem)) {
+                    throw new ConfigException(where + ": http-tls: cannot read " + pem + " (expected: a PEM file)");
+                }
+            }
+        }
+        PeersConfig peers = null;
+        if (file.lines().containsKey("peers") || file.lines().containsKey("health-agreement")) {
+            peers = PeersLoader.load(overrides.config(), base, identity);
+        }
         return new ServerConfig(
                 listen,
                 address(overrides.http() != null ? "command line" : where(source, file, "http"), "http", httpText),
@@ -165,6 +176,11 @@ public final class ConfigLoader {
                 geoipCacheSize,
                 !overrides.noProbes() && (file.probes() == null || file.probes()),
                 file.adminTokenFile() == null ? null : base.resolve(file.adminTokenFile()),
+                tls,
+                file.peerListen() == null
+                        ? null
+                        : address(where(source, file, "peer-listen"), "peer-listen", file.peerListen()),
+                peers,
                 file.rateLimit(),
                 file.cookieSecretFile() == null ? null : base.resolve(file.cookieSecretFile()));
     }
@@ -199,6 +215,8 @@ public final class ConfigLoader {
                 r.integer("geoip-cache-size"),
                 r.bool("probes"),
                 r.text("admin-token-file"),
+                r.map("http-tls", Set.of("cert", "key")),
+                r.text("peer-listen"),
                 RateLimitSection.read(source, top.entries().get("rate-limit"), r.problems),
                 r.text("cookie-secret-file"),
                 top.keyLines());
@@ -290,6 +308,32 @@ public final class ConfigLoader {
             return value.intValue();
         }
 
+        /** A mapping of single values with only {@code allowed} keys, or null when absent. */
+        Map<String, String> map(String key, Set<String> allowed) {
+            YamlTree.Node node = top.entries().get(key);
+            if (node == null) {
+                return null;
+            }
+            if (!(node instanceof YamlTree.MapNode m)) {
+                problem(node.line(), key + ": not a mapping (expected: keys " + new TreeSet<>(allowed) + ")");
+                return null;
+            }
+            Map<String, String> out = new java.util.HashMap<>();
+            for (Map.Entry<String, YamlTree.Node> entry : m.entries().entrySet()) {
+                if (!allowed.contains(entry.getKey())) {
+                    problem(
+                            m.keyLines().get(entry.getKey()),
+                            key + "." + entry.getKey() + ": unknown key (expected one of " + new TreeSet<>(allowed)
+                                    + ")");
+                } else if (entry.getValue() instanceof YamlTree.Scalar s && s.text() != null) {
+                    out.put(entry.getKey(), s.text());
+                } else {
+                    problem(entry.getValue().line(), key + "." + entry.getKey() + ": not a single value");
+                }
+            }
+            return out;
+        }
+
         Boolean bool(String key) {
             String text = text(key);
             if (text == null) {
@@ -318,19 +362,12 @@ public final class ConfigLoader {
         } catch (NumberFormatException | IndexOutOfBoundsException e) {
             port = -1;
         }
-        if (host.isEmpty() || port < 0 || port > 65535 || !(isLiteral(host))) {
+        InetAddress address = host.isEmpty() ? null : AddressLiteral.parse(host);
+        if (address == null || port < 0 || port > 65535) {
             throw new ConfigException(source + ": " + key + ": '" + text
                     + "' (expected: ADDR:PORT with a literal address, [::1]:53 for IPv6)");
         }
-        try {
-            return new InetSocketAddress(InetAddress.getByName(host), port);
-        } catch (UnknownHostException e) {
-            throw new ConfigException(source + ": " + key + ": '" + text + "': " + e.getMessage());
-        }
-    }
-
-    private static boolean isLiteral(String host) {
-        return host.contains(":") || host.chars().allMatch(c -> c == '.' || (c >= '0' && c <= '9'));
+        return new InetSocketAddress(address, port);
     }
 
     private static void range(String source, String key, long value, long min, long max) throws ConfigException {

@@ -5,7 +5,6 @@ import dev.popdns.config.YamlTree.MapNode;
 import dev.popdns.config.YamlTree.Node;
 import dev.popdns.config.YamlTree.Scalar;
 import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -439,14 +438,9 @@ public final class PopsLoader {
         if (text == null) {
             return null;
         }
-        boolean literal =
-                text.contains(":") ? text.matches("[0-9a-fA-F:.]+") : text.matches("\\d{1,3}(\\.\\d{1,3}){3}");
-        if (literal) {
-            try {
-                return InetAddress.getByName(text);
-            } catch (UnknownHostException e) {
-                // falls through to the problem below
-            }
+        InetAddress address = AddressLiteral.parse(text);
+        if (address != null) {
+            return address;
         }
         problem(node.line(), key + ": '" + text + "' (expected: a literal IPv4 or IPv6 address)");
         return null;

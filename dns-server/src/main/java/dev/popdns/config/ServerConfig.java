@@ -21,6 +21,9 @@ import java.util.List;
  * @param geoipCacheSize    client networks whose GeoIP answer is kept (rounded up to a power of two)
  * @param probes            whether the checks of pops.yaml are probed; off: eligibility is admin state only
  * @param adminTokenFile    file holding the bearer token for admin calls, or null (admin calls disabled)
+ * @param httpTls           certificate and key of the HTTP listeners, or null for plain HTTP
+ * @param peerListen        a second HTTP listener that answers only peers ({@code /api/v1/health}), or null
+ * @param peers             the nodes that vote on health, or null when this node decides alone
  * @param rateLimit         response rate limiting of UDP answers ({@code rate-limit:}), off by default
  * @param cookieSecretFile  file holding the DNS cookie secret (32 hex digits), or null for a random one per start
  */
@@ -39,9 +42,15 @@ public record ServerConfig(
         int geoipCacheSize,
         boolean probes,
         Path adminTokenFile,
+        Tls httpTls,
+        InetSocketAddress peerListen,
+        PeersConfig peers,
         RateLimitConfig rateLimit,
         Path cookieSecretFile) {
     public ServerConfig {
         listen = List.copyOf(listen);
     }
+
+    /** PEM certificate chain and private key of the HTTP listeners; reloaded when the files change. */
+    public record Tls(Path cert, Path key) {}
 }

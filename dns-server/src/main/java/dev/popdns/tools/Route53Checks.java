@@ -5,6 +5,7 @@ import dev.popdns.tools.Route53Input.HealthCheck;
 import dev.popdns.tools.Route53Input.RecordSet;
 import dev.popdns.tools.Route53Pops.Endpoint;
 import dev.popdns.tools.Route53Pops.RoutedName;
+import io.netty.util.NetUtil;
 import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -193,7 +194,7 @@ final class Route53Checks {
                 report.unmapped(
                         s,
                         "health check " + hc.id() + " probes " + hc.ipAddress() + " but PoP " + e.pop.id
-                                + " is already probed at " + AddressText.of(e.pop.probeAddress)
+                                + " is already probed at " + NetUtil.toAddressString(e.pop.probeAddress)
                                 + ": popdns has one probe address per PoP");
             }
             return false;

@@ -1,12 +1,12 @@
 package dev.popdns.tools;
 
+import dev.popdns.config.AddressLiteral;
 import dev.popdns.config.PopsConfig;
 import dev.popdns.tools.Route53Input.RecordSet;
 import dev.popdns.tools.Route53Mapper.Policy;
+import io.netty.util.NetUtil;
 import java.net.Inet4Address;
-import java.net.Inet6Address;
 import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -330,25 +330,17 @@ final class Route53Pops {
         return ok && !e.addresses.isEmpty();
     }
 
+    /** A literal address of the family (IPv4 for A values, IPv6 for AAAA), or null. */
     static InetAddress literal(String text, boolean ipv4) {
-        boolean literal =
-                ipv4 ? text.matches("\\d{1,3}(\\.\\d{1,3}){3}") : text.contains(":") && text.matches("[0-9a-fA-F:.]+");
-        if (!literal) {
-            return null;
-        }
-        try {
-            InetAddress a = InetAddress.getByName(text);
-            return ipv4 == (a instanceof Inet4Address) || !ipv4 && a instanceof Inet6Address ? a : null;
-        } catch (UnknownHostException e) {
-            return null;
-        }
+        InetAddress a = AddressLiteral.parse(text);
+        return a != null && (a instanceof Inet4Address) == ipv4 ? a : null;
     }
 
     /** The PoP with exactly the endpoint's addresses, a new one, or null (reported) when they overlap another PoP's. */
     private PopDraft pop(Endpoint e) {
         Set<String> key = new TreeSet<>();
         for (InetAddress a : e.addresses) {
-            key.add(AddressText.of(a));
+            key.add(NetUtil.toAddressString(a));
         }
         for (PopDraft p : pops) {
             if (p.addressKey.equals(key)) {

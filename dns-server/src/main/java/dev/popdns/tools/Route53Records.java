@@ -3,6 +3,7 @@ package dev.popdns.tools;
 import dev.popdns.config.PopsConfig;
 import dev.popdns.tools.Route53Input.RecordSet;
 import dev.popdns.tools.Route53Mapper.ZoneLine;
+import io.netty.util.NetUtil;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -123,7 +124,7 @@ final class Route53Records {
             Record r = Record.fromString(owner, type, DClass.IN, ttl, value, Name.root);
             String rdata = type == Type.TXT || type == Type.SPF
                     ? value
-                    : r instanceof AAAARecord aaaa ? AddressText.of(aaaa.getAddress()) : r.rdataToString();
+                    : r instanceof AAAARecord aaaa ? NetUtil.toAddressString(aaaa.getAddress()) : r.rdataToString();
             if (lineKeys.add(owner.toString().toLowerCase(Locale.ROOT) + " " + type + " " + rdata)) {
                 zone.add(new ZoneLine(owner, ttl, type, rdata));
             }

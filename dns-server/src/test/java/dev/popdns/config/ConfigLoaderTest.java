@@ -48,7 +48,7 @@ class ConfigLoaderTest {
                 "listen: [127.0.0.1:53, x]|listen: 'x' (expected: ADDR:PORT with a literal address, [::1]:53 for IPv6)",
                 "listen: 127.0.0.1:53|listen: not a list (expected: [ADDR:PORT, ...])",
                 "zones: [a, b]|zones: not a single value",
-                "port: 53|port: unknown key (expected one of [admin-token-file, cache-size, cookie-secret-file, geoip, geoip-cache-size, http, identity, listen, nsid, probes, rate-limit, tcp-idle-timeout, tcp-max-connections, threads, version, zones])",
+                "port: 53|port: unknown key (expected one of [admin-token-file, cache-size, cookie-secret-file, geoip, geoip-cache-size, health-agreement, http, http-tls, identity, listen, nsid, peer-listen, peers, probes, rate-limit, tcp-idle-timeout, tcp-max-connections, threads, version, zones])",
             })
     void namesTheLineOfTheKeyAtFault(String line, String message, @TempDir Path dir) throws Exception {
         Path file = dir.resolve("popdns.yaml");

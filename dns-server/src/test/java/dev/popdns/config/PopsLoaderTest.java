@@ -3,7 +3,7 @@ package dev.popdns.config;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import dev.popdns.server.Served;
+import dev.popdns.served.Served;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;

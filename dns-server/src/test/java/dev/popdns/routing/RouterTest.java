@@ -3,7 +3,7 @@ package dev.popdns.routing;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.popdns.geoip.Location;
-import dev.popdns.server.Served;
+import dev.popdns.served.Served;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;

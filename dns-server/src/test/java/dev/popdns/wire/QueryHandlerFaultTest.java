@@ -3,7 +3,7 @@ package dev.popdns.wire;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.popdns.routing.Eligibility;
-import dev.popdns.server.Served;
+import dev.popdns.served.Served;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;

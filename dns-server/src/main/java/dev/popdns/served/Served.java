@@ -1,4 +1,4 @@
-package dev.popdns.server;
+package dev.popdns.served;
 
 import dev.popdns.config.ConfigException;
 import dev.popdns.config.HealthConfigBuilder;
@@ -31,7 +31,7 @@ public record Served(ZoneSet zones, RoutingTable routing, PopsConfig pops, Healt
 
         private final transient List<String> problems;
 
-        Invalid(List<String> problems) {
+        public Invalid(List<String> problems) {
             super(problems.size() + " error(s), first: " + problems.get(0));
             this.problems = List.copyOf(problems);
         }

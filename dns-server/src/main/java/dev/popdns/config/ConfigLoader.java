@@ -53,8 +53,24 @@ public final class ConfigLoader {
             Map<String, Integer> lines) {
         static FileConfig empty() {
             return new FileConfig(
-                    null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-                    RateLimitConfig.off(), null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    RateLimitConfig.off(),
+                    null,
                     Map.of());
         }
     }

@@ -396,7 +396,8 @@ public final class ConfigLoader {
         return s.isBlank() ? null : s;
     }
 
-    private static String softwareVersion() {
+    /** popdns's version from the jar manifest ({@code dev} when run from classes). */
+    public static String softwareVersion() {
         String v = ConfigLoader.class.getPackage().getImplementationVersion();
         return v == null ? "dev" : v;
     }

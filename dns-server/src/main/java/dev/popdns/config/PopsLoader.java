@@ -103,6 +103,16 @@ public final class PopsLoader {
                 }
             }
             hq(pops, top.keyLines().get("pops"));
+            int count = 0;
+            for (String id : popNodes.entries().keySet()) {
+                if (++count == PopsConfig.MAX_POPS + 1) {
+                    problem(
+                            popNodes.keyLines().get(id),
+                            "pops." + id + ": PoP number " + count + " of "
+                                    + popNodes.entries().size() + " (expected: at most " + PopsConfig.MAX_POPS
+                                    + " PoPs)");
+                }
+            }
         }
         Map<String, PopsConfig.GeoName> names = new LinkedHashMap<>();
         MapNode nameNodes = map(top.entries().get("names"), "names");

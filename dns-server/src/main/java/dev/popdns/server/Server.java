@@ -1,5 +1,6 @@
 package dev.popdns.server;
 
+import dev.popdns.config.ConfigLoader;
 import dev.popdns.config.ServerConfig;
 import dev.popdns.geoip.GeoLocator;
 import dev.popdns.geoip.GeoLocatorConfig;
@@ -84,7 +85,7 @@ public final class Server implements AutoCloseable {
      * @throws ZoneLoadException when the zones cannot be served (nothing is left running)
      */
     public void start() throws Served.Invalid, IOException, InterruptedException {
-        LOG.info("start: popdns {} on Java {}", version(), Runtime.version());
+        LOG.info("start: popdns {} on Java {}", ConfigLoader.softwareVersion(), Runtime.version());
         Served served = Served.load(config.zones(), null);
         for (Zone zone : served.zones().zones()) {
             LOG.info(
@@ -216,7 +217,7 @@ public final class Server implements AutoCloseable {
                 timeline,
                 new StatusReport.ServerFacts(
                         config.identity(),
-                        version(),
+                        ConfigLoader.softwareVersion(),
                         started,
                         () -> ready,
                         () -> new long[] {reloader.succeeded(), reloader.failed()},
@@ -461,11 +462,6 @@ public final class Server implements AutoCloseable {
         }
     }
 
-    /** The running health monitor, or null when no checks are declared. */
-    public HealthMonitor health() {
-        return monitor;
-    }
-
     private static String geoNames(RoutingTable routing) {
         StringBuilder sb = new StringBuilder();
         for (GeoName n : routing.names()) {
@@ -481,11 +477,6 @@ public final class Server implements AutoCloseable {
     static String format(InetSocketAddress a) {
         String host = a.getAddress().getHostAddress();
         return (host.contains(":") ? "[" + host + "]" : host) + ":" + a.getPort();
-    }
-
-    public static String version() {
-        String v = Server.class.getPackage().getImplementationVersion();
-        return v == null ? "dev" : v;
     }
 
     @Override

@@ -165,8 +165,12 @@ public final class Server implements AutoCloseable {
                 checked(served),
                 () -> snapshots.current().zones());
         transport = new DnsTransport(config.threads());
-        DnsTransport.TcpSettings tcp =
-                new DnsTransport.TcpSettings(config.tcpIdleTimeout(), config.tcpMaxConnections());
+        DnsTransport.TcpSettings tcp = new DnsTransport.TcpSettings(
+                config.tcpIdleTimeout(),
+                config.tcpMaxConnections(),
+                config.tcpMaxConnectionsPerClient(),
+                config.tcpMaxInFlight());
+        metrics.tcpConnections(transport, DnsTransport::tcpConnections);
         for (InetSocketAddress address : config.listen()) {
             int receiveBuffer = transport.bind(address, queries, tcp);
             LOG.info(

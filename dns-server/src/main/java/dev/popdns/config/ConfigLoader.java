@@ -57,8 +57,27 @@ public final class ConfigLoader {
             Map<String, Integer> lines) {
         static FileConfig empty() {
             return new FileConfig(
-                    null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-                    RateLimitConfig.off(), null, Map.of());
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    RateLimitConfig.off(),
+                    null,
+                    Map.of());
         }
     }
 

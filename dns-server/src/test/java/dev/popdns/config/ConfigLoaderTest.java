@@ -50,7 +50,7 @@ class ConfigLoaderTest {
                 "listen: [127.0.0.1:53, x]|listen: 'x' (expected: ADDR:PORT with a literal address, [::1]:53 for IPv6)",
                 "listen: 127.0.0.1:53|listen: not a list (expected: [ADDR:PORT, ...])",
                 "zones: [a, b]|zones: not a single value",
-                "port: 53|port: unknown key (expected one of [admin-token-file, cache-size, geoip, geoip-cache-size, health-agreement, http, http-tls, identity, listen, nsid, peer-listen, peers, probes, tcp-idle-timeout, tcp-max-connections, tcp-max-connections-per-client, tcp-max-in-flight, threads, version, zones])",
+                "port: 53|port: unknown key (expected one of [admin-token-file, cache-size, cookie-secret-file, geoip, geoip-cache-size, health-agreement, http, http-tls, identity, listen, nsid, peer-listen, peers, probes, rate-limit, tcp-idle-timeout, tcp-max-connections, tcp-max-connections-per-client, tcp-max-in-flight, threads, version, zones])",
             })
     void namesTheLineOfTheKeyAtFault(String line, String message, @TempDir Path dir) throws Exception {
         Path file = dir.resolve("popdns.yaml");
@@ -73,5 +73,7 @@ class ConfigLoaderTest {
         assertEquals(8053, c.http().getPort());
         assertEquals(true, c.probes());
         assertEquals(null, c.adminTokenFile());
+        assertEquals(RateLimitConfig.off(), c.rateLimit());
+        assertEquals(null, c.cookieSecretFile());
     }
 }

@@ -26,6 +26,9 @@ import java.util.List;
  * @param httpTls           certificate and key of the HTTP listeners, or null for plain HTTP
  * @param peerListen        a second HTTP listener that answers only peers ({@code /api/v1/health}), or null
  * @param peers             the nodes that vote on health, or null when this node decides alone
+ * @param httpHosts         names a request's Host: may carry besides localhost, the identity and the
+ *                          address the connection arrived on (lower case)
+ * @param adminFrom         networks admin calls are accepted from (default loopback: 127.0.0.0/8, ::1)
  */
 public record ServerConfig(
         List<InetSocketAddress> listen,
@@ -46,9 +49,13 @@ public record ServerConfig(
         Path adminTokenFile,
         Tls httpTls,
         InetSocketAddress peerListen,
-        PeersConfig peers) {
+        PeersConfig peers,
+        List<String> httpHosts,
+        List<AddressRange> adminFrom) {
     public ServerConfig {
         listen = List.copyOf(listen);
+        httpHosts = List.copyOf(httpHosts);
+        adminFrom = List.copyOf(adminFrom);
     }
 
     /** PEM certificate chain and private key of the HTTP listeners; reloaded when the files change. */

@@ -56,13 +56,36 @@ public final class ConfigLoader {
             String adminTokenFile,
             Map<String, String> httpTls,
             String peerListen,
+            RateLimitConfig rateLimit,
+            String cookieSecretFile,
             List<String> httpHosts,
             List<String> adminFrom,
             Map<String, Integer> lines) {
         static FileConfig empty() {
             return new FileConfig(
-                    null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-                    null, null, null, null, Map.of());
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    RateLimitConfig.off(),
+                    null,
+                    null,
+                    null,
+                    Map.of());
         }
     }
 
@@ -85,6 +108,8 @@ public final class ConfigLoader {
             "admin-token-file",
             "http-tls",
             "peer-listen",
+            "rate-limit",
+            "cookie-secret-file",
             "http-hosts",
             "admin-from",
             // read by PeersLoader
@@ -225,6 +250,8 @@ public final class ConfigLoader {
                         ? null
                         : address(where(source, file, "peer-listen"), "peer-listen", file.peerListen()),
                 peers,
+                file.rateLimit(),
+                file.cookieSecretFile() == null ? null : base.resolve(file.cookieSecretFile()),
                 httpHosts,
                 adminFrom);
     }
@@ -263,6 +290,8 @@ public final class ConfigLoader {
                 r.text("admin-token-file"),
                 r.map("http-tls", Set.of("cert", "key")),
                 r.text("peer-listen"),
+                RateLimitSection.read(source, top.entries().get("rate-limit"), r.problems),
+                r.text("cookie-secret-file"),
                 r.list("http-hosts", "a list of host names", "[NAME, ...]"),
                 r.list("admin-from", "a list of addresses or CIDRs", "[ADDR/PREFIX, ...]"),
                 top.keyLines());

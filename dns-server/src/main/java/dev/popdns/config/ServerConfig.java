@@ -26,6 +26,8 @@ import java.util.List;
  * @param httpTls           certificate and key of the HTTP listeners, or null for plain HTTP
  * @param peerListen        a second HTTP listener that answers only peers ({@code /api/v1/health}), or null
  * @param peers             the nodes that vote on health, or null when this node decides alone
+ * @param rateLimit         response rate limiting of UDP answers ({@code rate-limit:}), off by default
+ * @param cookieSecretFile  file holding the DNS cookie secret (32 hex digits), or null for a random one per start
  * @param httpHosts         names a request's Host: may carry besides localhost, the identity and the
  *                          address the connection arrived on (lower case)
  * @param adminFrom         networks admin calls are accepted from (default loopback: 127.0.0.0/8, ::1)
@@ -50,6 +52,8 @@ public record ServerConfig(
         Tls httpTls,
         InetSocketAddress peerListen,
         PeersConfig peers,
+        RateLimitConfig rateLimit,
+        Path cookieSecretFile,
         List<String> httpHosts,
         List<AddressRange> adminFrom) {
     public ServerConfig {

@@ -448,6 +448,7 @@ class PeerAgreementNetnsTest {
         Files.writeString(config, """
                 identity: %s
                 admin-token-file: admin-token
+                admin-from: ["198.18.0.254"]
                 peers:
                   self: %s
                   token-file: peer-token

@@ -4,6 +4,7 @@ import dev.popdns.config.ConfigLoader;
 import dev.popdns.geoip.GeoLocator;
 import dev.popdns.geoip.GeoLocatorConfig;
 import dev.popdns.geoip.Location;
+import dev.popdns.routing.ClientRankings;
 import dev.popdns.routing.Eligibility;
 import dev.popdns.routing.Explanation;
 import dev.popdns.routing.GeoName;
@@ -12,7 +13,6 @@ import dev.popdns.routing.RoutingTable;
 import dev.popdns.server.Served;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Path;
@@ -84,7 +84,7 @@ final class Explain {
         }
         try (GeoLocator locator = GeoLocator.open(GeoLocatorConfig.withDefaults(geoip))) {
             Location location = locator.locate(client);
-            print(out, name, geo, type, client, location, table, locator);
+            print(out, name, geo, type, client, location, table, locator, ClientRankings.build(table, locator));
         } catch (IOException e) {
             err.println("popdns explain: " + e.getMessage());
             return 1;
@@ -100,9 +100,9 @@ final class Explain {
             InetAddress client,
             Location location,
             RoutingTable table,
-            GeoLocator locator) {
-        Explanation e =
-                Explanation.of(table, geo, type, location, client instanceof Inet4Address, Eligibility.adminOnly());
+            GeoLocator locator,
+            ClientRankings rankings) {
+        Explanation e = Explanation.of(table, geo, type, location, client, rankings, Eligibility.adminOnly());
         out.println("question:  " + name + " " + Type.string(type)
                 + (geo.name().equals(name) ? "" : " (routed as " + geo.name() + ")"));
         out.println("client:    " + client.getHostAddress() + " (as the resolver address or the ECS source)");

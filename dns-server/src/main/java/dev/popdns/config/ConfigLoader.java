@@ -6,7 +6,6 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import dev.popdns.geoip.GeoLocatorConfig;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -100,14 +99,11 @@ public final class ConfigLoader {
         Path geoip = overrides.geoip() != null
                 ? overrides.geoip()
                 : file.geoip() != null ? base.resolve(file.geoip()) : null;
-        int geoipCacheSize =
-                file.geoipCacheSize() != null ? file.geoipCacheSize() : GeoLocatorConfig.DEFAULT_CACHE_SIZE;
-        range(
-                source,
-                "geoip-cache-size",
-                geoipCacheSize,
-                GeoLocatorConfig.MIN_CACHE_SIZE,
-                GeoLocatorConfig.MAX_CACHE_SIZE);
+        if (file.geoipCacheSize() != null) {
+            // the key of the former GeoIP network cache: named, so that an old file fails clearly
+            throw new ConfigException(source + ": geoip-cache-size: " + file.geoipCacheSize()
+                    + " (expected: no such key; the GeoIP client table replaced the cache: remove the line)");
+        }
         return new ServerConfig(
                 listen,
                 address(source, "http", httpText),
@@ -120,7 +116,6 @@ public final class ConfigLoader {
                 idle,
                 maxConnections,
                 geoip,
-                geoipCacheSize,
                 !overrides.noProbes() && (file.probes() == null || file.probes()),
                 file.adminTokenFile() == null ? null : base.resolve(file.adminTokenFile()));
     }

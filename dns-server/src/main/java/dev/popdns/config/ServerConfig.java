@@ -18,7 +18,6 @@ import java.util.List;
  * @param tcpIdleTimeout    seconds a TCP connection may stay silent
  * @param tcpMaxConnections TCP connections open at once
  * @param geoip             GeoIP2/GeoLite2 City or Country mmdb, or null (needed only for geo names)
- * @param geoipCacheSize    client networks whose GeoIP answer is kept (rounded up to a power of two)
  * @param probes            whether the checks of pops.yaml are probed; off: eligibility is admin state only
  * @param adminTokenFile    file holding the bearer token for admin calls, or null (admin calls disabled)
  */
@@ -34,7 +33,6 @@ public record ServerConfig(
         int tcpIdleTimeout,
         int tcpMaxConnections,
         Path geoip,
-        int geoipCacheSize,
         boolean probes,
         Path adminTokenFile) {
     public ServerConfig {

@@ -9,6 +9,7 @@ import dev.popdns.health.HealthConfig;
 import dev.popdns.health.HealthMonitor;
 import dev.popdns.health.HealthView;
 import dev.popdns.health.PopHealth;
+import dev.popdns.routing.ClientRankings;
 import dev.popdns.routing.Eligibility;
 import dev.popdns.routing.GeoName;
 import dev.popdns.routing.HealthEligibility;
@@ -83,14 +84,7 @@ public final class Server implements AutoCloseable {
             LOG.info("routing: {} PoP(s), geo names {}", routing.pops().size(), geoNames(routing));
         }
         if (config.geoip() != null) {
-            geo = GeoLocator.open(new GeoLocatorConfig(
-                    config.geoip(), config.geoipCacheSize(), GeoLocatorConfig.DEFAULT_RELOAD_INTERVAL));
-            geoWatcher = Executors.newSingleThreadScheduledExecutor(r -> {
-                Thread t = new Thread(r, "geoip-reload");
-                t.setDaemon(true);
-                return t;
-            });
-            geo.startWatching(geoWatcher);
+            geo = GeoLocator.open(new GeoLocatorConfig(config.geoip(), GeoLocatorConfig.DEFAULT_RELOAD_INTERVAL));
             LOG.info(
                     "geoip: {} database {} built {}",
                     geo.database().type(),
@@ -105,14 +99,25 @@ public final class Server implements AutoCloseable {
         if (!config.probes() && served.health() != null) {
             LOG.warn("health: probes are off (--no-probes): PoPs are eligible by their config state alone");
         }
+        ClientRankings rankings = rankings(routing);
         Eligibility eligibility = prepareHealth(served);
-        snapshots = new Snapshot.Holder(served.zones(), routing, eligibility, config.cacheSize());
+        snapshots = new Snapshot.Holder(served.zones(), routing, rankings, eligibility, config.cacheSize());
+        if (geo != null) {
+            geo.onReload(this::rebuildRankings);
+            geoWatcher = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "geoip-reload");
+                t.setDaemon(true);
+                return t;
+            });
+            geo.startWatching(geoWatcher);
+        }
+        ClientLocator locator = new ClientLocator();
         byte[] nsid =
                 config.nsid() && config.identity() != null ? config.identity().getBytes(StandardCharsets.UTF_8) : null;
         QueryHandler queries = new QueryHandler(
                 snapshots,
                 new Answerer(new ServerIdentity(nsid, config.identity(), config.version())),
-                new ClientLocator(geo),
+                locator,
                 metrics.queries(),
                 metrics);
         metrics.serving(served.zones(), routing, () -> snapshots.current().zones());
@@ -141,6 +146,7 @@ public final class Server implements AutoCloseable {
                 snapshots,
                 geo != null,
                 this::prepareHealth,
+                this::rankings,
                 loaded -> {
                     retireMonitor();
                     metrics.serving(
@@ -151,7 +157,7 @@ public final class Server implements AutoCloseable {
                 timeline);
         metrics.reloads(reloader, ZoneReloader::succeeded, ZoneReloader::failed);
         if (geo != null) {
-            metrics.geoip(geo);
+            metrics.geoip(geo, locator, () -> snapshots.current().rankings());
         }
         reloader.start();
         LOG.info("reload: watching {} for changes; SIGHUP reloads too", config.zones());
@@ -187,6 +193,35 @@ public final class Server implements AutoCloseable {
         LOG.info("http: listening on http://{}/", format(config.http()));
         ready = true;
         LOG.info("ready");
+    }
+
+    /**
+     * The client rankings for {@code routing} from the current GeoIP database: built by walking
+     * the database (seconds), so only when a name is geo-routed; else every client is unknown.
+     */
+    private ClientRankings rankings(RoutingTable routing) throws IOException {
+        if (geo == null || !routing.hasGeoNames()) {
+            return ClientRankings.unlocated(routing);
+        }
+        ClientRankings built = ClientRankings.build(routing, geo);
+        LOG.info(
+                "geoip: client table of {} networks in {} classes built in {} ms ({} KiB)",
+                built.networks(),
+                built.classes(),
+                Math.round(built.buildSeconds() * 1000),
+                built.bytes() / 1024);
+        return built;
+    }
+
+    /** After a GeoIP reload, on its thread: new rankings for the served routing table. */
+    private void rebuildRankings() {
+        synchronized (snapshots) {
+            try {
+                snapshots.withRankings(rankings(snapshots.current().routing()));
+            } catch (IOException | RuntimeException e) {
+                LOG.error("geoip: building the client table failed; still answering from the previous one", e);
+            }
+        }
     }
 
     /**

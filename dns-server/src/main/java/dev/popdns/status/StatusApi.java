@@ -17,7 +17,6 @@ import dev.popdns.status.HttpServer.Response;
 import dev.popdns.wire.Snapshot;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
@@ -188,8 +187,8 @@ public final class StatusApi implements HttpServer.Handler {
             return Response.of(200, JSON, root.toPrettyString() + "\n");
         }
         Location location = geo == null ? null : geo.locate(client);
-        Explanation e = Explanation.of(
-                snap.routing(), geoName, type, location, client instanceof Inet4Address, snap.eligibility());
+        Explanation e =
+                Explanation.of(snap.routing(), geoName, type, location, client, snap.rankings(), snap.eligibility());
         root.put("routed", true).put("routed_as", geoName.name().toString());
         if (location != null) {
             ObjectNode loc = root.putObject("location")

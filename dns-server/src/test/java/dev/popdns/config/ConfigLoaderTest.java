@@ -3,7 +3,6 @@ package dev.popdns.config;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import dev.popdns.geoip.GeoLocatorConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -17,14 +16,15 @@ class ConfigLoaderTest {
     }
 
     @Test
-    void geoipCacheSizeDefaultsAndIsRangeChecked(@TempDir Path dir) throws Exception {
+    void theFormerGeoipCacheSizeKeyIsAClearError(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("popdns.yaml");
         Files.writeString(file, "geoip: city.mmdb\n");
-        assertEquals(GeoLocatorConfig.DEFAULT_CACHE_SIZE, load(file).geoipCacheSize());
+        assertEquals(dir.resolve("city.mmdb"), load(file).geoip());
         Files.writeString(file, "geoip: city.mmdb\ngeoip-cache-size: 5000\n");
-        assertEquals(5000, load(file).geoipCacheSize());
-        Files.writeString(file, "geoip: city.mmdb\ngeoip-cache-size: 0\n");
         ConfigException e = assertThrows(ConfigException.class, () -> load(file));
-        assertEquals(file + ": geoip-cache-size: 0 (expected: 1..10000000)", e.getMessage());
+        assertEquals(
+                file + ": geoip-cache-size: 5000 (expected: no such key; the GeoIP client table replaced the cache:"
+                        + " remove the line)",
+                e.getMessage());
     }
 }

@@ -36,6 +36,7 @@ let
 
   # "0.0.0.0:53", "[::]:53" -> 53
   listenPorts = lib.unique (map (a: lib.toInt (lib.last (lib.splitString ":" a))) cfg.settings.listen);
+  httpPort = lib.toInt (lib.last (lib.splitString ":" cfg.settings.http));
 
   inStore = lib.hasPrefix builtins.storeDir cfg.zonesDir;
 
@@ -87,7 +88,7 @@ in
 
     extraJavaOptions = mkOption {
       type = types.listOf types.str;
-      default = [ "-Xms256m" "-Xmx512m" ];
+      default = [ "-Xms256m" "-Xmx512m" "-XX:MaxDirectMemorySize=256m" ];
       example = [ "-Xmx1g" ];
       description = "JVM options added after the built-in ones (heap size above all).";
     };
@@ -260,8 +261,8 @@ in
       wants = [ "network-online.target" ];
       after = [ "network-online.target" ]
         ++ lib.optional config.services.geoipupdate.enable "geoipupdate.service";
-      startLimitIntervalSec = 300;
-      startLimitBurst = 10;
+      # A crash loop never leaves the unit dead for good: no start limit, a restart every 5 s.
+      startLimitIntervalSec = 0;
       serviceConfig = hardening // {
         # popdns does not speak sd_notify; readiness is GET /readyz.
         Type = "exec";
@@ -274,8 +275,16 @@ in
         SuccessExitStatus = 143;
         TimeoutStopSec = "20s";
         Restart = "on-failure";
-        RestartSec = "2s";
+        RestartSec = "5s";
         LimitNOFILE = 65536;
+        # Heap, direct buffers and the JVM's own memory under 1 GiB (see deploy/systemd/popdns.service);
+        # a thread leak stops at 256 tasks.
+        MemoryMax = "1G";
+        TasksMax = 256;
+        # Binds only on the DNS ports (UDP and TCP) and the HTTP port; outgoing probes bind port 0.
+        SocketBindAllow = (lib.concatMap (p: [ "udp:${toString p}" "tcp:${toString p}" ]) listenPorts)
+          ++ [ "tcp:${toString httpPort}" ];
+        SocketBindDeny = "any";
         LoadCredential =
           lib.optional (cfg.adminTokenFile != null) "admin-token:${cfg.adminTokenFile}"
           ++ lib.optional (cfg.postgresPasswordFile != null) "popdns-pg:${cfg.postgresPasswordFile}";

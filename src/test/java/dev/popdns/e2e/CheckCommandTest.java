@@ -137,4 +137,62 @@ class CheckCommandTest {
                         + " (hachyderm.io. serial 2026112201); 5 PoP(s), 2 geo name(s)\n",
                 out);
     }
+
+    /**
+     * The bundled pops.yaml with a second HQ (line 10), a check in block style whose interval
+     * (line 27) and rise (line 29) are out of range, and a PoP override with a literal URL (line
+     * 15, accepted): every error names the line of its own key, and the server refuses to start
+     * with the same lines.
+     */
+    @Test
+    void popsYamlErrorsNameTheLineOfTheKeyAtFault(@TempDir Path dir) throws Exception {
+        Path root = Path.of(System.getProperty("popdns.root", "../.."));
+        Files.copy(root.resolve("zones/hachyderm.io.zone"), dir.resolve("hachyderm.io.zone"));
+        String pops = Files.readString(root.resolve("zones/pops.yaml"))
+                .replace("  eu-west:\n", "  eu-west:\n    hq: true\n")
+                .replace(
+                        "    addresses: [198.51.100.10, \"2001:db8:10::1\"]\n",
+                        "    addresses: [198.51.100.10, \"2001:db8:10::1\"]\n"
+                                + "    checks:\n      puma: { http: \"http://127.0.0.1:5660/health\" }\n")
+                .replace(
+                        "  puma:    { http: \"http://{address}:3000/health\", body: \"OK\" }\n",
+                        "  puma:\n    http: \"http://{address}:3000/health\"\n    body: OK\n"
+                                + "    interval: 0s\n    timeout: 1s\n    rise: 0\n");
+        Files.writeString(dir.resolve("pops.yaml"), pops);
+        List<String> lines = pops.lines().toList();
+        assertEquals("    hq: true", lines.get(10 - 1));
+        assertEquals("      puma: { http: \"http://127.0.0.1:5660/health\" }", lines.get(17 - 1));
+        assertEquals("    interval: 0s", lines.get(30 - 1));
+        assertEquals("    rise: 0", lines.get(32 - 1));
+        String file = dir.resolve("pops.yaml").toString();
+        String expected = file + ":10: pops.eu-west.hq: true, but pops.hq is the HQ already (expected: exactly one PoP"
+                + " with hq: true)\n"
+                + "failed: 1 error(s) in " + dir + "\n";
+        JarCommand.Result r = JarCommand.run("check", dir.toString());
+        assertEquals(1, r.exit(), r.err());
+        assertEquals(expected, r.err());
+
+        Files.writeString(dir.resolve("pops.yaml"), pops.replace("  eu-west:\n    hq: true\n", "  eu-west:\n"));
+        r = JarCommand.run("check", dir.toString());
+        assertEquals(1, r.exit(), r.err());
+        assertEquals(
+                file + ":29: checks.puma: interval: 0s (expected: 100ms..1h)\n" + "failed: 1 error(s) in " + dir + "\n",
+                r.err());
+        Files.writeString(
+                dir.resolve("pops.yaml"),
+                pops.replace("  eu-west:\n    hq: true\n", "  eu-west:\n").replace("interval: 0s", "interval: 2s"));
+        r = JarCommand.run("check", dir.toString());
+        assertEquals(
+                file + ":31: checks.puma: rise: 0 (expected: 1..100)\nfailed: 1 error(s) in " + dir + "\n", r.err());
+    }
+
+    /** popdns.yaml: a value out of range stops {@code serve} with the line of its key. */
+    @Test
+    void popdnsYamlRangeErrorsNameTheLine(@TempDir Path dir) throws Exception {
+        Path config = dir.resolve("popdns.yaml");
+        Files.writeString(config, "# test\nzones: zones\ntcp-idle-timeout: 0\n");
+        JarCommand.Result r = JarCommand.run("serve", "--config", config.toString());
+        assertEquals(1, r.exit(), r.err());
+        assertEquals("popdns: " + config + ":3: tcp-idle-timeout: 0 (expected: 1..3600)\n", r.err());
+    }
 }

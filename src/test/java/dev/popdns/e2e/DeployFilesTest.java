@@ -135,6 +135,9 @@ class DeployFilesTest {
             assertEquals(List.of(e.getValue()), service.get(e.getKey()), "[Service] " + e.getKey());
         }
         assertTrue(service.containsKey("RestartSec"), "RestartSec");
+        crashLoopNeverEndsTheUnit(unit.get("Unit"), service);
+        resourcesAreCapped(service);
+        bindsOnlyTheConfiguredPorts(service);
         assertEquals(
                 List.of("admin-token:/etc/popdns/admin-token", "popdns-pg:/etc/popdns/popdns-pg"),
                 service.get("LoadCredential"));
@@ -536,6 +539,64 @@ class DeployFilesTest {
         return out;
     }
 
+    /**
+     * A crash loop must not leave the unit dead for good: no start limit (systemd's default gives up
+     * after 5 starts in 10 s), and a pause between attempts.
+     */
+    private static void crashLoopNeverEndsTheUnit(
+            Map<String, List<String>> unitSection, Map<String, List<String>> service) {
+        assertNotNull(unitSection, "[Unit] section");
+        assertEquals(List.of("0"), unitSection.get("StartLimitIntervalSec"), "[Unit] StartLimitIntervalSec=0");
+        assertFalse(unitSection.containsKey("StartLimitBurst"), "a burst limit would be ignored with no interval");
+        assertFalse(service.containsKey("StartLimitAction"), "StartLimitAction");
+        long restartSeconds = seconds(service.get("RestartSec").get(0));
+        assertTrue(restartSeconds >= 1 && restartSeconds <= 30, "RestartSec " + restartSeconds);
+    }
+
+    /** MemoryMax= leaves room for the heap and direct buffers of JAVA_OPTS plus the JVM itself. */
+    private static void resourcesAreCapped(Map<String, List<String>> service) {
+        assertEquals(List.of("1G"), service.get("MemoryMax"), "[Service] MemoryMax");
+        assertEquals(List.of("256"), service.get("TasksMax"), "[Service] TasksMax");
+        String javaOpts = null;
+        for (String env : service.get("Environment")) {
+            if (env.startsWith("JAVA_OPTS=")) {
+                javaOpts = env;
+            }
+        }
+        assertNotNull(javaOpts, "Environment=JAVA_OPTS=...");
+        long heap = megabytes(javaOpts, "-Xmx");
+        long direct = megabytes(javaOpts, "-XX:MaxDirectMemorySize=");
+        assertTrue(
+                heap + direct + 150 <= 1024, "heap " + heap + " MiB + direct " + direct + " MiB + 150 MiB of JVM > 1G");
+    }
+
+    private static long megabytes(String options, String flag) {
+        Matcher m = Pattern.compile(Pattern.quote(flag) + "(\\d+)([mMgG])").matcher(options);
+        assertTrue(m.find(), flag + " in " + options);
+        long value = Long.parseLong(m.group(1));
+        return m.group(2).equalsIgnoreCase("g") ? value * 1024 : value;
+    }
+
+    private static long seconds(String text) {
+        Matcher m = Pattern.compile("(\\d+)(s|min)?").matcher(text);
+        assertTrue(m.matches(), "a time span: " + text);
+        return Long.parseLong(m.group(1)) * ("min".equals(m.group(2)) ? 60 : 1);
+    }
+
+    /** SocketBindAllow= names exactly the ports of deploy/popdns.yaml (DNS over UDP and TCP, HTTP over TCP). */
+    private static void bindsOnlyTheConfiguredPorts(Map<String, List<String>> service) throws Exception {
+        ServerConfig config = ConfigLoader.load(
+                new ConfigLoader.Overrides(DEPLOY.resolve("popdns.yaml"), null, List.of(), null, null, false));
+        Set<String> expected = new TreeSet<>();
+        for (InetSocketAddress a : config.listen()) {
+            expected.add("udp:" + a.getPort());
+            expected.add("tcp:" + a.getPort());
+        }
+        expected.add("tcp:" + config.http().getPort());
+        assertEquals(expected, new TreeSet<>(service.get("SocketBindAllow")), "[Service] SocketBindAllow");
+        assertEquals(List.of("any"), service.get("SocketBindDeny"), "[Service] SocketBindDeny");
+    }
+
     // ---- popdns.yaml ---------------------------------------------------------------------------
 
     @Test
@@ -609,7 +670,11 @@ class DeployFilesTest {
                 "RestrictAddressFamilies = [ \"AF_INET\" \"AF_INET6\" \"AF_UNIX\" \"AF_NETLINK\" ]",
                 "SystemCallArchitectures = \"native\"",
                 "ReadOnlyPaths = [ cfg.zonesDir ]",
-                "SuccessExitStatus = 143")) {
+                "SuccessExitStatus = 143",
+                "startLimitIntervalSec = 0;",
+                "MemoryMax = \"1G\";",
+                "TasksMax = 256;",
+                "SocketBindDeny = \"any\";")) {
             assertTrue(module.contains(hardening), "hardening: " + hardening);
         }
         assertFalse(module.contains("MemoryDenyWriteExecute = true"));

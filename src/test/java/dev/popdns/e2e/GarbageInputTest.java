@@ -18,7 +18,11 @@ import org.junit.jupiter.api.Test;
 import org.xbill.DNS.Rcode;
 import org.xbill.DNS.Type;
 
-/** A running server fed garbage over UDP and TCP keeps answering real queries. */
+/**
+ * A running server fed garbage over UDP and TCP keeps answering real queries, and the garbage
+ * caused no exception on the query path: no SERVFAIL went out and {@code popdns_internal_errors_total}
+ * is zero at every stage, as the server's own /metrics reports.
+ */
 class GarbageInputTest {
     private static final int DATAGRAMS = 20_000;
 
@@ -80,6 +84,11 @@ class GarbageInputTest {
                                 .getRcode());
             }
             assertTrue(!server.logText().contains("Exception"), server.logText());
+            String metrics = server.metrics();
+            assertTrue(metrics.contains("popdns_internal_errors_total{stage=\"answer\"}"), metrics);
+            assertEquals(0.0, ServerProcess.sum(metrics, "popdns_internal_errors_total"), metrics);
+            assertEquals(0.0, ServerProcess.sum(metrics, "popdns_queries_total", "rcode=\"SERVFAIL\""), metrics);
+            assertTrue(ServerProcess.sum(metrics, "popdns_queries_total", "rcode=\"FORMERR\"") > 0, metrics);
             // the start-up log tells what receive buffer the kernel granted, and warns when it is short
             assertTrue(server.logText().contains("UDP receive buffer"), server.logText());
             // Files.readString gives "4" for this procfs file on JDK 25 (it reports size 0); readAllLines reads it

@@ -12,12 +12,15 @@ class GeoCommandsTest {
     private static final String DB =
             ROOT.resolve("geoip/data/GeoLite2-City.mmdb").toString();
 
+    /** Offline on purpose: the answer as the files alone give it, announced as such. */
     @Test
     void explainShowsLocationRankingChoiceRecordsAndScope() throws Exception {
-        JarCommand.Result r =
-                JarCommand.run("explain", "geo.test.", "AAAA", "133.11.1.1", "--zones", "resources/geo", "--geoip", DB);
+        JarCommand.Result r = JarCommand.run(
+                "explain", "geo.test.", "AAAA", "133.11.1.1", "--offline", "--zones", "resources/geo", "--geoip", DB);
         assertEquals(0, r.exit(), r.err());
         assertEquals("""
+                *** OFFLINE (--offline): live health and overrides unknown;
+                *** every PoP is assumed UP, only pops.yaml's state counts. Zones from resources/geo.
                 question:  geo.test. AAAA
                 client:    133.11.1.1 (as the resolver address or the ECS source)
                 database:  GeoLite2-City %s built 2019-12-24T17:41:41Z
@@ -28,9 +31,10 @@ class GeoCommandsTest {
                   3. hq                 9135 km, HQ, eligible
                   4. eu-west            9288 km, eligible
                   5. us-east           10866 km, eligible
-                  6. sa-east           18529 km, NOT eligible (drained)
+                  6. sa-east           18529 km, NOT eligible (drained in pops.yaml)
                 answer:    us-west (nearest)
                            geo.test.		30	IN	AAAA	2001:db8:20:0:0:0:0:1
+                ttl:       30 s
                 ecs scope: /14 for a client subnet of /24
                 """.formatted(DB), r.out());
     }
@@ -38,7 +42,15 @@ class GeoCommandsTest {
     @Test
     void explainAPrivateClient() throws Exception {
         JarCommand.Result r = JarCommand.run(
-                "explain", "media.geo.test", "A", "192.168.1.10", "--zones", "resources/geo", "--geoip", DB);
+                "explain",
+                "media.geo.test",
+                "A",
+                "192.168.1.10",
+                "--offline",
+                "--zones",
+                "resources/geo",
+                "--geoip",
+                DB);
         assertEquals(0, r.exit(), r.err());
         assertTrue(
                 r.out().contains("location:  unknown (private, reserved or unlisted address): HQ first, then by id\n"),

@@ -10,6 +10,10 @@ import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -172,6 +176,40 @@ final class ServerProcess implements AutoCloseable {
     boolean awaitLogAfter(int from, Predicate<String> match, Duration timeout) {
         int[] index = {0};
         return awaitLog(line -> index[0]++ >= from && match.test(line), timeout);
+    }
+
+    /** The Prometheus text of {@code GET /metrics}. */
+    String metrics() throws IOException, InterruptedException {
+        HttpClient http =
+                HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        HttpResponse<String> r = http.send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + "/metrics"))
+                        .timeout(Duration.ofSeconds(10))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertTrue(r.statusCode() == 200, "GET /metrics: " + r.statusCode());
+        return r.body();
+    }
+
+    /**
+     * The sum of the samples of {@code metric} whose labels contain every one of {@code labels}
+     * (such as {@code rcode="SERVFAIL"}); 0 when there are none.
+     */
+    static double sum(String metrics, String metric, String... labels) {
+        double total = 0;
+        for (String line : metrics.split("\n")) {
+            if (!line.startsWith(metric + "{") && !line.startsWith(metric + " ")) {
+                continue;
+            }
+            boolean all = true;
+            for (String label : labels) {
+                all &= line.contains(label);
+            }
+            if (all) {
+                total += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        return total;
     }
 
     String logText() {

@@ -432,6 +432,42 @@ class StatusApiTest {
         }
     }
 
+    @Test
+    @Order(10)
+    void aPopRemovedByAReloadLeavesTheMetrics() throws Exception {
+        long reloads = JSON.readTree(get(server, "/api/v1/status").body())
+                .path("reloads")
+                .path("ok")
+                .asLong();
+        Path pops = zonesDir.resolve("pops.yaml");
+        String original = Files.readString(pops);
+        Files.writeString(pops, original.replace("""
+                checks:
+                """, """
+                  ap-southeast:
+                    location: [1.35, 103.82]
+                    addresses: [203.0.113.30]
+                    probe-address: %s
+                checks:
+                """.formatted(HQ_TARGET)));
+        try {
+            awaitStatus(s -> s.path("reloads").path("ok").asLong() > reloads);
+            String metrics = get(server, "/metrics").body();
+            assertEquals(1, sample(metrics, "popdns_health_up{check=\"web\",pop=\"ap-southeast\"}"), metrics);
+            assertEquals(0, sample(metrics, "popdns_answers_total{name=\"geo.test.\",pop=\"ap-southeast\"}"), metrics);
+        } finally {
+            restore(pops, original);
+        }
+        // the PoP is gone: none of its series stays behind to keep an alert firing
+        String metrics = get(server, "/metrics").body();
+        assertFalse(metrics.contains("pop=\"ap-southeast\""), metrics);
+        // answers after the reload count under the labels of the table that answered them
+        String series = "popdns_answers_total{name=\"geo.test.\",pop=\"eu-west\"}";
+        double before = sample(metrics, series);
+        assertEquals(EU_WEST_A, answer(DUTCH));
+        assertEquals(before + 1, sample(get(server, "/metrics").body(), series));
+    }
+
     /** Writes the original pops.yaml back and waits for the reload that takes it. */
     private static void restore(Path pops, String original) throws Exception {
         long reloads = JSON.readTree(get(server, "/api/v1/status").body())

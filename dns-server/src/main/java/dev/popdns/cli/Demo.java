@@ -6,7 +6,7 @@ import dev.popdns.config.ConfigException;
 import dev.popdns.config.ConfigLoader;
 import dev.popdns.config.PopsConfig;
 import dev.popdns.config.PopsLoader;
-import dev.popdns.server.Served;
+import dev.popdns.served.Served;
 import dev.popdns.server.Server;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -291,6 +291,11 @@ final class Demo {
         out.println("  Make a PoP fail and watch the answers move (in another terminal):");
         out.println("    ./popdns demo fail eu-west nginx");
         out.println("    ./popdns demo heal eu-west nginx");
+        out.println();
+        out.println("  Ask the running server why, and what it sees:");
+        out.println(
+                "    ./popdns explain hachyderm.io A 145.100.1.1    # live health, overrides, the answer and its TTL");
+        out.println("    ./popdns status                                 # PoP x check matrix, overrides, timeline");
         out.println();
         out.println("  Ctrl-C stops everything the demo started.");
         out.flush();

@@ -1,6 +1,6 @@
 package dev.popdns.cli;
 
-import dev.popdns.server.Served;
+import dev.popdns.served.Served;
 import dev.popdns.tools.PopsDiff;
 import dev.popdns.tools.TrafficShift;
 import dev.popdns.tools.ZoneDiff;

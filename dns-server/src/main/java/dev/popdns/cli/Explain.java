@@ -1,32 +1,36 @@
 package dev.popdns.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.popdns.config.AddressLiteral;
+import dev.popdns.config.ConfigException;
 import dev.popdns.config.ConfigLoader;
 import dev.popdns.geoip.GeoLocator;
 import dev.popdns.geoip.GeoLocatorConfig;
-import dev.popdns.geoip.Location;
 import dev.popdns.routing.ClientRankings;
 import dev.popdns.routing.Eligibility;
-import dev.popdns.routing.Explanation;
-import dev.popdns.routing.GeoName;
-import dev.popdns.routing.Router;
-import dev.popdns.routing.RoutingTable;
-import dev.popdns.server.Served;
+import dev.popdns.served.Served;
+import dev.popdns.status.ExplainReport;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetAddress;
+import java.net.URLEncoder;
 import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import org.xbill.DNS.Name;
-import org.xbill.DNS.Record;
 import org.xbill.DNS.TextParseException;
 import org.xbill.DNS.Type;
 
 /**
  * {@code popdns explain NAME TYPE CLIENT_IP}: why a client gets the answer it gets — its
- * location, every PoP ranked with distance and eligibility, the choice, the records and the ECS
- * scope. Uses the same loader and router as the server (admin state only: no live probes here).
+ * location, every PoP ranked with distance, live checks, override and eligibility, the choice, the
+ * records with their TTL and the ECS scope. It asks the running server ({@code GET
+ * /api/v1/explain}), which knows the live health; when no server answers (or with
+ * {@code --offline}) it loads the zones itself, says loudly that it is offline, and assumes every
+ * PoP UP (only pops.yaml's {@code state} counts). Both paths print the same {@link ExplainReport}.
  */
 final class Explain {
     static final String DEFAULT_GEOIP = "geoip/data/GeoLite2-City.mmdb";
@@ -36,15 +40,25 @@ final class Explain {
     static int run(List<String> args, PrintStream out, PrintStream err) {
         Path zones = Path.of(ConfigLoader.DEFAULT_ZONES);
         Path geoip = Path.of(DEFAULT_GEOIP);
-        List<String> positional = new java.util.ArrayList<>();
+        String server = null;
+        Path config = null;
+        boolean offline = false;
+        List<String> positional = new ArrayList<>();
         for (int i = 0; i < args.size(); i++) {
             String a = args.get(i);
-            if ((a.equals("--zones") || a.equals("--geoip")) && i + 1 < args.size()) {
-                Path value = Path.of(args.get(++i));
-                if (a.equals("--zones")) {
-                    zones = value;
-                } else {
-                    geoip = value;
+            if (a.equals("--offline")) {
+                offline = true;
+            } else if (a.startsWith("--") && i + 1 < args.size()) {
+                String value = args.get(++i);
+                switch (a) {
+                    case "--zones" -> zones = Path.of(value);
+                    case "--geoip" -> geoip = Path.of(value);
+                    case "--server" -> server = value;
+                    case "--config" -> config = Path.of(value);
+                    default -> {
+                        err.print("popdns explain: unknown flag " + a + "\n" + Main.USAGE);
+                        return 2;
+                    }
                 }
             } else {
                 positional.add(a);
@@ -69,6 +83,25 @@ final class Explain {
                     + " (expected: A or AAAA; other types are not geo-routed)");
             return 2;
         }
+        String why = "--offline";
+        if (!offline) {
+            try {
+                ServerClient live = ServerClient.of(server, config);
+                JsonNode report = live.get("/api/v1/explain?name=" + encode(name.toString()) + "&type="
+                        + Type.string(type) + "&client=" + encode(client.getHostAddress()));
+                out.println("server:    " + live.base + " (live: health and overrides as the server sees them now)");
+                print(out, report, zones);
+                return 0;
+            } catch (ConfigException e) {
+                err.println("popdns explain: " + e.getMessage());
+                return 1;
+            } catch (ServerClient.Refused e) {
+                err.println("popdns explain: the server refused: " + e.getMessage());
+                return 1;
+            } catch (ServerClient.Unreachable e) {
+                why = "no server at " + e.getMessage();
+            }
+        }
         Served served;
         try {
             served = Served.load(zones, null);
@@ -76,15 +109,21 @@ final class Explain {
             e.problems().forEach(err::println);
             return 1;
         }
-        RoutingTable table = served.routing();
-        GeoName geo = table.routed(name.toWireCanonical(), name.toWireCanonical().length);
-        if (geo == null) {
-            out.println(name + " is not geo-routed in " + zones + ": every client gets the zone's static records.");
-            return 0;
-        }
         try (GeoLocator locator = GeoLocator.open(GeoLocatorConfig.withDefaults(geoip))) {
-            Location location = locator.locate(client);
-            print(out, name, geo, type, client, location, table, locator, ClientRankings.build(table, locator));
+            JsonNode report = ExplainReport.build(
+                    served.routing(),
+                    ClientRankings.build(served.routing(), locator),
+                    Eligibility.adminOnly(),
+                    null,
+                    false,
+                    locator,
+                    name,
+                    type,
+                    client);
+            out.println("*** OFFLINE (" + why + "): live health and overrides unknown;");
+            out.println("*** every PoP is assumed UP, only pops.yaml's state counts. Zones from " + zones + ".");
+            err.println("popdns explain: OFFLINE, " + why + ": every PoP assumed UP");
+            print(out, report, zones);
         } catch (IOException e) {
             err.println("popdns explain: " + e.getMessage());
             return 1;
@@ -92,75 +131,91 @@ final class Explain {
         return 0;
     }
 
-    private static void print(
-            PrintStream out,
-            Name name,
-            GeoName geo,
-            int type,
-            InetAddress client,
-            Location location,
-            RoutingTable table,
-            GeoLocator locator,
-            ClientRankings rankings) {
-        Explanation e = Explanation.of(table, geo, type, location, client, rankings, Eligibility.adminOnly());
-        out.println("question:  " + name + " " + Type.string(type)
-                + (geo.name().equals(name) ? "" : " (routed as " + geo.name() + ")"));
-        out.println("client:    " + client.getHostAddress() + " (as the resolver address or the ECS source)");
-        out.println("database:  " + locator.database().type() + " "
-                + locator.database().path() + " built " + locator.database().buildDate());
-        if (location == null) {
+    /** The report as text; the same for the live and the offline path. */
+    static void print(PrintStream out, JsonNode r, Path zones) {
+        if (!r.path("routed").asBoolean()) {
+            out.println(r.path("name").asText() + " is not geo-routed"
+                    + (r.path("live").asBoolean() ? " by the server" : " in " + zones)
+                    + ": every client gets the zone's static records.");
+            return;
+        }
+        String name = r.path("name").asText();
+        String type = r.path("type").asText();
+        out.println("question:  " + name + " " + type
+                + (r.path("routed_as").asText().equals(name)
+                        ? ""
+                        : " (routed as " + r.path("routed_as").asText() + ")"));
+        out.println("client:    " + r.path("client").asText() + " (as the resolver address or the ECS source)");
+        JsonNode db = r.path("database");
+        out.println("database:  " + db.path("type").asText() + " "
+                + db.path("path").asText() + " built " + db.path("build_date").asText());
+        JsonNode location = r.path("location");
+        if (location.isNull() || location.isMissingNode()) {
             out.println("location:  unknown (private, reserved or unlisted address): HQ first, then by id");
         } else {
             out.println("location:  "
-                    + (location.hasCoordinates()
-                            ? String.format(Locale.ROOT, "%.4f, %.4f", location.latitude(), location.longitude())
+                    + (location.has("latitude")
+                            ? String.format(
+                                    Locale.ROOT,
+                                    "%.4f, %.4f",
+                                    location.path("latitude").asDouble(),
+                                    location.path("longitude").asDouble())
                             : "no coordinates")
-                    + ", country " + location.countryCode() + ", continent " + location.continentCode()
-                    + ", network /" + location.networkPrefixLength());
+                    + ", country " + location.path("country").asText() + ", continent "
+                    + location.path("continent").asText() + ", network /"
+                    + location.path("network_prefix").asInt());
         }
+        boolean probes = r.path("probes").asBoolean();
         out.println("candidates (best first):");
         int rank = 1;
-        for (Router.Candidate c : e.candidates()) {
-            String distance = Double.isNaN(c.distanceKm())
+        for (JsonNode c : r.path("candidates")) {
+            String distance = !c.has("distance_km")
                     ? "distance n/a"
-                    : String.format(Locale.ROOT, "%8.0f km", c.distanceKm())
-                            + (c.pop().bias() != 0
+                    : String.format(Locale.ROOT, "%8d km", c.path("distance_km").asLong())
+                            + (c.path("bias").asInt() != 0
                                     ? String.format(
                                             Locale.ROOT,
-                                            " (bias %+d -> %.0f km)",
-                                            c.pop().bias(),
-                                            c.scaledKm())
+                                            " (bias %+d -> %d km)",
+                                            c.path("bias").asInt(),
+                                            c.path("scaled_km").asLong())
                                     : "");
+            boolean eligible = c.path("eligible").asBoolean();
+            String why = c.path("why").asText();
             out.println(String.format(
                     Locale.ROOT,
                     "  %d. %-14s %s%s%s%s%s",
                     rank++,
-                    c.pop().id(),
+                    c.path("pop").asText(),
                     distance,
-                    c.pinned() ? ", pinned by override" : "",
-                    c.pop().hq() ? ", HQ" : "",
-                    c.eligible() ? ", eligible" : ", NOT eligible (drained)",
-                    c.hasRecords() ? "" : ", no " + Type.string(type) + " records"));
+                    c.path("pinned").asBoolean() ? ", pinned by override" : "",
+                    c.path("hq").asBoolean() ? ", HQ" : "",
+                    eligible ? ", eligible" + (probes ? " (" + why + ")" : "") : ", NOT eligible (" + why + ")",
+                    c.path("has_records").asBoolean() ? "" : ", no " + type + " records"));
         }
-        String reason = e.decision().reason().name().toLowerCase(Locale.ROOT).replace('_', ' ');
-        if (e.records() == null) {
+        String reason = r.path("reason").asText().replace('_', ' ');
+        if (r.path("answer").asText().equals("none")) {
             out.println("answer:    NODATA (" + reason + ")");
         } else {
-            out.println("answer:    " + table.pops().get(e.decision().pop()).id() + " (" + reason + ")");
-            for (Record r : e.records().rrs(false)) {
-                out.println("           " + r);
+            out.println("answer:    " + r.path("answer").asText() + " (" + reason + ")");
+            for (JsonNode rec : r.path("records")) {
+                out.println("           " + rec.asText());
             }
+            out.println("ttl:       " + r.path("ttl").asLong() + " s");
         }
-        out.println("ecs scope: /" + e.scope() + " for a client subnet of /" + e.subnetPrefix());
+        out.println("ecs scope: /" + r.path("ecs_scope").asInt() + " for a client subnet of /"
+                + r.path("ecs_source_prefix").asInt());
+    }
+
+    private static String encode(String s) {
+        return URLEncoder.encode(s, StandardCharsets.UTF_8);
     }
 
     /** A literal address only: never asks a resolver. */
     private static InetAddress literal(String text) throws UnknownHostException {
-        boolean literal =
-                text.contains(":") ? text.matches("[0-9a-fA-F:.]+") : text.matches("\\d{1,3}(\\.\\d{1,3}){3}");
-        if (!literal) {
+        InetAddress address = AddressLiteral.parse(text);
+        if (address == null) {
             throw new UnknownHostException("'" + text + "' (expected: a literal IPv4 or IPv6 address)");
         }
-        return InetAddress.getByName(text);
+        return address;
     }
 }

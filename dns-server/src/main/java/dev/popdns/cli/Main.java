@@ -3,23 +3,24 @@ package dev.popdns.cli;
 import dev.popdns.config.ConfigException;
 import dev.popdns.config.ConfigLoader;
 import dev.popdns.config.ServerConfig;
-import dev.popdns.server.Served;
+import dev.popdns.served.Served;
 import dev.popdns.server.Server;
 import dev.popdns.zone.Zone;
 import dev.popdns.zone.ZoneSet;
 import java.io.PrintStream;
+import java.lang.reflect.Proxy;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
-import sun.misc.Signal;
 
-/** The command line: {@code serve} and {@code check}. Exit codes: 0 ok, 1 invalid input, 2 usage. */
+/** The command line: {@code serve}, {@code check} and the commands below. Exit codes: 0 ok, 1 invalid input, 2 usage. */
 public final class Main {
     static final String USAGE = """
             usage: popdns serve [--config FILE] [--zones DIR] [--listen ADDR:PORT]... [--http ADDR:PORT] [--geoip FILE] [--no-probes]
                    popdns check [DIR]
-                   popdns explain NAME TYPE CLIENT_IP [--zones DIR] [--geoip FILE]
+                   popdns explain NAME TYPE CLIENT_IP [--server URL] [--config FILE] [--offline] [--zones DIR] [--geoip FILE]
+                   popdns status [--server URL] [--config FILE] [--json] [--timeline N]
                    popdns demo [--zones DIR] [--geoip FILE] [--dir DIR] | demo fail POP CHECK | demo heal POP CHECK
                    popdns diff OLD_DIR NEW_DIR [--geoip FILE]
                    popdns import route53 RECORDS.json [--health-checks HEALTHCHECKS.json] --out DIR
@@ -42,6 +43,7 @@ public final class Main {
             case "serve" -> serve(rest);
             case "check" -> check(rest, System.out, System.err);
             case "explain" -> Explain.run(rest, System.out, System.err);
+            case "status" -> Status.run(rest, System.out, System.err);
             case "demo" -> Demo.run(rest, System.out, System.err);
             case "diff" -> Diff.run(rest, System.out, System.err);
             case "import" -> Route53Import.run(rest, System.out, System.err);
@@ -152,12 +154,41 @@ public final class Main {
             System.err.println("popdns: cannot start: " + e);
             return 1;
         }
-        Signal.handle(new Signal("HUP"), s -> server.reloader().requestReload("SIGHUP"));
+        reloadOnHangup(() -> server.reloader().requestReload("SIGHUP"));
         try {
             stopped.await();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
         return 0;
+    }
+
+    /**
+     * SIGHUP reloads the zones. The JDK offers signal handlers only as {@code sun.misc.Signal}
+     * (module jdk.unsupported, kept for this use by JEP 260). It is called reflectively because
+     * javac warns on every direct use with no way to silence it, and main code compiles with
+     * {@code -Werror}.
+     */
+    private static void reloadOnHangup(Runnable reload) {
+        try {
+            Class<?> signal = Class.forName("sun.misc.Signal");
+            Class<?> handler = Class.forName("sun.misc.SignalHandler");
+            Object onHangup = Proxy.newProxyInstance(
+                    handler.getClassLoader(),
+                    new Class<?>[] {handler},
+                    (proxy, method, args) -> switch (method.getName()) {
+                        case "handle" -> {
+                            reload.run();
+                            yield null;
+                        }
+                        case "hashCode" -> System.identityHashCode(proxy);
+                        case "equals" -> proxy == args[0];
+                        default -> "SIGHUP: reload";
+                    });
+            signal.getMethod("handle", signal, handler)
+                    .invoke(null, signal.getConstructor(String.class).newInstance("HUP"), onHangup);
+        } catch (ReflectiveOperationException e) {
+            System.err.println("popdns: SIGHUP will not reload the zones: " + e);
+        }
     }
 }

@@ -1,7 +1,7 @@
 package dev.popdns.cli;
 
 import dev.popdns.config.PopsLoader;
-import dev.popdns.server.Served;
+import dev.popdns.served.Served;
 import dev.popdns.tools.PopsYaml;
 import dev.popdns.tools.Route53Input;
 import dev.popdns.tools.Route53Mapper;

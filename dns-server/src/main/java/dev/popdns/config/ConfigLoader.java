@@ -1,19 +1,15 @@
 package dev.popdns.config;
 
-import com.fasterxml.jackson.annotation.JsonProperty;
-import com.fasterxml.jackson.core.JsonLocation;
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * Reads {@code popdns.yaml} and the command-line overrides into a {@link ServerConfig}. Unknown
@@ -29,26 +25,56 @@ public final class ConfigLoader {
 
     private ConfigLoader() {}
 
-    /** The file's shape; every key optional, defaults applied in {@link #load}. */
+    /**
+     * The file's shape; every key optional (null), defaults applied in {@link #load}.
+     *
+     * @param lines the line of every key written, for range errors found after parsing
+     */
     record FileConfig(
-            @JsonProperty("listen") List<String> listen,
-            @JsonProperty("http") String http,
-            @JsonProperty("zones") String zones,
-            @JsonProperty("threads") Integer threads,
-            @JsonProperty("cache-size") Long cacheSize,
-            @JsonProperty("identity") String identity,
-            @JsonProperty("nsid") Boolean nsid,
-            @JsonProperty("version") String version,
-            @JsonProperty("tcp-idle-timeout") Integer tcpIdleTimeout,
-            @JsonProperty("tcp-max-connections") Integer tcpMaxConnections,
-            @JsonProperty("geoip") String geoip,
-            @JsonProperty("geoip-cache-size") Integer geoipCacheSize,
-            @JsonProperty("probes") Boolean probes,
-            @JsonProperty("admin-token-file") String adminTokenFile) {
+            List<String> listen,
+            String http,
+            String zones,
+            Integer threads,
+            Long cacheSize,
+            String identity,
+            Boolean nsid,
+            String version,
+            Integer tcpIdleTimeout,
+            Integer tcpMaxConnections,
+            String geoip,
+            Integer geoipCacheSize,
+            Boolean probes,
+            String adminTokenFile,
+            Map<String, String> httpTls,
+            String peerListen,
+            Map<String, Integer> lines) {
         static FileConfig empty() {
-            return new FileConfig(null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+            return new FileConfig(
+                    null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
+                    Map.of());
         }
     }
+
+    static final Set<String> KEYS = Set.of(
+            "listen",
+            "http",
+            "zones",
+            "threads",
+            "cache-size",
+            "identity",
+            "nsid",
+            "version",
+            "tcp-idle-timeout",
+            "tcp-max-connections",
+            "geoip",
+            "geoip-cache-size",
+            "probes",
+            "admin-token-file",
+            "http-tls",
+            "peer-listen",
+            // read by PeersLoader
+            "peers",
+            "health-agreement");
 
     /** Command-line flags; null or empty means "not given". */
     public record Overrides(Path config, Path zones, List<String> listen, String http, Path geoip, boolean noProbes) {}
@@ -64,7 +90,7 @@ public final class ConfigLoader {
         Path base = Path.of("");
         if (overrides.config() != null) {
             source = overrides.config().toString();
-            file = read(overrides.config());
+            file = read(overrides.config(), source);
             Path parent = overrides.config().toAbsolutePath().getParent();
             base = parent == null ? base : parent;
         }
@@ -73,11 +99,14 @@ public final class ConfigLoader {
                         ? overrides.listen()
                         : file.listen() != null ? file.listen() : DEFAULT_LISTEN;
         List<InetSocketAddress> listen = new ArrayList<>();
+        String listenWhere = overrides.listen() != null && !overrides.listen().isEmpty()
+                ? "command line"
+                : where(source, file, "listen");
         for (String text : listenText) {
-            listen.add(address(source, "listen", text));
+            listen.add(address(listenWhere, "listen", text));
         }
         if (listen.isEmpty()) {
-            throw new ConfigException(source + ": listen: empty (expected: at least one ADDR:PORT)");
+            throw new ConfigException(listenWhere + ": listen: empty (expected: at least one ADDR:PORT)");
         }
         String httpText =
                 overrides.http() != null ? overrides.http() : file.http() != null ? file.http() : DEFAULT_HTTP;
@@ -86,27 +115,47 @@ public final class ConfigLoader {
                 : file.zones() != null ? base.resolve(file.zones()) : Path.of(DEFAULT_ZONES);
         int threads =
                 file.threads() != null ? file.threads() : Runtime.getRuntime().availableProcessors();
-        range(source, "threads", threads, 1, 256);
+        range(where(source, file, "threads"), "threads", threads, 1, 256);
         long cacheSize = file.cacheSize() != null ? file.cacheSize() : DEFAULT_CACHE_SIZE;
-        range(source, "cache-size", cacheSize, 0, 100_000_000);
+        range(where(source, file, "cache-size"), "cache-size", cacheSize, 0, 100_000_000);
         String identity = file.identity() != null ? emptyToNull(file.identity()) : hostName();
         String version = file.version() != null ? emptyToNull(file.version()) : "popdns " + softwareVersion();
         int idle = file.tcpIdleTimeout() != null ? file.tcpIdleTimeout() : DEFAULT_TCP_IDLE_TIMEOUT;
-        range(source, "tcp-idle-timeout", idle, 1, 3600);
+        range(where(source, file, "tcp-idle-timeout"), "tcp-idle-timeout", idle, 1, 3600);
         int maxConnections = file.tcpMaxConnections() != null ? file.tcpMaxConnections() : DEFAULT_TCP_MAX_CONNECTIONS;
-        range(source, "tcp-max-connections", maxConnections, 1, 1_000_000);
+        range(where(source, file, "tcp-max-connections"), "tcp-max-connections", maxConnections, 1, 1_000_000);
         boolean nsid = file.nsid() == null || file.nsid();
         Path geoip = overrides.geoip() != null
                 ? overrides.geoip()
                 : file.geoip() != null ? base.resolve(file.geoip()) : null;
         if (file.geoipCacheSize() != null) {
             // the key of the former GeoIP network cache: named, so that an old file fails clearly
-            throw new ConfigException(source + ": geoip-cache-size: " + file.geoipCacheSize()
+            throw new ConfigException(where(source, file, "geoip-cache-size") + ": geoip-cache-size: "
+                    + file.geoipCacheSize()
                     + " (expected: no such key; the GeoIP client table replaced the cache: remove the line)");
+        }
+        ServerConfig.Tls tls = null;
+        if (file.httpTls() != null) {
+            String where = where(source, file, "http-tls");
+            if (file.httpTls().get("cert") == null || file.httpTls().get("key") == null) {
+                throw new ConfigException(where + ": http-tls: needs both cert and key (expected: PEM files)");
+            }
+            tls = new ServerConfig.Tls(
+                    base.resolve(file.httpTls().get("cert")),
+                    base.resolve(file.httpTls().get("key")));
+            for (Path pem : List.of(tls.cert(), tls.key())) {
+                if (!Files.isReadable(pem)) {
+                    throw new ConfigException(where + ": http-tls: cannot read " + pem + " (expected: a PEM file)");
+                }
+            }
+        }
+        PeersConfig peers = null;
+        if (file.lines().containsKey("peers") || file.lines().containsKey("health-agreement")) {
+            peers = PeersLoader.load(overrides.config(), base, identity);
         }
         return new ServerConfig(
                 listen,
-                address(source, "http", httpText),
+                address(overrides.http() != null ? "command line" : where(source, file, "http"), "http", httpText),
                 zones,
                 threads,
                 cacheSize,
@@ -117,26 +166,171 @@ public final class ConfigLoader {
                 maxConnections,
                 geoip,
                 !overrides.noProbes() && (file.probes() == null || file.probes()),
-                file.adminTokenFile() == null ? null : base.resolve(file.adminTokenFile()));
+                file.adminTokenFile() == null ? null : base.resolve(file.adminTokenFile()),
+                tls,
+                file.peerListen() == null
+                        ? null
+                        : address(where(source, file, "peer-listen"), "peer-listen", file.peerListen()),
+                peers);
     }
 
-    private static FileConfig read(Path path) throws ConfigException {
-        ObjectMapper mapper = new ObjectMapper(new YAMLFactory())
-                .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-                .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
-        try {
-            if (Files.size(path) == 0) {
-                return FileConfig.empty();
+    /** {@code file:line} of {@code key} when the file set it, else the file (a default is at fault). */
+    private static String where(String source, FileConfig file, String key) {
+        Integer line = file.lines().get(key);
+        return line == null ? source : source + ":" + line;
+    }
+
+    private static FileConfig read(Path path, String source) throws ConfigException {
+        YamlTree.Node root = YamlTree.read(path);
+        if (root instanceof YamlTree.Scalar s && s.text() == null) {
+            return FileConfig.empty();
+        }
+        if (!(root instanceof YamlTree.MapNode top)) {
+            throw new ConfigException(source + ":" + root.line() + ": not a mapping (expected: key: value lines)");
+        }
+        FileReader r = new FileReader(source, top);
+        FileConfig config = new FileConfig(
+                r.list("listen"),
+                r.text("http"),
+                r.text("zones"),
+                r.integer("threads"),
+                r.longValue("cache-size"),
+                r.text("identity"),
+                r.bool("nsid"),
+                r.text("version"),
+                r.integer("tcp-idle-timeout"),
+                r.integer("tcp-max-connections"),
+                r.text("geoip"),
+                r.integer("geoip-cache-size"),
+                r.bool("probes"),
+                r.text("admin-token-file"),
+                r.map("http-tls", Set.of("cert", "key")),
+                r.text("peer-listen"),
+                top.keyLines());
+        if (!r.problems.isEmpty()) {
+            throw new ConfigException(String.join("\n", r.problems));
+        }
+        return config;
+    }
+
+    /** Reads typed values out of the top-level mapping, collecting every problem with its line. */
+    private static final class FileReader {
+        private final String source;
+        private final YamlTree.MapNode top;
+        private final List<String> problems = new ArrayList<>();
+
+        FileReader(String source, YamlTree.MapNode top) {
+            this.source = source;
+            this.top = top;
+            for (String key : top.entries().keySet()) {
+                if (!KEYS.contains(key)) {
+                    problem(
+                            top.keyLines().get(key),
+                            key + ": unknown key (expected one of " + new TreeSet<>(KEYS) + ")");
+                }
             }
-            FileConfig config = mapper.readValue(path.toFile(), FileConfig.class);
-            return config == null ? FileConfig.empty() : config;
-        } catch (JsonProcessingException e) {
-            JsonLocation at = e.getLocation();
-            String where = at == null ? path.toString() : path + ":" + at.getLineNr();
-            throw new ConfigException(
-                    where + ": " + e.getOriginalMessage().lines().findFirst().orElse(""));
-        } catch (IOException e) {
-            throw new ConfigException(path + ": cannot read: " + e.getMessage());
+        }
+
+        private void problem(int line, String message) {
+            problems.add(source + ":" + line + ": " + message);
+        }
+
+        /** The scalar text of {@code key}, or null when absent (a YAML null is absent too). */
+        String text(String key) {
+            YamlTree.Node node = top.entries().get(key);
+            if (node == null) {
+                return null;
+            }
+            if (node instanceof YamlTree.Scalar s) {
+                return s.text();
+            }
+            problem(node.line(), key + ": not a single value");
+            return null;
+        }
+
+        List<String> list(String key) {
+            YamlTree.Node node = top.entries().get(key);
+            if (node == null) {
+                return null;
+            }
+            if (node instanceof YamlTree.ListNode l) {
+                List<String> out = new ArrayList<>();
+                for (YamlTree.Node item : l.items()) {
+                    if (item instanceof YamlTree.Scalar s && s.text() != null) {
+                        out.add(s.text());
+                    } else {
+                        problem(item.line(), key + ": not a single value (expected: a list of ADDR:PORT)");
+                    }
+                }
+                return out;
+            }
+            problem(node.line(), key + ": not a list (expected: [ADDR:PORT, ...])");
+            return null;
+        }
+
+        Long longValue(String key) {
+            String text = text(key);
+            if (text == null) {
+                return null;
+            }
+            try {
+                return Long.parseLong(text);
+            } catch (NumberFormatException e) {
+                problem(top.entries().get(key).line(), key + ": '" + text + "' (expected: a whole number)");
+                return null;
+            }
+        }
+
+        Integer integer(String key) {
+            Long value = longValue(key);
+            if (value == null) {
+                return null;
+            }
+            if (value != value.intValue()) {
+                problem(
+                        top.entries().get(key).line(),
+                        key + ": " + value + " (expected: at most " + Integer.MAX_VALUE + ")");
+                return null;
+            }
+            return value.intValue();
+        }
+
+        /** A mapping of single values with only {@code allowed} keys, or null when absent. */
+        Map<String, String> map(String key, Set<String> allowed) {
+            YamlTree.Node node = top.entries().get(key);
+            if (node == null) {
+                return null;
+            }
+            if (!(node instanceof YamlTree.MapNode m)) {
+                problem(node.line(), key + ": not a mapping (expected: keys " + new TreeSet<>(allowed) + ")");
+                return null;
+            }
+            Map<String, String> out = new java.util.HashMap<>();
+            for (Map.Entry<String, YamlTree.Node> entry : m.entries().entrySet()) {
+                if (!allowed.contains(entry.getKey())) {
+                    problem(
+                            m.keyLines().get(entry.getKey()),
+                            key + "." + entry.getKey() + ": unknown key (expected one of " + new TreeSet<>(allowed)
+                                    + ")");
+                } else if (entry.getValue() instanceof YamlTree.Scalar s && s.text() != null) {
+                    out.put(entry.getKey(), s.text());
+                } else {
+                    problem(entry.getValue().line(), key + "." + entry.getKey() + ": not a single value");
+                }
+            }
+            return out;
+        }
+
+        Boolean bool(String key) {
+            String text = text(key);
+            if (text == null) {
+                return null;
+            }
+            if (text.equals("true") || text.equals("false")) {
+                return Boolean.valueOf(text);
+            }
+            problem(top.entries().get(key).line(), key + ": '" + text + "' (expected: true or false)");
+            return null;
         }
     }
 
@@ -155,19 +349,12 @@ public final class ConfigLoader {
         } catch (NumberFormatException | IndexOutOfBoundsException e) {
             port = -1;
         }
-        if (host.isEmpty() || port < 0 || port > 65535 || !(isLiteral(host))) {
+        InetAddress address = host.isEmpty() ? null : AddressLiteral.parse(host);
+        if (address == null || port < 0 || port > 65535) {
             throw new ConfigException(source + ": " + key + ": '" + text
                     + "' (expected: ADDR:PORT with a literal address, [::1]:53 for IPv6)");
         }
-        try {
-            return new InetSocketAddress(InetAddress.getByName(host), port);
-        } catch (UnknownHostException e) {
-            throw new ConfigException(source + ": " + key + ": '" + text + "': " + e.getMessage());
-        }
-    }
-
-    private static boolean isLiteral(String host) {
-        return host.contains(":") || host.chars().allMatch(c -> c == '.' || (c >= '0' && c <= '9'));
+        return new InetSocketAddress(address, port);
     }
 
     private static void range(String source, String key, long value, long min, long max) throws ConfigException {
@@ -180,7 +367,8 @@ public final class ConfigLoader {
         return s.isBlank() ? null : s;
     }
 
-    private static String softwareVersion() {
+    /** popdns's version from the jar manifest ({@code dev} when run from classes). */
+    public static String softwareVersion() {
         String v = ConfigLoader.class.getPackage().getImplementationVersion();
         return v == null ? "dev" : v;
     }

@@ -13,11 +13,14 @@ import dev.popdns.health.ReplicaSpec;
 import dev.popdns.health.TcpSpec;
 import java.net.InetAddress;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Turns the checks of {@code pops.yaml} into the health-checker's config: every PoP gets every
@@ -32,7 +35,8 @@ public final class HealthConfigBuilder {
         if (pops.checks().isEmpty()) {
             return null;
         }
-        List<String> problems = new ArrayList<>();
+        // a fault in a shared check shows for every PoP: report it once
+        Set<String> problems = new LinkedHashSet<>();
         List<PopTarget> targets = new ArrayList<>();
         for (PopsConfig.Pop pop : pops.pops()) {
             List<CheckConfig> checks = new ArrayList<>();
@@ -42,13 +46,10 @@ public final class HealthConfigBuilder {
                 if (override != null) {
                     fields.putAll(override);
                 }
-                String key =
-                        override == null ? "checks." + check.name() : "pops." + pop.id() + ".checks." + check.name();
-                int line = override == null ? check.line() : pop.line();
                 try {
                     checks.add(new CheckConfig(check.name(), spec(check.type(), fields), timing(fields)));
                 } catch (IllegalArgumentException e) {
-                    problems.add(file + ":" + line + ": " + key + ": " + e.getMessage());
+                    problems.add(problem(pops, file, pop, check, override, e.getMessage()));
                 }
             }
             try {
@@ -59,7 +60,8 @@ public final class HealthConfigBuilder {
                         pop.state() == PopsConfig.AdminState.DRAIN ? AdminState.DRAIN : AdminState.ACTIVE,
                         checks));
             } catch (IllegalArgumentException e) {
-                problems.add(file + ":" + pop.line() + ": pops." + pop.id() + ": " + e.getMessage());
+                String key = "pops." + pop.id();
+                problems.add(file + ":" + pops.line(key, pop.line()) + ": " + key + ": " + e.getMessage());
             }
         }
         if (!problems.isEmpty()) {
@@ -68,13 +70,43 @@ public final class HealthConfigBuilder {
         return new HealthConfig(targets);
     }
 
+    /**
+     * {@code file:line: key: message} for a check that did not bind, at the line of the field the
+     * health-checker named ({@code "interval: 0s (expected: ...)"}): the PoP's override when it set
+     * that field, else the shared check; a field set nowhere points at the check itself.
+     */
+    private static String problem(
+            PopsConfig pops,
+            String file,
+            PopsConfig.Pop pop,
+            PopsConfig.Check check,
+            Map<String, Object> override,
+            String message) {
+        int colon = message.indexOf(':');
+        String field = colon > 0 ? message.substring(0, colon) : "";
+        String shared = "checks." + check.name();
+        String own = "pops." + pop.id() + ".checks." + check.name();
+        String key;
+        int line;
+        if (override != null && override.containsKey(field)) {
+            key = own;
+            line = pops.line(own + "." + field, pop.line());
+        } else if (check.fields().containsKey(field)) {
+            key = shared;
+            line = pops.line(shared + "." + field, check.line());
+        } else {
+            key = override != null ? own : shared;
+            line = pops.line(key, override != null ? pop.line() : check.line());
+        }
+        return file + ":" + line + ": " + key + ": " + message;
+    }
+
     private static ProbeSpec spec(String type, Map<String, Object> f) {
         return switch (type) {
             case "http" -> {
                 HttpSpec spec = HttpSpec.of(text(f, "http"));
                 if (f.containsKey("method")) {
-                    spec = spec.withMethod(
-                            HttpSpec.Method.valueOf(text(f, "method").toUpperCase(java.util.Locale.ROOT)));
+                    spec = spec.withMethod(method(text(f, "method")));
                 }
                 if (f.containsKey("host")) {
                     spec = spec.withHost(text(f, "host"));
@@ -103,8 +135,7 @@ public final class HealthConfigBuilder {
             case "tcp" -> new TcpSpec(text(f, "tcp"));
             case "postgres-replica" -> {
                 if (f.containsKey("password-file") && f.containsKey("password-env")) {
-                    throw new IllegalArgumentException(
-                            "password-file and password-env both set (expected: one of them)");
+                    throw new IllegalArgumentException("password-env: set with password-file (expected: one of them)");
                 }
                 ReplicaSpec spec =
                         ReplicaSpec.of(text(f, "postgres-replica"), f.containsKey("user") ? text(f, "user") : "popdns");
@@ -114,7 +145,7 @@ public final class HealthConfigBuilder {
                     spec = spec.withPassword(new PasswordSource.Environment(text(f, "password-env")));
                 }
                 if (f.containsKey("max-lag")) {
-                    spec = spec.withMaxLag(Durations.parse(text(f, "max-lag")));
+                    spec = spec.withMaxLag(duration(f, "max-lag"));
                 }
                 yield spec;
             }
@@ -126,10 +157,27 @@ public final class HealthConfigBuilder {
     private static CheckTiming timing(Map<String, Object> f) {
         CheckTiming d = CheckTiming.DEFAULT;
         return new CheckTiming(
-                f.containsKey("interval") ? Durations.parse(text(f, "interval")) : d.interval(),
-                f.containsKey("timeout") ? Durations.parse(text(f, "timeout")) : d.timeout(),
+                f.containsKey("interval") ? duration(f, "interval") : d.interval(),
+                f.containsKey("timeout") ? duration(f, "timeout") : d.timeout(),
                 f.containsKey("rise") ? integer("rise", text(f, "rise")) : d.rise(),
                 f.containsKey("fall") ? integer("fall", text(f, "fall")) : d.fall());
+    }
+
+    private static Duration duration(Map<String, Object> f, String key) {
+        try {
+            return Durations.parse(text(f, key));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(key + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static HttpSpec.Method method(String text) {
+        for (HttpSpec.Method m : HttpSpec.Method.values()) {
+            if (m.name().equalsIgnoreCase(text)) {
+                return m;
+            }
+        }
+        throw new IllegalArgumentException("method: '" + text + "' (expected: GET or HEAD)");
     }
 
     private static String text(Map<String, Object> f, String key) {

@@ -8,22 +8,58 @@ import java.util.Map;
 
 /**
  * {@code zones/pops.yaml}, validated: the PoPs, the checks and the geo-managed names. The shape
- * is the public contract of DESIGN.md; this is its parsed form.
+ * is the public contract of docs/DESIGN.md "Configuration"; this is its parsed form.
  *
  * @param pops   PoPs in file order; exactly one has {@code hq}
  * @param checks check names to their definitions, in file order
  * @param names  geo-managed names (absolute, lower case) to their settings, in file order
+ * @param lines  the line of every key in the file by its dotted path ({@code checks.nginx.interval},
+ *               {@code pops.eu-west.checks.web.http}), so that checks made after parsing (the
+ *               health-checker's ranges, the zones) name the line of the key at fault; empty when
+ *               the config was not read from a file
  */
-public record PopsConfig(List<Pop> pops, Map<String, Check> checks, Map<String, GeoName> names) {
+public record PopsConfig(
+        List<Pop> pops, Map<String, Check> checks, Map<String, GeoName> names, Map<String, Integer> lines) {
+    /**
+     * The most PoPs one pops.yaml may declare: the response cache keys an answer by its routing
+     * decision in one byte (0 not routed, 1 NODATA, 2 + PoP index), so more would mix answers.
+     */
+    public static final int MAX_POPS = 254;
+
     public PopsConfig {
         pops = List.copyOf(pops);
         // file order is kept: logs, explain and the status page list things as the operator wrote them
         checks = Collections.unmodifiableMap(new LinkedHashMap<>(checks));
         names = Collections.unmodifiableMap(new LinkedHashMap<>(names));
+        lines = Map.copyOf(lines);
+    }
+
+    /** A config built in code (import, tests): no file lines. */
+    public PopsConfig(List<Pop> pops, Map<String, Check> checks, Map<String, GeoName> names) {
+        this(pops, checks, names, Map.of());
     }
 
     public static PopsConfig none() {
         return new PopsConfig(List.of(), Map.of(), Map.of());
+    }
+
+    /**
+     * The line of {@code key} (a dotted path), else of its closest parent that was written, else
+     * {@code fallback}: for a missing key, the line of the mapping that lacks it.
+     */
+    public int line(String key, int fallback) {
+        String k = key;
+        while (true) {
+            Integer line = lines.get(k);
+            if (line != null) {
+                return line;
+            }
+            int dot = k.lastIndexOf('.');
+            if (dot < 0) {
+                return fallback;
+            }
+            k = k.substring(0, dot);
+        }
     }
 
     /** Admin state of a PoP set in config (reviewed by pull request). */

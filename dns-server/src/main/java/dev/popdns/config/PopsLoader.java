@@ -5,7 +5,6 @@ import dev.popdns.config.YamlTree.MapNode;
 import dev.popdns.config.YamlTree.Node;
 import dev.popdns.config.YamlTree.Scalar;
 import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -44,12 +43,14 @@ public final class PopsLoader {
             "timeout",
             "rise",
             "fall");
+    private static final String ADDRESS = dev.popdns.health.ProbeSpec.ADDRESS;
     static final Set<String> CONTINENTS = Set.of("AF", "AN", "AS", "EU", "NA", "OC", "SA");
     private static final Set<String> COUNTRIES = Set.copyOf(List.of(Locale.getISOCountries()));
     private static final long MAX_TTL = 86400;
 
     private final String file;
     private final List<String> problems = new ArrayList<>();
+    private final Map<String, Integer> lines = new LinkedHashMap<>();
 
     private PopsLoader(String file) {
         this.file = file;
@@ -74,12 +75,14 @@ public final class PopsLoader {
         if (top == null) {
             return PopsConfig.none();
         }
+        index(top, "");
         keys(top, "", Set.of("pops", "checks", "names"));
         Map<String, PopsConfig.Check> checks = new LinkedHashMap<>();
         MapNode checkNodes = map(top.entries().get("checks"), "checks");
         if (checkNodes != null) {
             for (Map.Entry<String, Node> e : checkNodes.entries().entrySet()) {
-                PopsConfig.Check check = check(e.getKey(), e.getValue());
+                PopsConfig.Check check =
+                        check(e.getKey(), e.getValue(), checkNodes.keyLines().get(e.getKey()));
                 if (check != null) {
                     checks.put(e.getKey(), check);
                 }
@@ -88,17 +91,27 @@ public final class PopsLoader {
         List<PopsConfig.Pop> pops = new ArrayList<>();
         MapNode popNodes = map(top.entries().get("pops"), "pops");
         if (popNodes == null || popNodes.entries().isEmpty()) {
-            problem(top.line(), "pops: missing (expected: at least one PoP, one of them with hq: true)");
+            problem(
+                    top.keyLines().getOrDefault("pops", top.line()),
+                    "pops: missing (expected: at least one PoP, one of them with hq: true)");
         } else {
             for (Map.Entry<String, Node> e : popNodes.entries().entrySet()) {
-                PopsConfig.Pop pop = pop(e.getKey(), e.getValue(), checks);
+                PopsConfig.Pop pop =
+                        pop(e.getKey(), e.getValue(), popNodes.keyLines().get(e.getKey()), checks);
                 if (pop != null) {
                     pops.add(pop);
                 }
             }
-            long hqs = pops.stream().filter(PopsConfig.Pop::hq).count();
-            if (hqs != 1) {
-                problem(popNodes.line(), "pops: " + hqs + " PoPs have hq: true (expected: exactly one)");
+            hq(pops, top.keyLines().get("pops"));
+            int count = 0;
+            for (String id : popNodes.entries().keySet()) {
+                if (++count == PopsConfig.MAX_POPS + 1) {
+                    problem(
+                            popNodes.keyLines().get(id),
+                            "pops." + id + ": PoP number " + count + " of "
+                                    + popNodes.entries().size() + " (expected: at most " + PopsConfig.MAX_POPS
+                                    + " PoPs)");
+                }
             }
         }
         Map<String, PopsConfig.GeoName> names = new LinkedHashMap<>();
@@ -116,10 +129,41 @@ public final class PopsLoader {
                 }
             }
         }
-        return new PopsConfig(pops, checks, names);
+        return new PopsConfig(pops, checks, names, lines);
     }
 
-    private PopsConfig.Check check(String name, Node node) {
+    /** Remembers the line of every key under {@code prefix}, for {@link PopsConfig#lines}. */
+    private void index(MapNode m, String prefix) {
+        for (Map.Entry<String, Node> e : m.entries().entrySet()) {
+            String key = prefix + e.getKey();
+            lines.put(key, m.keyLines().get(e.getKey()));
+            if (e.getValue() instanceof MapNode nested) {
+                index(nested, key + ".");
+            }
+        }
+    }
+
+    /** Exactly one HQ: a second (third...) {@code hq: true} is named at its own line. */
+    private void hq(List<PopsConfig.Pop> pops, int popsLine) {
+        List<PopsConfig.Pop> hqs = new ArrayList<>();
+        for (PopsConfig.Pop p : pops) {
+            if (p.hq()) {
+                hqs.add(p);
+            }
+        }
+        if (hqs.isEmpty()) {
+            problem(popsLine, "pops: 0 PoPs have hq: true (expected: exactly one)");
+        }
+        for (int i = 1; i < hqs.size(); i++) {
+            String key = "pops." + hqs.get(i).id() + ".hq";
+            problem(
+                    lines.get(key),
+                    key + ": true, but pops." + hqs.get(0).id() + " is the HQ already (expected: exactly one PoP with"
+                            + " hq: true)");
+        }
+    }
+
+    private PopsConfig.Check check(String name, Node node, int keyLine) {
         String key = "checks." + name;
         MapNode m = map(node, key);
         if (m == null) {
@@ -131,7 +175,7 @@ public final class PopsLoader {
             if (m.entries().containsKey(t)) {
                 if (type != null) {
                     problem(
-                            m.line(),
+                            m.keyLines().get(t),
                             key + ": both " + type + " and " + t
                                     + " (expected: exactly one of http, tcp, postgres-replica)");
                 }
@@ -139,10 +183,20 @@ public final class PopsLoader {
             }
         }
         if (type == null) {
-            problem(m.line(), key + ": no probe (expected: one of http, tcp, postgres-replica)");
+            problem(keyLine, key + ": no probe (expected: one of http, tcp, postgres-replica)");
             return null;
         }
-        return new PopsConfig.Check(name, type, fields(m, key), m.line());
+        // a shared check serves every PoP, so it must say where each PoP's address goes; a PoP's
+        // own override (pops.ID.checks) may name a literal URL instead
+        if (m.entries().get(type) instanceof Scalar s
+                && s.text() != null
+                && !s.text().contains(ADDRESS)) {
+            problem(
+                    s.line(),
+                    key + "." + type + ": '" + s.text() + "' (expected: a template containing " + ADDRESS
+                            + ", shared by every PoP; a literal URL belongs in pops.ID.checks." + name + ")");
+        }
+        return new PopsConfig.Check(name, type, fields(m, key), keyLine);
     }
 
     private Map<String, Object> fields(MapNode m, String key) {
@@ -170,10 +224,10 @@ public final class PopsLoader {
         return fields;
     }
 
-    private PopsConfig.Pop pop(String id, Node node, Map<String, PopsConfig.Check> checks) {
+    private PopsConfig.Pop pop(String id, Node node, int keyLine, Map<String, PopsConfig.Check> checks) {
         String key = "pops." + id;
         if (!id.matches("[a-z0-9][a-z0-9-]{0,62}")) {
-            problem(node.line(), key + ": id '" + id + "' (expected: lower-case letters, digits and '-', up to 63)");
+            problem(keyLine, key + ": id '" + id + "' (expected: lower-case letters, digits and '-', up to 63)");
         }
         MapNode m = map(node, key);
         if (m == null) {
@@ -192,7 +246,7 @@ public final class PopsLoader {
             lon = number(b, key + ".location", "longitude", -180, 180);
         } else {
             problem(
-                    loc == null ? m.line() : loc.line(),
+                    loc == null ? keyLine : loc.line(),
                     key + ".location: " + (loc == null ? "missing" : "malformed")
                             + " (expected: [latitude, longitude])");
         }
@@ -207,7 +261,7 @@ public final class PopsLoader {
             }
         } else {
             problem(
-                    addrNode == null ? m.line() : addrNode.line(),
+                    addrNode == null ? keyLine : addrNode.line(),
                     key + ".addresses: " + (addrNode == null ? "missing" : "empty or not a list")
                             + " (expected: at least one IPv4 or IPv6 address)");
         }
@@ -240,7 +294,9 @@ public final class PopsLoader {
             for (Map.Entry<String, Node> e : over.entries().entrySet()) {
                 String okey = key + ".checks." + e.getKey();
                 if (!checks.containsKey(e.getKey())) {
-                    problem(e.getValue().line(), okey + ": no such check (expected one of " + checks.keySet() + ")");
+                    problem(
+                            over.keyLines().get(e.getKey()),
+                            okey + ": no such check (expected one of " + checks.keySet() + ")");
                     continue;
                 }
                 MapNode fields = map(e.getValue(), okey);
@@ -250,7 +306,7 @@ public final class PopsLoader {
                 }
             }
         }
-        return new PopsConfig.Pop(id, hq, lat, lon, addresses, state, bias, probe, overrides, m.line());
+        return new PopsConfig.Pop(id, hq, lat, lon, addresses, state, bias, probe, overrides, keyLine);
     }
 
     private PopsConfig.GeoName geoName(
@@ -267,8 +323,11 @@ public final class PopsLoader {
         }
         keys(m, key + ".", Set.of("ttl", "needs", "countries", "continents"));
         long ttl = 30;
-        if (m.entries().get("ttl") instanceof Scalar s) {
+        Node ttlNode = m.entries().get("ttl");
+        if (ttlNode instanceof Scalar s) {
             ttl = (long) number(s, key + ".ttl", "ttl", 0, MAX_TTL);
+        } else if (ttlNode != null) {
+            problem(ttlNode.line(), key + ".ttl: not a number (expected: 0.." + MAX_TTL + ")");
         }
         List<String> needs = new ArrayList<>();
         Node needsNode = m.entries().get("needs");
@@ -309,7 +368,7 @@ public final class PopsLoader {
             }
             String pop = scalar(e.getValue(), key + "." + field + "." + e.getKey());
             if (pop != null && !pops.contains(pop)) {
-                problem(line, key + "." + field + "." + e.getKey() + ": no PoP named '" + pop + "'");
+                problem(e.getValue().line(), key + "." + field + "." + e.getKey() + ": no PoP named '" + pop + "'");
             }
             out.put(e.getKey(), pop);
         }
@@ -389,14 +448,9 @@ public final class PopsLoader {
         if (text == null) {
             return null;
         }
-        boolean literal =
-                text.contains(":") ? text.matches("[0-9a-fA-F:.]+") : text.matches("\\d{1,3}(\\.\\d{1,3}){3}");
-        if (literal) {
-            try {
-                return InetAddress.getByName(text);
-            } catch (UnknownHostException e) {
-                // falls through to the problem below
-            }
+        InetAddress address = AddressLiteral.parse(text);
+        if (address != null) {
+            return address;
         }
         problem(node.line(), key + ": '" + text + "' (expected: a literal IPv4 or IPv6 address)");
         return null;

@@ -20,6 +20,9 @@ import java.util.List;
  * @param geoip             GeoIP2/GeoLite2 City or Country mmdb, or null (needed only for geo names)
  * @param probes            whether the checks of pops.yaml are probed; off: eligibility is admin state only
  * @param adminTokenFile    file holding the bearer token for admin calls, or null (admin calls disabled)
+ * @param httpTls           certificate and key of the HTTP listeners, or null for plain HTTP
+ * @param peerListen        a second HTTP listener that answers only peers ({@code /api/v1/health}), or null
+ * @param peers             the nodes that vote on health, or null when this node decides alone
  */
 public record ServerConfig(
         List<InetSocketAddress> listen,
@@ -34,8 +37,14 @@ public record ServerConfig(
         int tcpMaxConnections,
         Path geoip,
         boolean probes,
-        Path adminTokenFile) {
+        Path adminTokenFile,
+        Tls httpTls,
+        InetSocketAddress peerListen,
+        PeersConfig peers) {
     public ServerConfig {
         listen = List.copyOf(listen);
     }
+
+    /** PEM certificate chain and private key of the HTTP listeners; reloaded when the files change. */
+    public record Tls(Path cert, Path key) {}
 }

@@ -6,7 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Ranks PoPs for a client and picks the answer, with the semantics of DESIGN.md "Routing
+ * Ranks PoPs for a client and picks the answer, with the semantics of docs/DESIGN.md "Routing
  * semantics": distance from the client's coordinates scaled by bias, ties by PoP id; a matching
  * country (else continent) override first; unknown location: HQ first, then by id. The first
  * eligible candidate with records of the type answers; with no eligible PoP, HQ answers anyway.

@@ -1,24 +1,32 @@
 package dev.popdns.server;
 
+import dev.popdns.config.ConfigLoader;
 import dev.popdns.config.ServerConfig;
 import dev.popdns.geoip.GeoLocator;
 import dev.popdns.geoip.GeoLocatorConfig;
-import dev.popdns.health.AdminOverride;
+import dev.popdns.health.CheckConfig;
 import dev.popdns.health.CheckHealth;
 import dev.popdns.health.HealthConfig;
 import dev.popdns.health.HealthMonitor;
 import dev.popdns.health.HealthView;
+import dev.popdns.health.OverrideEvent;
 import dev.popdns.health.PopHealth;
+import dev.popdns.health.PopTarget;
+import dev.popdns.metrics.Metrics;
+import dev.popdns.peers.PeerExchange;
+import dev.popdns.peers.PeerMetrics;
 import dev.popdns.routing.ClientRankings;
 import dev.popdns.routing.Eligibility;
 import dev.popdns.routing.GeoName;
 import dev.popdns.routing.HealthEligibility;
 import dev.popdns.routing.RoutingTable;
+import dev.popdns.served.Served;
 import dev.popdns.status.HttpServer;
-import dev.popdns.status.Metrics;
+import dev.popdns.status.PeerApi;
 import dev.popdns.status.StatusApi;
 import dev.popdns.status.StatusReport;
 import dev.popdns.status.Timeline;
+import dev.popdns.status.TlsFiles;
 import dev.popdns.wire.Answerer;
 import dev.popdns.wire.ClientLocator;
 import dev.popdns.wire.DnsTransport;
@@ -49,6 +57,10 @@ public final class Server implements AutoCloseable {
     private DnsTransport transport;
     private ZoneReloader reloader;
     private HttpServer http;
+    private HttpServer peerHttp;
+    private PeerExchange peers;
+    private PeerMetrics peerMetrics;
+    private volatile String checksDigest;
     private Snapshot.Holder snapshots;
     private GeoLocator geo;
     private ScheduledExecutorService geoWatcher;
@@ -69,7 +81,7 @@ public final class Server implements AutoCloseable {
      * @throws ZoneLoadException when the zones cannot be served (nothing is left running)
      */
     public void start() throws Served.Invalid, IOException, InterruptedException {
-        LOG.info("start: popdns {} on Java {}", version(), Runtime.version());
+        LOG.info("start: popdns {} on Java {}", ConfigLoader.softwareVersion(), Runtime.version());
         Served served = Served.load(config.zones(), null);
         for (Zone zone : served.zones().zones()) {
             LOG.info(
@@ -100,6 +112,10 @@ public final class Server implements AutoCloseable {
             LOG.warn("health: probes are off (--no-probes): PoPs are eligible by their config state alone");
         }
         ClientRankings rankings = rankings(routing);
+        if (config.peers() != null && config.probes()) {
+            peers = new PeerExchange(config.peers(), timeline::add, Clock.systemUTC());
+            peerMetrics = new PeerMetrics(peers, metrics.registry());
+        }
         Eligibility eligibility = prepareHealth(served);
         snapshots = new Snapshot.Holder(served.zones(), routing, rankings, eligibility, config.cacheSize());
         if (geo != null) {
@@ -120,7 +136,11 @@ public final class Server implements AutoCloseable {
                 locator,
                 metrics.queries(),
                 metrics);
-        metrics.serving(served.zones(), routing, () -> snapshots.current().zones());
+        metrics.serving(
+                served.zones(),
+                routing,
+                checked(served),
+                () -> snapshots.current().zones());
         transport = new DnsTransport(config.threads());
         DnsTransport.TcpSettings tcp =
                 new DnsTransport.TcpSettings(config.tcpIdleTimeout(), config.tcpMaxConnections());
@@ -145,13 +165,19 @@ public final class Server implements AutoCloseable {
                 config.zones(),
                 snapshots,
                 geo != null,
-                this::prepareHealth,
+                loaded -> {
+                    Eligibility next = prepareHealth(loaded);
+                    // before the swap: the new table's answers count under its own labels from the first query
+                    metrics.routing(loaded.routing());
+                    return next;
+                },
                 this::rankings,
                 loaded -> {
                     retireMonitor();
                     metrics.serving(
                             loaded.zones(),
                             loaded.routing(),
+                            checked(loaded),
                             () -> snapshots.current().zones());
                 },
                 timeline);
@@ -169,30 +195,52 @@ public final class Server implements AutoCloseable {
                 timeline,
                 new StatusReport.ServerFacts(
                         config.identity(),
-                        version(),
+                        ConfigLoader.softwareVersion(),
                         started,
                         () -> ready,
                         () -> new long[] {reloader.succeeded(), reloader.failed()},
                         reloader::lastReload),
+                Clock.systemUTC(),
+                peers);
+        StatusApi statusApi = new StatusApi(
+                report,
+                metrics,
+                snapshots::current,
+                () -> monitor,
+                geo,
+                () -> ready,
+                () -> reloader.requestReload("admin API"),
+                adminToken(),
                 Clock.systemUTC());
-        http.start(
-                config.http(),
-                new StatusApi(
-                        report,
-                        metrics,
-                        snapshots::current,
-                        () -> monitor,
-                        geo,
-                        () -> ready,
-                        () -> reloader.requestReload("admin API"),
-                        adminToken(),
-                        Clock.systemUTC()));
+        String peerToken = config.peers() == null ? null : config.peers().token();
+        TlsFiles tls = config.httpTls() == null
+                ? null
+                : new TlsFiles(config.httpTls().cert(), config.httpTls().key(), Clock.systemUTC());
+        String scheme = tls == null ? "http" : "https";
+        http.start(config.http(), peerApi(peerToken, statusApi), tls);
+        if (config.peerListen() != null) {
+            peerHttp = new HttpServer();
+            peerHttp.start(config.peerListen(), peerApi(peerToken, null), tls);
+            LOG.info("http: peers only (/api/v1/health) on {}://{}/", scheme, format(config.peerListen()));
+        }
         if (config.adminTokenFile() == null) {
             LOG.info("http: admin calls disabled (no admin-token-file)");
         }
-        LOG.info("http: listening on http://{}/", format(config.http()));
+        LOG.info("http: listening on {}://{}/", scheme, format(config.http()));
         ready = true;
         LOG.info("ready");
+    }
+
+    private PeerApi peerApi(String token, HttpServer.Handler next) {
+        return new PeerApi(() -> monitor, () -> peers, selfId(), () -> checksDigest, token, next, Clock.systemUTC());
+    }
+
+    /** This node's id among its peers: {@code peers.self}, else the identity. */
+    private String selfId() {
+        if (config.peers() != null) {
+            return config.peers().self();
+        }
+        return config.identity() == null ? "popdns" : config.identity();
     }
 
     /**
@@ -237,7 +285,8 @@ public final class Server implements AutoCloseable {
             return Eligibility.adminOnly();
         }
         if (monitor == null || !served.health().equals(monitorConfig)) {
-            HealthMonitor.Builder builder = HealthMonitor.builder(served.health());
+            HealthMonitor.Builder builder =
+                    HealthMonitor.builder(served.health()).node(selfId());
             if (monitor != null && monitorConfig != null) {
                 // unchanged (PoP, check) pairs keep their state and streaks: a pull request that adds a
                 // PoP or edits one check does not reset the judgement of every other pair
@@ -263,17 +312,48 @@ public final class Server implements AutoCloseable {
                 throw new Served.Invalid(List.of("interrupted during the first probe round"));
             }
             carryOverrides(monitor, next);
+            if (peers != null) {
+                try {
+                    peers.use(next, served.health());
+                    peerMetrics.registerPairs();
+                } catch (InterruptedException e) {
+                    next.close();
+                    Thread.currentThread().interrupt();
+                    throw new Served.Invalid(List.of("interrupted during the first exchange with the peers"));
+                }
+            }
             retired = monitor;
             monitor = next;
             monitorConfig = served.health();
+            checksDigest = served.health().checksDigest();
         }
-        return new HealthEligibility(monitor, served.routing());
+        HealthMonitor current = monitor;
+        PeerExchange exchange = peers;
+        if (exchange == null) {
+            return new HealthEligibility(current::view, current.view(), served.routing());
+        }
+        // routing reads the agreed view where it read the local one (issue 11)
+        return new HealthEligibility(() -> exchange.agreedFor(current), current.view(), served.routing());
+    }
+
+    /** The (PoP, check) pairs probed under {@code served}: none when probes are off or no checks are declared. */
+    private Set<List<String>> checked(Served served) {
+        Set<List<String>> pairs = new HashSet<>();
+        if (served.health() != null && config.probes()) {
+            for (PopTarget pop : served.health().pops()) {
+                for (CheckConfig check : pop.checks()) {
+                    pairs.add(List.of(pop.id(), check.name()));
+                }
+            }
+        }
+        return pairs;
     }
 
     /**
-     * An operator's drain or force-up outlives a reload that changes the checks: each override of
-     * a PoP that is still declared moves to the new monitor, with its expiry and reason, before
-     * the new monitor serves a single query.
+     * An operator's drain or force-up outlives a reload that changes the checks: the latest
+     * override event of each PoP that is still declared moves to the new monitor (with its time,
+     * origin, expiry and reason, so the peers see the same event) before the new monitor serves a
+     * single query.
      */
     private static void carryOverrides(HealthMonitor from, HealthMonitor to) {
         if (from == null) {
@@ -283,22 +363,27 @@ public final class Server implements AutoCloseable {
         for (PopHealth pop : to.view().pops()) {
             declared.add(pop.id());
         }
-        Instant now = Instant.now();
-        for (PopHealth pop : from.view().pops()) {
-            AdminOverride override = pop.override().orElse(null);
-            if (override == null || !override.expires().isAfter(now)) {
+        HealthView old = from.view();
+        for (int p = 0; p < old.pops().size(); p++) {
+            OverrideEvent event = old.overrideEvent(p).orElse(null);
+            if (event == null) {
                 continue;
             }
-            if (!declared.contains(pop.id())) {
-                LOG.warn("health: override of {} dropped: the PoP is no longer declared", pop.id());
+            String pop = old.pop(p).id();
+            if (!declared.contains(pop)) {
+                if (old.pop(p).override().isPresent()) {
+                    LOG.warn("health: override of {} dropped: the PoP is no longer declared", pop);
+                }
                 continue;
             }
-            to.override(pop.id(), override);
-            LOG.info(
-                    "health: override of {} ({} until {}) kept across the reload",
-                    pop.id(),
-                    override.action(),
-                    override.expires());
+            to.apply(event);
+            old.pop(p)
+                    .override()
+                    .ifPresent(override -> LOG.info(
+                            "health: override of {} ({} until {}) kept across the reload",
+                            pop,
+                            override.action(),
+                            override.expires()));
         }
     }
 
@@ -323,11 +408,6 @@ public final class Server implements AutoCloseable {
         return token;
     }
 
-    /** The running health monitor, or null when no checks are declared. */
-    public HealthMonitor health() {
-        return monitor;
-    }
-
     private static String geoNames(RoutingTable routing) {
         StringBuilder sb = new StringBuilder();
         for (GeoName n : routing.names()) {
@@ -345,17 +425,18 @@ public final class Server implements AutoCloseable {
         return (host.contains(":") ? "[" + host + "]" : host) + ":" + a.getPort();
     }
 
-    public static String version() {
-        String v = Server.class.getPackage().getImplementationVersion();
-        return v == null ? "dev" : v;
-    }
-
     @Override
     public void close() {
         ready = false;
         LOG.info("stop: closing sockets");
         if (http != null) {
             http.close();
+        }
+        if (peerHttp != null) {
+            peerHttp.close();
+        }
+        if (peers != null) {
+            peers.close();
         }
         if (reloader != null) {
             try {

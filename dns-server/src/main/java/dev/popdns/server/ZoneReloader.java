@@ -3,6 +3,7 @@ package dev.popdns.server;
 import dev.popdns.routing.ClientRankings;
 import dev.popdns.routing.Eligibility;
 import dev.popdns.routing.RoutingTable;
+import dev.popdns.served.Served;
 import dev.popdns.status.Timeline;
 import dev.popdns.wire.Snapshot;
 import dev.popdns.zone.Zone;
@@ -173,11 +174,14 @@ public final class ZoneReloader implements AutoCloseable {
                 }
                 snapshots.swap(loaded.zones(), loaded.routing(), built, health.prepare(loaded));
             }
-            succeeded.incrementAndGet();
             StringBuilder serials = new StringBuilder();
             for (Zone zone : loaded.zones().zones()) {
                 serials.append(' ').append(zone.origin()).append('=').append(zone.serial());
             }
+            // text and timeline before the count: whoever sees the count (status API, tests) sees them too
+            lastReload = "ok after " + cause + ": serials" + serials;
+            timeline.add("reload", lastReload);
+            succeeded.incrementAndGet();
             LOG.info(
                     "reload: ok after {}: {} zone(s), serials{}; {} PoP(s), {} geo name(s)",
                     cause,
@@ -185,10 +189,11 @@ public final class ZoneReloader implements AutoCloseable {
                     serials,
                     loaded.routing().pops().size(),
                     loaded.routing().names().size());
-            lastReload = "ok after " + cause + ": serials" + serials;
-            timeline.add("reload", lastReload);
             listener.accept(loaded);
         } catch (Served.Invalid e) {
+            lastReload = "rejected after " + cause + ", still serving the previous zones: "
+                    + String.join("; ", e.problems());
+            timeline.add("reload", lastReload);
             failed.incrementAndGet();
             LOG.error(
                     "reload: rejected after {}; still serving the previous zones. {} problem(s):",
@@ -197,9 +202,6 @@ public final class ZoneReloader implements AutoCloseable {
             for (String p : e.problems()) {
                 LOG.error("  {}", p);
             }
-            lastReload = "rejected after " + cause + ", still serving the previous zones: "
-                    + String.join("; ", e.problems());
-            timeline.add("reload", lastReload);
         } catch (RuntimeException e) {
             failed.incrementAndGet();
             LOG.error("reload: failed after {}; still serving the previous zones", cause, e);

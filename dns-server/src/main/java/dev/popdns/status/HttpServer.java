@@ -84,12 +84,20 @@ public final class HttpServer implements AutoCloseable {
     }
 
     public void start(InetSocketAddress address, Handler handler) throws InterruptedException {
+        start(address, handler, null);
+    }
+
+    /** As above, serving HTTPS with {@code tls} when it is not null. */
+    public void start(InetSocketAddress address, Handler handler, TlsFiles tls) throws InterruptedException {
         ServerBootstrap b = new ServerBootstrap()
                 .group(group)
                 .channel(NioServerSocketChannel.class)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        if (tls != null) {
+                            ch.pipeline().addLast(tls.current().newHandler(ch.alloc()));
+                        }
                         ch.pipeline()
                                 .addLast(new ReadTimeoutHandler(READ_TIMEOUT_SECONDS))
                                 .addLast(new HttpServerCodec(4096, 8192, 8192))

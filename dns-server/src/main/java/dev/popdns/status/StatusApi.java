@@ -2,16 +2,13 @@ package dev.popdns.status;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.popdns.config.AddressLiteral;
 import dev.popdns.geoip.GeoLocator;
-import dev.popdns.geoip.Location;
 import dev.popdns.health.AdminOverride;
 import dev.popdns.health.Durations;
 import dev.popdns.health.HealthMonitor;
-import dev.popdns.routing.Explanation;
-import dev.popdns.routing.GeoName;
-import dev.popdns.routing.Router;
+import dev.popdns.metrics.Metrics;
 import dev.popdns.status.HttpServer.Request;
 import dev.popdns.status.HttpServer.Response;
 import dev.popdns.wire.Snapshot;
@@ -34,12 +31,11 @@ import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xbill.DNS.Name;
-import org.xbill.DNS.Record;
 import org.xbill.DNS.TextParseException;
 import org.xbill.DNS.Type;
 
 /**
- * The HTTP surface of DESIGN.md: {@code /} (status page), {@code /api/v1/status},
+ * The HTTP surface of docs/DESIGN.md "HTTP surface": {@code /} (status page), {@code /api/v1/status},
  * {@code /api/v1/explain}, {@code /metrics}, {@code /healthz}, {@code /readyz}, and the admin calls
  * {@code POST|DELETE /api/v1/pops/{id}/override} and {@code POST /api/v1/reload}, which need the
  * bearer token from the admin token file (compared in constant time; 401 when missing or wrong,
@@ -169,64 +165,26 @@ public final class StatusApi implements HttpServer.Handler {
         Name name;
         try {
             name = Name.fromString(nameText, Name.root);
-            if (!clientText.matches("[0-9a-fA-F:.]+")) {
+            client = AddressLiteral.parse(clientText);
+            if (client == null) {
                 throw new UnknownHostException(
                         "client: '" + clientText + "' (expected: a literal IPv4 or IPv6 address)");
             }
-            client = InetAddress.getByName(clientText);
         } catch (TextParseException | UnknownHostException e) {
             return error(400, e.getMessage());
         }
         Snapshot snap = snapshot.get();
-        byte[] wire = name.toWireCanonical();
-        GeoName geoName = snap.routing().routed(wire, wire.length);
-        ObjectNode root = mapper.createObjectNode();
-        root.put("name", name.toString()).put("type", Type.string(type)).put("client", client.getHostAddress());
-        if (geoName == null) {
-            root.put("routed", false).put("note", "not geo-routed: every client gets the zone's static records");
-            return Response.of(200, JSON, root.toPrettyString() + "\n");
-        }
-        Location location = geo == null ? null : geo.locate(client);
-        Explanation e =
-                Explanation.of(snap.routing(), geoName, type, location, client, snap.rankings(), snap.eligibility());
-        root.put("routed", true).put("routed_as", geoName.name().toString());
-        if (location != null) {
-            ObjectNode loc = root.putObject("location")
-                    .put("country", location.countryCode())
-                    .put("continent", location.continentCode())
-                    .put("network_prefix", location.networkPrefixLength());
-            if (location.hasCoordinates()) {
-                loc.put("latitude", location.latitude()).put("longitude", location.longitude());
-            }
-        } else {
-            root.putNull("location");
-        }
-        ArrayNode candidates = root.putArray("candidates");
-        for (Router.Candidate c : e.candidates()) {
-            ObjectNode o = candidates
-                    .addObject()
-                    .put("pop", c.pop().id())
-                    .put("hq", c.pop().hq())
-                    .put("pinned", c.pinned())
-                    .put("eligible", c.eligible())
-                    .put("has_records", c.hasRecords());
-            if (!Double.isNaN(c.distanceKm())) {
-                o.put("distance_km", Math.round(c.distanceKm())).put("scaled_km", Math.round(c.scaledKm()));
-            }
-        }
-        root.put(
-                        "answer",
-                        e.records() == null
-                                ? "none"
-                                : snap.routing().pops().get(e.decision().pop()).id())
-                .put("reason", e.decision().reason().name().toLowerCase(Locale.ROOT));
-        ArrayNode records = root.putArray("records");
-        if (e.records() != null) {
-            for (Record rec : e.records().rrs(false)) {
-                records.add(rec.toString());
-            }
-        }
-        root.put("ecs_source_prefix", e.subnetPrefix()).put("ecs_scope", e.scope());
+        HealthMonitor monitor = health.get();
+        ObjectNode root = ExplainReport.build(
+                snap.routing(),
+                snap.rankings(),
+                snap.eligibility(),
+                monitor == null ? null : monitor.view(),
+                true,
+                geo,
+                name,
+                type,
+                client);
         return Response.of(200, JSON, root.toPrettyString() + "\n");
     }
 

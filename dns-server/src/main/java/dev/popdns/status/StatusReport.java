@@ -6,9 +6,11 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.popdns.geoip.GeoLocator;
 import dev.popdns.geoip.Location;
 import dev.popdns.health.CheckHealth;
+import dev.popdns.health.HealthAgreement;
 import dev.popdns.health.HealthMonitor;
 import dev.popdns.health.HealthView;
 import dev.popdns.health.PopHealth;
+import dev.popdns.peers.PeerExchange;
 import dev.popdns.routing.ClientRankings;
 import dev.popdns.routing.Decision;
 import dev.popdns.routing.GeoName;
@@ -53,6 +55,7 @@ public final class StatusReport {
     private final Timeline timeline;
     private final ServerFacts facts;
     private final Clock clock;
+    private final PeerExchange peers;
     private final ObjectMapper mapper = new ObjectMapper();
 
     /** What the report says about the server itself. */
@@ -71,6 +74,19 @@ public final class StatusReport {
             Timeline timeline,
             ServerFacts facts,
             Clock clock) {
+        this(snapshot, health, geo, timeline, facts, clock, null);
+    }
+
+    /** As above, with the peer exchange whose votes the report shows (null: this node decides alone). */
+    public StatusReport(
+            Supplier<Snapshot> snapshot,
+            Supplier<HealthMonitor> health,
+            GeoLocator geo,
+            Timeline timeline,
+            ServerFacts facts,
+            Clock clock,
+            PeerExchange peers) {
+        this.peers = peers;
         this.snapshot = snapshot;
         this.health = health;
         this.geo = geo;
@@ -107,13 +123,24 @@ public final class StatusReport {
         HealthMonitor monitor = health.get();
         // the view and the timeline read together: the timeline is a listener of the monitor, so
         // a state change and its timeline entry show up in the same response
-        record Seen(HealthView view, List<Timeline.Entry> entries) {}
+        record Seen(HealthView view, List<Timeline.Entry> entries, HealthAgreement.Agreement agreement) {}
         Seen seen = monitor == null
-                ? new Seen(null, timeline.entries())
-                : monitor.readConsistently(v -> new Seen(v, timeline.entries()));
-        HealthView view = seen.view();
+                ? new Seen(null, timeline.entries(), null)
+                : monitor.readConsistently(
+                        v -> new Seen(v, timeline.entries(), peers == null ? null : peers.agreement()));
+        HealthAgreement.Agreement agreement = seen.agreement();
+        if (agreement != null
+                && seen.view() != null
+                && agreement.own().version() > seen.view().version()) {
+            agreement = null; // computed for another monitor (a reload in progress)
+        }
+        // routing reads the agreed view: so does the report; each check also shows the own view and the votes
+        HealthView view = agreement != null ? agreement.agreed() : seen.view();
         root.put("probes", view != null);
-        root.put("prober_cut_off", view != null && view.cutOff());
+        root.put("prober_cut_off", seen.view() != null && seen.view().cutOff());
+        if (peers != null) {
+            peersSection(root.putObject("peers"), agreement, now);
+        }
         RoutingTable routing = snap.routing();
         ArrayNode pops = root.putArray("pops");
         for (Pop p : routing.pops()) {
@@ -144,6 +171,9 @@ public final class StatusReport {
                     c.latency().ifPresent(l -> check.put("latency_ms", Math.round(l.toNanos() / 1e4) / 100.0));
                     c.lag().ifPresent(l -> check.put("lag_seconds", l.toMillis() / 1000.0));
                     c.lastError().ifPresent(e -> check.put("last_error", e));
+                    if (agreement != null) {
+                        votes(check, agreement.pair(ph.id(), c.check()).orElse(null));
+                    }
                 }
             }
         }
@@ -188,6 +218,63 @@ public final class StatusReport {
                     .put("text", e.text());
         }
         return root.toPrettyString() + "\n";
+    }
+
+    /** The own state and every vote of one check: "UP 2 of 3 · ns1: DOWN timeout" on the page. */
+    private static void votes(ObjectNode check, HealthAgreement.PairVotes pair) {
+        if (pair == null) {
+            return;
+        }
+        check.put("own_state", pair.own().name().toLowerCase(Locale.ROOT))
+                .put("votes_up", pair.up())
+                .put("votes_down", pair.down())
+                .put("disagree", pair.disagree());
+        ArrayNode votes = check.putArray("votes");
+        for (HealthAgreement.Vote vote : pair.votes()) {
+            ObjectNode v = votes.addObject()
+                    .put("node", vote.node())
+                    .put("state", vote.state().name().toLowerCase(Locale.ROOT));
+            vote.lastError().ifPresent(e -> v.put("last_error", e));
+        }
+    }
+
+    /** Every node: reachable, the age of its view, whether it votes and why not. */
+    private void peersSection(ObjectNode out, HealthAgreement.Agreement agreement, Instant now) {
+        var settings = peers.config();
+        out.put("self", settings.self())
+                .put("vote_only", peers.voteOnly())
+                .put("down_quorum", settings.downQuorum().toString())
+                .put("required", settings.agreement().required())
+                .put("stale_after_seconds", settings.staleAfter().toMillis() / 1000.0)
+                .put("deciding_alone", agreement == null || agreement.decidingAlone())
+                .put("voting", agreement == null ? 1 : agreement.voting());
+        ArrayNode nodes = out.putArray("nodes");
+        nodes.addObject()
+                .put("id", settings.self())
+                .put("url", settings.selfNode().url().toString())
+                .put("self", true)
+                .put("vote_only", peers.voteOnly())
+                .put("standing", agreement == null ? "own" : standing(agreement, settings.self()));
+        for (PeerExchange.PeerStatus peer : peers.peers()) {
+            ObjectNode node = nodes.addObject()
+                    .put("id", peer.id())
+                    .put("url", peer.url().toString())
+                    .put("self", false)
+                    .put("vote_only", peer.voteOnly())
+                    .put("reachable", peer.reachable())
+                    .put("standing", agreement == null ? "none" : standing(agreement, peer.id()));
+            peer.viewAge().ifPresent(a -> node.put("view_age_seconds", a.toMillis() / 1000.0));
+            peer.lastError().ifPresent(e -> node.put("last_error", e));
+        }
+    }
+
+    private static String standing(HealthAgreement.Agreement agreement, String node) {
+        for (HealthAgreement.Voter voter : agreement.voters()) {
+            if (voter.node().equals(node)) {
+                return voter.standing().name().toLowerCase(Locale.ROOT).replace('_', '-');
+            }
+        }
+        return "none";
     }
 
     /** The PoP id a client at {@code location} gets for an A query now, or "none" (NODATA). */

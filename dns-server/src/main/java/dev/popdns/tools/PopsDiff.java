@@ -1,6 +1,7 @@
 package dev.popdns.tools;
 
 import dev.popdns.config.PopsConfig;
+import io.netty.util.NetUtil;
 import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -151,12 +152,12 @@ public final class PopsDiff {
         f.put("location", "[" + number(p.latitude()) + ", " + number(p.longitude()) + "]");
         List<String> addresses = new ArrayList<>();
         for (InetAddress a : p.addresses()) {
-            addresses.add(AddressText.of(a));
+            addresses.add(NetUtil.toAddressString(a));
         }
         f.put("addresses", addresses.toString());
         f.put("state", p.state().name().toLowerCase(Locale.ROOT));
         f.put("bias", Integer.toString(p.bias()));
-        f.put("probe-address", p.probeAddress() == null ? null : AddressText.of(p.probeAddress()));
+        f.put("probe-address", p.probeAddress() == null ? null : NetUtil.toAddressString(p.probeAddress()));
         for (Map.Entry<String, Map<String, Object>> o : new TreeMap<>(p.checkOverrides()).entrySet()) {
             for (Map.Entry<String, String> v : values(o.getValue()).entrySet()) {
                 f.put("checks." + o.getKey() + "." + v.getKey(), v.getValue());

@@ -1,6 +1,7 @@
 package dev.popdns.tools;
 
 import dev.popdns.config.PopsConfig;
+import io.netty.util.NetUtil;
 import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.List;
@@ -67,7 +68,7 @@ public final class PopsYaml {
             y.append(note == null ? location : pad(location) + "# " + note).append('\n');
             List<String> addresses = new ArrayList<>();
             for (InetAddress a : p.addresses()) {
-                addresses.add(scalar(AddressText.of(a)));
+                addresses.add(scalar(NetUtil.toAddressString(a)));
             }
             y.append("    addresses: [").append(String.join(", ", addresses)).append("]\n");
             if (p.state() == PopsConfig.AdminState.DRAIN) {
@@ -78,7 +79,7 @@ public final class PopsYaml {
             }
             if (p.probeAddress() != null) {
                 y.append("    probe-address: ")
-                        .append(scalar(AddressText.of(p.probeAddress())))
+                        .append(scalar(NetUtil.toAddressString(p.probeAddress())))
                         .append('\n');
             }
             if (!p.checkOverrides().isEmpty()) {

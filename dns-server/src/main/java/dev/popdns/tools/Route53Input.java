@@ -24,6 +24,9 @@ import java.util.Map;
 public final class Route53Input {
     /** The input cannot be read at all (missing file, not JSON, wrong shape); the message names the file. */
     public static final class Invalid extends Exception {
+        @java.io.Serial
+        private static final long serialVersionUID = 1L;
+
         public Invalid(String message) {
             super(message);
         }

@@ -1,8 +1,9 @@
 package dev.popdns.tools;
 
 import dev.popdns.routing.RoutingTable;
-import dev.popdns.server.Served;
+import dev.popdns.served.Served;
 import dev.popdns.zone.Zone;
+import io.netty.util.NetUtil;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -266,7 +267,7 @@ public final class ZoneDiff {
 
     /** One record in master-file form on one line; AAAA in the short form. */
     static String text(Record r) {
-        String data = r instanceof AAAARecord aaaa ? AddressText.of(aaaa.getAddress()) : r.rdataToString();
+        String data = r instanceof AAAARecord aaaa ? NetUtil.toAddressString(aaaa.getAddress()) : r.rdataToString();
         return r.getName() + " " + r.getTTL() + " IN " + Type.string(r.getType()) + " " + data;
     }
 }

@@ -19,7 +19,8 @@ import org.xbill.DNS.Type;
  *
  * <p>Threads: called on Netty event loops, concurrently; holds no mutable state of its own. A hit
  * costs the packet copy, one key array, one client-table lookup for geo names, and one copy into a
- * pooled buffer. Nothing here blocks or logs.
+ * pooled buffer. Nothing here blocks; the only log lines are those of {@link InternalErrors}, at most
+ * one a minute.
  */
 public final class QueryHandler {
     /** The largest answer over UDP without EDNS (RFC 1035 §4.2.1). */
@@ -64,14 +65,21 @@ public final class QueryHandler {
         int length = in.readableBytes();
         byte[] packet = new byte[length];
         in.getBytes(in.readerIndex(), packet);
+        QueryDecoder.Outcome outcome;
+        try {
+            outcome = QueryDecoder.decode(packet, length);
+        } catch (RuntimeException e) {
+            metrics.internalError(InternalErrors.Stage.DECODE, e);
+            return null; // nothing read can be trusted, not even the id: stay silent
+        }
         ByteBuf out;
         int qtype;
-        switch (QueryDecoder.decode(packet, length)) {
+        switch (outcome) {
             case QueryDecoder.Drop drop -> {
                 return null;
             }
             case QueryDecoder.Error error -> {
-                out = ResponseEncoder.error(alloc, error, packet, answerer);
+                out = encodeError(alloc, error, packet);
                 qtype = -1;
             }
             case QueryDecoder.Decoded decoded -> {
@@ -79,22 +87,39 @@ public final class QueryHandler {
                 qtype = decoded.query().qtype();
             }
         }
+        if (out == null) {
+            return null;
+        }
         metrics.answered(tcp, qtype, out.getByte(3), start);
         return out;
     }
 
-    /** A bug on the answer path costs this query a SERVFAIL, never the socket or the server. */
+    /**
+     * A bug on the answer path costs this query a SERVFAIL, never the socket or the server; it is
+     * counted and logged (rate-limited) by {@link InternalErrors}.
+     */
     private ByteBuf answerSafely(Query query, byte[] packet, ByteBufAllocator alloc, boolean tcp, InetAddress peer) {
         try {
             return answer(query, alloc, tcp, peer);
         } catch (RuntimeException e) {
+            metrics.internalError(InternalErrors.Stage.ANSWER, e);
             QueryDecoder.Error failure = new QueryDecoder.Error(
                     query.id(),
                     query.flags(),
                     Rcode.SERVFAIL,
                     query.questionEnd() - QueryDecoder.HEADER_LENGTH,
                     query.edns());
-            return ResponseEncoder.error(alloc, failure, packet, answerer);
+            return encodeError(alloc, failure, packet);
+        }
+    }
+
+    /** A header-only response; null (no answer) when even that fails. */
+    private ByteBuf encodeError(ByteBufAllocator alloc, QueryDecoder.Error error, byte[] packet) {
+        try {
+            return ResponseEncoder.error(alloc, error, packet, answerer);
+        } catch (RuntimeException e) {
+            metrics.internalError(InternalErrors.Stage.ENCODE, e);
+            return null;
         }
     }
 

@@ -11,7 +11,8 @@ import org.xbill.DNS.Type;
 /**
  * The query path's meters, all registered up front with bounded tags, so that counting is an
  * array index and an adder increment: {@code popdns_queries_total{transport,qtype,rcode}},
- * {@code popdns_query_duration_seconds} (one query in 16), {@code popdns_response_cache_requests_total{result}}.
+ * {@code popdns_query_duration_seconds} (one query in 16), {@code popdns_response_cache_requests_total{result}},
+ * {@code popdns_internal_errors_total{stage}} (see {@link InternalErrors}).
  * Query types outside a fixed list count as {@code qtype="other"}; no name or address is a tag.
  */
 public final class QueryMetrics {
@@ -44,8 +45,10 @@ public final class QueryMetrics {
     private final Timer duration;
     private final Counter hits;
     private final Counter misses;
+    private final InternalErrors errors;
 
     public QueryMetrics(MeterRegistry registry) {
+        errors = new InternalErrors(registry, System::nanoTime);
         String[] transports = {"udp", "tcp"};
         for (int t = 0; t < 2; t++) {
             for (int q = 0; q <= TYPES.length; q++) {
@@ -86,6 +89,15 @@ public final class QueryMetrics {
         if (ThreadLocalRandom.current().nextInt(SAMPLE) == 0) {
             duration.record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
         }
+    }
+
+    void internalError(InternalErrors.Stage stage, Throwable error) {
+        errors.record(stage, error);
+    }
+
+    /** The query path's exception counts. */
+    public InternalErrors internalErrors() {
+        return errors;
     }
 
     void cache(boolean hit) {

@@ -60,12 +60,12 @@ final class ZoneFileParser {
         while (true) {
             Tokenizer.Token token = st.get(true, false);
             Name owner;
-            if (token.type == Tokenizer.WHITESPACE) {
+            if (token.type() == Tokenizer.WHITESPACE) {
                 Tokenizer.Token next = st.get();
-                if (next.type == Tokenizer.EOL) {
+                if (next.type() == Tokenizer.EOL) {
                     continue;
                 }
-                if (next.type == Tokenizer.EOF) {
+                if (next.type() == Tokenizer.EOF) {
                     return;
                 }
                 st.unget();
@@ -73,12 +73,12 @@ final class ZoneFileParser {
                     throw st.exception("record with no owner name and no previous owner");
                 }
                 owner = lastOwner;
-            } else if (token.type == Tokenizer.EOL) {
+            } else if (token.type() == Tokenizer.EOL) {
                 continue;
-            } else if (token.type == Tokenizer.EOF) {
+            } else if (token.type() == Tokenizer.EOF) {
                 return;
-            } else if (token.value.charAt(0) == '$') {
-                String directive = token.value.toUpperCase(java.util.Locale.ROOT);
+            } else if (token.value().charAt(0) == '$') {
+                String directive = token.value().toUpperCase(java.util.Locale.ROOT);
                 switch (directive) {
                     case "$TTL" -> {
                         defaultTtl = parseTtl(st, st.getString());
@@ -88,11 +88,12 @@ final class ZoneFileParser {
                         currentOrigin = st.getName(Name.root);
                         st.getEOL();
                     }
-                    default -> throw st.exception(token.value + " is not supported (one self-contained file per zone)");
+                    default ->
+                        throw st.exception(token.value() + " is not supported (one self-contained file per zone)");
                 }
                 continue;
             } else {
-                owner = token.value.equals("@") ? currentOrigin : parseName(st, token.value, currentOrigin);
+                owner = token.value().equals("@") ? currentOrigin : parseName(st, token.value(), currentOrigin);
                 lastOwner = owner;
             }
             int line = currentLine(st);

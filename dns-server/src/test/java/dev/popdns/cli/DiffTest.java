@@ -285,7 +285,7 @@ class DiffTest {
                         + " [serial-decreased], and secondaries ignore it.\n\n"
                         + "Added:\n\n"
                         + "```diff\n"
-                        + "+ www.t.test. 300 IN TXT \"new\"\n"
+                        + "+ www.t.test. 300 IN TXT new\n"
                         + "```\n",
                 r.out);
     }

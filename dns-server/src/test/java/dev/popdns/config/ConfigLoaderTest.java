@@ -8,6 +8,8 @@ import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 class ConfigLoaderTest {
 
@@ -23,8 +25,49 @@ class ConfigLoaderTest {
         Files.writeString(file, "geoip: city.mmdb\ngeoip-cache-size: 5000\n");
         ConfigException e = assertThrows(ConfigException.class, () -> load(file));
         assertEquals(
-                file + ": geoip-cache-size: 5000 (expected: no such key; the GeoIP client table replaced the cache:"
+                file + ":2: geoip-cache-size: 5000 (expected: no such key; the GeoIP client table replaced the cache:"
                         + " remove the line)",
                 e.getMessage());
+    }
+
+    /** Every range and type error names the line of the key at fault, after a first valid line. */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(
+            delimiter = '|',
+            quoteCharacter = '"',
+            value = {
+                "threads: 0|threads: 0 (expected: 1..256)",
+                "threads: many|threads: 'many' (expected: a whole number)",
+                "cache-size: -1|cache-size: -1 (expected: 0..100000000)",
+                "tcp-idle-timeout: 0|tcp-idle-timeout: 0 (expected: 1..3600)",
+                "tcp-max-connections: 1000001|tcp-max-connections: 1000001 (expected: 1..1000000)",
+                "geoip-cache-size: 5000|geoip-cache-size: 5000 (expected: no such key; the GeoIP client table replaced the cache: remove the line)",
+                "nsid: maybe|nsid: 'maybe' (expected: true or false)",
+                "probes: 1|probes: '1' (expected: true or false)",
+                "http: localhost:80|http: 'localhost:80' (expected: ADDR:PORT with a literal address, [::1]:53 for IPv6)",
+                "listen: [127.0.0.1:53, x]|listen: 'x' (expected: ADDR:PORT with a literal address, [::1]:53 for IPv6)",
+                "listen: 127.0.0.1:53|listen: not a list (expected: [ADDR:PORT, ...])",
+                "zones: [a, b]|zones: not a single value",
+                "port: 53|port: unknown key (expected one of [admin-token-file, cache-size, geoip, geoip-cache-size, health-agreement, http, http-tls, identity, listen, nsid, peer-listen, peers, probes, tcp-idle-timeout, tcp-max-connections, threads, version, zones])",
+            })
+    void namesTheLineOfTheKeyAtFault(String line, String message, @TempDir Path dir) throws Exception {
+        Path file = dir.resolve("popdns.yaml");
+        Files.writeString(file, "# popdns\nidentity: ns1.test\n" + line + "\nversion: \"\"\n");
+        ConfigException e = assertThrows(ConfigException.class, () -> load(file));
+        assertEquals(file + ":3: " + message, e.getMessage());
+    }
+
+    @Test
+    void everyDefaultIsPinned(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("popdns.yaml");
+        Files.writeString(file, "");
+        ServerConfig c = load(file);
+        assertEquals(ConfigLoader.DEFAULT_CACHE_SIZE, c.cacheSize());
+        assertEquals(ConfigLoader.DEFAULT_TCP_IDLE_TIMEOUT, c.tcpIdleTimeout());
+        assertEquals(ConfigLoader.DEFAULT_TCP_MAX_CONNECTIONS, c.tcpMaxConnections());
+        assertEquals(2, c.listen().size());
+        assertEquals(8053, c.http().getPort());
+        assertEquals(true, c.probes());
+        assertEquals(null, c.adminTokenFile());
     }
 }

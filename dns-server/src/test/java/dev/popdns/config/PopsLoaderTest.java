@@ -3,7 +3,7 @@ package dev.popdns.config;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import dev.popdns.server.Served;
+import dev.popdns.served.Served;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -63,11 +63,11 @@ class PopsLoaderTest {
                 new Bad(
                         "two HQs",
                         GOOD_POPS.replace("eu: { location", "eu: { hq: true, location"),
-                        ":2: pops: 2 PoPs have hq: true (expected: exactly one)"),
+                        ":3: pops.eu.hq: true, but pops.hq is the HQ already (expected: exactly one PoP with hq: true)"),
                 new Bad(
                         "no HQ",
                         GOOD_POPS.replace("hq: { hq: true, ", "hq: { "),
-                        ":2: pops: 0 PoPs have hq: true (expected: exactly one)"),
+                        ":1: pops: 0 PoPs have hq: true (expected: exactly one)"),
                 new Bad(
                         "bad state",
                         GOOD_POPS.replace("eu: { location", "eu: { state: off, location"),
@@ -123,6 +123,164 @@ class PopsLoaderTest {
                 new Bad("YAML syntax", "pops: [\n", ":1: while parsing a flow node"));
     }
 
+    /** The block style of the bundled pops.yaml: every key on a line of its own. */
+    private static final String BLOCK = """
+            pops:
+              hq:
+                hq: true
+                location: [50.47, 12.37]
+                addresses: [192.0.2.1]
+              eu:
+                location: [52.37, 4.90]
+                addresses: [192.0.2.4]
+                checks:
+                  web:
+                    http: "http://127.0.0.1:5660/health"
+            checks:
+              web:
+                http: "http://{address}:3000/health"
+                body: OK
+                interval: 2s
+                timeout: 1s
+                rise: 2
+                fall: 3
+            names:
+              t.test.:
+                ttl: 30
+                needs: [web]
+            """;
+
+    /** {@code BLOCK} with line {@code line} (1-based) replaced by {@code text} (several lines allowed, or none). */
+    private static String block(int line, String text) {
+        List<String> lines = new java.util.ArrayList<>(BLOCK.lines().toList());
+        String old = lines.remove(line - 1);
+        if (!text.isEmpty()) {
+            lines.add(line - 1, text.replace("$", old));
+        }
+        return String.join("\n", lines) + "\n";
+    }
+
+    /** One rule each: the line named is the line of the key or value at fault (for a missing key, its parent's). */
+    static List<Bad> lines() {
+        return List.of(
+                new Bad(
+                        "interval out of range",
+                        block(16, "    interval: 0s"),
+                        ":16: checks.web: interval: 0s (expected: 100ms..1h)"),
+                new Bad(
+                        "interval not a duration",
+                        block(16, "    interval: soon"),
+                        ":16: checks.web: interval: duration: 'soon' (expected: a whole number and ms, s, m or h, like 2s or 100ms)"),
+                new Bad(
+                        "timeout above interval",
+                        block(17, "    timeout: 5s"),
+                        ":17: checks.web: timeout: 5s (expected: 10ms..2s)"),
+                new Bad("rise out of range", block(18, "    rise: 0"), ":18: checks.web: rise: 0 (expected: 1..100)"),
+                new Bad(
+                        "fall not a number",
+                        block(19, "    fall: x"),
+                        ":19: checks.web: fall: x (expected: a whole number)"),
+                new Bad(
+                        "method",
+                        block(15, "$\n    method: PUT"),
+                        ":16: checks.web: method: 'PUT' (expected: GET or HEAD)"),
+                new Bad(
+                        "expect out of range",
+                        block(15, "$\n    expect: [200, 600]"),
+                        ":16: checks.web: expect: 600 (expected: 100..599)"),
+                new Bad(
+                        "shared check without {address}",
+                        block(14, "    http: \"http://127.0.0.1/\""),
+                        ":14: checks.web.http: 'http://127.0.0.1/' (expected: a template containing {address}, shared by every PoP; a literal URL belongs in pops.ID.checks.web)"),
+                new Bad(
+                        "PoP override out of range",
+                        block(11, "$\n        interval: 0s"),
+                        ":12: pops.eu.checks.web: interval: 0s (expected: 100ms..1h)"),
+                new Bad(
+                        "PoP override URL",
+                        block(11, "        http: \"ftp://127.0.0.1/\""),
+                        ":11: pops.eu.checks.web: http: 'ftp://127.0.0.1/' (expected: an http:// or https:// URL)"),
+                new Bad(
+                        "override of an undeclared check",
+                        block(10, "      db:"),
+                        ":10: pops.eu.checks.db: no such check (expected one of [web])"),
+                new Bad(
+                        "second HQ",
+                        block(6, "$\n    hq: true"),
+                        ":7: pops.eu.hq: true, but pops.hq is the HQ already (expected: exactly one PoP with hq: true)"),
+                new Bad(
+                        "hq not a boolean",
+                        block(3, "    hq: yes please"),
+                        ":3: pops.hq.hq: 'yes please' (expected: true or false)"),
+                new Bad(
+                        "missing location",
+                        block(7, ""),
+                        ":6: pops.eu.location: missing (expected: [latitude, longitude])"),
+                new Bad(
+                        "missing addresses",
+                        block(8, ""),
+                        ":6: pops.eu.addresses: missing (expected: at least one IPv4 or IPv6 address)"),
+                new Bad(
+                        "latitude",
+                        block(7, "    location: [91, 4.90]"),
+                        ":7: pops.eu.location: latitude 91 (expected: -90..90)"),
+                new Bad(
+                        "address",
+                        block(8, "    addresses: [192.0.2.4, eu.example.org]"),
+                        ":8: pops.eu.addresses: 'eu.example.org' (expected: a literal IPv4 or IPv6 address)"),
+                new Bad(
+                        "PoP id",
+                        block(6, "  EU:"),
+                        ":6: pops.EU: id 'EU' (expected: lower-case letters, digits and '-', up to 63)"),
+                new Bad("unknown PoP key", block(8, "$\n    weight: 3"), ":9: pops.eu.weight: unknown key"),
+                new Bad(
+                        "two probes",
+                        block(14, "$\n    tcp: \"{address}:22\""),
+                        ":15: checks.web: both http and tcp (expected: exactly one of http, tcp, postgres-replica)"),
+                new Bad(
+                        "no probe",
+                        block(14, ""),
+                        ":13: checks.web: no probe (expected: one of http, tcp, postgres-replica)"),
+                new Bad(
+                        "ttl out of range",
+                        block(22, "    ttl: 86401"),
+                        ":22: names.t.test..ttl: ttl 86401 (expected: 0..86400)"),
+                new Bad(
+                        "ttl not a number",
+                        block(22, "    ttl: [1]"),
+                        ":22: names.t.test..ttl: not a number (expected: 0..86400)"),
+                new Bad(
+                        "needs an undeclared check",
+                        block(23, "    needs: [web, db]"),
+                        ":23: names.t.test..needs: no check named 'db' (expected one of [web])"),
+                new Bad(
+                        "override to an unknown PoP",
+                        block(23, "$\n    countries:\n      CN: ap"),
+                        ":25: names.t.test..countries.CN: no PoP named 'ap'"),
+                new Bad(
+                        "no PoPs",
+                        "pops:\n" + BLOCK.substring(BLOCK.indexOf("checks:\n  web:\n    http")),
+                        ":1: pops: missing (expected: at least one PoP, one of them with hq: true)"));
+    }
+
+    @Test
+    void theBlockFixtureLoadsWithALiteralUrlInAPoPOverride(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("t.test.zone"), ZONE);
+        Files.writeString(dir.resolve("pops.yaml"), BLOCK);
+        Served served = Served.load(dir, null);
+        assertEquals(
+                "http://127.0.0.1:5660/health",
+                ((dev.popdns.health.HttpSpec)
+                                served.health().pops().get(1).checks().get(0).spec())
+                        .url());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("lines")
+    void namesTheLineOfTheKeyAtFault(Bad c, @TempDir Path dir) throws Exception {
+        rejectsWithFileLineAndExpectation(c, dir);
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("bad")
     void rejectsWithFileLineAndExpectation(Bad c, @TempDir Path dir) throws Exception {
@@ -134,6 +292,24 @@ class PopsLoaderTest {
                 true,
                 e.problems().stream().anyMatch(p -> p.startsWith(expected)),
                 "expected " + expected + "\ngot " + e.problems());
+    }
+
+    /** The response cache keys a routing decision in one byte: 254 PoPs load, the 255th is named at its line. */
+    @Test
+    void atMost254PoPs(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("t.test.zone"), ZONE);
+        StringBuilder yaml = new StringBuilder("pops:\n  hq: { hq: true, location: [0, 0], addresses: [192.0.2.1] }\n");
+        for (int i = 1; i < PopsConfig.MAX_POPS; i++) {
+            yaml.append("  p").append(i).append(": { location: [0, 0], addresses: [192.0.2.1] }\n");
+        }
+        Files.writeString(dir.resolve("pops.yaml"), yaml);
+        assertEquals(254, PopsLoader.load(dir).pops().size());
+        yaml.append("  p254: { location: [0, 0], addresses: [192.0.2.1] }\n");
+        Files.writeString(dir.resolve("pops.yaml"), yaml);
+        ConfigException e = assertThrows(ConfigException.class, () -> PopsLoader.load(dir));
+        assertEquals(
+                dir.resolve("pops.yaml") + ":256: pops.p254: PoP number 255 of 255 (expected: at most 254 PoPs)",
+                e.getMessage());
     }
 
     @Test

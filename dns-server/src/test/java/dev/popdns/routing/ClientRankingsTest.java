@@ -8,7 +8,7 @@ import dev.popdns.geoip.GeoLocator;
 import dev.popdns.geoip.GeoLocatorConfig;
 import dev.popdns.geoip.Location;
 import dev.popdns.geoip.NetworkTable;
-import dev.popdns.server.Served;
+import dev.popdns.served.Served;
 import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -3,7 +3,7 @@ package dev.popdns.routing;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.popdns.geoip.Location;
-import dev.popdns.server.Served;
+import dev.popdns.served.Served;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -13,7 +13,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.xbill.DNS.Name;
 import org.xbill.DNS.Type;
 
-/** The routing semantics of DESIGN.md, on hand-made locations (no GeoIP database). */
+/** The routing semantics of docs/DESIGN.md "Routing semantics", on hand-made locations (no GeoIP database). */
 class RouterTest {
     private static final Location AMSTERDAM = new Location(52.37, 4.90, "NL", "EU", 16);
     private static final Location BERLIN = new Location(52.52, 13.40, "DE", "EU", 16);

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.popdns.routing.ClientRankings;
 import dev.popdns.routing.Eligibility;
-import dev.popdns.server.Served;
+import dev.popdns.served.Served;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
@@ -30,12 +30,15 @@ import org.xbill.DNS.Section;
 import org.xbill.DNS.Type;
 
 /**
- * 100k random and mutated packets through the whole query pipeline: nothing may throw, and every
- * answer must be a well-formed response to the packet's id. Seeded, so a failure repeats.
+ * 100k random and mutated packets through the whole query pipeline: nothing may throw, every
+ * answer must be a well-formed response to the packet's id, none may be SERVFAIL (which popdns
+ * answers only when the answer path threw), and {@code popdns_internal_errors_total} stays zero at
+ * every stage. Seeded, so a failure repeats.
  */
 class QueryHandlerFuzzTest {
     private static final int PACKETS = 100_000;
     private static QueryHandler handler;
+    private static QueryMetrics metrics;
     private static final ByteBufAllocator ALLOC = UnpooledByteBufAllocator.DEFAULT;
     private static final java.net.InetAddress PEER = java.net.InetAddress.getLoopbackAddress();
 
@@ -52,7 +55,7 @@ class QueryHandlerFuzzTest {
                 snapshots,
                 new Answerer(new ServerIdentity("fuzz".getBytes(), "fuzz", "v")),
                 new ClientLocator(),
-                QueryMetrics.none(),
+                metrics = new QueryMetrics(new io.micrometer.core.instrument.simple.SimpleMeterRegistry()),
                 route -> {});
     }
 
@@ -79,6 +82,9 @@ class QueryHandlerFuzzTest {
             }
         }
         assertTrue(answered > PACKETS / 4, "most mutated packets still get an answer, got " + answered);
+        for (InternalErrors.Stage stage : InternalErrors.Stage.values()) {
+            assertEquals(0, metrics.internalErrors().count(stage), "internal errors at stage " + stage);
+        }
     }
 
     private static void check(byte[] packet, byte[] reply, boolean tcp, int i) {
@@ -86,6 +92,9 @@ class QueryHandlerFuzzTest {
         assertEquals(packet[0], reply[0], "id, packet " + i);
         assertEquals(packet[1], reply[1], "id, packet " + i);
         assertTrue((reply[2] & 0x80) != 0, "QR, packet " + i);
+        assertTrue(
+                (reply[3] & 0xf) != org.xbill.DNS.Rcode.SERVFAIL,
+                "SERVFAIL (an exception on the answer path), packet " + i + ": " + hex(packet));
         if (!tcp) {
             assertTrue(reply.length <= Answerer.UDP_PAYLOAD, "UDP size, packet " + i);
         }

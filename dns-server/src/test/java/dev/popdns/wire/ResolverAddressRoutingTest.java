@@ -7,7 +7,7 @@ import dev.popdns.geoip.GeoLocator;
 import dev.popdns.geoip.GeoLocatorConfig;
 import dev.popdns.routing.ClientRankings;
 import dev.popdns.routing.Eligibility;
-import dev.popdns.server.Served;
+import dev.popdns.served.Served;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.buffer.UnpooledByteBufAllocator;

@@ -36,7 +36,7 @@ public final class GeoLocator implements Closeable {
      * replacement that fails its checks is logged and the old database keeps answering.
      */
 
-    private static final Logger log = LoggerFactory.getLogger(GeoLocator.class);
+    private static final Logger LOG = LoggerFactory.getLogger(GeoLocator.class);
 
     private final GeoLocatorConfig config;
     private final LongAdder lookups = new LongAdder();
@@ -112,7 +112,7 @@ public final class GeoLocator implements Closeable {
         } catch (IOException | RuntimeException e) {
             lookupErrors.increment();
             if (database.firstLookupError()) {
-                log.warn(
+                LOG.warn(
                         "GeoIP database {}: lookup of {} failed, answering no location"
                                 + " (logged once per database file)",
                         database.info.path(),
@@ -186,7 +186,7 @@ public final class GeoLocator implements Closeable {
             }
             lastSeen = FileStamp.MISSING;
             rejectedReloads++;
-            log.warn(
+            LOG.warn(
                     "GeoIP database {}: cannot read the file ({}); still answering from the {} built {}",
                     path,
                     e.toString(),
@@ -203,7 +203,7 @@ public final class GeoLocator implements Closeable {
         } catch (IOException e) {
             lastSeen = stamp;
             rejectedReloads++;
-            log.error(
+            LOG.error(
                     "{}; rejected the replacement, still answering from the {} built {}",
                     e.getMessage(),
                     old.info.type(),
@@ -213,7 +213,7 @@ public final class GeoLocator implements Closeable {
         lastSeen = next.stamp;
         current = next;
         reloads++;
-        log.info(
+        LOG.info(
                 "GeoIP database {} reloaded: {} built {} (replaces the {} built {})",
                 path,
                 next.info.type(),
@@ -223,7 +223,7 @@ public final class GeoLocator implements Closeable {
         try {
             reloadListener.run();
         } catch (RuntimeException e) {
-            log.error("GeoIP database {}: the reload listener failed", path, e);
+            LOG.error("GeoIP database {}: the reload listener failed", path, e);
         }
         return ReloadResult.RELOADED;
     }
@@ -253,7 +253,7 @@ public final class GeoLocator implements Closeable {
         try {
             reloadIfChanged();
         } catch (RuntimeException e) {
-            log.error("GeoIP database {}: reload check failed", config.database(), e);
+            LOG.error("GeoIP database {}: reload check failed", config.database(), e);
         }
     }
 

@@ -15,13 +15,4 @@ final class Addresses {
         String host = address.indexOf(':') >= 0 && !address.startsWith("[") ? "[" + address + "]" : address;
         return template.replace(ProbeSpec.ADDRESS, host);
     }
-
-    static String requireTemplate(String key, String template) {
-        Validation.requireText(key, template);
-        if (!template.contains(ProbeSpec.ADDRESS)) {
-            throw new IllegalArgumentException(
-                    key + ": '" + template + "' (expected: a template containing " + ProbeSpec.ADDRESS + ")");
-        }
-        return template;
-    }
 }

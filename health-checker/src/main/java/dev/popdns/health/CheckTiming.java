@@ -21,7 +21,7 @@ public record CheckTiming(Duration interval, Duration timeout, int rise, int fal
     public static final Duration MAX_TIMEOUT = Duration.ofSeconds(60);
     public static final int MAX_RISE_FALL = 100;
 
-    /** interval 2s, timeout 1s, rise 2, fall 3 (DESIGN.md, "Health semantics"). */
+    /** interval 2s, timeout 1s, rise 2, fall 3 (docs/DESIGN.md "Health semantics"). */
     public static final CheckTiming DEFAULT = new CheckTiming(Duration.ofSeconds(2), Duration.ofSeconds(1), 2, 3);
 
     /**

@@ -74,6 +74,7 @@ public final class HealthMonitor implements AutoCloseable {
     }
 
     private final Clock clock;
+    private final String node;
     private final TaskTimer timer;
     private final ExecutorService ownedExecutor;
     private final ProbeScheduler scheduler;
@@ -92,19 +93,21 @@ public final class HealthMonitor implements AutoCloseable {
 
     HealthMonitor(
             HealthConfig config, Clock clock, Random random, TaskTimer timer, Executor executor, ProbeFactory probes) {
-        this(config, Map.of(), clock, random, timer, executor, probes);
+        this(config, Map.of(), Builder.LOCAL, clock, random, timer, executor, probes);
     }
 
     /** As above, with the pairs in {@code carried} (see {@link Builder#continueFrom}) starting from those values. */
     HealthMonitor(
             HealthConfig config,
             Map<String, CheckHealth> carried,
+            String node,
             Clock clock,
             Random random,
             TaskTimer timer,
             Executor executor,
             ProbeFactory probes) {
         this.clock = clock;
+        this.node = node;
         this.timer = timer;
         this.ownedExecutor = executor instanceof ExecutorService service ? service : null;
         this.view = HealthView.initial(config, clock.instant(), carried);
@@ -216,7 +219,8 @@ public final class HealthMonitor implements AutoCloseable {
 
     /**
      * Sets the runtime override of PoP {@code pop}, replacing any override it has; it falls
-     * away at {@link AdminOverride#expires()}. Publishes a new view and logs the change.
+     * away at {@link AdminOverride#expires()}. Publishes a new view and logs the change; the
+     * view's {@link HealthView#overrideEvent} records it as set now by this node.
      *
      * @throws IllegalArgumentException when the PoP is unknown or the expiry is not after now
      * @throws IllegalStateException when the monitor is closed
@@ -233,7 +237,8 @@ public final class HealthMonitor implements AutoCloseable {
                         "expires: " + override.expires() + " (expected: after now, " + now + ")");
             }
             Optional<AdminOverride> previous = view.pop(index).override();
-            HealthView next = view.withOverride(index, Optional.of(override));
+            OverrideEvent event = new OverrideEvent(pop, Optional.of(override), now, node);
+            HealthView next = view.withOverride(index, Optional.of(override), event);
             String reason = "set: " + override.action() + " until " + override.expires() + ", " + override.reason();
             publish(next, List.of(new HealthEvent.OverrideChanged(pop, previous, Optional.of(override), reason)), now);
             scheduleExpiry(index, override, now);
@@ -243,8 +248,9 @@ public final class HealthMonitor implements AutoCloseable {
     }
 
     /**
-     * Removes the runtime override of PoP {@code pop}, if any, publishing a new view and logging
-     * the change with {@code reason}; returns whether there was one.
+     * Removes the runtime override of PoP {@code pop}, if any, publishing a new view (whose
+     * {@link HealthView#overrideEvent} records the clear) and logging the change with {@code
+     * reason}; returns whether there was one.
      *
      * @throws IllegalArgumentException when the PoP is unknown or the reason blank
      * @throws IllegalStateException when the monitor is closed
@@ -259,10 +265,50 @@ public final class HealthMonitor implements AutoCloseable {
             if (previous.isEmpty()) {
                 return false;
             }
+            Instant now = clock.instant();
+            OverrideEvent event = new OverrideEvent(pop, Optional.empty(), now, node);
             publish(
-                    view.withOverride(index, Optional.empty()),
+                    view.withOverride(index, Optional.empty(), event),
                     List.of(new HealthEvent.OverrideChanged(pop, previous, Optional.empty(), "cleared: " + reason)),
-                    clock.instant());
+                    now);
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Applies an override event made elsewhere (another node's, or an earlier monitor's) when it
+     * is newer than the PoP's latest one ({@link OverrideEvent#newerThan}): the PoP's override
+     * becomes the event's (none for a clear, or for an override that has already expired) and
+     * the event becomes its latest. Publishes a new view and logs the change with the event's
+     * origin; returns whether the event was newer. An older or equal event changes nothing, so
+     * nodes that exchange their events settle on the same override whatever the order.
+     *
+     * @throws IllegalArgumentException when the PoP is unknown
+     * @throws IllegalStateException when the monitor is closed
+     */
+    public boolean apply(OverrideEvent event) {
+        Validation.requirePresent("event", event);
+        lock.lock();
+        try {
+            requireOpen();
+            int index = requirePop(event.pop());
+            Optional<OverrideEvent> latest = view.overrideEvent(index);
+            if (latest.isPresent() && !event.newerThan(latest.get())) {
+                return false;
+            }
+            Instant now = clock.instant();
+            Optional<AdminOverride> previous = view.pop(index).override();
+            Optional<AdminOverride> next =
+                    event.override().filter(o -> o.expires().isAfter(now));
+            String reason = "from " + event.origin() + " at " + event.at() + ": " + event.describe()
+                    + (event.override().isPresent() && next.isEmpty() ? ", already expired" : "");
+            publish(
+                    view.withOverride(index, next, event),
+                    List.of(new HealthEvent.OverrideChanged(event.pop(), previous, next, reason)),
+                    now);
+            next.ifPresent(o -> scheduleExpiry(index, o, now));
             return true;
         } finally {
             lock.unlock();
@@ -445,7 +491,7 @@ public final class HealthMonitor implements AutoCloseable {
             String pop = view.pop(index).id();
             String reason = "expired at " + override.expires() + ", " + override.reason();
             publish(
-                    view.withOverride(index, Optional.empty()),
+                    view.withOverride(index, Optional.empty(), null),
                     List.of(new HealthEvent.OverrideChanged(pop, Optional.of(override), Optional.empty(), reason)),
                     now);
         } finally {
@@ -507,6 +553,10 @@ public final class HealthMonitor implements AutoCloseable {
         private Random random = new Random();
         private Map<String, String> environment = System.getenv();
         private Map<String, CheckHealth> carried = Map.of();
+        private String node = LOCAL;
+
+        /** The node id of overrides set through this monitor when none is given. */
+        static final String LOCAL = "local";
 
         private Builder(HealthConfig config) {
             this.config = Validation.requirePresent("config", config);
@@ -521,6 +571,12 @@ public final class HealthMonitor implements AutoCloseable {
         /** Draws the initial offset of each pair (default: an unseeded {@link Random}). */
         public Builder random(Random newRandom) {
             this.random = Validation.requirePresent("random", newRandom);
+            return this;
+        }
+
+        /** This node's id, the origin of overrides set or cleared through the monitor (default {@code local}). */
+        public Builder node(String newNode) {
+            this.node = Validation.requireText("node", newNode);
             return this;
         }
 
@@ -558,6 +614,7 @@ public final class HealthMonitor implements AutoCloseable {
                 return new HealthMonitor(
                         config,
                         carried,
+                        node,
                         clock,
                         random,
                         timer,

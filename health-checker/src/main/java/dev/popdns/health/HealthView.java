@@ -30,15 +30,22 @@ public final class HealthView {
     private final PopHealth[] pops;
     private final List<PopHealth> popList;
     private final Map<String, Integer> index;
+    private final OverrideEvent[] overrideEvents;
 
     private HealthView(
-            long version, Instant updated, Instant cutOffSince, PopHealth[] pops, Map<String, Integer> index) {
+            long version,
+            Instant updated,
+            Instant cutOffSince,
+            PopHealth[] pops,
+            Map<String, Integer> index,
+            OverrideEvent[] overrideEvents) {
         this.version = version;
         this.updated = updated;
         this.cutOffSince = cutOffSince;
         this.pops = pops;
         this.popList = Collections.unmodifiableList(Arrays.asList(pops));
         this.index = index;
+        this.overrideEvents = overrideEvents;
     }
 
     /** The view before any result: every pair UNKNOWN since {@code created}, no override. */
@@ -64,7 +71,7 @@ public final class HealthView {
             pops[p] = new PopHealth(target.id(), target.adminState(), Optional.empty(), List.of(checks));
             index.put(target.id(), p);
         }
-        return new HealthView(0, created, null, pops, Map.copyOf(index));
+        return new HealthView(0, created, null, pops, Map.copyOf(index), new OverrideEvent[pops.length]);
     }
 
     /** The key of a (PoP, check) pair in maps of pairs. */
@@ -114,21 +121,44 @@ public final class HealthView {
         return i == null ? -1 : i;
     }
 
+    /**
+     * The latest override event of the PoP at {@code index}: the set or clear that made its
+     * override what it is (kept after the override expires), if any was ever made.
+     */
+    public Optional<OverrideEvent> overrideEvent(int index) {
+        return Optional.ofNullable(overrideEvents[index]);
+    }
+
     HealthView withCheck(int pop, int check, CheckHealth health) {
         PopHealth[] copy = pops.clone();
         copy[pop] = pops[pop].withCheck(check, health);
-        return new HealthView(version, updated, cutOffSince, copy, index);
+        return new HealthView(version, updated, cutOffSince, copy, index, overrideEvents);
     }
 
-    HealthView withOverride(int pop, Optional<AdminOverride> override) {
+    /** The PoP's override replaced; {@code event}, when not null, becomes its latest override event. */
+    HealthView withOverride(int pop, Optional<AdminOverride> override, OverrideEvent event) {
         PopHealth[] copy = pops.clone();
         copy[pop] = pops[pop].withOverride(override);
-        return new HealthView(version, updated, cutOffSince, copy, index);
+        OverrideEvent[] events = overrideEvents;
+        if (event != null) {
+            events = overrideEvents.clone();
+            events[pop] = event;
+        }
+        return new HealthView(version, updated, cutOffSince, copy, index, events);
+    }
+
+    /** This view with every check replaced by {@code checks[pop][check]}: same version, PoPs and overrides. */
+    HealthView withChecks(CheckHealth[][] checks) {
+        PopHealth[] copy = new PopHealth[pops.length];
+        for (int p = 0; p < pops.length; p++) {
+            copy[p] = new PopHealth(pops[p].id(), pops[p].adminState(), pops[p].override(), List.of(checks[p]));
+        }
+        return new HealthView(version, updated, cutOffSince, copy, index, overrideEvents);
     }
 
     /** This view as the next version, published at {@code at}, cut off since {@code since} or not (null). */
     HealthView next(Instant at, Instant since) {
-        return new HealthView(version + 1, at, since, pops, index);
+        return new HealthView(version + 1, at, since, pops, index, overrideEvents);
     }
 
     @Override

@@ -16,7 +16,8 @@ import java.util.regex.Pattern;
  * passes when the status is one of {@code expect} and, when {@code body} is set, the first
  * {@code maxBodyBytes} of the body contain it.
  *
- * @param url URL template with {@code {address}}, {@code http://} or {@code https://}, no user info
+ * @param url URL, {@code http://} or {@code https://}, no user info; {@code {address}} in it is
+ *     replaced by the PoP's address
  * @param method {@code GET} (default) or {@code HEAD}
  * @param host the service name sent as {@code Host} and SNI; absent: the URL's host and port
  * @param caFile PEM file of the certificates to trust (https only); absent: the JVM's trust store
@@ -56,7 +57,7 @@ public record HttpSpec(
      * @throws IllegalArgumentException such as {@code "expect: 600 (expected: 100..599)"}
      */
     public HttpSpec {
-        Addresses.requireTemplate("http", url);
+        Validation.requireText("http", url);
         URI sample = parse(url);
         boolean https = sample.getScheme().equals("https");
         Validation.requirePresent("method", method);

@@ -43,7 +43,7 @@ public record PopHealth(String id, AdminState adminState, Optional<AdminOverride
 
     /**
      * Whether a name that needs {@code neededChecks} may be answered with this PoP
-     * (DESIGN.md, "Routing semantics" 3): a {@code FORCE_UP} override says yes and a {@code DRAIN}
+     * (docs/DESIGN.md "Routing semantics" 3): a {@code FORCE_UP} override says yes and a {@code DRAIN}
      * override says no, whatever else holds; without an override the PoP must be {@code ACTIVE}
      * and every needed check UP (a check the PoP does not have is not UP). Allocates nothing.
      */

@@ -202,7 +202,8 @@ final class ProbeScheduler implements AutoCloseable {
             }
             Duration timeout = slot.job.timing().timeout();
             if (result instanceof ProbeResult.Up up && up.latency().compareTo(timeout) > 0) {
-                // DESIGN.md: a timeout is a failure, even when the answer was good and came before the watchdog
+                // docs/DESIGN.md "Health semantics": a timeout is a failure, even when the answer was good and came
+                // before the watchdog
                 result = new ProbeResult.Down(
                         up.at(),
                         up.latency(),

@@ -2,9 +2,10 @@ package dev.popdns.health;
 
 /**
  * What one check probes, independent of the PoP: the {@code http}, {@code tcp} and
- * {@code postgres-replica} check kinds of {@code pops.yaml}. Templates hold the placeholder
+ * {@code postgres-replica} check kinds of {@code pops.yaml}. Targets may hold the placeholder
  * {@code {address}}, replaced by the PoP's probe address (IPv6 addresses in brackets) when the
- * check is bound to a PoP by {@link Probe#create}.
+ * check is bound to a PoP by {@link Probe#create}; a target without it is probed as written (a
+ * PoP's own URL). Whether a shared check must be a template is the config's rule, not this module's.
  *
  * <p>Implementations are immutable and validate themselves on construction, throwing
  * {@link IllegalArgumentException} with a message of the form {@code "key: value (expected: ...)"}

@@ -183,6 +183,9 @@ public final class ReplicaLagProbe implements Probe {
 
     /** The password could not be read; its message names the source, never a value. */
     private static final class PasswordException extends Exception {
+        @java.io.Serial
+        private static final long serialVersionUID = 1L;
+
         PasswordException(String message) {
             super(message, null, false, false);
         }

@@ -16,8 +16,8 @@ import java.util.Optional;
  * the timestamp alone would grow without any lag. The user needs the {@code pg_monitor} role (or
  * {@code pg_read_all_stats}) to see the WAL receiver's status.
  *
- * @param url pgjdbc URL template without {@code jdbc:postgresql:}, such as
- *     {@code //{address}:5432/mastodon_production}
+ * @param url pgjdbc URL without {@code jdbc:postgresql:}, such as
+ *     {@code //{address}:5432/mastodon_production} ({@code {address}}: the PoP's address)
  * @param user the role to log in as
  * @param password where the password is read; absent: none is sent
  * @param maxLag the largest lag still UP, 100ms..24h (default 30s)
@@ -34,8 +34,8 @@ public record ReplicaSpec(String url, String user, Optional<PasswordSource> pass
      * @throws IllegalArgumentException such as {@code "max-lag: 0s (expected: 100ms..24h)"}
      */
     public ReplicaSpec {
-        Addresses.requireTemplate("postgres-replica", url);
-        if (!url.startsWith("//{address}")) {
+        Validation.requireText("postgres-replica", url);
+        if (!url.startsWith("//") || url.length() == 2) {
             throw new IllegalArgumentException("postgres-replica: '" + url
                     + "' (expected: a pgjdbc URL without jdbc:postgresql:, like //{address}:5432/mastodon_production)");
         }

@@ -8,7 +8,7 @@ import java.net.URISyntaxException;
  * A {@code tcp} check: passes when a TCP connection to the PoP is established within the
  * timeout; nothing is sent and the connection is closed at once.
  *
- * @param target {@code host:port} template with {@code {address}}, such as {@code {address}:5432}
+ * @param target {@code host:port}, usually with {@code {address}} ({@code {address}:5432})
  */
 public record TcpSpec(String target) implements ProbeSpec {
     /**
@@ -17,7 +17,7 @@ public record TcpSpec(String target) implements ProbeSpec {
      * @throws IllegalArgumentException {@code "tcp: 'x' (expected: {address}:port, port 1..65535)"}
      */
     public TcpSpec {
-        Addresses.requireTemplate("tcp", target);
+        Validation.requireText("tcp", target);
         socketAddress(Addresses.bind(target, Addresses.SAMPLE));
     }
 

@@ -17,8 +17,11 @@ import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509ExtendedTrustManager;
 
-/** The TLS contexts of {@code https} checks: system trust, a PEM CA file, or none (insecure). */
-final class TrustStores {
+/**
+ * The TLS contexts of {@code https} checks (system trust, a PEM CA file, or none: insecure), and
+ * of the peer exchange ({@link #fromPemFile}).
+ */
+public final class TrustStores {
     private TrustStores() {}
 
     /** The JVM's default context (its trust store). */
@@ -35,7 +38,7 @@ final class TrustStores {
      *
      * @throws IllegalArgumentException when the file cannot be read or holds no certificate
      */
-    static SSLContext fromPemFile(Path caFile) {
+    public static SSLContext fromPemFile(Path caFile) {
         Collection<? extends Certificate> certificates;
         try (InputStream in = Files.newInputStream(caFile)) {
             certificates = CertificateFactory.getInstance("X.509").generateCertificates(in);

@@ -124,6 +124,7 @@ class HealthMonitorTest {
         monitor = new HealthMonitor(
                 config,
                 HealthMonitor.carriedPairs(config, config, before),
+                "ns1",
                 timer.clock(),
                 new Random(7),
                 timer,
@@ -274,6 +275,55 @@ class HealthMonitorTest {
                 1,
                 RecordingLogs.matching("pop eu-west: override FORCE_UP -> none (cleared: fixed)")
                         .size());
+    }
+
+    @Test
+    void overrideEventsFromOtherNodesApplyWhenNewerAndSayWhereTheyCameFrom() throws InterruptedException {
+        start(config(CheckTiming.DEFAULT, "hq", "eu-west"));
+        AdminOverride drain = new AdminOverride(AdminOverride.Action.DRAIN, T0.plusSeconds(600), "maintenance");
+        OverrideEvent fromNs2 = new OverrideEvent("eu-west", Optional.of(drain), T0.minusSeconds(1), "ns2");
+
+        assertTrue(monitor.apply(fromNs2));
+        assertEquals(
+                Optional.of(drain), monitor.view().pop("eu-west").orElseThrow().override());
+        assertEquals(Optional.of(fromNs2), monitor.view().overrideEvent(1));
+        assertFalse(monitor.apply(fromNs2), "the same event again changes nothing");
+        assertEquals(
+                1,
+                RecordingLogs.matching(
+                                "pop eu-west: override none -> DRAIN (from ns2 at 2024-05-01T11:59:59Z: drain until "
+                                        + "2024-05-01T12:10:00Z (maintenance))")
+                        .size());
+
+        OverrideEvent olderClear = new OverrideEvent("eu-west", Optional.empty(), T0.minusSeconds(2), "ns3");
+        assertFalse(monitor.apply(olderClear), "an older clear loses");
+        assertEquals(
+                Optional.of(drain), monitor.view().pop("eu-west").orElseThrow().override());
+
+        timer.advance(Duration.ofSeconds(5));
+        assertTrue(monitor.clearOverride("eu-west", "done"));
+        OverrideEvent localClear = monitor.view().overrideEvent(1).orElseThrow();
+        assertEquals(new OverrideEvent("eu-west", Optional.empty(), T0.plusSeconds(5), "local"), localClear);
+        assertFalse(monitor.apply(fromNs2), "the local clear is newer than ns2's drain");
+
+        OverrideEvent expired = new OverrideEvent(
+                "eu-west",
+                Optional.of(new AdminOverride(AdminOverride.Action.FORCE_UP, T0.plusSeconds(5), "short")),
+                T0.plusSeconds(6),
+                "ns3");
+        assertTrue(monitor.apply(expired), "a newer event is recorded even when its override has expired");
+        assertEquals(
+                Optional.empty(), monitor.view().pop("eu-west").orElseThrow().override());
+        assertEquals(Optional.of(expired), monitor.view().overrideEvent(1));
+
+        OverrideEvent tie = new OverrideEvent("eu-west", Optional.of(drain), T0.plusSeconds(6), "ns4");
+        assertTrue(monitor.apply(tie), "same instant: the greater origin wins, on every node alike");
+        assertEquals(
+                Optional.of(drain), monitor.view().pop("eu-west").orElseThrow().override());
+        timer.advance(Duration.ofSeconds(600));
+        assertEquals(
+                Optional.empty(), monitor.view().pop("eu-west").orElseThrow().override(), "its expiry travelled");
+        assertEquals(Optional.of(tie), monitor.view().overrideEvent(1), "an expiry is no event");
     }
 
     @Test

@@ -26,12 +26,22 @@ class HttpSpecTest {
     }
 
     @Test
+    void aLiteralUrlIsProbedAsWritten() {
+        HttpSpec spec = HttpSpec.of("http://127.0.0.1:5660/health");
+        assertEquals("http://127.0.0.1:5660/health", Addresses.bind(spec.url(), "192.0.2.9"));
+        assertEquals(
+                "127.0.0.1",
+                TcpSpec.socketAddress(new TcpSpec("127.0.0.1:22").target()).getHostString());
+        assertEquals(
+                "//127.0.0.1:5432/m",
+                ReplicaSpec.of("//127.0.0.1:5432/m", "popdns").url());
+    }
+
+    @Test
     void invalidSpecsAreNamedWithTheExpectation() {
         HttpSpec https = HttpSpec.of("https://{address}/");
         HttpSpec http = HttpSpec.of("http://{address}:3000/health");
-        fails(
-                "http: 'https://192.0.2.1/' (expected: a template containing {address})",
-                () -> HttpSpec.of("https://192.0.2.1/"));
+        fails("http: '' (expected: a non-blank string)", () -> HttpSpec.of(""));
         fails("http: 'ftp://{address}/' (expected: an http:// or https:// URL)", () -> HttpSpec.of("ftp://{address}/"));
         fails(
                 "http: 'https://user:pw@{address}/' (expected: scheme://{address}[:port]/path, no user info, no fragment)",

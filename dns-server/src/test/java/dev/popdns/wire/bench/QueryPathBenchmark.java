@@ -4,7 +4,7 @@ import dev.popdns.geoip.GeoLocator;
 import dev.popdns.geoip.GeoLocatorConfig;
 import dev.popdns.routing.ClientRankings;
 import dev.popdns.routing.Eligibility;
-import dev.popdns.server.Served;
+import dev.popdns.served.Served;
 import dev.popdns.wire.Answerer;
 import dev.popdns.wire.ClientLocator;
 import dev.popdns.wire.QueryHandler;

@@ -1,4 +1,4 @@
-package dev.popdns.status;
+package dev.popdns.metrics;
 
 import dev.popdns.geoip.GeoLocator;
 import dev.popdns.health.HealthEvent;
@@ -18,6 +18,7 @@ import dev.popdns.zone.ZoneSet;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -28,14 +29,17 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 import java.util.function.ToDoubleFunction;
 
 /**
- * Every metric of DESIGN.md "Metric names" in one Prometheus registry, plus JVM and process
+ * Every metric of docs/DESIGN.md "Metric names" in one Prometheus registry, plus JVM and process
  * metrics, scraped at {@code /metrics}. Tags are bounded by configuration: transports, a fixed
  * list of query types, rcodes, PoP ids, check names, geo names and zone origins; never a client
  * address or a query name.
@@ -43,10 +47,12 @@ import java.util.function.ToDoubleFunction;
 public final class Metrics implements HealthListener, QueryHandler.AnswerListener {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final QueryMetrics queries = new QueryMetrics(registry);
-    private volatile AnswerCounters answers = new AnswerCounters(RoutingTable.empty(), registry);
+    /** The counters of the table being served, and of the one before it (queries in flight at a reload). */
+    private volatile AnswerCounters answers = new AnswerCounters(RoutingTable.empty(), registry, null);
+
     private final ConcurrentHashMap<String, AtomicInteger> healthUp = new ConcurrentHashMap<>();
     private final AtomicInteger cutOff = new AtomicInteger();
-    private final java.util.Set<String> serialGauges = ConcurrentHashMap.newKeySet();
+    private final Set<String> serialGauges = ConcurrentHashMap.newKeySet();
 
     public Metrics() {
         Gauge.builder("popdns_prober_cut_off", cutOff, AtomicInteger::get)
@@ -59,6 +65,11 @@ public final class Metrics implements HealthListener, QueryHandler.AnswerListene
         new ProcessorMetrics().bindTo(registry);
         new UptimeMetrics().bindTo(registry);
         new FileDescriptorMetrics().bindTo(registry);
+    }
+
+    /** The registry, for components that register their own meters (the peer exchange). */
+    public io.micrometer.core.instrument.MeterRegistry registry() {
+        return registry;
     }
 
     public QueryMetrics queries() {
@@ -117,12 +128,31 @@ public final class Metrics implements HealthListener, QueryHandler.AnswerListene
     }
 
     /**
-     * Registers {@code popdns_zone_serial{zone}} for the served zones and the answer counters for
-     * a routing table; called at start and after every accepted reload.
+     * Registers {@code popdns_answers_total{name,pop}} for a routing table about to be served: called
+     * before the snapshot that holds it is swapped in, so that no answer of it counts under another
+     * table's labels.
      */
-    public void serving(ZoneSet zones, RoutingTable routing, Supplier<ZoneSet> current) {
+    public void routing(RoutingTable table) {
+        AnswerCounters current = answers;
+        if (current.table != table) {
+            answers = new AnswerCounters(table, registry, current);
+        }
+    }
+
+    /**
+     * Registers {@code popdns_zone_serial{zone}} for the served zones, and retires every meter of a
+     * zone, geo name, PoP or check the served configuration no longer declares (so an alert on a
+     * removed PoP stops firing); called at start and after every accepted reload, once the new
+     * snapshot is served.
+     *
+     * @param checked the (PoP, check) pairs being probed now (none when probes are off)
+     */
+    public void serving(ZoneSet zones, RoutingTable routing, Set<List<String>> checked, Supplier<ZoneSet> current) {
+        routing(routing);
+        Set<String> origins = new HashSet<>();
         for (Zone zone : zones.zones()) {
             String origin = zone.origin().toString();
+            origins.add(origin);
             if (!serialGauges.add(origin)) {
                 continue; // registered at an earlier load; the gauge reads the current snapshot
             }
@@ -134,7 +164,33 @@ public final class Metrics implements HealthListener, QueryHandler.AnswerListene
                     .strongReference(true)
                     .register(registry);
         }
-        answers = new AnswerCounters(routing, registry);
+        serialGauges.removeIf(origin -> !origins.contains(origin));
+        retire("popdns_zone_serial", m -> !origins.contains(m.getId().getTag("zone")));
+        AnswerCounters served = answers.only();
+        answers = served;
+        retire(
+                "popdns_answers",
+                m -> !served.labels.contains(
+                        List.of(m.getId().getTag("name"), m.getId().getTag("pop"))));
+        healthUp.keySet().removeIf(key -> !checked.contains(List.of(key.split("\u0000", 2))));
+        for (String meter : new String[] {"popdns_health_up", "popdns_probe_duration", "popdns_probe_results"}) {
+            retire(
+                    meter,
+                    m -> !checked.contains(
+                            List.of(m.getId().getTag("pop"), m.getId().getTag("check"))));
+        }
+        if (checked.isEmpty()) {
+            cutOff.set(0);
+        }
+    }
+
+    /** Removes from the registry every meter of {@code name} that {@code gone} says is no longer served. */
+    private void retire(String name, Predicate<Meter> gone) {
+        for (Meter meter : registry.find(name).meters()) {
+            if (gone.test(meter)) {
+                registry.remove(meter);
+            }
+        }
     }
 
     @Override
@@ -179,35 +235,63 @@ public final class Metrics implements HealthListener, QueryHandler.AnswerListene
         cutOff.set(view.cutOff() ? 1 : 0);
     }
 
-    /** {@code popdns_answers_total{name,pop}} for one routing table: [name index][pop index or NODATA]. */
+    /**
+     * {@code popdns_answers_total{name,pop}} for one routing table: [name index][pop index or
+     * NODATA]. A route counts here only when its geo name belongs to this table (one reference
+     * comparison), else with the previous table's counters, else not at all: indexes never cross
+     * from one table to another.
+     */
     private static final class AnswerCounters {
+        private final RoutingTable table;
+        private final GeoName[] names;
         private final Counter[][] counters;
+        /** (name, pop) label pairs of this table. */
+        private final Set<List<String>> labels = new HashSet<>();
 
-        AnswerCounters(RoutingTable table, PrometheusMeterRegistry registry) {
+        private final AnswerCounters previous;
+
+        AnswerCounters(RoutingTable table, PrometheusMeterRegistry registry, AnswerCounters previous) {
+            this.table = table;
+            this.previous = previous == null ? null : previous.only();
             List<GeoName> names = table.names();
             List<Pop> pops = table.pops();
+            this.names = names.toArray(new GeoName[0]);
             counters = new Counter[names.size()][pops.size() + 1];
             for (GeoName n : names) {
                 for (int p = 0; p <= pops.size(); p++) {
+                    String pop = p == pops.size() ? "none" : pops.get(p).id();
+                    labels.add(List.of(n.name().toString(), pop));
                     counters[n.index()][p] = Counter.builder("popdns_answers")
                             .description("Geo-routed answers by PoP")
                             .tag("name", n.name().toString())
-                            .tag("pop", p == pops.size() ? "none" : pops.get(p).id())
+                            .tag("pop", pop)
                             .register(registry);
                 }
             }
         }
 
+        private AnswerCounters(AnswerCounters of) {
+            this.table = of.table;
+            this.names = of.names;
+            this.counters = of.counters;
+            this.labels.addAll(of.labels);
+            this.previous = null;
+        }
+
+        /** These counters without the previous table's. */
+        AnswerCounters only() {
+            return previous == null ? this : new AnswerCounters(this);
+        }
+
         void count(QueryHandler.Route route) {
-            int name = route.name().index();
-            if (name >= counters.length) {
-                return; // a query that raced a reload
-            }
-            Counter[] byPop = counters[name];
-            int pop = route.decision().pop();
-            int slot = pop == Decision.NO_DATA ? byPop.length - 1 : pop;
-            if (slot < byPop.length) {
-                byPop[slot].increment();
+            GeoName name = route.name();
+            int index = name.index();
+            if (index < names.length && names[index] == name) {
+                Counter[] byPop = counters[index];
+                int pop = route.decision().pop();
+                byPop[pop == Decision.NO_DATA ? byPop.length - 1 : pop].increment();
+            } else if (previous != null) {
+                previous.count(route); // a query that began before the reload
             }
         }
     }

@@ -1,4 +1,4 @@
-package dev.popdns.server;
+package dev.popdns.served;
 
 import dev.popdns.config.ConfigException;
 import dev.popdns.config.HealthConfigBuilder;
@@ -26,9 +26,12 @@ public record Served(ZoneSet zones, RoutingTable routing, PopsConfig pops, Healt
 
     /** A zones directory that cannot be served; every problem as {@code file:line: message}. */
     public static final class Invalid extends Exception {
-        private final List<String> problems;
+        @java.io.Serial
+        private static final long serialVersionUID = 1L;
 
-        Invalid(List<String> problems) {
+        private final transient List<String> problems;
+
+        public Invalid(List<String> problems) {
             super(problems.size() + " error(s), first: " + problems.get(0));
             this.problems = List.copyOf(problems);
         }

@@ -1,0 +1,175 @@
+package dev.popdns.status;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.popdns.geoip.GeoLocator;
+import dev.popdns.geoip.Location;
+import dev.popdns.health.AdminOverride;
+import dev.popdns.health.CheckHealth;
+import dev.popdns.health.HealthView;
+import dev.popdns.health.PopHealth;
+import dev.popdns.routing.ClientRankings;
+import dev.popdns.routing.Eligibility;
+import dev.popdns.routing.Explanation;
+import dev.popdns.routing.GeoName;
+import dev.popdns.routing.Router;
+import dev.popdns.routing.RoutingTable;
+import java.net.InetAddress;
+import java.util.Locale;
+import org.xbill.DNS.Name;
+import org.xbill.DNS.Record;
+import org.xbill.DNS.Type;
+
+/**
+ * The JSON of {@code GET /api/v1/explain}, which {@code popdns explain} prints: the client's
+ * location, every PoP ranked with its distance, its live checks and override and why it may or may
+ * not serve, the answer with its TTL and the ECS scope. The server builds it from the live health
+ * view; the command line builds the same document offline (no view: every PoP assumed UP, the
+ * config's {@code state} alone), marked {@code "live": false}.
+ */
+public final class ExplainReport {
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+
+    private ExplainReport() {}
+
+    /**
+     * Explains {@code name type} for {@code client}.
+     *
+     * @param rankings the client table built for {@code table} (gives the ECS scope)
+     * @param view the live health, or null when no probes run (offline, or {@code --no-probes})
+     * @param live whether this is the running server's view (false: the command line offline)
+     */
+    public static ObjectNode build(
+            RoutingTable table,
+            ClientRankings rankings,
+            Eligibility eligibility,
+            HealthView view,
+            boolean live,
+            GeoLocator geo,
+            Name name,
+            int type,
+            InetAddress client) {
+        ObjectNode root = MAPPER.createObjectNode();
+        root.put("name", name.toString()).put("type", Type.string(type)).put("client", client.getHostAddress());
+        root.put("live", live).put("probes", view != null);
+        byte[] wire = name.toWireCanonical();
+        GeoName geoName = table.routed(wire, wire.length);
+        if (geoName == null) {
+            root.put("routed", false).put("note", "not geo-routed: every client gets the zone's static records");
+            return root;
+        }
+        if (geo != null) {
+            root.putObject("database")
+                    .put("type", geo.database().type())
+                    .put("path", geo.database().path().toString())
+                    .put("build_date", geo.database().buildDate().toString());
+        }
+        Location location = geo == null ? null : geo.locate(client);
+        Explanation e = Explanation.of(table, geoName, type, location, client, rankings, eligibility);
+        root.put("routed", true).put("routed_as", geoName.name().toString());
+        if (location != null) {
+            ObjectNode loc = root.putObject("location")
+                    .put("country", location.countryCode())
+                    .put("continent", location.continentCode())
+                    .put("network_prefix", location.networkPrefixLength());
+            if (location.hasCoordinates()) {
+                loc.put("latitude", location.latitude()).put("longitude", location.longitude());
+            }
+        } else {
+            root.putNull("location");
+        }
+        ArrayNode candidates = root.putArray("candidates");
+        for (Router.Candidate c : e.candidates()) {
+            ObjectNode o = candidates
+                    .addObject()
+                    .put("pop", c.pop().id())
+                    .put("hq", c.pop().hq())
+                    .put("state", c.pop().drained() ? "drain" : "active")
+                    .put("bias", c.pop().bias())
+                    .put("pinned", c.pinned())
+                    .put("eligible", c.eligible())
+                    .put("has_records", c.hasRecords());
+            if (!Double.isNaN(c.distanceKm())) {
+                o.put("distance_km", Math.round(c.distanceKm())).put("scaled_km", Math.round(c.scaledKm()));
+            }
+            PopHealth health = view == null ? null : view.pop(c.pop().id()).orElse(null);
+            o.put("why", why(c, geoName, health, live));
+            if (health != null) {
+                ObjectNode checks = o.putObject("checks");
+                for (String needed : geoName.needs()) {
+                    CheckHealth check = health.check(needed).orElse(null);
+                    checks.put(
+                            needed,
+                            check == null ? "unknown" : check.state().name().toLowerCase(Locale.ROOT));
+                }
+                health.override()
+                        .ifPresent(ov -> o.putObject("override")
+                                .put("action", action(ov))
+                                .put("expires", ov.expires().toString())
+                                .put("reason", ov.reason()));
+            }
+        }
+        root.put(
+                        "answer",
+                        e.records() == null
+                                ? "none"
+                                : table.pops().get(e.decision().pop()).id())
+                .put("reason", e.decision().reason().name().toLowerCase(Locale.ROOT));
+        ArrayNode records = root.putArray("records");
+        if (e.records() != null) {
+            root.put("ttl", e.records().getTTL());
+            for (Record rec : e.records().rrs(false)) {
+                records.add(rec.toString());
+            }
+        }
+        root.put("ecs_source_prefix", e.subnetPrefix()).put("ecs_scope", e.scope());
+        return root;
+    }
+
+    /** Why the PoP may or may not serve the name, in words, for the operator. */
+    private static String why(Router.Candidate c, GeoName name, PopHealth health, boolean live) {
+        if (health == null) {
+            if (c.pop().drained()) {
+                return "drained in pops.yaml";
+            }
+            return live ? "no probes run: eligible by config" : "assumed UP (offline: live health unknown)";
+        }
+        AdminOverride override = health.override().orElse(null);
+        if (override != null && override.action() == AdminOverride.Action.FORCE_UP) {
+            return "forced up by override until " + override.expires() + " (" + override.reason() + ")";
+        }
+        if (override != null) {
+            return "drained by override until " + override.expires() + " (" + override.reason() + ")";
+        }
+        if (c.pop().drained()) {
+            return "drained in pops.yaml";
+        }
+        StringBuilder down = new StringBuilder();
+        for (String needed : name.needs()) {
+            CheckHealth check = health.check(needed).orElse(null);
+            if (check == null || !check.up()) {
+                down.append(down.isEmpty() ? "" : ", ")
+                        .append(needed)
+                        .append(" DOWN")
+                        .append(
+                                check == null
+                                        ? ""
+                                        : check.lastError()
+                                                .map(r -> " (" + r + ")")
+                                                .orElse(""));
+            }
+        }
+        if (!down.isEmpty()) {
+            return down.toString();
+        }
+        return name.needs().isEmpty() ? "needs no check" : "every needed check UP: " + String.join(", ", name.needs());
+    }
+
+    private static String action(AdminOverride o) {
+        return switch (o.action()) {
+            case DRAIN -> "drain";
+            case FORCE_UP -> "force-up";
+        };
+    }
+}

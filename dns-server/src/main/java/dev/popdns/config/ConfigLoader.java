@@ -22,6 +22,8 @@ public final class ConfigLoader {
     public static final long DEFAULT_CACHE_SIZE = 100_000;
     public static final int DEFAULT_TCP_IDLE_TIMEOUT = 10;
     public static final int DEFAULT_TCP_MAX_CONNECTIONS = 1000;
+    public static final int DEFAULT_TCP_MAX_CONNECTIONS_PER_CLIENT = 16;
+    public static final int DEFAULT_TCP_MAX_IN_FLIGHT = 32;
 
     private ConfigLoader() {}
 
@@ -41,6 +43,8 @@ public final class ConfigLoader {
             String version,
             Integer tcpIdleTimeout,
             Integer tcpMaxConnections,
+            Integer tcpMaxConnectionsPerClient,
+            Integer tcpMaxInFlight,
             String geoip,
             Integer geoipCacheSize,
             Boolean probes,
@@ -51,7 +55,7 @@ public final class ConfigLoader {
         static FileConfig empty() {
             return new FileConfig(
                     null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-                    Map.of());
+                    null, null, Map.of());
         }
     }
 
@@ -66,6 +70,8 @@ public final class ConfigLoader {
             "version",
             "tcp-idle-timeout",
             "tcp-max-connections",
+            "tcp-max-connections-per-client",
+            "tcp-max-in-flight",
             "geoip",
             "geoip-cache-size",
             "probes",
@@ -124,6 +130,17 @@ public final class ConfigLoader {
         range(where(source, file, "tcp-idle-timeout"), "tcp-idle-timeout", idle, 1, 3600);
         int maxConnections = file.tcpMaxConnections() != null ? file.tcpMaxConnections() : DEFAULT_TCP_MAX_CONNECTIONS;
         range(where(source, file, "tcp-max-connections"), "tcp-max-connections", maxConnections, 1, 1_000_000);
+        int perClient = file.tcpMaxConnectionsPerClient() != null
+                ? file.tcpMaxConnectionsPerClient()
+                : DEFAULT_TCP_MAX_CONNECTIONS_PER_CLIENT;
+        range(
+                where(source, file, "tcp-max-connections-per-client"),
+                "tcp-max-connections-per-client",
+                perClient,
+                1,
+                1_000_000);
+        int inFlight = file.tcpMaxInFlight() != null ? file.tcpMaxInFlight() : DEFAULT_TCP_MAX_IN_FLIGHT;
+        range(where(source, file, "tcp-max-in-flight"), "tcp-max-in-flight", inFlight, 1, 65_535);
         boolean nsid = file.nsid() == null || file.nsid();
         Path geoip = overrides.geoip() != null
                 ? overrides.geoip()
@@ -164,6 +181,8 @@ public final class ConfigLoader {
                 version,
                 idle,
                 maxConnections,
+                perClient,
+                inFlight,
                 geoip,
                 !overrides.noProbes() && (file.probes() == null || file.probes()),
                 file.adminTokenFile() == null ? null : base.resolve(file.adminTokenFile()),
@@ -200,6 +219,8 @@ public final class ConfigLoader {
                 r.text("version"),
                 r.integer("tcp-idle-timeout"),
                 r.integer("tcp-max-connections"),
+                r.integer("tcp-max-connections-per-client"),
+                r.integer("tcp-max-in-flight"),
                 r.text("geoip"),
                 r.integer("geoip-cache-size"),
                 r.bool("probes"),

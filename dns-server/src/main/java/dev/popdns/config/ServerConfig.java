@@ -17,6 +17,8 @@ import java.util.List;
  * @param version           text of version.bind / version.server, or null when off
  * @param tcpIdleTimeout    seconds a TCP connection may stay silent
  * @param tcpMaxConnections TCP connections open at once
+ * @param tcpMaxConnectionsPerClient TCP connections open at once from one client address (/32, /128)
+ * @param tcpMaxInFlight    answers waiting to be written on one TCP connection before it stops reading
  * @param geoip             GeoIP2/GeoLite2 City or Country mmdb, or null (needed only for geo names)
  * @param probes            whether the checks of pops.yaml are probed; off: eligibility is admin state only
  * @param adminTokenFile    file holding the bearer token for admin calls, or null (admin calls disabled)
@@ -35,6 +37,8 @@ public record ServerConfig(
         String version,
         int tcpIdleTimeout,
         int tcpMaxConnections,
+        int tcpMaxConnectionsPerClient,
+        int tcpMaxInFlight,
         Path geoip,
         boolean probes,
         Path adminTokenFile,

@@ -71,8 +71,21 @@ public final class Server implements AutoCloseable {
     private HealthMonitor retired;
     private volatile boolean ready;
 
+    private final boolean dns;
+
+    /** A nameserver: DNS, health and the HTTP side. */
     public Server(ServerConfig config) {
+        this(config, true);
+    }
+
+    /**
+     * @param dns false for a standalone prober ({@code popdns probe}): the health checker, the peer
+     *     exchange and the HTTP side (health, status, metrics), with no DNS listener; it votes and
+     *     answers no queries, and needs no GeoIP database
+     */
+    public Server(ServerConfig config, boolean dns) {
         this.config = config;
+        this.dns = dns;
     }
 
     /**
@@ -102,7 +115,7 @@ public final class Server implements AutoCloseable {
                     geo.database().type(),
                     geo.database().path(),
                     geo.database().buildDate());
-        } else if (routing.hasGeoNames()) {
+        } else if (routing.hasGeoNames() && dns) {
             throw new Served.Invalid(
                     List.of(
                             config.zones().resolve("pops.yaml") + ": declares geo names " + geoNames(routing)
@@ -141,10 +154,19 @@ public final class Server implements AutoCloseable {
                 routing,
                 checked(served),
                 () -> snapshots.current().zones());
-        transport = new DnsTransport(config.threads());
-        DnsTransport.TcpSettings tcp =
-                new DnsTransport.TcpSettings(config.tcpIdleTimeout(), config.tcpMaxConnections());
-        for (InetSocketAddress address : config.listen()) {
+        if (!dns && served.health() == null) {
+            LOG.warn("probe: pops.yaml declares no checks: this prober has nothing to vote on");
+        }
+        transport = dns ? new DnsTransport(config.threads()) : null;
+        DnsTransport.TcpSettings tcp = new DnsTransport.TcpSettings(
+                config.tcpIdleTimeout(),
+                config.tcpMaxConnections(),
+                config.tcpMaxConnectionsPerClient(),
+                config.tcpMaxInFlight());
+        if (transport != null) {
+            metrics.tcpConnections(transport, DnsTransport::tcpConnections);
+        }
+        for (InetSocketAddress address : dns ? config.listen() : List.<InetSocketAddress>of()) {
             int receiveBuffer = transport.bind(address, queries, tcp);
             LOG.info(
                     "dns: listening on udp+tcp {} ({}, {} event loops, UDP receive buffer {} KiB)",
@@ -164,7 +186,7 @@ public final class Server implements AutoCloseable {
         reloader = new ZoneReloader(
                 config.zones(),
                 snapshots,
-                geo != null,
+                geo != null || !dns,
                 loaded -> {
                     Eligibility next = prepareHealth(loaded);
                     // before the swap: the new table's answers count under its own labels from the first query
@@ -227,6 +249,9 @@ public final class Server implements AutoCloseable {
             LOG.info("http: admin calls disabled (no admin-token-file)");
         }
         LOG.info("http: listening on {}://{}/", scheme, format(config.http()));
+        if (!dns) {
+            LOG.info("probe: standalone prober, no DNS listener: it votes and answers no queries");
+        }
         ready = true;
         LOG.info("ready");
     }

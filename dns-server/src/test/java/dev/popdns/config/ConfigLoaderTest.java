@@ -41,6 +41,8 @@ class ConfigLoaderTest {
                 "cache-size: -1|cache-size: -1 (expected: 0..100000000)",
                 "tcp-idle-timeout: 0|tcp-idle-timeout: 0 (expected: 1..3600)",
                 "tcp-max-connections: 1000001|tcp-max-connections: 1000001 (expected: 1..1000000)",
+                "tcp-max-connections-per-client: 0|tcp-max-connections-per-client: 0 (expected: 1..1000000)",
+                "tcp-max-in-flight: 65536|tcp-max-in-flight: 65536 (expected: 1..65535)",
                 "geoip-cache-size: 5000|geoip-cache-size: 5000 (expected: no such key; the GeoIP client table replaced the cache: remove the line)",
                 "nsid: maybe|nsid: 'maybe' (expected: true or false)",
                 "probes: 1|probes: '1' (expected: true or false)",
@@ -48,7 +50,7 @@ class ConfigLoaderTest {
                 "listen: [127.0.0.1:53, x]|listen: 'x' (expected: ADDR:PORT with a literal address, [::1]:53 for IPv6)",
                 "listen: 127.0.0.1:53|listen: not a list (expected: [ADDR:PORT, ...])",
                 "zones: [a, b]|zones: not a single value",
-                "port: 53|port: unknown key (expected one of [admin-token-file, cache-size, geoip, geoip-cache-size, health-agreement, http, http-tls, identity, listen, nsid, peer-listen, peers, probes, tcp-idle-timeout, tcp-max-connections, threads, version, zones])",
+                "port: 53|port: unknown key (expected one of [admin-token-file, cache-size, geoip, geoip-cache-size, health-agreement, http, http-tls, identity, listen, nsid, peer-listen, peers, probes, tcp-idle-timeout, tcp-max-connections, tcp-max-connections-per-client, tcp-max-in-flight, threads, version, zones])",
             })
     void namesTheLineOfTheKeyAtFault(String line, String message, @TempDir Path dir) throws Exception {
         Path file = dir.resolve("popdns.yaml");
@@ -65,6 +67,8 @@ class ConfigLoaderTest {
         assertEquals(ConfigLoader.DEFAULT_CACHE_SIZE, c.cacheSize());
         assertEquals(ConfigLoader.DEFAULT_TCP_IDLE_TIMEOUT, c.tcpIdleTimeout());
         assertEquals(ConfigLoader.DEFAULT_TCP_MAX_CONNECTIONS, c.tcpMaxConnections());
+        assertEquals(16, c.tcpMaxConnectionsPerClient());
+        assertEquals(32, c.tcpMaxInFlight());
         assertEquals(2, c.listen().size());
         assertEquals(8053, c.http().getPort());
         assertEquals(true, c.probes());

@@ -51,11 +51,32 @@ public final class ConfigLoader {
             String adminTokenFile,
             Map<String, String> httpTls,
             String peerListen,
+            RateLimitConfig rateLimit,
+            String cookieSecretFile,
             Map<String, Integer> lines) {
         static FileConfig empty() {
             return new FileConfig(
-                    null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-                    null, null, Map.of());
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    RateLimitConfig.off(),
+                    null,
+                    Map.of());
         }
     }
 
@@ -78,6 +99,8 @@ public final class ConfigLoader {
             "admin-token-file",
             "http-tls",
             "peer-listen",
+            "rate-limit",
+            "cookie-secret-file",
             // read by PeersLoader
             "peers",
             "health-agreement");
@@ -190,7 +213,9 @@ public final class ConfigLoader {
                 file.peerListen() == null
                         ? null
                         : address(where(source, file, "peer-listen"), "peer-listen", file.peerListen()),
-                peers);
+                peers,
+                file.rateLimit(),
+                file.cookieSecretFile() == null ? null : base.resolve(file.cookieSecretFile()));
     }
 
     /** {@code file:line} of {@code key} when the file set it, else the file (a default is at fault). */
@@ -227,6 +252,8 @@ public final class ConfigLoader {
                 r.text("admin-token-file"),
                 r.map("http-tls", Set.of("cert", "key")),
                 r.text("peer-listen"),
+                RateLimitSection.read(source, top.entries().get("rate-limit"), r.problems),
+                r.text("cookie-secret-file"),
                 top.keyLines());
         if (!r.problems.isEmpty()) {
             throw new ConfigException(String.join("\n", r.problems));

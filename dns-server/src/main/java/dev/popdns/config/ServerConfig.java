@@ -25,6 +25,8 @@ import java.util.List;
  * @param httpTls           certificate and key of the HTTP listeners, or null for plain HTTP
  * @param peerListen        a second HTTP listener that answers only peers ({@code /api/v1/health}), or null
  * @param peers             the nodes that vote on health, or null when this node decides alone
+ * @param rateLimit         response rate limiting of UDP answers ({@code rate-limit:}), off by default
+ * @param cookieSecretFile  file holding the DNS cookie secret (32 hex digits), or null for a random one per start
  */
 public record ServerConfig(
         List<InetSocketAddress> listen,
@@ -44,7 +46,9 @@ public record ServerConfig(
         Path adminTokenFile,
         Tls httpTls,
         InetSocketAddress peerListen,
-        PeersConfig peers) {
+        PeersConfig peers,
+        RateLimitConfig rateLimit,
+        Path cookieSecretFile) {
     public ServerConfig {
         listen = List.copyOf(listen);
     }

@@ -29,22 +29,27 @@ import dev.popdns.status.Timeline;
 import dev.popdns.status.TlsFiles;
 import dev.popdns.wire.Answerer;
 import dev.popdns.wire.ClientLocator;
+import dev.popdns.wire.Cookies;
 import dev.popdns.wire.DnsTransport;
 import dev.popdns.wire.QueryHandler;
+import dev.popdns.wire.RateLimiter;
 import dev.popdns.wire.ServerIdentity;
 import dev.popdns.wire.Snapshot;
 import dev.popdns.zone.Zone;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.HashSet;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -143,12 +148,35 @@ public final class Server implements AutoCloseable {
         ClientLocator locator = new ClientLocator();
         byte[] nsid =
                 config.nsid() && config.identity() != null ? config.identity().getBytes(StandardCharsets.UTF_8) : null;
+        RateLimiter limiter = null;
+        if (config.rateLimit().enabled()) {
+            limiter = new RateLimiter(config.rateLimit(), System::nanoTime, new LimitLog());
+            LOG.info(
+                    "rate-limit: {} responses/s per /{} and /{} network and response class, slip {}, exempt {}",
+                    config.rateLimit().responsesPerSecond(),
+                    config.rateLimit().ipv4Prefix(),
+                    config.rateLimit().ipv6Prefix(),
+                    config.rateLimit().slip(),
+                    config.rateLimit().exempt());
+        } else {
+            for (InetSocketAddress address : config.listen()) {
+                if (!address.getAddress().isLoopbackAddress()) {
+                    LOG.warn(
+                            "rate-limit: off while listening on {}: popdns can be used to reflect and amplify"
+                                    + " spoofed queries; set rate-limit.responses-per-second (50 is usual) in popdns.yaml",
+                            format(address));
+                    break;
+                }
+            }
+        }
         QueryHandler queries = new QueryHandler(
                 snapshots,
                 new Answerer(new ServerIdentity(nsid, config.identity(), config.version())),
                 locator,
                 metrics.queries(),
-                metrics);
+                metrics,
+                cookies(),
+                limiter);
         metrics.serving(
                 served.zones(),
                 routing,
@@ -431,6 +459,67 @@ public final class Server implements AutoCloseable {
                     + " characters (expected: at least 16)");
         }
         return token;
+    }
+
+    /**
+     * DNS cookies under the secret of {@code cookie-secret-file} (the same file on every
+     * nameserver of a set, so each accepts the others' cookies), or a random secret.
+     */
+    private Cookies cookies() throws IOException {
+        if (config.cookieSecretFile() == null) {
+            LOG.info("cookies: random secret (server cookies are valid at this server until it restarts)");
+            return Cookies.random();
+        }
+        String text = Files.readString(config.cookieSecretFile()).strip();
+        byte[] secret;
+        try {
+            secret = HexFormat.of().parseHex(text);
+        } catch (IllegalArgumentException e) {
+            secret = new byte[0];
+        }
+        if (secret.length != Cookies.SECRET_LENGTH) {
+            throw new IOException(config.cookieSecretFile() + ": cookie secret of " + text.length()
+                    + " characters (expected: " + 2 * Cookies.SECRET_LENGTH + " hex digits, as `openssl rand -hex "
+                    + Cookies.SECRET_LENGTH + "` writes)");
+        }
+        LOG.info("cookies: secret from {}", config.cookieSecretFile());
+        return new Cookies(secret, () -> System.currentTimeMillis() / 1000);
+    }
+
+    /**
+     * Logs a network that starts being limited, at most one line per {@link #INTERVAL_NANOS}, with
+     * the count of onsets left out since the last line.
+     */
+    private static final class LimitLog implements RateLimiter.Listener {
+        private static final long INTERVAL_NANOS = 10_000_000_000L;
+        private final AtomicLong next = new AtomicLong(System.nanoTime());
+        private final AtomicLong suppressed = new AtomicLong();
+
+        @Override
+        public void limited(InetAddress client, int responseClass, int prefix) {
+            long now = System.nanoTime();
+            long due = next.get();
+            if (now - due < 0 || !next.compareAndSet(due, now + INTERVAL_NANOS)) {
+                suppressed.incrementAndGet();
+                return;
+            }
+            byte[] raw = client.getAddress();
+            for (int bit = prefix; bit < raw.length * 8; bit++) {
+                raw[bit / 8] &= (byte) ~(0x80 >> (bit % 8));
+            }
+            String network;
+            try {
+                network = InetAddress.getByAddress(raw).getHostAddress() + "/" + prefix;
+            } catch (java.net.UnknownHostException e) {
+                network = client.getHostAddress();
+            }
+            LOG.warn(
+                    "rate-limit: {} is over the limit for {}; answers slip or are dropped"
+                            + " (onsets logged at most every 10 s; {} more since the last line)",
+                    network,
+                    RateLimiter.className(responseClass),
+                    suppressed.getAndSet(0));
+        }
     }
 
     private static String geoNames(RoutingTable routing) {

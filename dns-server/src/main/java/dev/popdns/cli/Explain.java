@@ -19,6 +19,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import org.xbill.DNS.Name;
 import org.xbill.DNS.TextParseException;
 import org.xbill.DNS.Type;
@@ -110,7 +111,7 @@ final class Explain {
         }
         try (GeoLocator locator = GeoLocator.open(GeoLocatorConfig.withDefaults(geoip))) {
             JsonNode report = ExplainReport.build(
-                    served.routing(), Eligibility.adminOnly(), null, false, locator, name, type, client);
+                    served.routing(), Eligibility.adminOnly(), null, Map.of(), false, locator, name, type, client);
             out.println("*** OFFLINE (" + why + "): live health and overrides unknown;");
             out.println("*** every PoP is assumed UP, only pops.yaml's state counts. Zones from " + zones + ".");
             err.println("popdns explain: OFFLINE, " + why + ": every PoP assumed UP");
@@ -191,7 +192,11 @@ final class Explain {
             for (JsonNode rec : r.path("records")) {
                 out.println("           " + rec.asText());
             }
-            out.println("ttl:       " + r.path("ttl").asLong() + " s");
+            out.println("ttl:       " + r.path("ttl").asLong() + " s"
+                    + (r.has("ttl_shortened_for_drain_at")
+                            ? " (shortened: " + r.path("answer").asText() + " drains at "
+                                    + r.path("ttl_shortened_for_drain_at").asText() + ")"
+                            : ""));
         }
         out.println("ecs scope: /" + r.path("ecs_scope").asInt() + " for a client subnet of /"
                 + r.path("ecs_source_prefix").asInt());

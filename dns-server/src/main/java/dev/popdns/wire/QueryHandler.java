@@ -2,6 +2,7 @@ package dev.popdns.wire;
 
 import dev.popdns.geoip.Location;
 import dev.popdns.routing.Decision;
+import dev.popdns.routing.Eligibility;
 import dev.popdns.routing.GeoName;
 import dev.popdns.routing.Router;
 import io.netty.buffer.ByteBuf;
@@ -134,8 +135,11 @@ public final class QueryHandler {
             GeoName geo = snapshot.routing().routed(keyBytes, query.nameLength());
             if (geo != null) {
                 Location location = locator.locate(query, peer);
-                route = new Route(
-                        geo, Router.decide(snapshot.routing(), geo, location, qtype, snapshot.eligibility()), location);
+                Decision decision = Router.decide(snapshot.routing(), geo, location, qtype, snapshot.eligibility());
+                long ttl = decision.pop() == Decision.NO_DATA
+                        ? Eligibility.OWN_TTL
+                        : snapshot.eligibility().ttl(snapshot.routing().pops().get(decision.pop()), geo);
+                route = new Route(geo, decision, location, ttl);
                 answers.routed(route);
             }
         }
@@ -145,7 +149,9 @@ public final class QueryHandler {
                 : ClientLocator.scope(subnet, route != null, route == null ? null : route.location());
         CacheKey key = CacheKey.finish(
                 keyBytes, query, route == null ? 0 : route.decision().pop() + 2);
-        byte[] cached = snapshot.cache().get(key);
+        // a shortened TTL (a drain ahead) changes every second: such answers bypass the cache
+        boolean cacheable = route == null || route.ttl() == Eligibility.OWN_TTL;
+        byte[] cached = cacheable ? snapshot.cache().get(key) : null;
         metrics.cache(cached != null);
         if (cached != null && cached.length <= limit) {
             return ResponseEncoder.fromCache(alloc, cached, query, scope);
@@ -154,7 +160,7 @@ public final class QueryHandler {
         Message message = built.message();
         if (cached == null) {
             byte[] full = message.toWire(TCP_LIMIT);
-            if (message.getRcode() != Rcode.SERVFAIL) {
+            if (message.getRcode() != Rcode.SERVFAIL && cacheable) {
                 snapshot.cache().put(key, full);
             }
             if (full.length <= limit) {
@@ -168,8 +174,9 @@ public final class QueryHandler {
      * The routing of one query to a geo name.
      *
      * @param location where the client is, or null when unknown
+     * @param ttl      the TTL of the routed records, or {@link Eligibility#OWN_TTL} for the name's own
      */
-    public record Route(GeoName name, Decision decision, Location location) {}
+    public record Route(GeoName name, Decision decision, Location location, long ttl) {}
 
     /** RFC 6891 §6.2.5: the client's size, at least 512, at most ours. */
     private static int udpLimit(Query query) {

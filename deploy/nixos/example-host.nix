@@ -42,6 +42,8 @@ in
     openFirewall = true;
     geoipDatabase = "${config.services.geoipupdate.settings.DatabaseDirectory}/GeoLite2-City.mmdb";
     adminTokenFile = "/run/keys/popdns-admin-token";
+    # the same 32 hex digits on ns1..ns3 (openssl rand -hex 16)
+    cookieSecretFile = "/run/keys/popdns-cookie-secret";
     # pops.yaml in the zones repository: password-file: /run/credentials/popdns.service/popdns-pg
     postgresPasswordFile = "/run/keys/popdns-pg";
     settings = {

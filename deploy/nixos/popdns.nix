@@ -124,6 +124,17 @@ in
       '';
     };
 
+    cookieSecretFile = mkOption {
+      type = types.nullOr types.str;
+      default = null;
+      example = "/run/keys/popdns-cookie-secret";
+      description = ''
+        File with the DNS cookie secret (32 hex digits, `openssl rand -hex 16`), the same on every
+        nameserver so that each accepts the server cookies the others issue. Passed as a
+        credential; settings."cookie-secret-file" points there. null: a random secret per start.
+      '';
+    };
+
     postgresPasswordFile = mkOption {
       type = types.nullOr types.str;
       default = null;
@@ -173,6 +184,24 @@ in
             default = null;
             example = "ns1.hachyderm.io";
             description = "NSID and id.server; null: the host name; \"\": off.";
+          };
+          rate-limit = mkOption {
+            type = yaml.type;
+            default = {
+              responses-per-second = 50;
+              slip = 2;
+            };
+            description = ''
+              Response rate limiting of UDP answers (per /24 or /56 and response class); every
+              slip-th answer over the limit goes out truncated, the rest are dropped.
+              { responses-per-second = 0; } turns it off.
+            '';
+          };
+          cookie-secret-file = mkOption {
+            type = types.nullOr types.str;
+            default = if cfg.cookieSecretFile == null then null else "${credentials}/cookie-secret";
+            defaultText = lib.literalMD "`/run/credentials/popdns.service/cookie-secret` when `cookieSecretFile` is set, else null";
+            description = "Where popdns reads the DNS cookie secret.";
           };
           admin-token-file = mkOption {
             type = types.nullOr types.str;
@@ -287,6 +316,7 @@ in
         SocketBindDeny = "any";
         LoadCredential =
           lib.optional (cfg.adminTokenFile != null) "admin-token:${cfg.adminTokenFile}"
+          ++ lib.optional (cfg.cookieSecretFile != null) "cookie-secret:${cfg.cookieSecretFile}"
           ++ lib.optional (cfg.postgresPasswordFile != null) "popdns-pg:${cfg.postgresPasswordFile}";
         # Port 53 without root, and no other capability. (Not PrivateUsers=: in a user namespace
         # the capability would not cover the host's network namespace.)

@@ -10,6 +10,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /** {@code popdns check DIR}: one line on success; every error as {@code file:line: message [rule]}. */
@@ -70,6 +71,18 @@ class CheckCommandTest {
                         "d DNAME example.org.\nx.d A 192.0.2.9",
                         "bad.test.zone:6: x.d.bad.test. lies below the DNAME at d.bad.test. (RFC 6672 §2.4) [dname-occluded]"),
                 new Broken(
+                        "soa-multiple",
+                        "@ SOA ns1 host 2 7200 3600 1209600 60",
+                        "bad.test.zone:5: more than one SOA record at the apex [soa-multiple]"),
+                new Broken(
+                        "cname-single",
+                        "www CNAME ns1\nwww CNAME host",
+                        "bad.test.zone:6: www.bad.test. has more than one CNAME record [cname-single]"),
+                new Broken(
+                        "dname-single",
+                        "d DNAME example.org.\nd DNAME example.net.",
+                        "bad.test.zone:6: d.bad.test. has more than one DNAME record (RFC 6672 §2.4) [dname-single]"),
+                new Broken(
                         "soa-not-apex",
                         "www SOA ns1 host 1 7200 3600 1209600 60",
                         "bad.test.zone:5: SOA record at www.bad.test. is not at the apex bad.test. [soa-not-apex]"));
@@ -83,6 +96,22 @@ class CheckCommandTest {
         assertEquals(1, r.exit(), r.err());
         assertEquals(dir + "/" + c.expected() + "\nfailed: 1 error(s) in " + dir + "\n", r.err());
         assertEquals("", r.out());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "retry above refresh | 3600 7200 1209600 | SOA retry 7200 is above refresh 3600",
+                "expire below refresh + retry | 7200 3600 10000 | SOA expire 10000 is below refresh + retry"
+            })
+    void soaTimers(String what, String timers, String message, @TempDir Path dir) throws Exception {
+        Files.writeString(
+                dir.resolve("bad.test.zone"), HEAD.replace("7200 3600 1209600", timers) + "www A 192.0.2.2\n");
+        JarCommand.Result r = JarCommand.run("check", dir.toString());
+        assertEquals(1, r.exit(), r.err());
+        assertEquals(
+                dir + "/bad.test.zone:2: " + message + " [soa-timers]\nfailed: 1 error(s) in " + dir + "\n", r.err());
     }
 
     @Test
@@ -194,5 +223,53 @@ class CheckCommandTest {
         JarCommand.Result r = JarCommand.run("serve", "--config", config.toString());
         assertEquals(1, r.exit(), r.err());
         assertEquals("popdns: " + config + ":3: tcp-idle-timeout: 0 (expected: 1..3600)\n", r.err());
+    }
+
+    /** {@code check --config}: the peers of popdns.yaml are checked as serve would, with their lines. */
+    @Test
+    void checkWithConfigValidatesThePeers(@TempDir Path dir) throws Exception {
+        Path zones = Files.createDirectory(dir.resolve("zones"));
+        Files.writeString(zones.resolve("ok.test.zone"), "$ORIGIN ok.test.\n" + HEAD);
+        Path config = dir.resolve("popdns.yaml");
+        Files.writeString(dir.resolve("peer-token"), "0123456789abcdef0123\n");
+        String good = """
+                zones: zones
+                peers:
+                  self: ns1
+                  token-file: peer-token
+                  nodes:
+                    ns1: { url: "http://198.18.0.1:8054" }
+                    ns2: { url: "http://198.18.0.2:8054" }
+                    probe: { url: "http://198.18.0.9:8054", vote-only: true }
+                health-agreement: { down-quorum: 2, stale-after: 5s }
+                """;
+        Files.writeString(config, good);
+        JarCommand.Result r = JarCommand.run("check", "--config", config.toString());
+        assertEquals(0, r.exit(), r.err());
+        assertEquals(
+                "ok: " + config + "; peers: 3 node(s) as ns1, down-quorum 2 (2 view(s)), stale after 5s\n"
+                        + "ok: 1 zone(s), 3 RRsets in " + zones + " (ok.test. serial 1)\n",
+                r.out());
+
+        Files.writeString(
+                config, good.replace("down-quorum: 2", "down-quorum: 4").replace("ns2: { url", "ns2: { uri"));
+        r = JarCommand.run("check", "--config", config.toString());
+        assertEquals(1, r.exit(), r.err());
+        assertEquals(
+                config + ":7: peers.nodes.ns2.uri: unknown key (expected: one of [url, vote-only])\n"
+                        + config + ":7: peers.nodes.ns2.url: missing (expected: http:// or https://HOST:PORT)\n"
+                        + config + ":9: health-agreement.down-quorum: 4 (expected: 1..2, the number of nodes)\n"
+                        + "failed: 3 error(s) in " + config + "\n",
+                r.err());
+
+        Files.writeString(config, good);
+        r = JarCommand.run("probe", "--config", config.toString(), "--listen", "127.0.0.1:53");
+        assertEquals(2, r.exit(), r.err());
+        r = JarCommand.run("probe", "--config", config.toString());
+        assertEquals(1, r.exit(), r.err());
+        assertEquals(
+                "popdns: peers.nodes.ns1 is not vote-only: give the prober's node vote-only: true, so its peers know"
+                        + " it answers no queries\n",
+                r.err());
     }
 }

@@ -139,7 +139,10 @@ class DeployFilesTest {
         resourcesAreCapped(service);
         bindsOnlyTheConfiguredPorts(service);
         assertEquals(
-                List.of("admin-token:/etc/popdns/admin-token", "popdns-pg:/etc/popdns/popdns-pg"),
+                List.of(
+                        "admin-token:/etc/popdns/admin-token",
+                        "cookie-secret:/etc/popdns/cookie-secret",
+                        "popdns-pg:/etc/popdns/popdns-pg"),
                 service.get("LoadCredential"));
         // the JIT needs W+X memory: the key must be absent, and the unit must say why
         assertFalse(service.containsKey("MemoryDenyWriteExecute"), "MemoryDenyWriteExecute breaks the JVM");
@@ -628,6 +631,9 @@ class DeployFilesTest {
         assertEquals("ns1.hachyderm.io", config.identity());
         assertEquals(Path.of("/run/credentials/popdns.service/admin-token"), config.adminTokenFile());
         assertTrue(config.probes());
+        assertEquals(50, config.rateLimit().responsesPerSecond());
+        assertEquals(2, config.rateLimit().slip());
+        assertEquals(Path.of("/run/credentials/popdns.service/cookie-secret"), config.cookieSecretFile());
     }
 
     /** The keys in the README's table under "Configuration: `popdns.yaml`". */

@@ -62,9 +62,19 @@ final class ServerProcess implements AutoCloseable {
 
     /** Starts the server on the given zones with extra {@code serve} arguments; waits for "ready". */
     static ServerProcess start(Path zones, String... extra) throws IOException {
+        return start(List.of(), java.util.Map.of(), zones, extra);
+    }
+
+    /**
+     * Starts the server with extra JVM options (after the defaults, so a later {@code -Xmx} wins)
+     * and extra environment variables.
+     */
+    static ServerProcess start(List<String> jvmOptions, java.util.Map<String, String> env, Path zones, String... extra)
+            throws IOException {
         int dns = freePort();
         int http = freePort();
         List<String> cmd = new ArrayList<>(javaCommand());
+        cmd.addAll(cmd.size() - 2, jvmOptions); // before -jar popdns.jar
         cmd.addAll(List.of(
                 "serve",
                 "--zones",
@@ -76,7 +86,9 @@ final class ServerProcess implements AutoCloseable {
                 "--http",
                 "127.0.0.1:" + http));
         cmd.addAll(List.of(extra));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        pb.environment().putAll(env);
+        Process p = pb.start();
         ServerProcess server = new ServerProcess(dns, http, p);
         if (!server.awaitLog(line -> line.endsWith(" ready"), START_TIMEOUT)) {
             String output = server.logText();

@@ -8,10 +8,12 @@ import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.Socket;
 import java.net.SocketException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashSet;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
@@ -91,6 +93,48 @@ class TcpTest {
     }
 
     @Test
+    void aMessageMustArriveWholeWithinTheIdleTimeout() throws Exception {
+        try (Socket s = connect()) {
+            s.setSoTimeout(8000);
+            byte[] query = DnsClient.query("example.test.", Type.A).toWire();
+            OutputStream out = s.getOutputStream();
+            out.write(new byte[] {0, (byte) query.length});
+            out.flush();
+            // one octet every 0.4 s: never idle for the 1 s timeout, but the message takes ~12 s
+            long start = System.nanoTime();
+            boolean closed = false;
+            for (int i = 0; i < query.length && !closed; i++) {
+                Thread.sleep(400);
+                try {
+                    out.write(query[i]);
+                    out.flush();
+                } catch (IOException e) {
+                    closed = true;
+                }
+                closed |= s.getInputStream().available() == 0 && isClosed(s);
+            }
+            long millis = (System.nanoTime() - start) / 1_000_000;
+            assertTrue(closed, "the trickled message was still being accepted after " + millis + " ms");
+            assertTrue(millis < 4000, "closed after " + millis + " ms (the 1 s timeout from the first octet)");
+        }
+    }
+
+    /** Whether the server closed the connection (EOF or reset), without blocking for long. */
+    private static boolean isClosed(Socket s) throws IOException {
+        int timeout = s.getSoTimeout();
+        s.setSoTimeout(1);
+        try {
+            return s.getInputStream().read() < 0;
+        } catch (java.net.SocketTimeoutException e) {
+            return false;
+        } catch (IOException e) {
+            return true;
+        } finally {
+            s.setSoTimeout(timeout);
+        }
+    }
+
+    @Test
     void connectionsBeyondTheLimitAreClosed() throws Exception {
         try (Socket a = connect();
                 Socket b = connect();
@@ -106,16 +150,22 @@ class TcpTest {
                     Rcode.NOERROR,
                     new Message(DnsClient.readFramed(new DataInputStream(a.getInputStream()))).getRcode());
         }
-        Thread.sleep(200); // let the server see the closes
-        try (Socket again = connect()) {
-            DnsClient.writeFramed(
-                    again.getOutputStream(),
-                    DnsClient.query("example.test.", Type.A).toWire());
-            assertEquals(
-                    Rcode.NOERROR,
-                    new Message(DnsClient.readFramed(new DataInputStream(again.getInputStream()))).getRcode(),
-                    "a slot is free again once connections close");
+        // the server sees the closes soon after; poll (bounded) until a new connection is answered
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        int rcode = -1;
+        IOException last = null;
+        while (rcode < 0 && System.nanoTime() < deadline) {
+            try (Socket again = connect()) {
+                DnsClient.writeFramed(
+                        again.getOutputStream(),
+                        DnsClient.query("example.test.", Type.A).toWire());
+                rcode = new Message(DnsClient.readFramed(new DataInputStream(again.getInputStream()))).getRcode();
+            } catch (IOException e) {
+                last = e; // closed: the slots are not free yet
+                Thread.sleep(50);
+            }
         }
+        assertEquals(Rcode.NOERROR, rcode, "a slot is free again once connections close (last: " + last + ")");
     }
 
     private static Socket connect() throws IOException {

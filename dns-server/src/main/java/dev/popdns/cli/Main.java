@@ -14,11 +14,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 
-/** The command line: {@code serve}, {@code check} and the commands below. Exit codes: 0 ok, 1 invalid input, 2 usage. */
+/** The command line: {@code serve}, {@code probe}, {@code check} and the commands below. Exit codes: 0 ok, 1 invalid input, 2 usage. */
 public final class Main {
     static final String USAGE = """
             usage: popdns serve [--config FILE] [--zones DIR] [--listen ADDR:PORT]... [--http ADDR:PORT] [--geoip FILE] [--no-probes]
-                   popdns check [DIR]
+                   popdns probe [--config FILE] [--zones DIR] [--http ADDR:PORT]
+                   popdns check [DIR] [--config FILE]
                    popdns explain NAME TYPE CLIENT_IP [--server URL] [--config FILE] [--offline] [--zones DIR] [--geoip FILE]
                    popdns status [--server URL] [--config FILE] [--json] [--timeline N]
                    popdns drain POP --at TIME|--in DURATION --reason TEXT [--for DURATION] [--server URL] [--config FILE]
@@ -42,7 +43,8 @@ public final class Main {
         }
         List<String> rest = List.of(args).subList(1, args.length);
         int code = switch (args[0]) {
-            case "serve" -> serve(rest);
+            case "serve" -> serve(rest, true);
+            case "probe" -> serve(rest, false);
             case "check" -> check(rest, System.out, System.err);
             case "explain" -> Explain.run(rest, System.out, System.err);
             case "status" -> Status.run(rest, System.out, System.err);
@@ -65,13 +67,41 @@ public final class Main {
         }
     }
 
-    /** {@code check [DIR]}: validates a zones directory as the server would load it. */
+    /**
+     * {@code check [DIR] [--config FILE]}: validates a zones directory as the server would load it,
+     * and with {@code --config} the popdns.yaml too (peers and agreement included); DIR defaults to
+     * the config's {@code zones}.
+     */
     static int check(List<String> args, PrintStream out, PrintStream err) {
-        if (args.size() > 1) {
+        List<String> positional = new ArrayList<>();
+        Path configFile = null;
+        for (int i = 0; i < args.size(); i++) {
+            if (args.get(i).equals("--config") && i + 1 < args.size()) {
+                configFile = Path.of(args.get(++i));
+            } else if (args.get(i).startsWith("--")) {
+                err.print(USAGE);
+                return 2;
+            } else {
+                positional.add(args.get(i));
+            }
+        }
+        if (positional.size() > 1) {
             err.print(USAGE);
             return 2;
         }
-        Path dir = Path.of(args.isEmpty() ? ConfigLoader.DEFAULT_ZONES : args.get(0));
+        Path dir = Path.of(positional.isEmpty() ? ConfigLoader.DEFAULT_ZONES : positional.get(0));
+        if (configFile != null) {
+            try {
+                ServerConfig settings = ConfigLoader.load(new ConfigLoader.Overrides(
+                        configFile, positional.isEmpty() ? null : dir, List.of(), null, null, false));
+                dir = settings.zones();
+                out.println("ok: " + configFile + peersSummary(settings));
+            } catch (ConfigException e) {
+                err.println(e.getMessage());
+                err.println("failed: " + e.getMessage().lines().count() + " error(s) in " + configFile);
+                return 1;
+            }
+        }
         try {
             Served served = Served.load(dir, null);
             ZoneSet zones = served.zones();
@@ -100,7 +130,19 @@ public final class Main {
         }
     }
 
-    private static int serve(List<String> args) {
+    private static String peersSummary(ServerConfig settings) {
+        if (settings.peers() == null) {
+            return "";
+        }
+        var peers = settings.peers();
+        return "; peers: " + peers.nodes().size() + " node(s) as " + peers.self() + ", down-quorum "
+                + peers.downQuorum() + " (" + peers.agreement().required() + " view(s)), stale after "
+                + dev.popdns.health.Durations.format(peers.staleAfter());
+    }
+
+    /** {@code serve}, or with {@code dns} false {@code probe}: a standalone prober with no DNS listener. */
+    private static int serve(List<String> args, boolean dns) {
+        String command = dns ? "popdns serve" : "popdns probe";
         Path config = null;
         Path zones = null;
         String http = null;
@@ -114,7 +156,7 @@ public final class Main {
                 continue;
             }
             if (i + 1 >= args.size()) {
-                System.err.print("popdns serve: " + flag + " needs a value\n" + USAGE);
+                System.err.print(command + ": " + flag + " needs a value\n" + USAGE);
                 return 2;
             }
             String value = args.get(++i);
@@ -125,10 +167,15 @@ public final class Main {
                 case "--http" -> http = value;
                 case "--geoip" -> geoip = Path.of(value);
                 default -> {
-                    System.err.print("popdns serve: unknown flag " + flag + "\n" + USAGE);
+                    System.err.print(command + ": unknown flag " + flag + "\n" + USAGE);
                     return 2;
                 }
             }
+        }
+        if (!dns && (noProbes || !listen.isEmpty() || geoip != null)) {
+            System.err.print(command + ": --listen, --geoip and --no-probes are for serve: a prober answers no queries"
+                    + " and always probes\n" + USAGE);
+            return 2;
         }
         ServerConfig settings;
         try {
@@ -137,7 +184,15 @@ public final class Main {
             System.err.println("popdns: " + e.getMessage());
             return 1;
         }
-        Server server = new Server(settings);
+        if (settings.peers() != null && settings.peers().selfNode().voteOnly() == dns) {
+            System.err.println("popdns: peers.nodes." + settings.peers().self()
+                    + (dns
+                            ? " is vote-only: a standalone prober runs with `popdns probe`"
+                            : " is not vote-only: give the prober's node vote-only: true, so its peers know it"
+                                    + " answers no queries"));
+            return 1;
+        }
+        Server server = new Server(settings, dns);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime()
                 .addShutdownHook(new Thread(

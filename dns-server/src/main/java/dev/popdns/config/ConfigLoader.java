@@ -23,6 +23,8 @@ public final class ConfigLoader {
     public static final long DEFAULT_CACHE_SIZE = 100_000;
     public static final int DEFAULT_TCP_IDLE_TIMEOUT = 10;
     public static final int DEFAULT_TCP_MAX_CONNECTIONS = 1000;
+    public static final int DEFAULT_TCP_MAX_CONNECTIONS_PER_CLIENT = 16;
+    public static final int DEFAULT_TCP_MAX_IN_FLIGHT = 32;
 
     private ConfigLoader() {}
 
@@ -42,16 +44,39 @@ public final class ConfigLoader {
             String version,
             Integer tcpIdleTimeout,
             Integer tcpMaxConnections,
+            Integer tcpMaxConnectionsPerClient,
+            Integer tcpMaxInFlight,
             String geoip,
             Integer geoipCacheSize,
             Boolean probes,
             String adminTokenFile,
             Map<String, String> httpTls,
             String peerListen,
+            RateLimitConfig rateLimit,
+            String cookieSecretFile,
             Map<String, Integer> lines) {
         static FileConfig empty() {
             return new FileConfig(
-                    null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    RateLimitConfig.off(),
+                    null,
                     Map.of());
         }
     }
@@ -67,12 +92,16 @@ public final class ConfigLoader {
             "version",
             "tcp-idle-timeout",
             "tcp-max-connections",
+            "tcp-max-connections-per-client",
+            "tcp-max-in-flight",
             "geoip",
             "geoip-cache-size",
             "probes",
             "admin-token-file",
             "http-tls",
             "peer-listen",
+            "rate-limit",
+            "cookie-secret-file",
             // read by PeersLoader
             "peers",
             "health-agreement");
@@ -125,6 +154,17 @@ public final class ConfigLoader {
         range(where(source, file, "tcp-idle-timeout"), "tcp-idle-timeout", idle, 1, 3600);
         int maxConnections = file.tcpMaxConnections() != null ? file.tcpMaxConnections() : DEFAULT_TCP_MAX_CONNECTIONS;
         range(where(source, file, "tcp-max-connections"), "tcp-max-connections", maxConnections, 1, 1_000_000);
+        int perClient = file.tcpMaxConnectionsPerClient() != null
+                ? file.tcpMaxConnectionsPerClient()
+                : DEFAULT_TCP_MAX_CONNECTIONS_PER_CLIENT;
+        range(
+                where(source, file, "tcp-max-connections-per-client"),
+                "tcp-max-connections-per-client",
+                perClient,
+                1,
+                1_000_000);
+        int inFlight = file.tcpMaxInFlight() != null ? file.tcpMaxInFlight() : DEFAULT_TCP_MAX_IN_FLIGHT;
+        range(where(source, file, "tcp-max-in-flight"), "tcp-max-in-flight", inFlight, 1, 65_535);
         boolean nsid = file.nsid() == null || file.nsid();
         Path geoip = overrides.geoip() != null
                 ? overrides.geoip()
@@ -167,6 +207,8 @@ public final class ConfigLoader {
                 version,
                 idle,
                 maxConnections,
+                perClient,
+                inFlight,
                 geoip,
                 geoipCacheSize,
                 !overrides.noProbes() && (file.probes() == null || file.probes()),
@@ -175,7 +217,9 @@ public final class ConfigLoader {
                 file.peerListen() == null
                         ? null
                         : address(where(source, file, "peer-listen"), "peer-listen", file.peerListen()),
-                peers);
+                peers,
+                file.rateLimit(),
+                file.cookieSecretFile() == null ? null : base.resolve(file.cookieSecretFile()));
     }
 
     /** {@code file:line} of {@code key} when the file set it, else the file (a default is at fault). */
@@ -204,12 +248,16 @@ public final class ConfigLoader {
                 r.text("version"),
                 r.integer("tcp-idle-timeout"),
                 r.integer("tcp-max-connections"),
+                r.integer("tcp-max-connections-per-client"),
+                r.integer("tcp-max-in-flight"),
                 r.text("geoip"),
                 r.integer("geoip-cache-size"),
                 r.bool("probes"),
                 r.text("admin-token-file"),
                 r.map("http-tls", Set.of("cert", "key")),
                 r.text("peer-listen"),
+                RateLimitSection.read(source, top.entries().get("rate-limit"), r.problems),
+                r.text("cookie-secret-file"),
                 top.keyLines());
         if (!r.problems.isEmpty()) {
             throw new ConfigException(String.join("\n", r.problems));
@@ -371,7 +419,8 @@ public final class ConfigLoader {
         return s.isBlank() ? null : s;
     }
 
-    private static String softwareVersion() {
+    /** popdns's version from the jar manifest ({@code dev} when run from classes). */
+    public static String softwareVersion() {
         String v = ConfigLoader.class.getPackage().getImplementationVersion();
         return v == null ? "dev" : v;
     }

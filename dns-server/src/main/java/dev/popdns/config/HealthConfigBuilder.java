@@ -2,18 +2,9 @@ package dev.popdns.config;
 
 import dev.popdns.health.AdminState;
 import dev.popdns.health.CheckConfig;
-import dev.popdns.health.CheckTiming;
-import dev.popdns.health.Durations;
 import dev.popdns.health.HealthConfig;
-import dev.popdns.health.HttpSpec;
-import dev.popdns.health.PasswordSource;
 import dev.popdns.health.PopTarget;
-import dev.popdns.health.ProbeSpec;
-import dev.popdns.health.ReplicaSpec;
-import dev.popdns.health.TcpSpec;
 import java.net.InetAddress;
-import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -47,7 +38,8 @@ public final class HealthConfigBuilder {
                     fields.putAll(override);
                 }
                 try {
-                    checks.add(new CheckConfig(check.name(), spec(check.type(), fields), timing(fields)));
+                    checks.add(new CheckConfig(
+                            check.name(), CheckKind.of(check.type()).spec(fields), CheckKind.timing(fields)));
                 } catch (IllegalArgumentException e) {
                     problems.add(problem(pops, file, pop, check, override, e.getMessage()));
                 }
@@ -99,117 +91,6 @@ public final class HealthConfigBuilder {
             line = pops.line(key, override != null ? pop.line() : check.line());
         }
         return file + ":" + line + ": " + key + ": " + message;
-    }
-
-    private static ProbeSpec spec(String type, Map<String, Object> f) {
-        return switch (type) {
-            case "http" -> {
-                HttpSpec spec = HttpSpec.of(text(f, "http"));
-                if (f.containsKey("method")) {
-                    spec = spec.withMethod(method(text(f, "method")));
-                }
-                if (f.containsKey("host")) {
-                    spec = spec.withHost(text(f, "host"));
-                }
-                if (f.containsKey("ca-file")) {
-                    spec = spec.withCaFile(Path.of(text(f, "ca-file")));
-                }
-                if (f.containsKey("insecure")) {
-                    spec = spec.withInsecure(bool(f, "insecure"));
-                }
-                if (f.containsKey("expect")) {
-                    List<Integer> codes = new ArrayList<>();
-                    for (String code : list(f, "expect")) {
-                        codes.add(integer("expect", code));
-                    }
-                    spec = spec.withExpect(codes);
-                }
-                if (f.containsKey("body")) {
-                    spec = spec.withBody(text(f, "body"));
-                }
-                if (f.containsKey("max-body")) {
-                    spec = spec.withMaxBodyBytes(integer("max-body", text(f, "max-body")));
-                }
-                yield spec;
-            }
-            case "tcp" -> new TcpSpec(text(f, "tcp"));
-            case "postgres-replica" -> {
-                if (f.containsKey("password-file") && f.containsKey("password-env")) {
-                    throw new IllegalArgumentException("password-env: set with password-file (expected: one of them)");
-                }
-                ReplicaSpec spec =
-                        ReplicaSpec.of(text(f, "postgres-replica"), f.containsKey("user") ? text(f, "user") : "popdns");
-                if (f.containsKey("password-file")) {
-                    spec = spec.withPassword(new PasswordSource.File(Path.of(text(f, "password-file"))));
-                } else if (f.containsKey("password-env")) {
-                    spec = spec.withPassword(new PasswordSource.Environment(text(f, "password-env")));
-                }
-                if (f.containsKey("max-lag")) {
-                    spec = spec.withMaxLag(duration(f, "max-lag"));
-                }
-                yield spec;
-            }
-            default ->
-                throw new IllegalArgumentException("type " + type + " (expected: http, tcp or postgres-replica)");
-        };
-    }
-
-    private static CheckTiming timing(Map<String, Object> f) {
-        CheckTiming d = CheckTiming.DEFAULT;
-        return new CheckTiming(
-                f.containsKey("interval") ? duration(f, "interval") : d.interval(),
-                f.containsKey("timeout") ? duration(f, "timeout") : d.timeout(),
-                f.containsKey("rise") ? integer("rise", text(f, "rise")) : d.rise(),
-                f.containsKey("fall") ? integer("fall", text(f, "fall")) : d.fall());
-    }
-
-    private static Duration duration(Map<String, Object> f, String key) {
-        try {
-            return Durations.parse(text(f, key));
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(key + ": " + e.getMessage(), e);
-        }
-    }
-
-    private static HttpSpec.Method method(String text) {
-        for (HttpSpec.Method m : HttpSpec.Method.values()) {
-            if (m.name().equalsIgnoreCase(text)) {
-                return m;
-            }
-        }
-        throw new IllegalArgumentException("method: '" + text + "' (expected: GET or HEAD)");
-    }
-
-    private static String text(Map<String, Object> f, String key) {
-        if (f.get(key) instanceof String s) {
-            return s;
-        }
-        throw new IllegalArgumentException(key + ": " + f.get(key) + " (expected: a single value)");
-    }
-
-    @SuppressWarnings("unchecked")
-    private static List<String> list(Map<String, Object> f, String key) {
-        Object v = f.get(key);
-        if (v instanceof List<?> l) {
-            return (List<String>) l;
-        }
-        return List.of(text(f, key));
-    }
-
-    private static boolean bool(Map<String, Object> f, String key) {
-        String v = text(f, key);
-        if (!v.equals("true") && !v.equals("false")) {
-            throw new IllegalArgumentException(key + ": " + v + " (expected: true or false)");
-        }
-        return Boolean.parseBoolean(v);
-    }
-
-    private static int integer(String key, String text) {
-        try {
-            return Integer.parseInt(text);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(key + ": " + text + " (expected: a whole number)");
-        }
     }
 
     private static String literal(InetAddress address) {

@@ -20,6 +20,12 @@ import java.util.Map;
  */
 public record PopsConfig(
         List<Pop> pops, Map<String, Check> checks, Map<String, GeoName> names, Map<String, Integer> lines) {
+    /**
+     * The most PoPs one pops.yaml may declare: the response cache keys an answer by its routing
+     * decision in one byte (0 not routed, 1 NODATA, 2 + PoP index), so more would mix answers.
+     */
+    public static final int MAX_POPS = 254;
+
     public PopsConfig {
         pops = List.copyOf(pops);
         // file order is kept: logs, explain and the status page list things as the operator wrote them

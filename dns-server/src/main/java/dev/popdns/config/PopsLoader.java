@@ -23,26 +23,9 @@ import java.util.Set;
  */
 public final class PopsLoader {
     public static final String FILE = "pops.yaml";
-    static final Set<String> CHECK_TYPES = Set.of("http", "tcp", "postgres-replica");
-    static final Set<String> CHECK_KEYS = Set.of(
-            "http",
-            "tcp",
-            "postgres-replica",
-            "method",
-            "host",
-            "expect",
-            "body",
-            "ca-file",
-            "insecure",
-            "max-body",
-            "user",
-            "password-file",
-            "password-env",
-            "max-lag",
-            "interval",
-            "timeout",
-            "rise",
-            "fall");
+    /** Every key of a check or a PoP's override of one. */
+    static final Set<String> CHECK_KEYS = Set.copyOf(CheckKind.FIELDS);
+
     private static final String ADDRESS = dev.popdns.health.ProbeSpec.ADDRESS;
     static final Set<String> CONTINENTS = Set.of("AF", "AN", "AS", "EU", "NA", "OC", "SA");
     private static final Set<String> COUNTRIES = Set.copyOf(List.of(Locale.getISOCountries()));
@@ -103,6 +86,16 @@ public final class PopsLoader {
                 }
             }
             hq(pops, top.keyLines().get("pops"));
+            int count = 0;
+            for (String id : popNodes.entries().keySet()) {
+                if (++count == PopsConfig.MAX_POPS + 1) {
+                    problem(
+                            popNodes.keyLines().get(id),
+                            "pops." + id + ": PoP number " + count + " of "
+                                    + popNodes.entries().size() + " (expected: at most " + PopsConfig.MAX_POPS
+                                    + " PoPs)");
+                }
+            }
         }
         Map<String, PopsConfig.GeoName> names = new LinkedHashMap<>();
         MapNode nameNodes = map(top.entries().get("names"), "names");
@@ -161,19 +154,19 @@ public final class PopsLoader {
         }
         keys(m, key + ".", CHECK_KEYS);
         String type = null;
-        for (String t : List.of("http", "tcp", "postgres-replica")) {
+        for (String t : CheckKind.keys()) {
             if (m.entries().containsKey(t)) {
                 if (type != null) {
                     problem(
                             m.keyLines().get(t),
-                            key + ": both " + type + " and " + t
-                                    + " (expected: exactly one of http, tcp, postgres-replica)");
+                            key + ": both " + type + " and " + t + " (expected: exactly one of "
+                                    + String.join(", ", CheckKind.keys()) + ")");
                 }
                 type = t;
             }
         }
         if (type == null) {
-            problem(keyLine, key + ": no probe (expected: one of http, tcp, postgres-replica)");
+            problem(keyLine, key + ": no probe (expected: one of " + String.join(", ", CheckKind.keys()) + ")");
             return null;
         }
         // a shared check serves every PoP, so it must say where each PoP's address goes; a PoP's

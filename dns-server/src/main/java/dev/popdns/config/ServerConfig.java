@@ -17,6 +17,8 @@ import java.util.List;
  * @param version           text of version.bind / version.server, or null when off
  * @param tcpIdleTimeout    seconds a TCP connection may stay silent
  * @param tcpMaxConnections TCP connections open at once
+ * @param tcpMaxConnectionsPerClient TCP connections open at once from one client address (/32, /128)
+ * @param tcpMaxInFlight    answers waiting to be written on one TCP connection before it stops reading
  * @param geoip             GeoIP2/GeoLite2 City or Country mmdb, or null (needed only for geo names)
  * @param geoipCacheSize    client networks whose GeoIP answer is kept (rounded up to a power of two)
  * @param probes            whether the checks of pops.yaml are probed; off: eligibility is admin state only
@@ -24,6 +26,8 @@ import java.util.List;
  * @param httpTls           certificate and key of the HTTP listeners, or null for plain HTTP
  * @param peerListen        a second HTTP listener that answers only peers ({@code /api/v1/health}), or null
  * @param peers             the nodes that vote on health, or null when this node decides alone
+ * @param rateLimit         response rate limiting of UDP answers ({@code rate-limit:}), off by default
+ * @param cookieSecretFile  file holding the DNS cookie secret (32 hex digits), or null for a random one per start
  */
 public record ServerConfig(
         List<InetSocketAddress> listen,
@@ -36,13 +40,17 @@ public record ServerConfig(
         String version,
         int tcpIdleTimeout,
         int tcpMaxConnections,
+        int tcpMaxConnectionsPerClient,
+        int tcpMaxInFlight,
         Path geoip,
         int geoipCacheSize,
         boolean probes,
         Path adminTokenFile,
         Tls httpTls,
         InetSocketAddress peerListen,
-        PeersConfig peers) {
+        PeersConfig peers,
+        RateLimitConfig rateLimit,
+        Path cookieSecretFile) {
     public ServerConfig {
         listen = List.copyOf(listen);
     }

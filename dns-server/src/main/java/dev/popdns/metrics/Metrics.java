@@ -79,6 +79,13 @@ public final class Metrics implements HealthListener, QueryHandler.AnswerListene
         return registry.scrape();
     }
 
+    /** {@code popdns_tcp_connections}: DNS TCP connections open now, read from the transport. */
+    public <T> void tcpConnections(T transport, ToDoubleFunction<T> open) {
+        Gauge.builder("popdns_tcp_connections", transport, open)
+                .description("DNS TCP connections open now")
+                .register(registry);
+    }
+
     /** {@code popdns_config_reloads_total{result}} read from the reloader's counters. */
     public <T> void reloads(T reloader, ToDoubleFunction<T> ok, ToDoubleFunction<T> failed) {
         FunctionCounter.builder("popdns_config_reloads", reloader, ok)

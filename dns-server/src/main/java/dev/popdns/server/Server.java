@@ -1,5 +1,6 @@
 package dev.popdns.server;
 
+import dev.popdns.config.ConfigLoader;
 import dev.popdns.config.ServerConfig;
 import dev.popdns.geoip.GeoLocator;
 import dev.popdns.geoip.GeoLocatorConfig;
@@ -28,22 +29,27 @@ import dev.popdns.status.Timeline;
 import dev.popdns.status.TlsFiles;
 import dev.popdns.wire.Answerer;
 import dev.popdns.wire.ClientLocator;
+import dev.popdns.wire.Cookies;
 import dev.popdns.wire.DnsTransport;
 import dev.popdns.wire.QueryHandler;
+import dev.popdns.wire.RateLimiter;
 import dev.popdns.wire.ServerIdentity;
 import dev.popdns.wire.Snapshot;
 import dev.popdns.zone.Zone;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.HashSet;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -71,8 +77,21 @@ public final class Server implements AutoCloseable {
     private HealthMonitor retired;
     private volatile boolean ready;
 
+    private final boolean dns;
+
+    /** A nameserver: DNS, health and the HTTP side. */
     public Server(ServerConfig config) {
+        this(config, true);
+    }
+
+    /**
+     * @param dns false for a standalone prober ({@code popdns probe}): the health checker, the peer
+     *     exchange and the HTTP side (health, status, metrics), with no DNS listener; it votes and
+     *     answers no queries, and needs no GeoIP database
+     */
+    public Server(ServerConfig config, boolean dns) {
         this.config = config;
+        this.dns = dns;
     }
 
     /**
@@ -81,7 +100,7 @@ public final class Server implements AutoCloseable {
      * @throws ZoneLoadException when the zones cannot be served (nothing is left running)
      */
     public void start() throws Served.Invalid, IOException, InterruptedException {
-        LOG.info("start: popdns {} on Java {}", version(), Runtime.version());
+        LOG.info("start: popdns {} on Java {}", ConfigLoader.softwareVersion(), Runtime.version());
         Served served = Served.load(config.zones(), null);
         for (Zone zone : served.zones().zones()) {
             LOG.info(
@@ -109,7 +128,7 @@ public final class Server implements AutoCloseable {
                     geo.database().type(),
                     geo.database().path(),
                     geo.database().buildDate());
-        } else if (routing.hasGeoNames()) {
+        } else if (routing.hasGeoNames() && dns) {
             throw new Served.Invalid(
                     List.of(
                             config.zones().resolve("pops.yaml") + ": declares geo names " + geoNames(routing)
@@ -126,21 +145,53 @@ public final class Server implements AutoCloseable {
         snapshots = new Snapshot.Holder(served.zones(), routing, eligibility, config.cacheSize());
         byte[] nsid =
                 config.nsid() && config.identity() != null ? config.identity().getBytes(StandardCharsets.UTF_8) : null;
+        RateLimiter limiter = null;
+        if (config.rateLimit().enabled()) {
+            limiter = new RateLimiter(config.rateLimit(), System::nanoTime, new LimitLog());
+            LOG.info(
+                    "rate-limit: {} responses/s per /{} and /{} network and response class, slip {}, exempt {}",
+                    config.rateLimit().responsesPerSecond(),
+                    config.rateLimit().ipv4Prefix(),
+                    config.rateLimit().ipv6Prefix(),
+                    config.rateLimit().slip(),
+                    config.rateLimit().exempt());
+        } else {
+            for (InetSocketAddress address : config.listen()) {
+                if (!address.getAddress().isLoopbackAddress()) {
+                    LOG.warn(
+                            "rate-limit: off while listening on {}: popdns can be used to reflect and amplify"
+                                    + " spoofed queries; set rate-limit.responses-per-second (50 is usual) in popdns.yaml",
+                            format(address));
+                    break;
+                }
+            }
+        }
         QueryHandler queries = new QueryHandler(
                 snapshots,
                 new Answerer(new ServerIdentity(nsid, config.identity(), config.version())),
                 new ClientLocator(geo),
                 metrics.queries(),
-                metrics);
+                metrics,
+                cookies(),
+                limiter);
         metrics.serving(
                 served.zones(),
                 routing,
                 checked(served),
                 () -> snapshots.current().zones());
-        transport = new DnsTransport(config.threads());
-        DnsTransport.TcpSettings tcp =
-                new DnsTransport.TcpSettings(config.tcpIdleTimeout(), config.tcpMaxConnections());
-        for (InetSocketAddress address : config.listen()) {
+        if (!dns && served.health() == null) {
+            LOG.warn("probe: pops.yaml declares no checks: this prober has nothing to vote on");
+        }
+        transport = dns ? new DnsTransport(config.threads()) : null;
+        DnsTransport.TcpSettings tcp = new DnsTransport.TcpSettings(
+                config.tcpIdleTimeout(),
+                config.tcpMaxConnections(),
+                config.tcpMaxConnectionsPerClient(),
+                config.tcpMaxInFlight());
+        if (transport != null) {
+            metrics.tcpConnections(transport, DnsTransport::tcpConnections);
+        }
+        for (InetSocketAddress address : dns ? config.listen() : List.<InetSocketAddress>of()) {
             int receiveBuffer = transport.bind(address, queries, tcp);
             LOG.info(
                     "dns: listening on udp+tcp {} ({}, {} event loops, UDP receive buffer {} KiB)",
@@ -160,7 +211,7 @@ public final class Server implements AutoCloseable {
         reloader = new ZoneReloader(
                 config.zones(),
                 snapshots,
-                geo != null,
+                geo != null || !dns,
                 loaded -> {
                     Eligibility next = drains.over(prepareHealth(loaded));
                     // before the swap: the new table's answers count under its own labels from the first query
@@ -190,7 +241,7 @@ public final class Server implements AutoCloseable {
                 timeline,
                 new StatusReport.ServerFacts(
                         config.identity(),
-                        version(),
+                        ConfigLoader.softwareVersion(),
                         started,
                         () -> ready,
                         () -> new long[] {reloader.succeeded(), reloader.failed()},
@@ -225,6 +276,9 @@ public final class Server implements AutoCloseable {
             LOG.info("http: admin calls disabled (no admin-token-file)");
         }
         LOG.info("http: listening on {}://{}/", scheme, format(config.http()));
+        if (!dns) {
+            LOG.info("probe: standalone prober, no DNS listener: it votes and answers no queries");
+        }
         ready = true;
         LOG.info("ready");
     }
@@ -377,9 +431,65 @@ public final class Server implements AutoCloseable {
         return token;
     }
 
-    /** The running health monitor, or null when no checks are declared. */
-    public HealthMonitor health() {
-        return monitor;
+    /**
+     * DNS cookies under the secret of {@code cookie-secret-file} (the same file on every
+     * nameserver of a set, so each accepts the others' cookies), or a random secret.
+     */
+    private Cookies cookies() throws IOException {
+        if (config.cookieSecretFile() == null) {
+            LOG.info("cookies: random secret (server cookies are valid at this server until it restarts)");
+            return Cookies.random();
+        }
+        String text = Files.readString(config.cookieSecretFile()).strip();
+        byte[] secret;
+        try {
+            secret = HexFormat.of().parseHex(text);
+        } catch (IllegalArgumentException e) {
+            secret = new byte[0];
+        }
+        if (secret.length != Cookies.SECRET_LENGTH) {
+            throw new IOException(config.cookieSecretFile() + ": cookie secret of " + text.length()
+                    + " characters (expected: " + 2 * Cookies.SECRET_LENGTH + " hex digits, as `openssl rand -hex "
+                    + Cookies.SECRET_LENGTH + "` writes)");
+        }
+        LOG.info("cookies: secret from {}", config.cookieSecretFile());
+        return new Cookies(secret, () -> System.currentTimeMillis() / 1000);
+    }
+
+    /**
+     * Logs a network that starts being limited, at most one line per {@link #INTERVAL_NANOS}, with
+     * the count of onsets left out since the last line.
+     */
+    private static final class LimitLog implements RateLimiter.Listener {
+        private static final long INTERVAL_NANOS = 10_000_000_000L;
+        private final AtomicLong next = new AtomicLong(System.nanoTime());
+        private final AtomicLong suppressed = new AtomicLong();
+
+        @Override
+        public void limited(InetAddress client, int responseClass, int prefix) {
+            long now = System.nanoTime();
+            long due = next.get();
+            if (now - due < 0 || !next.compareAndSet(due, now + INTERVAL_NANOS)) {
+                suppressed.incrementAndGet();
+                return;
+            }
+            byte[] raw = client.getAddress();
+            for (int bit = prefix; bit < raw.length * 8; bit++) {
+                raw[bit / 8] &= (byte) ~(0x80 >> (bit % 8));
+            }
+            String network;
+            try {
+                network = InetAddress.getByAddress(raw).getHostAddress() + "/" + prefix;
+            } catch (java.net.UnknownHostException e) {
+                network = client.getHostAddress();
+            }
+            LOG.warn(
+                    "rate-limit: {} is over the limit for {}; answers slip or are dropped"
+                            + " (onsets logged at most every 10 s; {} more since the last line)",
+                    network,
+                    RateLimiter.className(responseClass),
+                    suppressed.getAndSet(0));
+        }
     }
 
     private static String geoNames(RoutingTable routing) {
@@ -397,11 +507,6 @@ public final class Server implements AutoCloseable {
     static String format(InetSocketAddress a) {
         String host = a.getAddress().getHostAddress();
         return (host.contains(":") ? "[" + host + "]" : host) + ":" + a.getPort();
-    }
-
-    public static String version() {
-        String v = Server.class.getPackage().getImplementationVersion();
-        return v == null ? "dev" : v;
     }
 
     @Override

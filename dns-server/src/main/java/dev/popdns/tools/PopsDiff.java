@@ -1,5 +1,6 @@
 package dev.popdns.tools;
 
+import dev.popdns.config.CheckKind;
 import dev.popdns.config.PopsConfig;
 import io.netty.util.NetUtil;
 import java.net.InetAddress;
@@ -190,7 +191,7 @@ public final class PopsDiff {
     /** A check's fields as text: the probe type first, then the rest by key (the loader keeps no order for them). */
     private static Map<String, String> values(Map<String, Object> fields) {
         Map<String, String> out = new LinkedHashMap<>();
-        for (String type : List.of("http", "tcp", "postgres-replica")) {
+        for (String type : CheckKind.keys()) {
             if (fields.containsKey(type)) {
                 out.put(type, String.valueOf(fields.get(type)));
             }

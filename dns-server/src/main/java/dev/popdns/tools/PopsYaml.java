@@ -1,5 +1,6 @@
 package dev.popdns.tools;
 
+import dev.popdns.config.CheckKind;
 import dev.popdns.config.PopsConfig;
 import io.netty.util.NetUtil;
 import java.net.InetAddress;
@@ -17,25 +18,8 @@ import java.util.TreeMap;
  */
 public final class PopsYaml {
     /** Check fields in the order a reader expects them: the probe, then its target, then timing. */
-    private static final List<String> CHECK_ORDER = List.of(
-            "http",
-            "tcp",
-            "postgres-replica",
-            "method",
-            "host",
-            "expect",
-            "body",
-            "max-body",
-            "insecure",
-            "ca-file",
-            "user",
-            "password-file",
-            "password-env",
-            "max-lag",
-            "interval",
-            "timeout",
-            "rise",
-            "fall");
+    private static final List<String> CHECK_ORDER = CheckKind.FIELDS;
+
     /** Plain scalars YAML reads as null; PopsLoader takes every other scalar by its text, so {@code true} can stay plain. */
     private static final Set<String> RESERVED = Set.of("null", "~");
 

@@ -1,5 +1,6 @@
 package dev.popdns.tools;
 
+import dev.popdns.config.CheckKind;
 import dev.popdns.config.PopsConfig;
 import dev.popdns.tools.Route53Input.HealthCheck;
 import dev.popdns.tools.Route53Input.RecordSet;
@@ -206,7 +207,7 @@ final class Route53Checks {
     static Map<String, Object> fields(HealthCheck hc) {
         Map<String, Object> f = new LinkedHashMap<>();
         if (hc.type().equals("TCP")) {
-            f.put("tcp", "{address}:" + hc.port());
+            f.put(CheckKind.TCP.key(), "{address}:" + hc.port());
             f.put("timeout", "10s");
         } else {
             boolean https = hc.type().startsWith("HTTPS");
@@ -215,7 +216,7 @@ final class Route53Checks {
                     ? "/"
                     : hc.resourcePath().startsWith("/") ? hc.resourcePath() : "/" + hc.resourcePath();
             f.put(
-                    "http",
+                    CheckKind.HTTP.key(),
                     (https ? "https" : "http") + "://{address}" + (port == (https ? 443 : 80) ? "" : ":" + port)
                             + path);
             if (hc.domainName() != null) {
@@ -261,7 +262,8 @@ final class Route53Checks {
         for (int n = 2; checks.containsKey(id); n++) {
             id = base + "-" + n;
         }
-        checks.put(id, new PopsConfig.Check(id, base.equals("tcp") ? "tcp" : "http", fields, 0));
+        checks.put(
+                id, new PopsConfig.Check(id, (base.equals("tcp") ? CheckKind.TCP : CheckKind.HTTP).key(), fields, 0));
         report.comments.put(
                 "checks." + id,
                 "Route 53 " + type + " health check: any 2xx/3xx passes"

@@ -44,7 +44,8 @@ final class CacheKey {
     /**
      * Completes the key begun by {@link #lowerName}.
      *
-     * @param decision 0 when the name is not routed, else a value that differs per routing outcome
+     * @param decision 0 when the name is not routed, else a value that differs per routing outcome,
+     *     at most 255 (pops.yaml declares at most {@code PopsConfig.MAX_POPS} = 254 PoPs)
      */
     static CacheKey finish(byte[] key, Query query, int decision) {
         int nameLength = query.nameLength();

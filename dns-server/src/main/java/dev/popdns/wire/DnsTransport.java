@@ -10,6 +10,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.FixedRecvByteBufAllocator;
+import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollDatagramChannel;
@@ -19,11 +20,13 @@ import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
+import io.netty.handler.flow.FlowControlHandler;
 import io.netty.handler.timeout.IdleStateHandler;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -46,8 +49,29 @@ public final class DnsTransport implements AutoCloseable {
     private final List<Channel> channels = new ArrayList<>();
     private final AtomicInteger tcpConnections = new AtomicInteger();
 
-    /** Settings of the TCP side (RFC 7766 §6.2). */
-    public record TcpSettings(int idleTimeoutSeconds, int maxConnections) {}
+    /** Largest TCP query message: queries are small; UPDATE and transfers are refused anyway. */
+    public static final int MAX_TCP_QUERY = 4096;
+    /**
+     * Outbound bytes queued on one TCP connection above which it stops reading, and below which it
+     * reads again (Netty's write-buffer water marks; its defaults, written out).
+     */
+    static final int WRITE_HIGH_WATER = 64 * 1024;
+
+    static final int WRITE_LOW_WATER = 32 * 1024;
+    /** Bytes taken from a TCP socket per read. */
+    static final int TCP_READ = 4096;
+
+    /**
+     * Settings of the TCP side (RFC 7766 §6.2).
+     *
+     * @param idleTimeoutSeconds       a connection with no byte read and no answer written for this
+     *                                 long is closed; a message must arrive whole within it too
+     * @param maxConnections           connections open at once, over all clients
+     * @param maxConnectionsPerClient  connections open at once from one address (/32, /128)
+     * @param maxInFlight              answers waiting to be written before the connection stops reading
+     */
+    public record TcpSettings(
+            int idleTimeoutSeconds, int maxConnections, int maxConnectionsPerClient, int maxInFlight) {}
 
     public DnsTransport(int threads) {
         this.epoll = Epoll.isAvailable();
@@ -86,20 +110,33 @@ public final class DnsTransport implements AutoCloseable {
             channels.add(ch);
             granted = Math.min(granted, ch.config().getOption(ChannelOption.SO_RCVBUF));
         }
-        ConnectionLimit limit = new ConnectionLimit(tcpConnections, tcp.maxConnections());
+        ConnectionLimit limit =
+                new ConnectionLimit(tcpConnections, tcp.maxConnections(), tcp.maxConnectionsPerClient());
+        long messageTimeout = TimeUnit.SECONDS.toNanos(tcp.idleTimeoutSeconds());
         ServerBootstrap sb = new ServerBootstrap()
                 .group(group)
                 .channel(epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class)
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .childOption(ChannelOption.TCP_NODELAY, true)
+                // TcpHandler asks for each message itself: reading follows writing (backpressure)
+                .childOption(ChannelOption.AUTO_READ, false)
+                // one read takes at most this much (about 100 queries): a client that pipelines
+                // thousands holds its event loop for one read at a time, not for all of them
+                .childOption(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(TCP_READ))
+                .childOption(
+                        ChannelOption.WRITE_BUFFER_WATER_MARK,
+                        new WriteBufferWaterMark(WRITE_LOW_WATER, WRITE_HIGH_WATER))
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         ch.pipeline()
                                 .addLast(limit)
-                                .addLast(new IdleStateHandler(tcp.idleTimeoutSeconds(), 0, 0, TimeUnit.SECONDS))
-                                .addLast(new LengthFieldBasedFrameDecoder(65535, 0, 2, 0, 2))
-                                .addLast(new TcpHandler(queries));
+                                // all-idle: neither a read nor a completed write; a client that
+                                // reads nothing while we have answers for it goes quiet too
+                                .addLast(new IdleStateHandler(0, 0, tcp.idleTimeoutSeconds(), TimeUnit.SECONDS))
+                                .addLast(new TcpFrameDecoder(MAX_TCP_QUERY, messageTimeout))
+                                .addLast(new FlowControlHandler())
+                                .addLast(new TcpHandler(queries, tcp.maxInFlight()));
                     }
                 });
         channels.add(sb.bind(address).sync().channel());
@@ -119,20 +156,29 @@ public final class DnsTransport implements AutoCloseable {
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
     }
 
-    /** Closes connections beyond the limit as soon as they are accepted. */
+    /**
+     * Closes connections beyond the global limit, or beyond the limit per client address, as soon
+     * as they are accepted. Shared by the connections of one listener; accepts run on every event
+     * loop, so the counts are atomic.
+     */
     @ChannelHandler.Sharable
     private static final class ConnectionLimit extends ChannelInboundHandlerAdapter {
         private final AtomicInteger open;
         private final int max;
+        private final int maxPerClient;
+        private final ConcurrentHashMap<InetAddress, Integer> perClient = new ConcurrentHashMap<>();
 
-        ConnectionLimit(AtomicInteger open, int max) {
+        ConnectionLimit(AtomicInteger open, int max, int maxPerClient) {
             this.open = open;
             this.max = max;
+            this.maxPerClient = maxPerClient;
         }
 
         @Override
         public void channelActive(ChannelHandlerContext ctx) {
-            if (open.incrementAndGet() > max) {
+            int total = open.incrementAndGet();
+            int fromClient = perClient.merge(client(ctx), 1, Integer::sum);
+            if (total > max || fromClient > maxPerClient) {
                 ctx.close();
                 return;
             }
@@ -142,7 +188,12 @@ public final class DnsTransport implements AutoCloseable {
         @Override
         public void channelInactive(ChannelHandlerContext ctx) {
             open.decrementAndGet();
+            perClient.computeIfPresent(client(ctx), (a, n) -> n == 1 ? null : n - 1);
             ctx.fireChannelInactive();
+        }
+
+        private static InetAddress client(ChannelHandlerContext ctx) {
+            return ((InetSocketAddress) ctx.channel().remoteAddress()).getAddress();
         }
     }
 }

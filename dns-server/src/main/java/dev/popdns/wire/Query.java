@@ -89,8 +89,18 @@ public final class Query {
      * @param dnssecOk      the DO bit (RFC 3225), echoed in the answer
      * @param nsidRequested the client sent an empty NSID option (RFC 5001)
      * @param subnet        the client subnet option (RFC 7871), or null
+     * @param cookieOffset  where the COOKIE option's data starts in the packet (RFC 7873), when
+     *                      {@code cookieLength} is not 0
+     * @param cookieLength  length of the COOKIE option's data (8, or 16..40), 0 when absent
      */
-    public record Edns(int version, int udpSize, boolean dnssecOk, boolean nsidRequested, ClientSubnet subnet) {}
+    public record Edns(
+            int version,
+            int udpSize,
+            boolean dnssecOk,
+            boolean nsidRequested,
+            ClientSubnet subnet,
+            int cookieOffset,
+            int cookieLength) {}
 
     /**
      * An EDNS Client Subnet option as sent (RFC 7871 §6), validated by the decoder.

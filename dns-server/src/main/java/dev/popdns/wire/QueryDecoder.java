@@ -35,6 +35,12 @@ public final class QueryDecoder {
      */
     public record Error(int id, int flags, int rcode, int questionLength, Query.Edns edns) implements Outcome {}
 
+    /**
+     * A query with no question and a COOKIE option, which asks only for a server cookie
+     * (RFC 7873 §5.4).
+     */
+    public record CookieQuery(int id, int flags, Query.Edns edns) implements Outcome {}
+
     /** Not worth an answer: too short for a header, or a response (QR=1). */
     public enum Drop implements Outcome {
         INSTANCE
@@ -55,18 +61,26 @@ public final class QueryDecoder {
         int nscount = u16(packet, 8);
         int arcount = u16(packet, 10);
         int opcode = (flags >> 11) & 0xf;
-        if (qdcount != 1) {
+        boolean cookieQuery = qdcount == 0 && opcode == 0 && ancount == 0 && nscount == 0 && arcount > 0;
+        if (qdcount != 1 && !cookieQuery) {
             return new Error(id, flags, opcode == 0 ? Rcode.FORMERR : Rcode.NOTIMP, 0, null);
         }
-        int nameLength = nameLength(packet, HEADER_LENGTH, length);
-        if (nameLength < 0 || HEADER_LENGTH + nameLength + 4 > length) {
-            return new Error(id, flags, Rcode.FORMERR, 0, null);
+        int nameLength = 0;
+        int qtype = 0;
+        int qclass = 0;
+        int questionLength = 0;
+        int pos = HEADER_LENGTH;
+        if (!cookieQuery) {
+            nameLength = nameLength(packet, HEADER_LENGTH, length);
+            if (nameLength < 0 || HEADER_LENGTH + nameLength + 4 > length) {
+                return new Error(id, flags, Rcode.FORMERR, 0, null);
+            }
+            pos = HEADER_LENGTH + nameLength;
+            qtype = u16(packet, pos);
+            qclass = u16(packet, pos + 2);
+            questionLength = nameLength + 4;
+            pos += 4;
         }
-        int pos = HEADER_LENGTH + nameLength;
-        int qtype = u16(packet, pos);
-        int qclass = u16(packet, pos + 2);
-        int questionLength = nameLength + 4;
-        pos += 4;
         if (ancount != 0 || nscount != 0) {
             // a QUERY carries no answer or authority records; other opcodes we do not implement
             return new Error(id, flags, opcode == 0 ? Rcode.FORMERR : Rcode.NOTIMP, questionLength, null);
@@ -95,6 +109,15 @@ public final class QueryDecoder {
             }
             pos = rdata + rdLength;
         }
+        if (cookieQuery) {
+            if (edns == null || edns.cookieLength() == 0) {
+                return new Error(id, flags, Rcode.FORMERR, 0, edns);
+            }
+            if (edns.version() > 0) {
+                return new Error(id, flags, Rcode.BADVERS, 0, edns);
+            }
+            return new CookieQuery(id, flags, edns);
+        }
         if (opcode != 0) {
             return new Error(id, flags, Rcode.NOTIMP, questionLength, edns);
         }
@@ -114,6 +137,8 @@ public final class QueryDecoder {
         boolean dnssecOk = (packet[fixed + 6] & 0x80) != 0;
         boolean nsid = false;
         Query.ClientSubnet subnet = null;
+        int cookieOffset = 0;
+        int cookieLength = 0;
         int opt = rdata;
         while (opt < end) {
             if (opt + 4 > end) {
@@ -134,10 +159,17 @@ public final class QueryDecoder {
                 if (subnet == null) {
                     return null;
                 }
+            } else if (code == Cookies.OPTION_CODE && cookieLength == 0) {
+                // RFC 7873 §5.2.2: a malformed COOKIE is FORMERR; only the first one counts
+                if (!Cookies.wellFormed(optLength)) {
+                    return null;
+                }
+                cookieOffset = opt + 4;
+                cookieLength = optLength;
             }
             opt += 4 + optLength; // RFC 6891 §6.1.2: unknown options are ignored
         }
-        return new Query.Edns(version, udpSize, dnssecOk, nsid, subnet);
+        return new Query.Edns(version, udpSize, dnssecOk, nsid, subnet, cookieOffset, cookieLength);
     }
 
     /** RFC 7871 §7.1.2: a malformed option (bad family, prefix, scope, length or trailing bits) is FORMERR. */

@@ -33,6 +33,8 @@ public final class QueryHandler {
     private final ClientLocator locator;
     private final QueryMetrics metrics;
     private final AnswerListener answers;
+    private final Cookies cookies;
+    private final RateLimiter limiter;
 
     /** Told of every geo-routed answer (for {@code popdns_answers_total{name,pop}}); must not block. */
     @FunctionalInterface
@@ -46,11 +48,28 @@ public final class QueryHandler {
             ClientLocator locator,
             QueryMetrics metrics,
             AnswerListener answers) {
+        this(snapshots, answerer, locator, metrics, answers, Cookies.random(), null);
+    }
+
+    /**
+     * @param cookies the server cookies we issue and accept
+     * @param limiter response rate limiting of UDP answers, or null when off
+     */
+    public QueryHandler(
+            Snapshot.Holder snapshots,
+            Answerer answerer,
+            ClientLocator locator,
+            QueryMetrics metrics,
+            AnswerListener answers,
+            Cookies cookies,
+            RateLimiter limiter) {
         this.snapshots = snapshots;
         this.answerer = answerer;
         this.locator = locator;
         this.metrics = metrics;
         this.answers = answers;
+        this.cookies = cookies;
+        this.limiter = limiter;
     }
 
     /**
@@ -72,6 +91,16 @@ public final class QueryHandler {
             metrics.internalError(InternalErrors.Stage.DECODE, e);
             return null; // nothing read can be trusted, not even the id: stay silent
         }
+        Query.Edns edns = switch (outcome) {
+            case QueryDecoder.Drop drop -> null;
+            case QueryDecoder.Error error -> error.edns();
+            case QueryDecoder.CookieQuery cookieQuery -> cookieQuery.edns();
+            case QueryDecoder.Decoded decoded -> decoded.query().edns();
+        };
+        int cookie = edns == null || edns.cookieLength() == 0
+                ? Cookies.NONE
+                : cookies.check(packet, edns.cookieOffset(), edns.cookieLength(), peer);
+        int reserve = cookie == Cookies.NONE ? 0 : Cookies.OPTION_LENGTH;
         ByteBuf out;
         int qtype;
         switch (outcome) {
@@ -82,8 +111,14 @@ public final class QueryHandler {
                 out = encodeError(alloc, error, packet);
                 qtype = -1;
             }
+            case QueryDecoder.CookieQuery query -> {
+                // RFC 7873 §5.4: BADCOOKIE when the server cookie sent was not a valid one of ours
+                int rcode = cookie == Cookies.INVALID ? Rcode.BADCOOKIE : Rcode.NOERROR;
+                out = encodeError(alloc, new QueryDecoder.Error(query.id(), query.flags(), rcode, 0, edns), packet);
+                qtype = -1;
+            }
             case QueryDecoder.Decoded decoded -> {
-                out = answerSafely(decoded.query(), packet, alloc, tcp, peer);
+                out = answerSafely(decoded.query(), packet, alloc, tcp, peer, reserve);
                 qtype = decoded.query().qtype();
             }
         }
@@ -91,6 +126,39 @@ public final class QueryHandler {
             return null;
         }
         metrics.answered(tcp, qtype, out.getByte(3), start);
+        try {
+            return finish(out, tcp, peer, packet, edns, cookie);
+        } catch (RuntimeException e) {
+            metrics.internalError(InternalErrors.Stage.ANSWER, e);
+            out.release();
+            return null;
+        }
+    }
+
+    /**
+     * Adds our COOKIE option, then applies response rate limiting: UDP only (a TCP client cannot
+     * spoof its address), and never to a client that proved its address with a server cookie of
+     * ours (RFC 7873 §5.3). Returns {@code out}, slipped, or null when it is dropped (released).
+     */
+    private ByteBuf finish(ByteBuf out, boolean tcp, InetAddress peer, byte[] packet, Query.Edns edns, int cookie) {
+        if (cookie != Cookies.NONE) {
+            ResponseEncoder.appendCookie(out, cookies, edns, packet, cookie, peer);
+        }
+        if (limiter == null || tcp || cookie == Cookies.VALID || cookie == Cookies.VALID_WORN) {
+            return out;
+        }
+        switch (limiter.account(out, peer)) {
+            case RateLimiter.ALLOW -> metrics.rateLimit(RateLimiter.ALLOW);
+            case RateLimiter.SLIP -> {
+                metrics.rateLimit(RateLimiter.SLIP);
+                ResponseEncoder.slip(out, cookies, edns, packet, cookie, peer);
+            }
+            default -> {
+                metrics.rateLimit(RateLimiter.DROP);
+                out.release();
+                return null;
+            }
+        }
         return out;
     }
 
@@ -98,9 +166,10 @@ public final class QueryHandler {
      * A bug on the answer path costs this query a SERVFAIL, never the socket or the server; it is
      * counted and logged (rate-limited) by {@link InternalErrors}.
      */
-    private ByteBuf answerSafely(Query query, byte[] packet, ByteBufAllocator alloc, boolean tcp, InetAddress peer) {
+    private ByteBuf answerSafely(
+            Query query, byte[] packet, ByteBufAllocator alloc, boolean tcp, InetAddress peer, int reserve) {
         try {
-            return answer(query, alloc, tcp, peer);
+            return answer(query, alloc, tcp, peer, reserve);
         } catch (RuntimeException e) {
             metrics.internalError(InternalErrors.Stage.ANSWER, e);
             QueryDecoder.Error failure = new QueryDecoder.Error(
@@ -123,8 +192,9 @@ public final class QueryHandler {
         }
     }
 
-    private ByteBuf answer(Query query, ByteBufAllocator alloc, boolean tcp, InetAddress peer) {
-        int limit = tcp ? TCP_LIMIT : udpLimit(query);
+    /** The answer in at most the size limit less {@code reserve} bytes (room for our COOKIE option). */
+    private ByteBuf answer(Query query, ByteBufAllocator alloc, boolean tcp, InetAddress peer, int reserve) {
+        int limit = (tcp ? TCP_LIMIT : udpLimit(query)) - reserve;
         Snapshot snapshot = snapshots.current();
         byte[] keyBytes = CacheKey.lowerName(query);
         Route route = null;

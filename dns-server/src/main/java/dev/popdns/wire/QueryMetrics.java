@@ -12,7 +12,8 @@ import org.xbill.DNS.Type;
  * The query path's meters, all registered up front with bounded tags, so that counting is an
  * array index and an adder increment: {@code popdns_queries_total{transport,qtype,rcode}},
  * {@code popdns_query_duration_seconds} (one query in 16), {@code popdns_response_cache_requests_total{result}},
- * {@code popdns_internal_errors_total{stage}} (see {@link InternalErrors}).
+ * {@code popdns_rrl_responses_total{action}}, {@code popdns_internal_errors_total{stage}} (see
+ * {@link InternalErrors}).
  * Query types outside a fixed list count as {@code qtype="other"}; no name or address is a tag.
  */
 public final class QueryMetrics {
@@ -45,6 +46,9 @@ public final class QueryMetrics {
     private final Timer duration;
     private final Counter hits;
     private final Counter misses;
+    /** Indexed by {@link RateLimiter#ALLOW}, {@link RateLimiter#SLIP}, {@link RateLimiter#DROP}. */
+    private final Counter[] rateLimited = new Counter[3];
+
     private final InternalErrors errors;
 
     public QueryMetrics(MeterRegistry registry) {
@@ -74,6 +78,13 @@ public final class QueryMetrics {
         misses = Counter.builder("popdns_response_cache_requests")
                 .tag("result", "miss")
                 .register(registry);
+        String[] actions = {"allowed", "slipped", "dropped"};
+        for (int i = 0; i < actions.length; i++) {
+            rateLimited[i] = Counter.builder("popdns_rrl_responses")
+                    .description("UDP answers judged by response rate limiting, by what became of them")
+                    .tag("action", actions[i])
+                    .register(registry);
+        }
     }
 
     /** A metrics sink that registers nothing (tests, tools). */
@@ -89,6 +100,10 @@ public final class QueryMetrics {
         if (ThreadLocalRandom.current().nextInt(SAMPLE) == 0) {
             duration.record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
         }
+    }
+
+    void rateLimit(int action) {
+        rateLimited[action].increment();
     }
 
     void internalError(InternalErrors.Stage stage, Throwable error) {

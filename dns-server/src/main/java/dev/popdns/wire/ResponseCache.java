@@ -25,8 +25,4 @@ final class ResponseCache {
     void put(CacheKey key, byte[] response) {
         cache.put(key, response);
     }
-
-    long size() {
-        return cache.estimatedSize();
-    }
 }

@@ -2,10 +2,11 @@ package dev.popdns.wire;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import java.net.InetAddress;
 import org.xbill.DNS.Message;
 import org.xbill.DNS.Section;
 
-/** Writes responses to the wire: cache hits, truncated answers and header-only errors. */
+/** Writes responses to the wire: cache hits, truncated answers, header-only errors, cookies and slips. */
 final class ResponseEncoder {
     private ResponseEncoder() {}
 
@@ -67,5 +68,93 @@ final class ResponseEncoder {
             out.writeBytes(opt);
         }
         return out;
+    }
+
+    /**
+     * Appends our COOKIE option (RFC 7873 §5.2) to the OPT record of {@code out}, which is the
+     * last record of every answer to a query with EDNS; the OPT's RDLENGTH grows to match. The
+     * caller left {@link Cookies#OPTION_LENGTH} bytes of room under the size limit.
+     */
+    static void appendCookie(
+            ByteBuf out, Cookies cookies, Query.Edns edns, byte[] packet, int status, InetAddress client) {
+        int rdLength = optRdLength(out);
+        if (rdLength < 0) {
+            return;
+        }
+        out.setShort(rdLength, out.getUnsignedShort(rdLength) + Cookies.OPTION_LENGTH);
+        cookies.write(out, packet, edns.cookieOffset(), status, client);
+    }
+
+    /**
+     * Turns {@code out} into a slipped answer for rate limiting: its header and question only,
+     * TC set so that the client retries over TCP; a client that sent a cookie also gets an OPT
+     * with a fresh server cookie, with which its next queries are not limited.
+     */
+    static void slip(ByteBuf out, Cookies cookies, Query.Edns edns, byte[] packet, int status, InetAddress client) {
+        int end = out.writerIndex();
+        int pos = QueryDecoder.HEADER_LENGTH;
+        if (out.getUnsignedShort(4) == 1) {
+            pos = skipName(out, pos, end);
+            pos = pos < 0 ? QueryDecoder.HEADER_LENGTH : pos + 4;
+        }
+        if (pos > end) {
+            pos = QueryDecoder.HEADER_LENGTH;
+        }
+        out.setShort(4, pos > QueryDecoder.HEADER_LENGTH ? 1 : 0);
+        out.setShort(6, 0);
+        out.setShort(8, 0);
+        out.setShort(10, 0);
+        out.setByte(2, out.getByte(2) | (Query.FLAG_TC >> 8));
+        out.writerIndex(pos);
+        if (status != Cookies.NONE) {
+            out.setShort(10, 1);
+            out.writeByte(0); // root owner
+            out.writeShort(org.xbill.DNS.Type.OPT);
+            out.writeShort(Answerer.UDP_PAYLOAD);
+            out.writeByte(0); // extended rcode
+            out.writeByte(0); // version
+            out.writeShort(edns.dnssecOk() ? org.xbill.DNS.ExtendedFlags.DO : 0);
+            out.writeShort(Cookies.OPTION_LENGTH);
+            cookies.write(out, packet, edns.cookieOffset(), status, client);
+        }
+    }
+
+    /** Offset of the RDLENGTH of the message's last record when that record is an OPT, else -1. */
+    private static int optRdLength(ByteBuf b) {
+        int end = b.writerIndex();
+        int pos = QueryDecoder.HEADER_LENGTH;
+        for (int i = b.getUnsignedShort(4); i > 0 && pos >= 0; i--) {
+            pos = skipName(b, pos, end);
+            pos = pos < 0 ? -1 : pos + 4;
+        }
+        int records = b.getUnsignedShort(6) + b.getUnsignedShort(8) + b.getUnsignedShort(10);
+        int last = -1;
+        for (int i = 0; i < records && pos >= 0 && pos < end; i++) {
+            int fixed = skipName(b, pos, end);
+            if (fixed < 0 || fixed + 10 > end) {
+                return -1;
+            }
+            last = fixed;
+            pos = fixed + 10 + b.getUnsignedShort(fixed + 8);
+        }
+        if (last < 0 || pos != end || b.getUnsignedShort(last) != org.xbill.DNS.Type.OPT) {
+            return -1;
+        }
+        return last + 8;
+    }
+
+    /** Offset just past the name at {@code pos}, or -1 when it runs past {@code end}. */
+    static int skipName(ByteBuf b, int pos, int end) {
+        while (pos < end) {
+            int length = b.getUnsignedByte(pos);
+            if (length == 0) {
+                return pos + 1;
+            }
+            if ((length & 0xc0) == 0xc0) {
+                return pos + 2 <= end ? pos + 2 : -1;
+            }
+            pos += length + 1;
+        }
+        return -1;
     }
 }

@@ -1,52 +1,161 @@
 package dev.popdns.wire;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
+import java.net.InetSocketAddress;
 
 /**
  * TCP transport (RFC 7766): any number of length-prefixed queries on one connection, answered in
- * the order they were read. The frame decoder before it strips the length; the idle handler
- * before it closes connections that go quiet, including one stalled in the middle of a message.
+ * the order they were read, with the reading driven by the writing. The channel does not read on
+ * its own (auto-read is off); this handler asks for the next message only while fewer than
+ * {@code maxInFlight} answers wait to be written to the socket and the outbound buffer is below
+ * its high-water mark. A client that pipelines queries and never reads its answers therefore
+ * holds at most {@code maxInFlight} answers (or the high-water mark's bytes) of our memory, and,
+ * with neither reads nor writes, is closed by the idle handler after the idle timeout.
+ *
+ * <p>Pipeline: connection limits, idle handler (reads and writes), {@link TcpFrameDecoder} (the
+ * length prefix, the largest query, a whole message within the timeout), Netty's
+ * {@code FlowControlHandler} (one decoded message per {@code read()}), this handler.
+ *
+ * <p>Threads: one instance per connection, used only on its event loop. Asking for a message can
+ * deliver one at once (from the flow control queue), which asks for the next: the loop in
+ * {@link #readMore} runs those one after another instead of recursing.
  */
 final class TcpHandler extends ChannelInboundHandlerAdapter {
     private final QueryHandler queries;
+    private final int maxInFlight;
+    private ChannelHandlerContext ctx;
+    /** Answers written and not yet on the socket. */
+    private int inFlight;
+    /** A message was asked for and has not come yet. */
+    private boolean reading;
+    /** Answers written since the last flush. */
+    private boolean unflushed;
+    /** {@link #readMore} is running; a nested call only sets {@link #again}. */
+    private boolean draining;
 
-    TcpHandler(QueryHandler queries) {
+    private boolean again;
+    /** A read cycle ended while {@link #readMore} ran: flush when it is done. */
+    private boolean completed;
+
+    private final ChannelFutureListener written = future -> {
+        inFlight--;
+        readMore();
+    };
+
+    TcpHandler(QueryHandler queries, int maxInFlight) {
         this.queries = queries;
+        this.maxInFlight = maxInFlight;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        ctx.fireChannelActive();
+        readMore();
     }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        reading = false;
         ByteBuf frame = (ByteBuf) msg;
         try {
             ByteBuf answer = queries.handle(
-                    frame,
-                    ctx.alloc(),
-                    true,
-                    ((java.net.InetSocketAddress) ctx.channel().remoteAddress()).getAddress());
-            if (answer == null) {
-                return;
+                    frame, ctx.alloc(), true, ((InetSocketAddress) ctx.channel().remoteAddress()).getAddress());
+            if (answer != null) {
+                ByteBuf length = ctx.alloc().ioBuffer(2).writeShort(answer.readableBytes());
+                ctx.write(length, ctx.voidPromise());
+                inFlight++;
+                unflushed = true;
+                ctx.write(answer).addListener(written);
             }
-            ByteBuf length = ctx.alloc().ioBuffer(2).writeShort(answer.readableBytes());
-            ctx.write(length, ctx.voidPromise());
-            ctx.write(answer, ctx.voidPromise());
         } finally {
             ReferenceCountUtil.release(frame);
         }
+        readMore();
+    }
+
+    /**
+     * The end of a read cycle: send what was answered. It also satisfies the read asked for
+     * (Netty's flow control handler collapses outstanding reads into it), so ask again.
+     */
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        reading = false;
+        if (draining) {
+            completed = true; // flushed once the loop in readMore ends
+            again = true;
+            return;
+        }
+        flush();
+        readMore();
     }
 
     @Override
-    public void channelReadComplete(ChannelHandlerContext ctx) {
-        ctx.flush();
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        // below the low-water mark again: read on
+        readMore();
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    /**
+     * Asks for the next message unless one is already asked for or the connection is saturated
+     * (too many answers in flight, or the outbound buffer above its high-water mark); when
+     * saturated, flushes first, which may complete writes and lift the limit.
+     */
+    private void readMore() {
+        if (draining) {
+            again = true;
+            return;
+        }
+        draining = true;
+        try {
+            while (true) {
+                again = false;
+                if (reading || !ctx.channel().isActive()) {
+                    return;
+                }
+                if (inFlight >= maxInFlight || !ctx.channel().isWritable()) {
+                    if (!unflushed) {
+                        return; // a completed write or a writability change calls again
+                    }
+                    flush();
+                    continue;
+                }
+                reading = true;
+                ctx.read(); // delivers a queued message at once (then again is set), or reads the socket
+                if (!again) {
+                    return;
+                }
+            }
+        } finally {
+            draining = false;
+            if (completed) {
+                completed = false;
+                flush();
+            }
+        }
+    }
+
+    private void flush() {
+        if (unflushed) {
+            unflushed = false;
+            ctx.flush();
+        }
     }
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof IdleStateEvent) {
-            ctx.close();
+            ctx.close(); // no byte read and no answer written for the whole idle timeout
         } else {
             ctx.fireUserEventTriggered(evt);
         }
@@ -54,6 +163,6 @@ final class TcpHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        ctx.close(); // a framing error or reset ends this connection only
+        ctx.close(); // a framing error, an oversized query or a reset ends this connection only
     }
 }

@@ -316,7 +316,7 @@ class DiffTest {
                 dir
                         + "/t.test.zone:5: www.t.test. has a CNAME and other data: TXT (line 6) (RFC 1034 §3.6.2: a CNAME stands alone) [cname-exclusive]\n"
                         + dir + "/pops.yaml:2: pops.hq.location: latitude 91 (expected: -90..90)\n"
-                        + dir + "/pops.yaml:2: pops: 0 PoPs have hq: true (expected: exactly one)\n"
+                        + dir + "/pops.yaml:1: pops: 0 PoPs have hq: true (expected: exactly one)\n"
                         + "popdns diff: " + dir + " does not load: 3 error(s)\n",
                 r.err);
     }

@@ -294,6 +294,24 @@ class PopsLoaderTest {
                 "expected " + expected + "\ngot " + e.problems());
     }
 
+    /** The response cache keys a routing decision in one byte: 254 PoPs load, the 255th is named at its line. */
+    @Test
+    void atMost254PoPs(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("t.test.zone"), ZONE);
+        StringBuilder yaml = new StringBuilder("pops:\n  hq: { hq: true, location: [0, 0], addresses: [192.0.2.1] }\n");
+        for (int i = 1; i < PopsConfig.MAX_POPS; i++) {
+            yaml.append("  p").append(i).append(": { location: [0, 0], addresses: [192.0.2.1] }\n");
+        }
+        Files.writeString(dir.resolve("pops.yaml"), yaml);
+        assertEquals(254, PopsLoader.load(dir).pops().size());
+        yaml.append("  p254: { location: [0, 0], addresses: [192.0.2.1] }\n");
+        Files.writeString(dir.resolve("pops.yaml"), yaml);
+        ConfigException e = assertThrows(ConfigException.class, () -> PopsLoader.load(dir));
+        assertEquals(
+                dir.resolve("pops.yaml") + ":256: pops.p254: PoP number 255 of 255 (expected: at most 254 PoPs)",
+                e.getMessage());
+    }
+
     @Test
     void goodConfigLoads(@TempDir Path dir) throws Exception {
         Files.writeString(dir.resolve("t.test.zone"), ZONE);

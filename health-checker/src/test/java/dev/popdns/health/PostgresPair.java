@@ -35,7 +35,7 @@ public final class PostgresPair implements AutoCloseable {
     private final int primaryPort;
     private final int replicaPort;
     private ExternalProcess primary;
-    private ExternalProcess replica;
+    private StreamingReplica replica;
 
     private PostgresPair(Path bin, TempDir dir) {
         this.bin = bin;
@@ -88,7 +88,9 @@ public final class PostgresPair implements AutoCloseable {
     }
 
     void stopReplica() {
-        stop(replica, "replica");
+        if (replica != null) {
+            replica.close();
+        }
     }
 
     @Override
@@ -145,29 +147,7 @@ public final class PostgresPair implements AutoCloseable {
             statement.execute("CREATE TABLE ticks (id bigserial PRIMARY KEY, at timestamptz NOT NULL DEFAULT now())");
             statement.execute("INSERT INTO ticks DEFAULT VALUES");
         }
-        Path replicaData = dir.resolve("replica");
-        server(List.of(
-                bin.resolve("pg_basebackup").toString(),
-                "-h",
-                "127.0.0.1",
-                "-p",
-                Integer.toString(primaryPort),
-                "-U",
-                "postgres",
-                "-D",
-                replicaData.toString(),
-                "-R",
-                "-X",
-                "stream",
-                "-c",
-                "fast",
-                "--no-sync"));
-        Files.writeString(
-                replicaData.resolve("postgresql.conf"),
-                "\nport = %d\n".formatted(replicaPort),
-                StandardOpenOption.APPEND);
-        replica = startServer("replica", replicaData, replicaPort);
-        awaitStreaming();
+        replica = StreamingReplica.start(this, "main", "127.0.0.1", replicaPort);
     }
 
     /** Creates role {@code name} with {@code password} (on the primary: it replicates). */
@@ -206,30 +186,6 @@ public final class PostgresPair implements AutoCloseable {
                 }
                 ExternalProcess.pause(Duration.ofMillis(50));
             }
-        }
-    }
-
-    private void awaitStreaming() throws SQLException {
-        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
-        while (!streaming()) {
-            if (System.nanoTime() > deadline) {
-                fail("replica not streaming after " + Durations.format(START_TIMEOUT) + ":\n" + replica.logText());
-            }
-            ExternalProcess.pause(Duration.ofMillis(50));
-        }
-    }
-
-    /** Whether the WAL receiver streams; false while the replica starts up (it listens before it lets anyone in). */
-    private boolean streaming() throws SQLException {
-        try (Connection connection = replica();
-                Statement statement = connection.createStatement();
-                ResultSet row = statement.executeQuery("SELECT status FROM pg_stat_wal_receiver")) {
-            return row.next() && "streaming".equals(row.getString(1));
-        } catch (SQLException e) {
-            if ("57P03".equals(e.getSQLState())) { // cannot_connect_now: "the database system is starting up"
-                return false;
-            }
-            throw e;
         }
     }
 

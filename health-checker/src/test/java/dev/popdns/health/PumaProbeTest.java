@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -22,38 +20,15 @@ class PumaProbeTest {
 
     @Test
     void healthyThenKilled() throws IOException {
-        Programs.require("ruby", "ruby");
-        Path puma = Programs.require("puma", "puma");
         try (TempDir dir = new TempDir("popdns-puma-")) {
-            Files.writeString(dir.resolve("config.ru"), """
-                    run lambda { |env|
-                      if env['PATH_INFO'] == '/health'
-                        [200, { 'content-type' => 'text/plain' }, ['OK']]
-                      else
-                        [404, { 'content-type' => 'text/plain' }, ['not found']]
-                      end
-                    }
-                    """);
             int port = Ports.free();
             Probe health = bind(HttpSpec.of("http://{address}:" + port + "/health")
                     .withHost("hachyderm.test")
                     .withBody("OK"));
             Probe missing = bind(HttpSpec.of("http://{address}:" + port + "/nope"));
             Probe tcp = bind(new TcpSpec("{address}:" + port));
-            try (ExternalProcess process = ExternalProcess.start(
-                    "puma",
-                    dir.path(),
-                    dir.resolve("puma.log"),
-                    List.of(
-                            puma.toString(),
-                            "--bind",
-                            "tcp://127.0.0.1:" + port,
-                            "--threads",
-                            "1:2",
-                            "--environment",
-                            "none",
-                            "config.ru"))) {
-                process.awaitPort("127.0.0.1", port, Duration.ofSeconds(20));
+            try (PumaServer process = PumaServer.start(dir.path(), "127.0.0.1", port)) {
+                process.awaitListening(Duration.ofSeconds(20));
 
                 assertInstanceOf(ProbeResult.Up.class, health.probe());
                 assertInstanceOf(ProbeResult.Up.class, tcp.probe());

@@ -3,6 +3,8 @@ package dev.popdns.e2e.health;
 import dev.popdns.health.NginxServer;
 import dev.popdns.health.Ports;
 import dev.popdns.health.PostgresPair;
+import dev.popdns.health.PumaServer;
+import dev.popdns.health.StreamingReplica;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,7 +1,5 @@
-package dev.popdns.e2e.health;
+package dev.popdns.health;
 
-import dev.popdns.health.ExternalProcess;
-import dev.popdns.health.Programs;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -10,7 +8,8 @@ import java.util.List;
 
 /**
  * A real Puma serving a tiny Rack app whose {@code /health} answers {@code OK}, bound to one
- * address (a PoP's loopback address), its files and log in a directory of the test's.
+ * address (a PoP's loopback address), its files and log in a directory of the test's. Used here
+ * and by the end-to-end tests (through this module's test-jar).
  */
 public final class PumaServer implements AutoCloseable {
     private final ExternalProcess process;
@@ -60,6 +59,10 @@ public final class PumaServer implements AutoCloseable {
     /** Kills Puma at once (SIGKILL), as a crash would; returns when it is gone. */
     public void kill() {
         process.kill();
+    }
+
+    public boolean alive() {
+        return process.alive();
     }
 
     @Override

@@ -1,10 +1,7 @@
-package dev.popdns.e2e.health;
+package dev.popdns.health;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
-import dev.popdns.health.ExternalProcess;
-import dev.popdns.health.PostgresPair;
-import dev.popdns.health.Programs;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,8 +22,9 @@ import java.util.Properties;
  * the {@code postgres} user when the tests run as root (PostgreSQL refuses root). Close it before
  * the pair: the pair deletes the directory.
  *
- * <p>{@link PostgresPair} keeps its replica on 127.0.0.1; a PoP needs one on its own address, and
- * two PoPs may then share one port, as real PoPs do.
+ * <p>{@link PostgresPair} makes its own replica with this on 127.0.0.1; the end-to-end tests (through
+ * this module's test-jar) make one per PoP on the PoP's own address, where two PoPs may share one
+ * port, as real PoPs do.
  */
 public final class StreamingReplica implements AutoCloseable {
     private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(60);

@@ -26,6 +26,10 @@ public final class ConfigLoader {
     public static final int DEFAULT_TCP_MAX_CONNECTIONS_PER_CLIENT = 16;
     public static final int DEFAULT_TCP_MAX_IN_FLIGHT = 32;
 
+    /** A DNS host name (letters, digits, hyphens; dot-separated labels), optionally fully qualified. */
+    private static final java.util.regex.Pattern HOST_NAME = java.util.regex.Pattern.compile(
+            "(?i)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*\\.?");
+
     private ConfigLoader() {}
 
     /**
@@ -54,6 +58,8 @@ public final class ConfigLoader {
             String peerListen,
             RateLimitConfig rateLimit,
             String cookieSecretFile,
+            List<String> httpHosts,
+            List<String> adminFrom,
             Map<String, Integer> lines) {
         static FileConfig empty() {
             return new FileConfig(
@@ -76,6 +82,8 @@ public final class ConfigLoader {
                     null,
                     null,
                     RateLimitConfig.off(),
+                    null,
+                    null,
                     null,
                     Map.of());
         }
@@ -102,6 +110,8 @@ public final class ConfigLoader {
             "peer-listen",
             "rate-limit",
             "cookie-secret-file",
+            "http-hosts",
+            "admin-from",
             // read by PeersLoader
             "peers",
             "health-agreement");
@@ -196,6 +206,28 @@ public final class ConfigLoader {
         if (file.lines().containsKey("peers") || file.lines().containsKey("health-agreement")) {
             peers = PeersLoader.load(overrides.config(), base, identity);
         }
+        List<String> httpHosts = new ArrayList<>();
+        for (String host : file.httpHosts() == null ? List.<String>of() : file.httpHosts()) {
+            if (!HOST_NAME.matcher(host).matches()) {
+                throw new ConfigException(where(source, file, "http-hosts") + ": http-hosts: '" + host
+                        + "' (expected: a host name such as status.example.net, without a port)");
+            }
+            httpHosts.add(host.toLowerCase(java.util.Locale.ROOT));
+        }
+        List<AddressRange> adminFrom = new ArrayList<>();
+        if (file.adminFrom() == null) {
+            adminFrom.addAll(AddressRange.LOOPBACK);
+        } else {
+            for (String text : file.adminFrom()) {
+                AddressRange range = AddressRange.parse(text);
+                if (range == null) {
+                    throw new ConfigException(
+                            where(source, file, "admin-from") + ": admin-from: '" + text
+                                    + "' (expected: a literal address or CIDR such as 127.0.0.1, 192.0.2.0/24 or 2001:db8::/48)");
+                }
+                adminFrom.add(range);
+            }
+        }
         return new ServerConfig(
                 listen,
                 address(overrides.http() != null ? "command line" : where(source, file, "http"), "http", httpText),
@@ -219,7 +251,9 @@ public final class ConfigLoader {
                         : address(where(source, file, "peer-listen"), "peer-listen", file.peerListen()),
                 peers,
                 file.rateLimit(),
-                file.cookieSecretFile() == null ? null : base.resolve(file.cookieSecretFile()));
+                file.cookieSecretFile() == null ? null : base.resolve(file.cookieSecretFile()),
+                httpHosts,
+                adminFrom);
     }
 
     /** {@code file:line} of {@code key} when the file set it, else the file (a default is at fault). */
@@ -258,6 +292,8 @@ public final class ConfigLoader {
                 r.text("peer-listen"),
                 RateLimitSection.read(source, top.entries().get("rate-limit"), r.problems),
                 r.text("cookie-secret-file"),
+                r.list("http-hosts", "a list of host names", "[NAME, ...]"),
+                r.list("admin-from", "a list of addresses or CIDRs", "[ADDR/PREFIX, ...]"),
                 top.keyLines());
         if (!r.problems.isEmpty()) {
             throw new ConfigException(String.join("\n", r.problems));
@@ -301,6 +337,11 @@ public final class ConfigLoader {
         }
 
         List<String> list(String key) {
+            return list(key, "a list of ADDR:PORT", "[ADDR:PORT, ...]");
+        }
+
+        /** A list of scalars; {@code items} and {@code shape} say what was expected, for the errors. */
+        List<String> list(String key, String items, String shape) {
             YamlTree.Node node = top.entries().get(key);
             if (node == null) {
                 return null;
@@ -311,12 +352,12 @@ public final class ConfigLoader {
                     if (item instanceof YamlTree.Scalar s && s.text() != null) {
                         out.add(s.text());
                     } else {
-                        problem(item.line(), key + ": not a single value (expected: a list of ADDR:PORT)");
+                        problem(item.line(), key + ": not a single value (expected: " + items + ")");
                     }
                 }
                 return out;
             }
-            problem(node.line(), key + ": not a list (expected: [ADDR:PORT, ...])");
+            problem(node.line(), key + ": not a list (expected: " + shape + ")");
             return null;
         }
 

@@ -28,6 +28,9 @@ import java.util.List;
  * @param peers             the nodes that vote on health, or null when this node decides alone
  * @param rateLimit         response rate limiting of UDP answers ({@code rate-limit:}), off by default
  * @param cookieSecretFile  file holding the DNS cookie secret (32 hex digits), or null for a random one per start
+ * @param httpHosts         names a request's Host: may carry besides localhost, the identity and the
+ *                          address the connection arrived on (lower case)
+ * @param adminFrom         networks admin calls are accepted from (default loopback: 127.0.0.0/8, ::1)
  */
 public record ServerConfig(
         List<InetSocketAddress> listen,
@@ -50,9 +53,13 @@ public record ServerConfig(
         InetSocketAddress peerListen,
         PeersConfig peers,
         RateLimitConfig rateLimit,
-        Path cookieSecretFile) {
+        Path cookieSecretFile,
+        List<String> httpHosts,
+        List<AddressRange> adminFrom) {
     public ServerConfig {
         listen = List.copyOf(listen);
+        httpHosts = List.copyOf(httpHosts);
+        adminFrom = List.copyOf(adminFrom);
     }
 
     /** PEM certificate chain and private key of the HTTP listeners; reloaded when the files change. */

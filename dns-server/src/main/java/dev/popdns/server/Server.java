@@ -21,6 +21,7 @@ import dev.popdns.routing.GeoName;
 import dev.popdns.routing.HealthEligibility;
 import dev.popdns.routing.RoutingTable;
 import dev.popdns.served.Served;
+import dev.popdns.status.AdminToken;
 import dev.popdns.status.HttpServer;
 import dev.popdns.status.PeerApi;
 import dev.popdns.status.StatusApi;
@@ -257,7 +258,8 @@ public final class Server implements AutoCloseable {
                 geo,
                 () -> ready,
                 () -> reloader.requestReload("admin API"),
-                adminToken(),
+                config.adminTokenFile() == null ? null : AdminToken.load(config.adminTokenFile()),
+                config.adminFrom(),
                 Clock.systemUTC(),
                 drains,
                 timeline);
@@ -266,10 +268,18 @@ public final class Server implements AutoCloseable {
                 ? null
                 : new TlsFiles(config.httpTls().cert(), config.httpTls().key(), Clock.systemUTC());
         String scheme = tls == null ? "http" : "https";
-        http.start(config.http(), peerApi(peerToken, statusApi), tls);
+        // Host: names served besides the address a connection arrived on (DNS rebinding defence)
+        Set<String> hosts = new HashSet<>(config.httpHosts());
+        hosts.add("localhost");
+        if (config.identity() != null) {
+            hosts.add(config.identity());
+        }
+        HttpServer.Settings limits = new HttpServer.Settings(
+                HttpServer.Settings.DEFAULT_MAX_CONNECTIONS, HttpServer.Settings.DEFAULT_REQUEST_DEADLINE, hosts);
+        http.start(config.http(), limits, peerApi(peerToken, statusApi), tls);
         if (config.peerListen() != null) {
             peerHttp = new HttpServer();
-            peerHttp.start(config.peerListen(), peerApi(peerToken, null), tls);
+            peerHttp.start(config.peerListen(), limits, peerApi(peerToken, null), tls);
             LOG.info("http: peers only (/api/v1/health) on {}://{}/", scheme, format(config.peerListen()));
         }
         if (config.adminTokenFile() == null) {
@@ -416,19 +426,6 @@ public final class Server implements AutoCloseable {
         if (old != null) {
             old.close();
         }
-    }
-
-    /** The admin bearer token from the configured file, or null when admin calls are off. */
-    private String adminToken() throws IOException {
-        if (config.adminTokenFile() == null) {
-            return null;
-        }
-        String token = Files.readString(config.adminTokenFile()).strip();
-        if (token.length() < 16) {
-            throw new IOException(config.adminTokenFile() + ": admin token of " + token.length()
-                    + " characters (expected: at least 16)");
-        }
-        return token;
     }
 
     /**

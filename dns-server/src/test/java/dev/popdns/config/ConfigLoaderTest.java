@@ -51,7 +51,10 @@ class ConfigLoaderTest {
                 "listen: [127.0.0.1:53, x]|listen: 'x' (expected: ADDR:PORT with a literal address, [::1]:53 for IPv6)",
                 "listen: 127.0.0.1:53|listen: not a list (expected: [ADDR:PORT, ...])",
                 "zones: [a, b]|zones: not a single value",
-                "port: 53|port: unknown key (expected one of [admin-token-file, cache-size, cookie-secret-file, geoip, geoip-cache-size, health-agreement, http, http-tls, identity, listen, nsid, peer-listen, peers, probes, rate-limit, tcp-idle-timeout, tcp-max-connections, tcp-max-connections-per-client, tcp-max-in-flight, threads, version, zones])",
+                "port: 53|port: unknown key (expected one of [admin-from, admin-token-file, cache-size, cookie-secret-file, geoip, geoip-cache-size, health-agreement, http, http-hosts, http-tls, identity, listen, nsid, peer-listen, peers, probes, rate-limit, tcp-idle-timeout, tcp-max-connections, tcp-max-connections-per-client, tcp-max-in-flight, threads, version, zones])",
+                "admin-from: [127.0.0.1, cafe.beef]|admin-from: 'cafe.beef' (expected: a literal address or CIDR such as 127.0.0.1, 192.0.2.0/24 or 2001:db8::/48)",
+                "admin-from: 10.0.0.0/8|admin-from: not a list (expected: [ADDR/PREFIX, ...])",
+                "http-hosts: [status.example.net:8053]|http-hosts: 'status.example.net:8053' (expected: a host name such as status.example.net, without a port)",
             })
     void namesTheLineOfTheKeyAtFault(String line, String message, @TempDir Path dir) throws Exception {
         Path file = dir.resolve("popdns.yaml");
@@ -70,6 +73,8 @@ class ConfigLoaderTest {
         assertEquals(ConfigLoader.DEFAULT_TCP_MAX_CONNECTIONS, c.tcpMaxConnections());
         assertEquals(16, c.tcpMaxConnectionsPerClient());
         assertEquals(32, c.tcpMaxInFlight());
+        assertEquals(AddressRange.LOOPBACK, c.adminFrom());
+        assertEquals(List.of(), c.httpHosts());
         assertEquals(2, c.listen().size());
         assertEquals(8053, c.http().getPort());
         assertEquals(true, c.probes());

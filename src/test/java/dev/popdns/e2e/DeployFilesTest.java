@@ -418,7 +418,9 @@ class DeployFilesTest {
             "popdns_config_reloads_total",
             "popdns_zone_serial",
             "popdns_geoip_lookups_total",
-            "popdns_geoip_cached_networks",
+            "popdns_geoip_table_networks",
+            "popdns_geoip_table_classes",
+            "popdns_geoip_table_build_seconds",
             "popdns_geoip_build_timestamp_seconds");
 
     @Test
@@ -631,7 +633,6 @@ class DeployFilesTest {
         assertEquals(new InetSocketAddress("127.0.0.1", 8053), config.http());
         assertEquals(Path.of("/var/lib/popdns/zones"), config.zones());
         assertEquals(Path.of("/var/lib/GeoIP/GeoLite2-City.mmdb"), config.geoip());
-        assertEquals(262_144, config.geoipCacheSize());
         assertEquals("ns1.hachyderm.io", config.identity());
         assertEquals(Path.of("/run/credentials/popdns.service/admin-token"), config.adminTokenFile());
         assertTrue(config.probes());

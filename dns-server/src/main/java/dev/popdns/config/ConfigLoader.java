@@ -1,6 +1,5 @@
 package dev.popdns.config;
 
-import dev.popdns.geoip.GeoLocatorConfig;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -179,14 +178,12 @@ public final class ConfigLoader {
         Path geoip = overrides.geoip() != null
                 ? overrides.geoip()
                 : file.geoip() != null ? base.resolve(file.geoip()) : null;
-        int geoipCacheSize =
-                file.geoipCacheSize() != null ? file.geoipCacheSize() : GeoLocatorConfig.DEFAULT_CACHE_SIZE;
-        range(
-                where(source, file, "geoip-cache-size"),
-                "geoip-cache-size",
-                geoipCacheSize,
-                GeoLocatorConfig.MIN_CACHE_SIZE,
-                GeoLocatorConfig.MAX_CACHE_SIZE);
+        if (file.geoipCacheSize() != null) {
+            // the key of the former GeoIP network cache: named, so that an old file fails clearly
+            throw new ConfigException(where(source, file, "geoip-cache-size") + ": geoip-cache-size: "
+                    + file.geoipCacheSize()
+                    + " (expected: no such key; the GeoIP client table replaced the cache: remove the line)");
+        }
         ServerConfig.Tls tls = null;
         if (file.httpTls() != null) {
             String where = where(source, file, "http-tls");
@@ -242,7 +239,6 @@ public final class ConfigLoader {
                 perClient,
                 inFlight,
                 geoip,
-                geoipCacheSize,
                 !overrides.noProbes() && (file.probes() == null || file.probes()),
                 file.adminTokenFile() == null ? null : base.resolve(file.adminTokenFile()),
                 tls,

@@ -20,7 +20,6 @@ import java.util.List;
  * @param tcpMaxConnectionsPerClient TCP connections open at once from one client address (/32, /128)
  * @param tcpMaxInFlight    answers waiting to be written on one TCP connection before it stops reading
  * @param geoip             GeoIP2/GeoLite2 City or Country mmdb, or null (needed only for geo names)
- * @param geoipCacheSize    client networks whose GeoIP answer is kept (rounded up to a power of two)
  * @param probes            whether the checks of pops.yaml are probed; off: eligibility is admin state only
  * @param adminTokenFile    file holding the bearer token for admin calls, or null (admin calls disabled)
  * @param httpTls           certificate and key of the HTTP listeners, or null for plain HTTP
@@ -46,7 +45,6 @@ public record ServerConfig(
         int tcpMaxConnectionsPerClient,
         int tcpMaxInFlight,
         Path geoip,
-        int geoipCacheSize,
         boolean probes,
         Path adminTokenFile,
         Tls httpTls,

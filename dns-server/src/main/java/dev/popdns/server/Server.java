@@ -15,6 +15,7 @@ import dev.popdns.health.PopTarget;
 import dev.popdns.metrics.Metrics;
 import dev.popdns.peers.PeerExchange;
 import dev.popdns.peers.PeerMetrics;
+import dev.popdns.routing.ClientRankings;
 import dev.popdns.routing.DrainSchedule;
 import dev.popdns.routing.Eligibility;
 import dev.popdns.routing.GeoName;
@@ -116,14 +117,7 @@ public final class Server implements AutoCloseable {
             LOG.info("routing: {} PoP(s), geo names {}", routing.pops().size(), geoNames(routing));
         }
         if (config.geoip() != null) {
-            geo = GeoLocator.open(new GeoLocatorConfig(
-                    config.geoip(), config.geoipCacheSize(), GeoLocatorConfig.DEFAULT_RELOAD_INTERVAL));
-            geoWatcher = Executors.newSingleThreadScheduledExecutor(r -> {
-                Thread t = new Thread(r, "geoip-reload");
-                t.setDaemon(true);
-                return t;
-            });
-            geo.startWatching(geoWatcher);
+            geo = GeoLocator.open(new GeoLocatorConfig(config.geoip(), GeoLocatorConfig.DEFAULT_RELOAD_INTERVAL));
             LOG.info(
                     "geoip: {} database {} built {}",
                     geo.database().type(),
@@ -138,12 +132,23 @@ public final class Server implements AutoCloseable {
         if (!config.probes() && served.health() != null) {
             LOG.warn("health: probes are off (--no-probes): PoPs are eligible by their config state alone");
         }
+        ClientRankings rankings = rankings(routing);
         if (config.peers() != null && config.probes()) {
             peers = new PeerExchange(config.peers(), timeline::add, Clock.systemUTC());
             peerMetrics = new PeerMetrics(peers, metrics.registry());
         }
         Eligibility eligibility = drains.over(prepareHealth(served));
-        snapshots = new Snapshot.Holder(served.zones(), routing, eligibility, config.cacheSize());
+        snapshots = new Snapshot.Holder(served.zones(), routing, rankings, eligibility, config.cacheSize());
+        if (geo != null) {
+            geo.onReload(this::rebuildRankings);
+            geoWatcher = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "geoip-reload");
+                t.setDaemon(true);
+                return t;
+            });
+            geo.startWatching(geoWatcher);
+        }
+        ClientLocator locator = new ClientLocator();
         byte[] nsid =
                 config.nsid() && config.identity() != null ? config.identity().getBytes(StandardCharsets.UTF_8) : null;
         RateLimiter limiter = null;
@@ -170,7 +175,7 @@ public final class Server implements AutoCloseable {
         QueryHandler queries = new QueryHandler(
                 snapshots,
                 new Answerer(new ServerIdentity(nsid, config.identity(), config.version())),
-                new ClientLocator(geo),
+                locator,
                 metrics.queries(),
                 metrics,
                 cookies(),
@@ -219,6 +224,7 @@ public final class Server implements AutoCloseable {
                     metrics.routing(loaded.routing());
                     return next;
                 },
+                this::rankings,
                 loaded -> {
                     retireMonitor();
                     metrics.serving(
@@ -230,7 +236,7 @@ public final class Server implements AutoCloseable {
                 timeline);
         metrics.reloads(reloader, ZoneReloader::succeeded, ZoneReloader::failed);
         if (geo != null) {
-            metrics.geoip(geo);
+            metrics.geoip(geo, locator, () -> snapshots.current().rankings());
         }
         reloader.start();
         LOG.info("reload: watching {} for changes; SIGHUP reloads too", config.zones());
@@ -303,6 +309,35 @@ public final class Server implements AutoCloseable {
             return config.peers().self();
         }
         return config.identity() == null ? "popdns" : config.identity();
+    }
+
+    /**
+     * The client rankings for {@code routing} from the current GeoIP database: built by walking
+     * the database (seconds), so only when a name is geo-routed; else every client is unknown.
+     */
+    private ClientRankings rankings(RoutingTable routing) throws IOException {
+        if (geo == null || !routing.hasGeoNames()) {
+            return ClientRankings.unlocated(routing);
+        }
+        ClientRankings built = ClientRankings.build(routing, geo);
+        LOG.info(
+                "geoip: client table of {} networks in {} classes built in {} ms ({} KiB)",
+                built.networks(),
+                built.classes(),
+                Math.round(built.buildSeconds() * 1000),
+                built.bytes() / 1024);
+        return built;
+    }
+
+    /** After a GeoIP reload, on its thread: new rankings for the served routing table. */
+    private void rebuildRankings() {
+        synchronized (snapshots) {
+            try {
+                snapshots.withRankings(rankings(snapshots.current().routing()));
+            } catch (IOException | RuntimeException e) {
+                LOG.error("geoip: building the client table failed; still answering from the previous one", e);
+            }
+        }
     }
 
     /**

@@ -206,6 +206,7 @@ public final class StatusApi implements HttpServer.Handler {
         HealthMonitor monitor = health.get();
         ObjectNode root = ExplainReport.build(
                 snap.routing(),
+                snap.rankings(),
                 snap.eligibility(),
                 monitor == null ? null : monitor.view(),
                 drains.current(),

@@ -3,7 +3,6 @@ package dev.popdns.config;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import dev.popdns.geoip.GeoLocatorConfig;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,15 +19,16 @@ class ConfigLoaderTest {
     }
 
     @Test
-    void geoipCacheSizeDefaultsAndIsRangeChecked(@TempDir Path dir) throws Exception {
+    void theFormerGeoipCacheSizeKeyIsAClearError(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("popdns.yaml");
         Files.writeString(file, "geoip: city.mmdb\n");
-        assertEquals(GeoLocatorConfig.DEFAULT_CACHE_SIZE, load(file).geoipCacheSize());
+        assertEquals(dir.resolve("city.mmdb"), load(file).geoip());
         Files.writeString(file, "geoip: city.mmdb\ngeoip-cache-size: 5000\n");
-        assertEquals(5000, load(file).geoipCacheSize());
-        Files.writeString(file, "geoip: city.mmdb\ngeoip-cache-size: 0\n");
         ConfigException e = assertThrows(ConfigException.class, () -> load(file));
-        assertEquals(file + ":2: geoip-cache-size: 0 (expected: 1..10000000)", e.getMessage());
+        assertEquals(
+                file + ":2: geoip-cache-size: 5000 (expected: no such key; the GeoIP client table replaced the cache:"
+                        + " remove the line)",
+                e.getMessage());
     }
 
     /** Every range and type error names the line of the key at fault, after a first valid line. */
@@ -44,7 +44,7 @@ class ConfigLoaderTest {
                 "tcp-max-connections: 1000001|tcp-max-connections: 1000001 (expected: 1..1000000)",
                 "tcp-max-connections-per-client: 0|tcp-max-connections-per-client: 0 (expected: 1..1000000)",
                 "tcp-max-in-flight: 65536|tcp-max-in-flight: 65536 (expected: 1..65535)",
-                "geoip-cache-size: 99999999999|geoip-cache-size: 99999999999 (expected: at most 2147483647)",
+                "geoip-cache-size: 5000|geoip-cache-size: 5000 (expected: no such key; the GeoIP client table replaced the cache: remove the line)",
                 "nsid: maybe|nsid: 'maybe' (expected: true or false)",
                 "probes: 1|probes: '1' (expected: true or false)",
                 "http: localhost:80|http: 'localhost:80' (expected: ADDR:PORT with a literal address, [::1]:53 for IPv6)",

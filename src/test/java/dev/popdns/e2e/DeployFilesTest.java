@@ -288,12 +288,16 @@ class DeployFilesTest {
         assertEquals(0, sync.run(Map.of()).exit);
         Path token = dir.resolve("admin-token");
         Files.writeString(token, "s3cret-token-for-the-deploy-test\n");
+        // the script's copy of the token (as under systemd, where each service gets its own credential
+        // copy): the server reads its own file again when it changes, so a wrong token is the script's
+        Path scriptToken = dir.resolve("script-admin-token");
+        Files.copy(token, scriptToken);
         Path config = dir.resolve("popdns.yaml");
         Files.writeString(config, "admin-token-file: " + token + "\n");
         try (ServerProcess server = ServerProcess.start(sync.live, "--config", config.toString())) {
             assertEquals(2026010101L, serial(server));
-            Map<String, String> env =
-                    Map.of("ADMIN_TOKEN_FILE", token.toString(), "POPDNS_HTTP", "http://127.0.0.1:" + server.httpPort);
+            Map<String, String> env = Map.of(
+                    "ADMIN_TOKEN_FILE", scriptToken.toString(), "POPDNS_HTTP", "http://127.0.0.1:" + server.httpPort);
 
             sync.commit("second", Map.of("example.test.zone", zone(2026010102, "new A 192.0.2.9\n")));
             Run r = sync.run(env);
@@ -307,7 +311,7 @@ class DeployFilesTest {
             assertEquals(2026010102L, serial(server));
 
             // a wrong token: the files are applied (the watch reloads them), the script says it could not confirm
-            Files.writeString(token, "not-the-token-the-server-has\n");
+            Files.writeString(scriptToken, "not-the-token-the-server-has\n");
             sync.commit("third", Map.of("example.test.zone", zone(2026010104, "")));
             r = sync.run(env);
             assertEquals(3, r.exit, r.out);
@@ -414,7 +418,9 @@ class DeployFilesTest {
             "popdns_config_reloads_total",
             "popdns_zone_serial",
             "popdns_geoip_lookups_total",
-            "popdns_geoip_cached_networks",
+            "popdns_geoip_table_networks",
+            "popdns_geoip_table_classes",
+            "popdns_geoip_table_build_seconds",
             "popdns_geoip_build_timestamp_seconds");
 
     @Test
@@ -627,7 +633,6 @@ class DeployFilesTest {
         assertEquals(new InetSocketAddress("127.0.0.1", 8053), config.http());
         assertEquals(Path.of("/var/lib/popdns/zones"), config.zones());
         assertEquals(Path.of("/var/lib/GeoIP/GeoLite2-City.mmdb"), config.geoip());
-        assertEquals(262_144, config.geoipCacheSize());
         assertEquals("ns1.hachyderm.io", config.identity());
         assertEquals(Path.of("/run/credentials/popdns.service/admin-token"), config.adminTokenFile());
         assertTrue(config.probes());

@@ -35,7 +35,7 @@ class GeoCommandsTest {
                 answer:    us-west (nearest)
                            geo.test.		30	IN	AAAA	2001:db8:20:0:0:0:0:1
                 ttl:       30 s
-                ecs scope: /21 for a client subnet of /24
+                ecs scope: /14 for a client subnet of /24
                 """.formatted(DB), r.out());
     }
 

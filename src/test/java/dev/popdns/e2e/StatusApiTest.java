@@ -156,14 +156,12 @@ class StatusApiTest {
                     sample(metrics, "popdns_probe_duration_seconds_count{check=\"web\",pop=\"us-east\"}") >= 2,
                     metrics);
             assertEquals(0.0, sample(metrics, "popdns_prober_cut_off"));
-            // the answers above located their ECS subnets: GeoIP lookups, and the pinned database's build date
-            assertTrue(
-                    sample(metrics, "popdns_geoip_lookups_total{result=\"hit\"}")
-                                    + sample(metrics, "popdns_geoip_lookups_total{result=\"miss\"}")
-                            >= 2,
-                    metrics);
-            assertEquals(0.0, sample(metrics, "popdns_geoip_lookups_total{result=\"error\"}"));
-            assertTrue(sample(metrics, "popdns_geoip_cached_networks") >= 1, metrics);
+            // the answers above located their ECS subnets in the client table; the table's size; the pinned database's
+            // build date
+            assertTrue(sample(metrics, "popdns_geoip_lookups_total{result=\"located\"}") >= 1, metrics);
+            assertTrue(sample(metrics, "popdns_geoip_table_networks") > 10_000, metrics);
+            assertTrue(sample(metrics, "popdns_geoip_table_classes") >= 2, metrics);
+            assertTrue(sample(metrics, "popdns_geoip_table_build_seconds") > 0, metrics);
             assertEquals(
                     1577209301.0,
                     sample(metrics, "popdns_geoip_build_timestamp_seconds"),

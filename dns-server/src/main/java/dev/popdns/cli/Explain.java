@@ -6,6 +6,7 @@ import dev.popdns.config.ConfigException;
 import dev.popdns.config.ConfigLoader;
 import dev.popdns.geoip.GeoLocator;
 import dev.popdns.geoip.GeoLocatorConfig;
+import dev.popdns.routing.ClientRankings;
 import dev.popdns.routing.Eligibility;
 import dev.popdns.served.Served;
 import dev.popdns.status.ExplainReport;
@@ -110,7 +111,15 @@ final class Explain {
         }
         try (GeoLocator locator = GeoLocator.open(GeoLocatorConfig.withDefaults(geoip))) {
             JsonNode report = ExplainReport.build(
-                    served.routing(), Eligibility.adminOnly(), null, false, locator, name, type, client);
+                    served.routing(),
+                    ClientRankings.build(served.routing(), locator),
+                    Eligibility.adminOnly(),
+                    null,
+                    false,
+                    locator,
+                    name,
+                    type,
+                    client);
             out.println("*** OFFLINE (" + why + "): live health and overrides unknown;");
             out.println("*** every PoP is assumed UP, only pops.yaml's state counts. Zones from " + zones + ".");
             err.println("popdns explain: OFFLINE, " + why + ": every PoP assumed UP");

@@ -1,6 +1,5 @@
 package dev.popdns.config;
 
-import dev.popdns.geoip.GeoLocatorConfig;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -25,6 +24,10 @@ public final class ConfigLoader {
     public static final int DEFAULT_TCP_MAX_CONNECTIONS = 1000;
     public static final int DEFAULT_TCP_MAX_CONNECTIONS_PER_CLIENT = 16;
     public static final int DEFAULT_TCP_MAX_IN_FLIGHT = 32;
+
+    /** A DNS host name (letters, digits, hyphens; dot-separated labels), optionally fully qualified. */
+    private static final java.util.regex.Pattern HOST_NAME = java.util.regex.Pattern.compile(
+            "(?i)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*\\.?");
 
     private ConfigLoader() {}
 
@@ -54,6 +57,8 @@ public final class ConfigLoader {
             String peerListen,
             RateLimitConfig rateLimit,
             String cookieSecretFile,
+            List<String> httpHosts,
+            List<String> adminFrom,
             Map<String, Integer> lines) {
         static FileConfig empty() {
             return new FileConfig(
@@ -76,6 +81,8 @@ public final class ConfigLoader {
                     null,
                     null,
                     RateLimitConfig.off(),
+                    null,
+                    null,
                     null,
                     Map.of());
         }
@@ -102,6 +109,8 @@ public final class ConfigLoader {
             "peer-listen",
             "rate-limit",
             "cookie-secret-file",
+            "http-hosts",
+            "admin-from",
             // read by PeersLoader
             "peers",
             "health-agreement");
@@ -169,14 +178,12 @@ public final class ConfigLoader {
         Path geoip = overrides.geoip() != null
                 ? overrides.geoip()
                 : file.geoip() != null ? base.resolve(file.geoip()) : null;
-        int geoipCacheSize =
-                file.geoipCacheSize() != null ? file.geoipCacheSize() : GeoLocatorConfig.DEFAULT_CACHE_SIZE;
-        range(
-                where(source, file, "geoip-cache-size"),
-                "geoip-cache-size",
-                geoipCacheSize,
-                GeoLocatorConfig.MIN_CACHE_SIZE,
-                GeoLocatorConfig.MAX_CACHE_SIZE);
+        if (file.geoipCacheSize() != null) {
+            // the key of the former GeoIP network cache: named, so that an old file fails clearly
+            throw new ConfigException(where(source, file, "geoip-cache-size") + ": geoip-cache-size: "
+                    + file.geoipCacheSize()
+                    + " (expected: no such key; the GeoIP client table replaced the cache: remove the line)");
+        }
         ServerConfig.Tls tls = null;
         if (file.httpTls() != null) {
             String where = where(source, file, "http-tls");
@@ -196,6 +203,28 @@ public final class ConfigLoader {
         if (file.lines().containsKey("peers") || file.lines().containsKey("health-agreement")) {
             peers = PeersLoader.load(overrides.config(), base, identity);
         }
+        List<String> httpHosts = new ArrayList<>();
+        for (String host : file.httpHosts() == null ? List.<String>of() : file.httpHosts()) {
+            if (!HOST_NAME.matcher(host).matches()) {
+                throw new ConfigException(where(source, file, "http-hosts") + ": http-hosts: '" + host
+                        + "' (expected: a host name such as status.example.net, without a port)");
+            }
+            httpHosts.add(host.toLowerCase(java.util.Locale.ROOT));
+        }
+        List<AddressRange> adminFrom = new ArrayList<>();
+        if (file.adminFrom() == null) {
+            adminFrom.addAll(AddressRange.LOOPBACK);
+        } else {
+            for (String text : file.adminFrom()) {
+                AddressRange range = AddressRange.parse(text);
+                if (range == null) {
+                    throw new ConfigException(
+                            where(source, file, "admin-from") + ": admin-from: '" + text
+                                    + "' (expected: a literal address or CIDR such as 127.0.0.1, 192.0.2.0/24 or 2001:db8::/48)");
+                }
+                adminFrom.add(range);
+            }
+        }
         return new ServerConfig(
                 listen,
                 address(overrides.http() != null ? "command line" : where(source, file, "http"), "http", httpText),
@@ -210,7 +239,6 @@ public final class ConfigLoader {
                 perClient,
                 inFlight,
                 geoip,
-                geoipCacheSize,
                 !overrides.noProbes() && (file.probes() == null || file.probes()),
                 file.adminTokenFile() == null ? null : base.resolve(file.adminTokenFile()),
                 tls,
@@ -219,7 +247,9 @@ public final class ConfigLoader {
                         : address(where(source, file, "peer-listen"), "peer-listen", file.peerListen()),
                 peers,
                 file.rateLimit(),
-                file.cookieSecretFile() == null ? null : base.resolve(file.cookieSecretFile()));
+                file.cookieSecretFile() == null ? null : base.resolve(file.cookieSecretFile()),
+                httpHosts,
+                adminFrom);
     }
 
     /** {@code file:line} of {@code key} when the file set it, else the file (a default is at fault). */
@@ -258,6 +288,8 @@ public final class ConfigLoader {
                 r.text("peer-listen"),
                 RateLimitSection.read(source, top.entries().get("rate-limit"), r.problems),
                 r.text("cookie-secret-file"),
+                r.list("http-hosts", "a list of host names", "[NAME, ...]"),
+                r.list("admin-from", "a list of addresses or CIDRs", "[ADDR/PREFIX, ...]"),
                 top.keyLines());
         if (!r.problems.isEmpty()) {
             throw new ConfigException(String.join("\n", r.problems));
@@ -301,6 +333,11 @@ public final class ConfigLoader {
         }
 
         List<String> list(String key) {
+            return list(key, "a list of ADDR:PORT", "[ADDR:PORT, ...]");
+        }
+
+        /** A list of scalars; {@code items} and {@code shape} say what was expected, for the errors. */
+        List<String> list(String key, String items, String shape) {
             YamlTree.Node node = top.entries().get(key);
             if (node == null) {
                 return null;
@@ -311,12 +348,12 @@ public final class ConfigLoader {
                     if (item instanceof YamlTree.Scalar s && s.text() != null) {
                         out.add(s.text());
                     } else {
-                        problem(item.line(), key + ": not a single value (expected: a list of ADDR:PORT)");
+                        problem(item.line(), key + ": not a single value (expected: " + items + ")");
                     }
                 }
                 return out;
             }
-            problem(node.line(), key + ": not a list (expected: [ADDR:PORT, ...])");
+            problem(node.line(), key + ": not a list (expected: " + shape + ")");
             return null;
         }
 

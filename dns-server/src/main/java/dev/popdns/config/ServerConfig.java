@@ -20,7 +20,6 @@ import java.util.List;
  * @param tcpMaxConnectionsPerClient TCP connections open at once from one client address (/32, /128)
  * @param tcpMaxInFlight    answers waiting to be written on one TCP connection before it stops reading
  * @param geoip             GeoIP2/GeoLite2 City or Country mmdb, or null (needed only for geo names)
- * @param geoipCacheSize    client networks whose GeoIP answer is kept (rounded up to a power of two)
  * @param probes            whether the checks of pops.yaml are probed; off: eligibility is admin state only
  * @param adminTokenFile    file holding the bearer token for admin calls, or null (admin calls disabled)
  * @param httpTls           certificate and key of the HTTP listeners, or null for plain HTTP
@@ -28,6 +27,9 @@ import java.util.List;
  * @param peers             the nodes that vote on health, or null when this node decides alone
  * @param rateLimit         response rate limiting of UDP answers ({@code rate-limit:}), off by default
  * @param cookieSecretFile  file holding the DNS cookie secret (32 hex digits), or null for a random one per start
+ * @param httpHosts         names a request's Host: may carry besides localhost, the identity and the
+ *                          address the connection arrived on (lower case)
+ * @param adminFrom         networks admin calls are accepted from (default loopback: 127.0.0.0/8, ::1)
  */
 public record ServerConfig(
         List<InetSocketAddress> listen,
@@ -43,16 +45,19 @@ public record ServerConfig(
         int tcpMaxConnectionsPerClient,
         int tcpMaxInFlight,
         Path geoip,
-        int geoipCacheSize,
         boolean probes,
         Path adminTokenFile,
         Tls httpTls,
         InetSocketAddress peerListen,
         PeersConfig peers,
         RateLimitConfig rateLimit,
-        Path cookieSecretFile) {
+        Path cookieSecretFile,
+        List<String> httpHosts,
+        List<AddressRange> adminFrom) {
     public ServerConfig {
         listen = List.copyOf(listen);
+        httpHosts = List.copyOf(httpHosts);
+        adminFrom = List.copyOf(adminFrom);
     }
 
     /** PEM certificate chain and private key of the HTTP listeners; reloaded when the files change. */

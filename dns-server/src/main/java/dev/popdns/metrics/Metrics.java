@@ -5,10 +5,12 @@ import dev.popdns.health.HealthEvent;
 import dev.popdns.health.HealthListener;
 import dev.popdns.health.HealthView;
 import dev.popdns.health.ProbeResult;
+import dev.popdns.routing.ClientRankings;
 import dev.popdns.routing.Decision;
 import dev.popdns.routing.GeoName;
 import dev.popdns.routing.Pop;
 import dev.popdns.routing.RoutingTable;
+import dev.popdns.wire.ClientLocator;
 import dev.popdns.wire.QueryHandler;
 import dev.popdns.wire.QueryMetrics;
 import dev.popdns.zone.Zone;
@@ -97,25 +99,32 @@ public final class Metrics implements HealthListener, QueryHandler.AnswerListene
     }
 
     /**
-     * {@code popdns_geoip_lookups_total{result}} (hit, miss, error), {@code popdns_geoip_cached_networks}
-     * and {@code popdns_geoip_build_timestamp_seconds} (when the answering database was built: an
-     * alert can tell a geoipupdate that stopped), read from the locator at scrape time.
+     * {@code popdns_geoip_lookups_total{result}} (located, unknown: client-table lookups of the
+     * query path), {@code popdns_geoip_table_networks}, {@code popdns_geoip_table_classes},
+     * {@code popdns_geoip_table_build_seconds} (the table being served) and {@code
+     * popdns_geoip_build_timestamp_seconds} (when the answering database was built: an alert can
+     * tell a geoipupdate that stopped), read at scrape time.
      */
-    public void geoip(GeoLocator geo) {
-        FunctionCounter.builder("popdns_geoip_lookups", geo, g -> g.stats().hits())
-                .tag("result", "hit")
-                .description("GeoIP lookups by cache result")
+    public void geoip(GeoLocator geo, ClientLocator locator, Supplier<ClientRankings> table) {
+        FunctionCounter.builder("popdns_geoip_lookups", locator, ClientLocator::located)
+                .tag("result", "located")
+                .description("Client-table lookups of geo-routed queries, by whether the client was placed")
                 .register(registry);
-        FunctionCounter.builder("popdns_geoip_lookups", geo, g -> g.stats().misses())
-                .tag("result", "miss")
-                .description("GeoIP lookups by cache result")
+        FunctionCounter.builder("popdns_geoip_lookups", locator, ClientLocator::unknown)
+                .tag("result", "unknown")
+                .description("Client-table lookups of geo-routed queries, by whether the client was placed")
                 .register(registry);
-        FunctionCounter.builder("popdns_geoip_lookups", geo, g -> g.stats().lookupErrors())
-                .tag("result", "error")
-                .description("GeoIP lookups by cache result")
+        Gauge.builder("popdns_geoip_table_networks", table, t -> t.get().networks())
+                .description("Merged client networks in the GeoIP client table being served")
+                .strongReference(true)
                 .register(registry);
-        Gauge.builder("popdns_geoip_cached_networks", geo, g -> g.stats().cachedNetworks())
-                .description("Networks in the GeoIP cache")
+        Gauge.builder("popdns_geoip_table_classes", table, t -> t.get().classes())
+                .description("Distinct PoP rankings in the GeoIP client table being served")
+                .strongReference(true)
+                .register(registry);
+        Gauge.builder("popdns_geoip_table_build_seconds", table, t -> t.get().buildSeconds())
+                .description("How long building the GeoIP client table being served took")
+                .strongReference(true)
                 .register(registry);
         Gauge.builder(
                         "popdns_geoip_build_timestamp_seconds",

@@ -1,7 +1,11 @@
 package dev.popdns.routing;
 
 import dev.popdns.geoip.Location;
+import dev.popdns.geoip.NetworkTable;
+import java.net.Inet4Address;
+import java.net.InetAddress;
 import java.util.List;
+import org.xbill.DNS.Address;
 import org.xbill.DNS.RRset;
 
 /**
@@ -24,11 +28,23 @@ public record Explanation(
         int subnetPrefix,
         int scope) {
 
+    /**
+     * Explains the routing of {@code client}, located at {@code location}; the scope is the one
+     * the server answers with, from the merged block of {@code rankings}.
+     */
     public static Explanation of(
-            RoutingTable table, GeoName name, int qtype, Location location, boolean ipv4, Eligibility eligibility) {
+            RoutingTable table,
+            GeoName name,
+            int qtype,
+            Location location,
+            InetAddress client,
+            ClientRankings rankings,
+            Eligibility eligibility) {
         Decision d = Router.decide(table, name, location, qtype, eligibility);
-        int source = ipv4 ? 24 : 56;
-        int scope = location == null ? source : Math.min(source, location.networkPrefixLength());
+        int source = client instanceof Inet4Address ? 24 : 56;
+        int block = NetworkTable.prefixOf(
+                rankings.find(Address.truncate(client, source).getAddress()));
+        int scope = Math.min(source, block);
         return new Explanation(
                 name,
                 qtype,

@@ -11,8 +11,8 @@ import java.util.List;
  * country (else continent) override first; unknown location: HQ first, then by id. The first
  * eligible candidate with records of the type answers; with no eligible PoP, HQ answers anyway.
  *
- * <p>Stateless and thread-safe. Rankings by distance are kept per client coordinates in the
- * table's {@link RankCache}; a query allocates only when an override reorders a ranking.
+ * <p>Stateless and thread-safe. The query path ranks nothing itself: it takes a {@link Ranking}
+ * from {@link ClientRankings}, computed by {@link #rank} when the table was built.
  */
 public final class Router {
     private Router() {}
@@ -20,7 +20,13 @@ public final class Router {
     /** Decides the PoP for {@code name}, {@code qtype} (A or AAAA) and a client {@code location} (may be null). */
     public static Decision decide(
             RoutingTable table, GeoName name, Location location, int qtype, Eligibility eligibility) {
-        int[] ranked = rank(table, name, location);
+        return decide(table, name, rank(table, name, location), qtype, eligibility);
+    }
+
+    /** Decides the PoP for {@code name} and {@code qtype} (A or AAAA) from a client's ranking; allocates only the decision. */
+    public static Decision decide(
+            RoutingTable table, GeoName name, Ranking ranking, int qtype, Eligibility eligibility) {
+        int[] ranked = ranking.order();
         boolean anyEligible = false;
         for (int i = 0; i < ranked.length; i++) {
             Pop pop = table.pop(ranked[i]);
@@ -29,7 +35,7 @@ public final class Router {
             }
             anyEligible = true;
             if (name.records(pop.index(), qtype) != null) {
-                return new Decision(pop.index(), reason(name, location, pop.index(), i));
+                return new Decision(pop.index(), reason(ranking, i));
             }
         }
         if (!anyEligible) {
@@ -40,31 +46,32 @@ public final class Router {
         return new Decision(Decision.NO_DATA, Decision.Reason.NO_RECORDS);
     }
 
-    private static Decision.Reason reason(GeoName name, Location location, int pop, int rank) {
-        if (location == null || !location.hasCoordinates() && override(name, location) < 0) {
+    private static Decision.Reason reason(Ranking ranking, int rank) {
+        if (ranking.unknown()) {
             return Decision.Reason.UNKNOWN_LOCATION;
         }
-        return rank == 0 && override(name, location) == pop ? Decision.Reason.OVERRIDE : Decision.Reason.NEAREST;
+        return rank == 0 && ranking.pinned() ? Decision.Reason.OVERRIDE : Decision.Reason.NEAREST;
     }
 
     /**
-     * PoP indexes, best first: a country or continent override's PoP, then by scaled distance
-     * (ties by id), or without coordinates HQ and then by id. The array may be shared: read only.
+     * Ranks the PoPs for a client {@code location} (may be null): a country or continent override's
+     * PoP, then by scaled distance (ties by id), or without coordinates HQ and then by id.
      */
-    static int[] rank(RoutingTable table, GeoName name, Location location) {
-        int[] base;
-        if (location != null && location.hasCoordinates()) {
-            base = table.ranks().get(location.latitude(), location.longitude());
-            if (base == null) {
-                base = byDistance(table, location.latitude(), location.longitude());
-                table.ranks().put(location.latitude(), location.longitude(), base);
-            }
-        } else {
-            base = table.unlocatedOrder();
-        }
+    public static Ranking rank(RoutingTable table, GeoName name, Location location) {
+        boolean located = location != null && location.hasCoordinates();
+        return rank(
+                table, name, location, located ? byDistance(table, location.latitude(), location.longitude()) : null);
+    }
+
+    /** As {@link #rank(RoutingTable, GeoName, Location)}, with the order by distance already computed (or null). */
+    static Ranking rank(RoutingTable table, GeoName name, Location location, int[] byDistance) {
+        int[] base = byDistance != null ? byDistance : table.unlocatedOrder();
         int pinned = location == null ? -1 : override(name, location);
-        if (pinned < 0 || base[0] == pinned) {
-            return base;
+        if (pinned < 0) {
+            return new Ranking(base, false, byDistance == null);
+        }
+        if (base[0] == pinned) {
+            return new Ranking(base, true, false);
         }
         int[] order = new int[base.length];
         order[0] = pinned;
@@ -74,11 +81,11 @@ public final class Router {
                 order[next++] = index;
             }
         }
-        return order;
+        return new Ranking(order, true, false);
     }
 
     /** All PoPs by distance from the point scaled by each PoP's bias; equal keys keep id order. */
-    private static int[] byDistance(RoutingTable table, double latitude, double longitude) {
+    static int[] byDistance(RoutingTable table, double latitude, double longitude) {
         int n = table.popCount();
         int[] order = new int[n];
         double[] key = new double[n];
@@ -127,7 +134,7 @@ public final class Router {
             RoutingTable table, GeoName name, Location location, int qtype, Eligibility eligibility) {
         List<Candidate> out = new ArrayList<>();
         int pinned = location == null ? -1 : override(name, location);
-        for (int index : rank(table, name, location)) {
+        for (int index : rank(table, name, location).order()) {
             Pop p = table.pop(index);
             double km = location != null && location.hasCoordinates()
                     ? Distance.kilometres(location.latitude(), location.longitude(), p.latitude(), p.longitude())

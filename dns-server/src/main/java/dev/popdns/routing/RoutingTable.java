@@ -36,8 +36,6 @@ public final class RoutingTable {
     private final GeoName[] routedName;
     /** The order for clients without coordinates: HQ first, then by id. */
     private final int[] unlocatedOrder;
-    /** Rankings by client coordinates, filled by the query path; belongs to this table's PoPs. */
-    private final RankCache ranks = new RankCache();
 
     private RoutingTable(Pop[] pops, int hq, GeoName[] names, Map<Name, GeoName> aliases) {
         this.pops = pops;
@@ -253,10 +251,6 @@ public final class RoutingTable {
     /** HQ first, then by id; shared, not to be modified. */
     int[] unlocatedOrder() {
         return unlocatedOrder;
-    }
-
-    RankCache ranks() {
-        return ranks;
     }
 
     /** Index of the HQ PoP, or -1 when there are no PoPs. */

@@ -15,11 +15,13 @@ import dev.popdns.health.PopTarget;
 import dev.popdns.metrics.Metrics;
 import dev.popdns.peers.PeerExchange;
 import dev.popdns.peers.PeerMetrics;
+import dev.popdns.routing.ClientRankings;
 import dev.popdns.routing.Eligibility;
 import dev.popdns.routing.GeoName;
 import dev.popdns.routing.HealthEligibility;
 import dev.popdns.routing.RoutingTable;
 import dev.popdns.served.Served;
+import dev.popdns.status.AdminToken;
 import dev.popdns.status.HttpServer;
 import dev.popdns.status.PeerApi;
 import dev.popdns.status.StatusApi;
@@ -113,14 +115,7 @@ public final class Server implements AutoCloseable {
             LOG.info("routing: {} PoP(s), geo names {}", routing.pops().size(), geoNames(routing));
         }
         if (config.geoip() != null) {
-            geo = GeoLocator.open(new GeoLocatorConfig(
-                    config.geoip(), config.geoipCacheSize(), GeoLocatorConfig.DEFAULT_RELOAD_INTERVAL));
-            geoWatcher = Executors.newSingleThreadScheduledExecutor(r -> {
-                Thread t = new Thread(r, "geoip-reload");
-                t.setDaemon(true);
-                return t;
-            });
-            geo.startWatching(geoWatcher);
+            geo = GeoLocator.open(new GeoLocatorConfig(config.geoip(), GeoLocatorConfig.DEFAULT_RELOAD_INTERVAL));
             LOG.info(
                     "geoip: {} database {} built {}",
                     geo.database().type(),
@@ -135,12 +130,23 @@ public final class Server implements AutoCloseable {
         if (!config.probes() && served.health() != null) {
             LOG.warn("health: probes are off (--no-probes): PoPs are eligible by their config state alone");
         }
+        ClientRankings rankings = rankings(routing);
         if (config.peers() != null && config.probes()) {
             peers = new PeerExchange(config.peers(), timeline::add, Clock.systemUTC());
             peerMetrics = new PeerMetrics(peers, metrics.registry());
         }
         Eligibility eligibility = prepareHealth(served);
-        snapshots = new Snapshot.Holder(served.zones(), routing, eligibility, config.cacheSize());
+        snapshots = new Snapshot.Holder(served.zones(), routing, rankings, eligibility, config.cacheSize());
+        if (geo != null) {
+            geo.onReload(this::rebuildRankings);
+            geoWatcher = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "geoip-reload");
+                t.setDaemon(true);
+                return t;
+            });
+            geo.startWatching(geoWatcher);
+        }
+        ClientLocator locator = new ClientLocator();
         byte[] nsid =
                 config.nsid() && config.identity() != null ? config.identity().getBytes(StandardCharsets.UTF_8) : null;
         RateLimiter limiter = null;
@@ -167,7 +173,7 @@ public final class Server implements AutoCloseable {
         QueryHandler queries = new QueryHandler(
                 snapshots,
                 new Answerer(new ServerIdentity(nsid, config.identity(), config.version())),
-                new ClientLocator(geo),
+                locator,
                 metrics.queries(),
                 metrics,
                 cookies(),
@@ -216,6 +222,7 @@ public final class Server implements AutoCloseable {
                     metrics.routing(loaded.routing());
                     return next;
                 },
+                this::rankings,
                 loaded -> {
                     retireMonitor();
                     metrics.serving(
@@ -227,7 +234,7 @@ public final class Server implements AutoCloseable {
                 timeline);
         metrics.reloads(reloader, ZoneReloader::succeeded, ZoneReloader::failed);
         if (geo != null) {
-            metrics.geoip(geo);
+            metrics.geoip(geo, locator, () -> snapshots.current().rankings());
         }
         reloader.start();
         LOG.info("reload: watching {} for changes; SIGHUP reloads too", config.zones());
@@ -254,17 +261,26 @@ public final class Server implements AutoCloseable {
                 geo,
                 () -> ready,
                 () -> reloader.requestReload("admin API"),
-                adminToken(),
+                config.adminTokenFile() == null ? null : AdminToken.load(config.adminTokenFile()),
+                config.adminFrom(),
                 Clock.systemUTC());
         String peerToken = config.peers() == null ? null : config.peers().token();
         TlsFiles tls = config.httpTls() == null
                 ? null
                 : new TlsFiles(config.httpTls().cert(), config.httpTls().key(), Clock.systemUTC());
         String scheme = tls == null ? "http" : "https";
-        http.start(config.http(), peerApi(peerToken, statusApi), tls);
+        // Host: names served besides the address a connection arrived on (DNS rebinding defence)
+        Set<String> hosts = new HashSet<>(config.httpHosts());
+        hosts.add("localhost");
+        if (config.identity() != null) {
+            hosts.add(config.identity());
+        }
+        HttpServer.Settings limits = new HttpServer.Settings(
+                HttpServer.Settings.DEFAULT_MAX_CONNECTIONS, HttpServer.Settings.DEFAULT_REQUEST_DEADLINE, hosts);
+        http.start(config.http(), limits, peerApi(peerToken, statusApi), tls);
         if (config.peerListen() != null) {
             peerHttp = new HttpServer();
-            peerHttp.start(config.peerListen(), peerApi(peerToken, null), tls);
+            peerHttp.start(config.peerListen(), limits, peerApi(peerToken, null), tls);
             LOG.info("http: peers only (/api/v1/health) on {}://{}/", scheme, format(config.peerListen()));
         }
         if (config.adminTokenFile() == null) {
@@ -288,6 +304,35 @@ public final class Server implements AutoCloseable {
             return config.peers().self();
         }
         return config.identity() == null ? "popdns" : config.identity();
+    }
+
+    /**
+     * The client rankings for {@code routing} from the current GeoIP database: built by walking
+     * the database (seconds), so only when a name is geo-routed; else every client is unknown.
+     */
+    private ClientRankings rankings(RoutingTable routing) throws IOException {
+        if (geo == null || !routing.hasGeoNames()) {
+            return ClientRankings.unlocated(routing);
+        }
+        ClientRankings built = ClientRankings.build(routing, geo);
+        LOG.info(
+                "geoip: client table of {} networks in {} classes built in {} ms ({} KiB)",
+                built.networks(),
+                built.classes(),
+                Math.round(built.buildSeconds() * 1000),
+                built.bytes() / 1024);
+        return built;
+    }
+
+    /** After a GeoIP reload, on its thread: new rankings for the served routing table. */
+    private void rebuildRankings() {
+        synchronized (snapshots) {
+            try {
+                snapshots.withRankings(rankings(snapshots.current().routing()));
+            } catch (IOException | RuntimeException e) {
+                LOG.error("geoip: building the client table failed; still answering from the previous one", e);
+            }
+        }
     }
 
     /**
@@ -411,19 +456,6 @@ public final class Server implements AutoCloseable {
         if (old != null) {
             old.close();
         }
-    }
-
-    /** The admin bearer token from the configured file, or null when admin calls are off. */
-    private String adminToken() throws IOException {
-        if (config.adminTokenFile() == null) {
-            return null;
-        }
-        String token = Files.readString(config.adminTokenFile()).strip();
-        if (token.length() < 16) {
-            throw new IOException(config.adminTokenFile() + ": admin token of " + token.length()
-                    + " characters (expected: at least 16)");
-        }
-        return token;
     }
 
     /**

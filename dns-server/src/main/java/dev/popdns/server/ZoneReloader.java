@@ -1,6 +1,8 @@
 package dev.popdns.server;
 
+import dev.popdns.routing.ClientRankings;
 import dev.popdns.routing.Eligibility;
+import dev.popdns.routing.RoutingTable;
 import dev.popdns.served.Served;
 import dev.popdns.status.Timeline;
 import dev.popdns.wire.Snapshot;
@@ -43,6 +45,7 @@ public final class ZoneReloader implements AutoCloseable {
     private final boolean geoAvailable;
     private final Consumer<Served> listener;
     private final HealthSwitch health;
+    private final RankingsBuilder rankings;
     private final Timeline timeline;
     private volatile String lastReload = "none yet";
     private volatile String requestedBy = "";
@@ -51,6 +54,7 @@ public final class ZoneReloader implements AutoCloseable {
     /**
      * @param geoAvailable whether the server has a GeoIP database (geo names need one)
      * @param health       gives the eligibility for a loaded config (may start new probes)
+     * @param rankings     builds the client rankings for a loaded routing table
      * @param listener     told of every accepted reload after the swap, on the reload thread
      */
     public ZoneReloader(
@@ -58,9 +62,11 @@ public final class ZoneReloader implements AutoCloseable {
             Snapshot.Holder snapshots,
             boolean geoAvailable,
             HealthSwitch health,
+            RankingsBuilder rankings,
             Consumer<Served> listener,
             Timeline timeline)
             throws IOException {
+        this.rankings = rankings;
         this.timeline = timeline;
         this.dir = dir;
         this.snapshots = snapshots;
@@ -85,6 +91,12 @@ public final class ZoneReloader implements AutoCloseable {
     @FunctionalInterface
     public interface HealthSwitch {
         Eligibility prepare(Served loaded) throws Served.Invalid;
+    }
+
+    /** The client rankings for a loaded routing table; runs on the reload thread before the swap. */
+    @FunctionalInterface
+    public interface RankingsBuilder {
+        ClientRankings build(RoutingTable routing) throws IOException;
     }
 
     /** Asks for a reload (SIGHUP, admin); it runs on the reload thread within a quarter second. */
@@ -151,7 +163,17 @@ public final class ZoneReloader implements AutoCloseable {
                 throw new Served.Invalid(List.of(dir.resolve("pops.yaml") + ": declares geo names, but the server "
                         + "started without a GeoIP database (restart it with --geoip FILE)"));
             }
-            snapshots.swap(loaded.zones(), loaded.routing(), health.prepare(loaded));
+            // built beside the served snapshot, which answers meanwhile; under the holder's monitor
+            // so that a GeoIP reload cannot swap rankings for the replaced routing table
+            synchronized (snapshots) {
+                ClientRankings built;
+                try {
+                    built = rankings.build(loaded.routing());
+                } catch (IOException e) {
+                    throw new Served.Invalid(List.of("GeoIP client table: " + e.getMessage()));
+                }
+                snapshots.swap(loaded.zones(), loaded.routing(), built, health.prepare(loaded));
+            }
             StringBuilder serials = new StringBuilder();
             for (Zone zone : loaded.zones().zones()) {
                 serials.append(' ').append(zone.origin()).append('=').append(zone.serial());

@@ -9,12 +9,12 @@ import dev.popdns.health.AdminOverride;
 import dev.popdns.health.CheckHealth;
 import dev.popdns.health.HealthView;
 import dev.popdns.health.PopHealth;
+import dev.popdns.routing.ClientRankings;
 import dev.popdns.routing.Eligibility;
 import dev.popdns.routing.Explanation;
 import dev.popdns.routing.GeoName;
 import dev.popdns.routing.Router;
 import dev.popdns.routing.RoutingTable;
-import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.util.Locale;
 import org.xbill.DNS.Name;
@@ -36,11 +36,13 @@ public final class ExplainReport {
     /**
      * Explains {@code name type} for {@code client}.
      *
+     * @param rankings the client table built for {@code table} (gives the ECS scope)
      * @param view the live health, or null when no probes run (offline, or {@code --no-probes})
      * @param live whether this is the running server's view (false: the command line offline)
      */
     public static ObjectNode build(
             RoutingTable table,
+            ClientRankings rankings,
             Eligibility eligibility,
             HealthView view,
             boolean live,
@@ -64,7 +66,7 @@ public final class ExplainReport {
                     .put("build_date", geo.database().buildDate().toString());
         }
         Location location = geo == null ? null : geo.locate(client);
-        Explanation e = Explanation.of(table, geoName, type, location, client instanceof Inet4Address, eligibility);
+        Explanation e = Explanation.of(table, geoName, type, location, client, rankings, eligibility);
         root.put("routed", true).put("routed_as", geoName.name().toString());
         if (location != null) {
             ObjectNode loc = root.putObject("location")

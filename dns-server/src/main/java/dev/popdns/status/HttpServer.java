@@ -1,11 +1,16 @@
 package dev.popdns.status;
 
+import dev.popdns.config.AddressLiteral;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPromise;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.nio.NioEventLoopGroup;
@@ -21,30 +26,60 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.QueryStringDecoder;
-import io.netty.handler.timeout.ReadTimeoutHandler;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The HTTP side (status page, JSON API, metrics, admin calls) on its own event loop thread, apart
  * from the DNS loops, so a slow or hostile HTTP client cannot delay answers. Requests are limited
- * in size (16 KiB body, 4 KiB line, 8 KiB headers) and in time (30 s to send one); keep-alive is
- * honoured. What to answer is the {@link Handler}'s business.
+ * in size (16 KiB body, 4 KiB line, 8 KiB headers) and in time (a whole request, headers and
+ * body, within the deadline of its connection's start or of the previous response; an idle
+ * keep-alive connection is closed by the same rule); connections are limited in number. A request
+ * whose {@code Host:} is not one of ours gets 421 before any handler sees it: a browser page of
+ * another site whose name an attacker points at this address (DNS rebinding) cannot read the API.
+ * What to answer is the {@link Handler}'s business.
  */
 public final class HttpServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(HttpServer.class);
     private static final int MAX_REQUEST = 16 * 1024;
-    private static final int READ_TIMEOUT_SECONDS = 30;
 
     private final EventLoopGroup group = new NioEventLoopGroup(1);
     private Channel channel;
+
+    /**
+     * Limits of the HTTP side.
+     *
+     * @param maxConnections  connections open at once; more are closed at accept
+     * @param requestDeadline time for a whole request, from the connection's start or the previous response
+     * @param hosts           names a {@code Host:} header may carry besides the address the connection
+     *                        arrived on (lower case, no port)
+     */
+    public record Settings(int maxConnections, Duration requestDeadline, Set<String> hosts) {
+        public static final int DEFAULT_MAX_CONNECTIONS = 256;
+        public static final Duration DEFAULT_REQUEST_DEADLINE = Duration.ofSeconds(10);
+
+        public Settings {
+            Set<String> lower = new HashSet<>();
+            for (String h : hosts) {
+                lower.add(h.toLowerCase(Locale.ROOT));
+            }
+            hosts = Set.copyOf(lower);
+        }
+    }
 
     /**
      * One request.
@@ -83,26 +118,26 @@ public final class HttpServer implements AutoCloseable {
         Response handle(Request request);
     }
 
-    public void start(InetSocketAddress address, Handler handler) throws InterruptedException {
-        start(address, handler, null);
-    }
-
-    /** As above, serving HTTPS with {@code tls} when it is not null. */
-    public void start(InetSocketAddress address, Handler handler, TlsFiles tls) throws InterruptedException {
+    /** Serves {@code handler} on {@code address} within {@code settings}; HTTPS with {@code tls} when it is not null. */
+    public void start(InetSocketAddress address, Settings settings, Handler handler, TlsFiles tls)
+            throws InterruptedException {
+        ConnectionLimit limit = new ConnectionLimit(settings.maxConnections());
+        long deadline = settings.requestDeadline().toNanos();
         ServerBootstrap b = new ServerBootstrap()
                 .group(group)
                 .channel(NioServerSocketChannel.class)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        ch.pipeline().addLast(limit);
                         if (tls != null) {
                             ch.pipeline().addLast(tls.current().newHandler(ch.alloc()));
                         }
                         ch.pipeline()
-                                .addLast(new ReadTimeoutHandler(READ_TIMEOUT_SECONDS))
                                 .addLast(new HttpServerCodec(4096, 8192, 8192))
                                 .addLast(new HttpObjectAggregator(MAX_REQUEST))
-                                .addLast(new Dispatcher(handler));
+                                .addLast(new RequestDeadline(deadline))
+                                .addLast(new Dispatcher(handler, settings.hosts()));
                     }
                 });
         channel = b.bind(address).sync().channel();
@@ -116,18 +151,109 @@ public final class HttpServer implements AutoCloseable {
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
     }
 
+    /** Closes connections beyond the limit as soon as they are accepted (one event loop: no atomics needed, but cheap). */
+    @ChannelHandler.Sharable
+    private static final class ConnectionLimit extends ChannelInboundHandlerAdapter {
+        private final AtomicInteger open = new AtomicInteger();
+        private final int max;
+
+        ConnectionLimit(int max) {
+            this.max = max;
+        }
+
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) {
+            if (open.incrementAndGet() > max) {
+                ctx.close();
+                return;
+            }
+            ctx.fireChannelActive();
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            open.decrementAndGet();
+            ctx.fireChannelInactive();
+        }
+    }
+
+    /**
+     * Closes a connection on which no whole request arrived within the deadline, counted from the
+     * connection's start and again from the end of each response (a slow client, a stalled body, an
+     * idle keep-alive connection). Sits after the aggregator, so it sees whole requests only.
+     */
+    private static final class RequestDeadline extends ChannelDuplexHandler {
+        private final long nanos;
+        private ScheduledFuture<?> timer;
+
+        RequestDeadline(long nanos) {
+            this.nanos = nanos;
+        }
+
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) {
+            arm(ctx);
+            ctx.fireChannelActive();
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            cancel();
+            ctx.fireChannelRead(msg);
+        }
+
+        @Override
+        public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+            if (msg instanceof LastHttpContent) {
+                ChannelPromise done = promise.unvoid();
+                done.addListener(f -> arm(ctx));
+                ctx.write(msg, done);
+            } else {
+                ctx.write(msg, promise);
+            }
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            cancel();
+            ctx.fireChannelInactive();
+        }
+
+        private void arm(ChannelHandlerContext ctx) {
+            if (timer == null && ctx.channel().isActive()) {
+                timer = ctx.executor().schedule(() -> ctx.close(), nanos, TimeUnit.NANOSECONDS);
+            }
+        }
+
+        private void cancel() {
+            if (timer != null) {
+                timer.cancel(false);
+                timer = null;
+            }
+        }
+    }
+
     private static final class Dispatcher extends SimpleChannelInboundHandler<FullHttpRequest> {
         private final Handler handler;
+        private final Set<String> hosts;
 
-        Dispatcher(Handler handler) {
+        Dispatcher(Handler handler, Set<String> hosts) {
             this.handler = handler;
+            this.hosts = hosts;
         }
 
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
             Response response;
+            String host = request.headers().get(HttpHeaderNames.HOST);
             if (!request.decoderResult().isSuccess()) {
                 response = Response.text(400, "bad request\n");
+            } else if (host == null && !request.protocolVersion().equals(HttpVersion.HTTP_1_0)) {
+                response = Response.text(400, "Host: missing (required by HTTP/1.1)\n");
+            } else if (host != null
+                    && !servedHost(host, (InetSocketAddress) ctx.channel().localAddress())) {
+                // RFC 9110 §15.5.20: not a name this server answers for
+                response = Response.text(421, "misdirected request: this server does not answer for that Host\n");
             } else {
                 QueryStringDecoder uri = new QueryStringDecoder(request.uri());
                 InetAddress remote = ((InetSocketAddress) ctx.channel().remoteAddress()).getAddress();
@@ -165,9 +291,32 @@ public final class HttpServer implements AutoCloseable {
             }
         }
 
+        /**
+         * Whether {@code host} (a {@code Host:} value, with or without a port) names this server: the
+         * address the connection arrived on, or one of the configured names. Literal addresses are
+         * parsed, never resolved.
+         */
+        boolean servedHost(String host, InetSocketAddress local) {
+            String name = host.strip();
+            if (name.startsWith("[")) {
+                int close = name.indexOf(']');
+                name = close < 0 ? "" : name.substring(1, close);
+            } else if (name.indexOf(':') == name.lastIndexOf(':') && name.indexOf(':') >= 0) {
+                name = name.substring(0, name.indexOf(':'));
+            }
+            InetAddress literal = AddressLiteral.parse(name);
+            if (literal != null) {
+                return literal.equals(local.getAddress());
+            }
+            if (name.endsWith(".")) {
+                name = name.substring(0, name.length() - 1);
+            }
+            return hosts.contains(name.toLowerCase(Locale.ROOT));
+        }
+
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            ctx.close(); // read timeout, oversized request, reset: this connection only
+            ctx.close(); // oversized request, reset: this connection only
         }
     }
 }

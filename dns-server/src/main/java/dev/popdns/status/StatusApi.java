@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.popdns.config.AddressLiteral;
+import dev.popdns.config.AddressRange;
 import dev.popdns.geoip.GeoLocator;
 import dev.popdns.health.AdminOverride;
 import dev.popdns.health.Durations;
@@ -12,6 +13,7 @@ import dev.popdns.metrics.Metrics;
 import dev.popdns.status.HttpServer.Request;
 import dev.popdns.status.HttpServer.Response;
 import dev.popdns.wire.Snapshot;
+import io.netty.util.NetUtil;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
@@ -23,6 +25,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Supplier;
@@ -39,7 +42,9 @@ import org.xbill.DNS.Type;
  * {@code /api/v1/explain}, {@code /metrics}, {@code /healthz}, {@code /readyz}, and the admin calls
  * {@code POST|DELETE /api/v1/pops/{id}/override} and {@code POST /api/v1/reload}, which need the
  * bearer token from the admin token file (compared in constant time; 401 when missing or wrong,
- * 403 when no token file is configured). No response, log line or metric carries a secret.
+ * 403 when no token file is configured) and a peer address in {@code admin-from} (loopback unless
+ * configured; 403 otherwise, before the token is looked at). No response, log line or metric
+ * carries a secret.
  */
 public final class StatusApi implements HttpServer.Handler {
     private static final Logger LOG = LoggerFactory.getLogger(StatusApi.class);
@@ -54,13 +59,17 @@ public final class StatusApi implements HttpServer.Handler {
     private final GeoLocator geo;
     private final Supplier<Boolean> ready;
     private final Runnable reload;
-    private final byte[] tokenDigest;
+    private final AdminToken adminToken;
+    private final List<AddressRange> adminFrom;
     private final Clock clock;
     private final String page;
     private final String pagePolicy;
     private final ObjectMapper mapper = new ObjectMapper();
 
-    /** @param adminToken the admin bearer token, or null when admin calls are disabled */
+    /**
+     * @param adminToken the admin bearer token, or null when admin calls are disabled
+     * @param adminFrom  the networks admin calls may come from
+     */
     public StatusApi(
             StatusReport report,
             Metrics metrics,
@@ -69,7 +78,8 @@ public final class StatusApi implements HttpServer.Handler {
             GeoLocator geo,
             Supplier<Boolean> ready,
             Runnable reload,
-            String adminToken,
+            AdminToken adminToken,
+            List<AddressRange> adminFrom,
             Clock clock) {
         this.report = report;
         this.metrics = metrics;
@@ -78,7 +88,8 @@ public final class StatusApi implements HttpServer.Handler {
         this.geo = geo;
         this.ready = ready;
         this.reload = reload;
-        this.tokenDigest = adminToken == null ? null : sha256(adminToken);
+        this.adminToken = adminToken;
+        this.adminFrom = List.copyOf(adminFrom);
         this.clock = clock;
         this.page = resource("/status/index.html");
         this.pagePolicy = contentSecurityPolicy(page);
@@ -177,6 +188,7 @@ public final class StatusApi implements HttpServer.Handler {
         HealthMonitor monitor = health.get();
         ObjectNode root = ExplainReport.build(
                 snap.routing(),
+                snap.rankings(),
                 snap.eligibility(),
                 monitor == null ? null : monitor.view(),
                 true,
@@ -188,26 +200,46 @@ public final class StatusApi implements HttpServer.Handler {
     }
 
     private Response admin(Request r, Supplier<Response> action) {
-        if (tokenDigest == null) {
+        if (!fromAdminNetwork(r.remote())) {
+            LOG.warn(
+                    "http: refused {} {} from {}: not in admin-from",
+                    r.method(),
+                    r.path(),
+                    NetUtil.toAddressString(r.remote()));
+            return error(403, "admin calls are not accepted from this address (admin-from in popdns.yaml)");
+        }
+        if (adminToken == null) {
             return error(403, "admin calls are disabled (set admin-token-file in popdns.yaml)");
         }
         String auth = r.authorization();
-        if (auth == null
-                || !auth.startsWith("Bearer ")
-                || !MessageDigest.isEqual(
-                        tokenDigest, sha256(auth.substring("Bearer ".length()).trim()))) {
-            LOG.warn(
-                    "http: refused {} {} from {}: missing or wrong bearer token",
-                    r.method(),
-                    r.path(),
-                    r.remote().getHostAddress());
-            return new Response(
-                    401,
-                    JSON,
-                    "{\"error\": \"missing or wrong bearer token\"}\n",
-                    Map.of("WWW-Authenticate", "Bearer"));
+        String presented = auth != null && auth.startsWith("Bearer ")
+                ? auth.substring("Bearer ".length()).trim()
+                : null;
+        return switch (adminToken.check(presented)) {
+            case VALID -> action.get();
+            case UNAVAILABLE -> error(503, "the admin token file cannot be read or holds no valid token (see the log)");
+            case WRONG -> {
+                LOG.warn(
+                        "http: refused {} {} from {}: missing or wrong bearer token",
+                        r.method(),
+                        r.path(),
+                        NetUtil.toAddressString(r.remote()));
+                yield new Response(
+                        401,
+                        JSON,
+                        "{\"error\": \"missing or wrong bearer token\"}\n",
+                        Map.of("WWW-Authenticate", "Bearer"));
+            }
+        };
+    }
+
+    private boolean fromAdminNetwork(InetAddress peer) {
+        for (AddressRange range : adminFrom) {
+            if (range.contains(peer)) {
+                return true;
+            }
         }
-        return action.get();
+        return false;
     }
 
     private Response setOverride(String pop, String body) {

@@ -11,6 +11,7 @@ import dev.popdns.health.HealthMonitor;
 import dev.popdns.health.HealthView;
 import dev.popdns.health.PopHealth;
 import dev.popdns.peers.PeerExchange;
+import dev.popdns.routing.ClientRankings;
 import dev.popdns.routing.Decision;
 import dev.popdns.routing.GeoName;
 import dev.popdns.routing.Pop;
@@ -200,14 +201,14 @@ public final class StatusReport {
                     .put("pop", pick(snap, n, yours));
         }
         if (geo != null) {
-            var stats = geo.stats();
+            ClientRankings table = snap.rankings();
             root.putObject("geoip")
                     .put("database", geo.database().path().toString())
                     .put("type", geo.database().type())
                     .put("build_date", geo.database().buildDate().toString())
-                    .put("cache_hits", stats.hits())
-                    .put("cache_misses", stats.misses())
-                    .put("cache_hit_rate", stats.hitRate());
+                    .put("table_networks", table.networks())
+                    .put("table_classes", table.classes())
+                    .put("table_build_seconds", table.buildSeconds());
         }
         ArrayNode events = root.putArray("timeline");
         for (Timeline.Entry e : seen.entries()) {

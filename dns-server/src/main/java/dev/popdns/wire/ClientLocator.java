@@ -1,45 +1,54 @@
 package dev.popdns.wire;
 
-import dev.popdns.geoip.GeoLocator;
-import dev.popdns.geoip.Location;
+import dev.popdns.geoip.NetworkTable;
+import dev.popdns.routing.ClientRankings;
 import java.net.InetAddress;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Where a client is: the EDNS Client Subnet address when the query carries one with a source
- * prefix above 0 (RFC 7871 §7.1.1), else the resolver's own address; located with GeoIP.
+ * prefix above 0 (RFC 7871 §7.1.1), else the resolver's own address; found in the snapshot's
+ * {@link ClientRankings} (one table lookup, no GeoIP decode). Counts the lookups by whether the
+ * client was placed, for {@code popdns_geoip_lookups_total}.
  */
 public final class ClientLocator {
-    private final GeoLocator geo;
+    private final LongAdder located = new LongAdder();
+    private final LongAdder unknown = new LongAdder();
 
-    /** @param geo the GeoIP database, or null when no name is geo-routed */
-    public ClientLocator(GeoLocator geo) {
-        this.geo = geo;
-    }
-
-    /** The location of the client, or null when unknown (or no database). Never blocks. */
-    public Location locate(Query query, InetAddress peer) {
-        if (geo == null) {
-            return null;
-        }
+    /**
+     * The client's class and the prefix of its merged network, packed as {@link
+     * NetworkTable#find} returns them. Never blocks; allocates only the peer's address bytes
+     * when the query has no client subnet.
+     */
+    public int locate(Query query, InetAddress peer, ClientRankings rankings) {
         Query.Edns edns = query.edns();
         Query.ClientSubnet subnet = edns == null ? null : edns.subnet();
-        if (subnet != null && subnet.sourcePrefix() > 0) {
-            return geo.locate(subnet.fullAddress()); // no InetAddress on the query path
-        }
-        return geo.locate(peer);
+        int found = subnet != null && subnet.sourcePrefix() > 0
+                ? rankings.find(subnet.fullAddress()) // no InetAddress on the query path
+                : rankings.find(peer.getAddress());
+        (rankings.unknown(found) ? unknown : located).increment();
+        return found;
+    }
+
+    /** Lookups whose client got a ranking from its location. */
+    public long located() {
+        return located.sum();
+    }
+
+    /** Lookups whose client had no usable location (HQ first). */
+    public long unknown() {
+        return unknown.sum();
     }
 
     /**
      * RFC 7871 §7.2.1: the scope of an answer to a client subnet: 0 when the answer does not
-     * depend on the client; else the GeoIP network prefix, never wider than the source prefix;
-     * the source prefix itself when the database placed nothing.
+     * depend on the client; else the prefix of the client's merged network (every address in it
+     * gets the same ranking), never wider than the source prefix.
      */
-    static int scope(Query.ClientSubnet subnet, boolean routed, Location location) {
+    static int scope(Query.ClientSubnet subnet, boolean routed, int networkPrefix) {
         if (!routed || subnet.sourcePrefix() == 0) {
             return 0;
         }
-        return location == null
-                ? subnet.sourcePrefix()
-                : Math.min(subnet.sourcePrefix(), location.networkPrefixLength());
+        return Math.min(subnet.sourcePrefix(), networkPrefix);
     }
 }

@@ -1,8 +1,9 @@
 package dev.popdns.wire;
 
-import dev.popdns.geoip.Location;
+import dev.popdns.geoip.NetworkTable;
 import dev.popdns.routing.Decision;
 import dev.popdns.routing.GeoName;
+import dev.popdns.routing.Ranking;
 import dev.popdns.routing.Router;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -17,7 +18,7 @@ import org.xbill.DNS.Type;
  * returns the bytes to send or null to stay silent.
  *
  * <p>Threads: called on Netty event loops, concurrently; holds no mutable state of its own. A hit
- * costs the packet copy, one key array, a GeoIP cache probe for geo names, and one copy into a
+ * costs the packet copy, one key array, one client-table lookup for geo names, and one copy into a
  * pooled buffer. Nothing here blocks; the only log lines are those of {@link InternalErrors}, at most
  * one a minute.
  */
@@ -203,16 +204,19 @@ public final class QueryHandler {
                 && snapshot.routing().hasGeoNames()) {
             GeoName geo = snapshot.routing().routed(keyBytes, query.nameLength());
             if (geo != null) {
-                Location location = locator.locate(query, peer);
+                int found = locator.locate(query, peer, snapshot.rankings());
+                Ranking ranking = snapshot.rankings().ranking(found, geo);
                 route = new Route(
-                        geo, Router.decide(snapshot.routing(), geo, location, qtype, snapshot.eligibility()), location);
+                        geo,
+                        Router.decide(snapshot.routing(), geo, ranking, qtype, snapshot.eligibility()),
+                        NetworkTable.prefixOf(found));
                 answers.routed(route);
             }
         }
         Query.ClientSubnet subnet = query.edns() == null ? null : query.edns().subnet();
         int scope = subnet == null
                 ? 0
-                : ClientLocator.scope(subnet, route != null, route == null ? null : route.location());
+                : ClientLocator.scope(subnet, route != null, route == null ? 0 : route.networkPrefix());
         CacheKey key = CacheKey.finish(
                 keyBytes, query, route == null ? 0 : route.decision().pop() + 2);
         byte[] cached = snapshot.cache().get(key);
@@ -237,9 +241,10 @@ public final class QueryHandler {
     /**
      * The routing of one query to a geo name.
      *
-     * @param location where the client is, or null when unknown
+     * @param networkPrefix the prefix of the client's merged network (the ECS scope before the
+     *     source prefix caps it)
      */
-    public record Route(GeoName name, Decision decision, Location location) {}
+    public record Route(GeoName name, Decision decision, int networkPrefix) {}
 
     /** RFC 6891 §6.2.5: the client's size, at least 512, at most ours. */
     private static int udpLimit(Query query) {

@@ -53,7 +53,8 @@ class RouterTest {
 
     private static List<String> ranking(RoutingTable table, Location location) throws Exception {
         List<String> ids = new ArrayList<>();
-        for (int i : Router.rank(table, table.find(Name.fromString("t.test.")), location)) {
+        for (int i : Router.rank(table, table.find(Name.fromString("t.test.")), location)
+                .order()) {
             ids.add(table.pops().get(i).id());
         }
         return ids;

@@ -2,6 +2,7 @@ package dev.popdns.wire;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.popdns.routing.ClientRankings;
 import dev.popdns.routing.Eligibility;
 import dev.popdns.served.Served;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -30,9 +31,14 @@ class QueryHandlerFaultTest {
         Served served = Served.load(root.resolve("src/test/resources/geo"), null);
         QueryMetrics metrics = new QueryMetrics(new SimpleMeterRegistry());
         QueryHandler handler = new QueryHandler(
-                new Snapshot.Holder(served.zones(), served.routing(), Eligibility.adminOnly(), 1000),
+                new Snapshot.Holder(
+                        served.zones(),
+                        served.routing(),
+                        ClientRankings.unlocated(served.routing()),
+                        Eligibility.adminOnly(),
+                        1000),
                 new Answerer(ServerIdentity.none()),
-                new ClientLocator(null),
+                new ClientLocator(),
                 metrics,
                 route -> {
                     throw new IllegalStateException("a bug in the answer listener");

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.popdns.routing.ClientRankings;
 import dev.popdns.routing.Eligibility;
 import dev.popdns.served.Served;
 import io.netty.buffer.ByteBuf;
@@ -44,12 +45,16 @@ class QueryHandlerFuzzTest {
     @BeforeAll
     static void load() throws Exception {
         Served served = Served.load(Path.of(System.getProperty("popdns.testZones")), null);
-        Snapshot.Holder snapshots =
-                new Snapshot.Holder(served.zones(), served.routing(), Eligibility.adminOnly(), 10_000);
+        Snapshot.Holder snapshots = new Snapshot.Holder(
+                served.zones(),
+                served.routing(),
+                ClientRankings.unlocated(served.routing()),
+                Eligibility.adminOnly(),
+                10_000);
         handler = new QueryHandler(
                 snapshots,
                 new Answerer(new ServerIdentity("fuzz".getBytes(), "fuzz", "v")),
-                new ClientLocator(null),
+                new ClientLocator(),
                 metrics = new QueryMetrics(new io.micrometer.core.instrument.simple.SimpleMeterRegistry()),
                 route -> {});
     }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.popdns.geoip.GeoLocator;
 import dev.popdns.geoip.GeoLocatorConfig;
+import dev.popdns.routing.ClientRankings;
 import dev.popdns.routing.Eligibility;
 import dev.popdns.served.Served;
 import io.netty.buffer.ByteBuf;
@@ -42,9 +43,14 @@ class ResolverAddressRoutingTest {
         geo = GeoLocator.open(GeoLocatorConfig.withDefaults(db));
         Served served = Served.load(root.resolve("src/test/resources/geo"), null);
         handler = new QueryHandler(
-                new Snapshot.Holder(served.zones(), served.routing(), Eligibility.adminOnly(), 1000),
+                new Snapshot.Holder(
+                        served.zones(),
+                        served.routing(),
+                        ClientRankings.build(served.routing(), geo),
+                        Eligibility.adminOnly(),
+                        1000),
                 new Answerer(ServerIdentity.none()),
-                new ClientLocator(geo),
+                new ClientLocator(),
                 QueryMetrics.none(),
                 route -> {});
     }

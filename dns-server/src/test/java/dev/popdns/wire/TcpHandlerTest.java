@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.popdns.routing.ClientRankings;
 import dev.popdns.routing.Eligibility;
 import dev.popdns.served.Served;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -39,9 +40,14 @@ class TcpHandlerTest {
         Served served = Served.load(Path.of(System.getProperty("popdns.testZones")), null);
         registry = new SimpleMeterRegistry();
         queries = new QueryHandler(
-                new Snapshot.Holder(served.zones(), served.routing(), Eligibility.adminOnly(), 1000),
+                new Snapshot.Holder(
+                        served.zones(),
+                        served.routing(),
+                        ClientRankings.unlocated(served.routing()),
+                        Eligibility.adminOnly(),
+                        1000),
                 new Answerer(ServerIdentity.none()),
-                new ClientLocator(null),
+                new ClientLocator(),
                 new QueryMetrics(registry),
                 route -> {});
     }

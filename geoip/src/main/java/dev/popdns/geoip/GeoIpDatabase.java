@@ -12,8 +12,7 @@ import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * One opened and checked mmdb file with the cache of its answers. Immutable apart from the cache;
- * {@link GeoLocator} swaps whole instances, so a cache never outlives the data it was filled from.
+ * One opened and checked mmdb file. Immutable; {@link GeoLocator} swaps whole instances.
  */
 final class GeoIpDatabase {
 
@@ -33,15 +32,13 @@ final class GeoIpDatabase {
     final Kind kind;
     final FileStamp stamp;
     final DatabaseInfo info;
-    final NetworkCache cache;
     private final AtomicBoolean lookupErrorLogged = new AtomicBoolean();
 
-    private GeoIpDatabase(Reader reader, Kind kind, FileStamp stamp, DatabaseInfo info, int cacheSize) {
+    private GeoIpDatabase(Reader reader, Kind kind, FileStamp stamp, DatabaseInfo info) {
         this.reader = reader;
         this.kind = kind;
         this.stamp = stamp;
         this.info = info;
-        this.cache = new NetworkCache(cacheSize);
     }
 
     /**
@@ -50,7 +47,7 @@ final class GeoIpDatabase {
      *
      * @throws IOException naming the path and what is wrong with the file
      */
-    static GeoIpDatabase open(Path path, int cacheSize) throws IOException {
+    static GeoIpDatabase open(Path path) throws IOException {
         FileStamp stamp;
         try {
             stamp = FileStamp.read(path);
@@ -80,8 +77,7 @@ final class GeoIpDatabase {
                 reader,
                 kind,
                 stamp,
-                new DatabaseInfo(path, type, metadata.getBuildDate().toInstant()),
-                cacheSize);
+                new DatabaseInfo(path, type, metadata.getBuildDate().toInstant()));
         try {
             database.resolve(InetAddress.getByAddress(PROBE_V4));
             if (metadata.getIpVersion() == 6) {
@@ -100,7 +96,7 @@ final class GeoIpDatabase {
     }
 
     /**
-     * Reads the location of {@code address} from the file, bypassing the cache.
+     * Reads the location of {@code address} from the file.
      *
      * @return the location, or {@code null} when the database has no record for the address or a
      *     record with neither country, continent nor coordinates

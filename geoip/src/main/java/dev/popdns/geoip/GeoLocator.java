@@ -2,10 +2,7 @@ package dev.popdns.geoip;
 
 import java.io.Closeable;
 import java.io.IOException;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.net.InetAddress;
-import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.concurrent.ScheduledExecutorService;
@@ -25,23 +22,15 @@ import org.slf4j.LoggerFactory;
  */
 public final class GeoLocator implements Closeable {
     /*
-     * Threads. locate() runs on the query threads: it reads the current GeoIpDatabase through one
-     * volatile field, takes no lock of its own and never blocks. A hit allocates only the address
-     * bytes; a miss decodes a record from the memory-mapped file (page faults at worst, no system
-     * calls) and writes one cache slot (NetworkCache).
+     * Threads. locate() and buildTable() run on any thread: they read the current GeoIpDatabase
+     * through one volatile field and take no lock of their own. locate() decodes a record from the
+     * memory-mapped file (page faults at worst, no system calls): it serves explain and the status
+     * page; the query path asks a NetworkTable instead, built by buildTable() once per database.
      * reloadIfChanged() runs on the watcher's thread or a caller's, under this object's lock: it
-     * opens and checks the new file beside the old one and publishes it with one volatile write.
+     * opens and checks the new file beside the old one, publishes it with one volatile write, then
+     * tells the reload listener (which typically builds a new table) on the same thread.
      * The replaced reader is not closed: a memory-mapped reader holds no file descriptor, the GC
      * unmaps it once no lookup uses it, and closing it could fail a lookup still in flight.
-     *
-     * Cache. An answer holds for its whole database network, whose prefix is known only after the
-     * lookup. So each answer is cached under its address masked to the coarsest tier that fits
-     * inside its network; the tiers are /16, /24, /32 for IPv4 and /32, /48, /64, /128 for IPv6. A
-     * lookup probes its own address's keys from coarse to fine, and any entry it finds is valid for
-     * it: a /12 network fills one entry per /16 that queries come from, a /20 one per /24, a /26 one
-     * per address. Unknown addresses are cached per address, as the database does not say how far an
-     * empty answer reaches. Each database has its own cache, so a reload starts empty and never mixes
-     * answers of two files.
      *
      * Failure. A lookup that fails counts in lookupErrors, logs once per file and answers null. A
      * replacement that fails its checks is logged and the old database keeps answering.
@@ -49,23 +38,15 @@ public final class GeoLocator implements Closeable {
 
     private static final Logger LOG = LoggerFactory.getLogger(GeoLocator.class);
 
-    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
-    private static final VarHandle INTS = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.BIG_ENDIAN);
-
-    // IPv4 addresses are keyed as ::ffff:a.b.c.d; tiers are prefix lengths of that 128-bit form.
-    private static final long IPV4_MAPPED = 0xFFFFL << 32;
-    private static final int[] IPV4_TIERS = {96 + 16, 96 + 24, 96 + 32};
-    private static final int[] IPV6_TIERS = {32, 48, 64, 128};
-
     private final GeoLocatorConfig config;
-    private final LongAdder hits = new LongAdder();
-    private final LongAdder misses = new LongAdder();
+    private final LongAdder lookups = new LongAdder();
     private final LongAdder lookupErrors = new LongAdder();
     private volatile GeoIpDatabase current;
     // Written under the lock only; volatile so that stats() reads them without it.
     private volatile long reloads;
     private volatile long rejectedReloads;
     private FileStamp lastSeen;
+    private volatile Runnable reloadListener = () -> {};
     private ScheduledFuture<?> watch;
     private boolean closed;
 
@@ -79,21 +60,21 @@ public final class GeoLocator implements Closeable {
      * Opens the database named by {@code config}, memory-mapped, and checks it (see {@link
      * #reloadIfChanged()} for the checks).
      *
-     * @param config the database path, cache size and reload interval
+     * @param config the database path and reload interval
      * @return a locator answering from that database
      * @throws IOException when the file is missing, is no MaxMind DB, is neither a City nor a
      *     Country database, or fails a test lookup; the message names the path
      */
     public static GeoLocator open(GeoLocatorConfig config) throws IOException {
-        return new GeoLocator(config, GeoIpDatabase.open(config.database(), config.cacheSize()));
+        return new GeoLocator(config, GeoIpDatabase.open(config.database()));
     }
 
     /**
-     * Returns where {@code address} is, from the cache or else the database.
+     * Returns where {@code address} is, read from the database.
      *
      * <p>Never throws and never blocks. An IPv4-mapped IPv6 address ({@code ::ffff:a.b.c.d}) is
      * located as the IPv4 address, with an IPv4 prefix length. Call it before {@link #close()}:
-     * afterwards it answers from the cache or else {@code null}.
+     * afterwards it answers {@code null}.
      *
      * @param address an IPv4 or IPv6 address, not {@code null}
      * @return the location, or {@code null} when the database has none: private, loopback,
@@ -104,8 +85,7 @@ public final class GeoLocator implements Closeable {
     }
 
     /**
-     * As {@link #locate(InetAddress)}, for the raw bytes of an address (4 for IPv4, 16 for IPv6), as
-     * they come out of a DNS packet: a cache hit then allocates nothing.
+     * As {@link #locate(InetAddress)}, for the raw bytes of an address (4 for IPv4, 16 for IPv6).
      *
      * @param address 4 or 16 bytes, not modified
      * @throws IllegalArgumentException for any other length
@@ -120,35 +100,15 @@ public final class GeoLocator implements Closeable {
     /** {@code inet} is {@code bytes} as an InetAddress when the caller has one, else null. */
     private Location locate(byte[] bytes, InetAddress inet) {
         GeoIpDatabase database = current;
-        long high;
-        long low;
-        boolean ipv4;
-        if (bytes.length == 4) {
-            high = 0;
-            low = IPV4_MAPPED | ((int) INTS.get(bytes, 0) & 0xFFFF_FFFFL);
-            ipv4 = true;
-        } else {
-            high = (long) LONGS.get(bytes, 0);
-            low = (long) LONGS.get(bytes, 8);
-            ipv4 = high == 0 && (low >>> 32) == 0xFFFFL;
-        }
-        int[] tiers = ipv4 ? IPV4_TIERS : IPV6_TIERS;
-        NetworkCache cache = database.cache;
-        for (int tier : tiers) {
-            Object cached = cache.get(NetworkCache.maskHigh(high, tier), NetworkCache.maskLow(low, tier), tier);
-            if (cached != NetworkCache.MISS) {
-                hits.increment();
-                return (Location) cached;
-            }
-        }
-        misses.increment();
-        Location location;
+        lookups.increment();
         try {
-            // ::ffff:a.b.c.d is asked as a.b.c.d so that the network prefix comes back in IPv4 terms.
-            InetAddress query = ipv4 && bytes.length == 16
-                    ? InetAddress.getByAddress(Arrays.copyOfRange(bytes, 12, 16))
-                    : inet != null ? inet : InetAddress.getByAddress(bytes);
-            location = database.resolve(query);
+            // ::ffff:a.b.c.d is asked as a.b.c.d so that the network prefix comes back in IPv4 terms
+            // (InetAddress.getByAddress turns those 16 bytes into an Inet4Address).
+            boolean mapped = bytes.length == 16 && isIpv4Mapped(bytes);
+            return database.resolve(
+                    mapped
+                            ? InetAddress.getByAddress(Arrays.copyOfRange(bytes, 12, 16))
+                            : inet != null ? inet : InetAddress.getByAddress(bytes));
         } catch (IOException | RuntimeException e) {
             lookupErrors.increment();
             if (database.firstLookupError()) {
@@ -161,16 +121,41 @@ public final class GeoLocator implements Closeable {
             }
             return null;
         }
-        int prefix = location == null ? 128 : location.networkPrefixLength() + (ipv4 ? 96 : 0);
-        int tier = tiers[tiers.length - 1];
-        for (int candidate : tiers) {
-            if (candidate >= prefix) {
-                tier = candidate;
-                break;
+    }
+
+    private static boolean isIpv4Mapped(byte[] b) {
+        for (int i = 0; i < 10; i++) {
+            if (b[i] != 0) {
+                return false;
             }
         }
-        cache.put(NetworkCache.maskHigh(high, tier), NetworkCache.maskLow(low, tier), tier, location);
-        return location;
+        return b[10] == (byte) 0xFF && b[11] == (byte) 0xFF;
+    }
+
+    /**
+     * Walks the current database once and maps every address to a class of {@code classify}, with
+     * adjacent networks of one class merged (see {@link NetworkTable}). {@code classify} is called
+     * once per distinct database record, with its location (the prefix length is that of the first
+     * network holding it: a classifier must not depend on it) or with {@code null} for addresses the
+     * database does not place. With GeoLite2 City: about 196,000 records, 3.5 million networks,
+     * 1-2 s (BENCHMARKS.md "Geo table"). Runs on the calling thread; lookups go on meanwhile.
+     *
+     * @param classify a location to a class id, 0..{@link NetworkTable#MAX_CLASSES} - 1; the same
+     *     location must always give the same id
+     * @return the table, immutable
+     * @throws IOException when the file cannot be read or its tree is damaged
+     */
+    public NetworkTable buildTable(java.util.function.ToIntFunction<Location> classify) throws IOException {
+        return TableBuilder.build(current, classify);
+    }
+
+    /**
+     * Runs {@code listener} after every replacement of the database that {@link #reloadIfChanged()}
+     * loads, on the thread that loaded it (the watcher's), after {@link #locate} answers from the
+     * new file; replaces any earlier listener. An exception it throws is logged.
+     */
+    public void onReload(Runnable listener) {
+        this.reloadListener = listener;
     }
 
     /**
@@ -179,7 +164,7 @@ public final class GeoLocator implements Closeable {
      * <p>The file counts as replaced when its inode, modification time or size differ from the last
      * check. The new file is opened memory-mapped beside the old one and must be a MaxMind DB of
      * type City or Country that answers a test lookup for each address family it holds; only then it
-     * replaces the old database, atomically for {@link #locate}, with an empty cache. A file that
+     * replaces the old database, atomically for {@link #locate}, and the reload listener runs. A file that
      * fails is logged and not tried again until it changes. Safe to call from any thread; does
      * nothing once closed. Replace the file by rename (as {@code geoipupdate} does), never by
      * writing into it: the old database is mapped into memory.
@@ -214,7 +199,7 @@ public final class GeoLocator implements Closeable {
         }
         GeoIpDatabase next;
         try {
-            next = GeoIpDatabase.open(path, config.cacheSize());
+            next = GeoIpDatabase.open(path);
         } catch (IOException e) {
             lastSeen = stamp;
             rejectedReloads++;
@@ -235,6 +220,11 @@ public final class GeoLocator implements Closeable {
                 next.info.buildDate(),
                 old.info.type(),
                 old.info.buildDate());
+        try {
+            reloadListener.run();
+        } catch (RuntimeException e) {
+            LOG.error("GeoIP database {}: the reload listener failed", path, e);
+        }
         return ReloadResult.RELOADED;
     }
 
@@ -274,8 +264,7 @@ public final class GeoLocator implements Closeable {
 
     /** Returns the counters since {@link #open}; cheap enough for every metrics scrape. */
     public GeoLocatorStats stats() {
-        return new GeoLocatorStats(
-                hits.sum(), misses.sum(), lookupErrors.sum(), reloads, rejectedReloads, current.cache.size());
+        return new GeoLocatorStats(lookups.sum(), lookupErrors.sum(), reloads, rejectedReloads);
     }
 
     /** Stops watching the file and closes the database, after the last lookup. Idempotent. */

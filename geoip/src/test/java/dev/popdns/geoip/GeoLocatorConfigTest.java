@@ -16,14 +16,13 @@ class GeoLocatorConfigTest {
         GeoLocatorConfig config = GeoLocatorConfig.withDefaults(DATABASE);
 
         assertEquals(DATABASE, config.database());
-        assertEquals(262_144, config.cacheSize());
         assertEquals(Duration.ofSeconds(60), config.reloadInterval());
     }
 
     @Test
     void acceptsTheBoundsOfEveryRange() {
-        new GeoLocatorConfig(DATABASE, 1, Duration.ofSeconds(1));
-        new GeoLocatorConfig(DATABASE, 10_000_000, Duration.ofHours(24));
+        new GeoLocatorConfig(DATABASE, Duration.ofSeconds(1));
+        new GeoLocatorConfig(DATABASE, Duration.ofHours(24));
     }
 
     @Test
@@ -31,22 +30,18 @@ class GeoLocatorConfigTest {
         assertRejected(
                 "database: null (expected: the path of a MaxMind City or Country .mmdb file)",
                 null,
-                100,
                 Duration.ofSeconds(60));
-        assertRejected("cache-size: 0 (expected: 1..10000000)", DATABASE, 0, Duration.ofSeconds(60));
-        assertRejected("cache-size: 10000001 (expected: 1..10000000)", DATABASE, 10_000_001, Duration.ofSeconds(60));
-        assertRejected("reload-interval: PT0.999S (expected: PT1S..PT24H)", DATABASE, 100, Duration.ofMillis(999));
+        assertRejected("reload-interval: PT0.999S (expected: PT1S..PT24H)", DATABASE, Duration.ofMillis(999));
         assertRejected(
                 "reload-interval: PT24H0.001S (expected: PT1S..PT24H)",
                 DATABASE,
-                100,
                 Duration.ofHours(24).plusMillis(1));
-        assertRejected("reload-interval: null (expected: PT1S..PT24H)", DATABASE, 100, null);
+        assertRejected("reload-interval: null (expected: PT1S..PT24H)", DATABASE, null);
     }
 
-    private static void assertRejected(String message, Path database, int cacheSize, Duration reloadInterval) {
-        IllegalArgumentException e = assertThrows(
-                IllegalArgumentException.class, () -> new GeoLocatorConfig(database, cacheSize, reloadInterval));
+    private static void assertRejected(String message, Path database, Duration reloadInterval) {
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> new GeoLocatorConfig(database, reloadInterval));
         assertEquals(message, e.getMessage());
     }
 }

@@ -2,6 +2,7 @@ package dev.popdns.wire.bench;
 
 import dev.popdns.geoip.GeoLocator;
 import dev.popdns.geoip.GeoLocatorConfig;
+import dev.popdns.routing.ClientRankings;
 import dev.popdns.routing.Eligibility;
 import dev.popdns.served.Served;
 import dev.popdns.wire.Answerer;
@@ -81,9 +82,14 @@ public class QueryPathBenchmark {
         geo = GeoLocator.open(GeoLocatorConfig.withDefaults(db));
         Served served = Served.load(root.resolve("zones"), null);
         handler = new QueryHandler(
-                new Snapshot.Holder(served.zones(), served.routing(), Eligibility.adminOnly(), 100_000),
+                new Snapshot.Holder(
+                        served.zones(),
+                        served.routing(),
+                        ClientRankings.build(served.routing(), geo),
+                        Eligibility.adminOnly(),
+                        100_000),
                 new Answerer(ServerIdentity.none()),
-                new ClientLocator(geo),
+                new ClientLocator(),
                 QueryMetrics.none(),
                 route -> {});
         resolver = InetAddress.getByName("127.0.0.1");

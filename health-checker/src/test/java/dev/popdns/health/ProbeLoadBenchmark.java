@@ -27,8 +27,12 @@ import org.junit.jupiter.api.Test;
  * virtual threads' carriers), and the platform threads that do the probing; writes the figures to
  * {@code target/probe-load.txt}. The first round's figures are reported, not asserted: run on a
  * cold JVM, 100 TLS handshakes at once keep both carriers busy past the 1s timeout.
+ *
+ * <p>A benchmark, not a test: rates depend on what else the machine runs, so it is not part of
+ * {@code mvn verify} (its name does not end in Test) and runs only in the {@code bench} profile:
+ * {@code mvn -pl health-checker -Pbench verify}. Figures go to BENCHMARKS.md.
  */
-class ProbeLoadTest {
+class ProbeLoadBenchmark {
     private static final int POPS = 100;
     private static final Duration WARM_UP = Duration.ofSeconds(3);
     private static final Duration WINDOW = Duration.ofSeconds(10);

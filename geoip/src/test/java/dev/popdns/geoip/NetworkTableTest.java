@@ -1,0 +1,150 @@
+package dev.popdns.geoip;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The table against the database's own lookups, on the pinned GeoLite2 databases: for random
+ * addresses of both families, the class of the table is the class of {@link GeoLocator#locate}'s
+ * answer and its merged block holds the database network; with a coarse classifier both ends of a
+ * merged block have the block's class.
+ */
+class NetworkTableTest {
+
+    /** One class per distinct location (coordinates, country, continent); 0 for none. */
+    private static final class ByLocation {
+        final Map<List<Object>, Integer> ids = new HashMap<>();
+
+        int classify(Location l) {
+            if (l == null) {
+                return 0;
+            }
+            return ids.computeIfAbsent(
+                    List.of(
+                            l.latitude(),
+                            l.longitude(),
+                            String.valueOf(l.countryCode()),
+                            String.valueOf(l.continentCode())),
+                    k -> ids.size() + 1);
+        }
+    }
+
+    @Test
+    void everyAddressGetsTheClassOfItsDatabaseRecord() throws IOException {
+        try (GeoLocator locator = GeoLocator.open(GeoLocatorConfig.withDefaults(GeoLiteDatabases.city()))) {
+            ByLocation classes = new ByLocation();
+            NetworkTable table = locator.buildTable(classes::classify);
+            assertTrue(table.networks() > 1_000_000, "finest classes merge little: " + table.networks());
+            Random random = new Random(20261207);
+            List<byte[]> addresses = new ArrayList<>();
+            for (int i = 0; i < 100_000; i++) {
+                byte[] v4 = new byte[4];
+                ByteBuffer.wrap(v4).putInt(random.nextInt());
+                addresses.add(v4);
+                byte[] v6 = new byte[16];
+                random.nextBytes(v6);
+                v6[0] = (byte) (0x20 + random.nextInt(4)); // 2000::/6: where the allocated space is
+                addresses.add(v6);
+            }
+            for (String s : List.of(
+                    "2002:8383:0101::1", // 6to4 alias of 131.131.1.1
+                    "::ffff:131.111.1.1", // IPv4-mapped
+                    "::131.111.1.1", // the IPv4 subtree itself
+                    "2001:0:8383:0101::1", // Teredo server alias
+                    "0.0.0.0",
+                    "255.255.255.255",
+                    "::",
+                    "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff")) {
+                byte[] b = new byte[16];
+                byte[] a = InetAddress.getByName(s).getAddress();
+                System.arraycopy(a, 0, b, 16 - a.length, a.length);
+                if (a.length == 4 && !s.startsWith("::")) {
+                    addresses.add(a);
+                } else {
+                    if (s.startsWith("::ffff:")) {
+                        b[10] = (byte) 0xFF;
+                        b[11] = (byte) 0xFF;
+                    }
+                    addresses.add(a.length == 16 ? a : b);
+                }
+            }
+            int checked = 0;
+            for (byte[] address : addresses) {
+                Location expected = locator.locate(address);
+                int found = table.find(address);
+                String text = InetAddress.getByAddress(address).getHostAddress() + " (" + address.length + " bytes)";
+                assertEquals(classes.classify(expected), NetworkTable.classOf(found), text);
+                if (expected != null) {
+                    assertTrue(
+                            NetworkTable.prefixOf(found) <= expected.networkPrefixLength(),
+                            "the merged block holds the database network: " + text);
+                }
+                checked++;
+            }
+            assertEquals(200_008, checked);
+        }
+    }
+
+    @Test
+    void mergedBlocksHoldOneClassEndToEnd() throws IOException {
+        try (GeoLocator locator = GeoLocator.open(GeoLocatorConfig.withDefaults(GeoLiteDatabases.city()))) {
+            // a coarse classifier: by continent, as a handful of PoPs would split the world
+            Map<String, Integer> continents = new HashMap<>();
+            NetworkTable table = locator.buildTable(l -> l == null || l.continentCode() == null
+                    ? 0
+                    : continents.computeIfAbsent(l.continentCode(), k -> continents.size() + 1));
+            assertTrue(table.networks() < 500_000, "merged: " + table.networks());
+            assertTrue(table.bytes() < 32L << 20, table.bytes() + " bytes");
+            Random random = new Random(7);
+            for (int i = 0; i < 20_000; i++) {
+                int v4 = random.nextInt();
+                int found = table.find(ByteBuffer.allocate(4).putInt(v4).array());
+                int prefix = NetworkTable.prefixOf(found);
+                int first = prefix == 0 ? 0 : v4 & (-1 << (32 - prefix));
+                int last = prefix == 0 ? -1 : first | ~(-1 << (32 - prefix));
+                for (int end : new int[] {first, last}) {
+                    Location l =
+                            locator.locate(ByteBuffer.allocate(4).putInt(end).array());
+                    int expected = l == null || l.continentCode() == null ? 0 : continents.get(l.continentCode());
+                    assertEquals(NetworkTable.classOf(found), expected, "block of " + Integer.toUnsignedString(v4));
+                    assertTrue(l == null || l.networkPrefixLength() >= prefix, "merged block at least the network");
+                }
+            }
+        }
+    }
+
+    @Test
+    void countryDatabaseBuildsToo() throws IOException {
+        try (GeoLocator locator = GeoLocator.open(GeoLocatorConfig.withDefaults(GeoLiteDatabases.country()))) {
+            NetworkTable table = locator.buildTable(l -> l == null ? 0 : 1);
+            int found = table.find(InetAddress.getByName("131.111.1.1").getAddress());
+            assertEquals(1, NetworkTable.classOf(found));
+            assertEquals(
+                    0,
+                    NetworkTable.classOf(
+                            table.find(InetAddress.getByName("10.1.2.3").getAddress())));
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> table.find(new byte[5]));
+            assertEquals("address: 5 bytes (expected: 4 or 16)", e.getMessage());
+        }
+    }
+
+    @Test
+    void aClassOutOfRangeFailsTheBuild() throws IOException {
+        try (GeoLocator locator = GeoLocator.open(GeoLocatorConfig.withDefaults(GeoLiteDatabases.country()))) {
+            IllegalArgumentException e =
+                    assertThrows(IllegalArgumentException.class, () -> locator.buildTable(l -> -1));
+            assertEquals("class: -1 (expected: 0..8388606)", e.getMessage());
+        }
+    }
+}

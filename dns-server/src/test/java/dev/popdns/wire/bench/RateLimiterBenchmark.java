@@ -1,6 +1,7 @@
 package dev.popdns.wire.bench;
 
 import dev.popdns.config.RateLimitConfig;
+import dev.popdns.routing.ClientRankings;
 import dev.popdns.routing.Eligibility;
 import dev.popdns.served.Served;
 import dev.popdns.wire.Answerer;
@@ -75,9 +76,14 @@ public class RateLimiterBenchmark {
                         new RateLimitConfig(1_000_000, 2, 24, 56, List.of()), System::nanoTime, (c, k, p) -> {})
                 : null;
         handler = new QueryHandler(
-                new Snapshot.Holder(served.zones(), served.routing(), Eligibility.adminOnly(), 100_000),
+                new Snapshot.Holder(
+                        served.zones(),
+                        served.routing(),
+                        ClientRankings.unlocated(served.routing()),
+                        Eligibility.adminOnly(),
+                        100_000),
                 new Answerer(ServerIdentity.none()),
-                new ClientLocator(null),
+                new ClientLocator(),
                 QueryMetrics.none(),
                 route -> {},
                 Cookies.random(),

@@ -439,6 +439,7 @@ class PeerAgreementNetnsTest {
         Files.writeString(config, """
                 identity: %s
                 admin-token-file: admin-token
+                admin-from: ["198.18.0.0/15"]
                 peers:
                   self: %s
                   token-file: peer-token

@@ -311,6 +311,10 @@ public final class Server implements AutoCloseable {
         if (config.identity() != null) {
             hosts.add(config.identity());
         }
+        if (config.peers() != null) {
+            // the name the peers reach this node by (peers.nodes.SELF.url), as in https://ns1.hachyderm.io:8054
+            hosts.add(config.peers().selfNode().url().getHost());
+        }
         HttpServer.Settings limits = new HttpServer.Settings(
                 HttpServer.Settings.DEFAULT_MAX_CONNECTIONS, HttpServer.Settings.DEFAULT_REQUEST_DEADLINE, hosts);
         http.start(config.http(), limits, peerApi(peerToken, statusApi), tls);

@@ -421,7 +421,12 @@ class DeployFilesTest {
             "popdns_geoip_table_networks",
             "popdns_geoip_table_classes",
             "popdns_geoip_table_build_seconds",
-            "popdns_geoip_build_timestamp_seconds");
+            "popdns_geoip_build_timestamp_seconds",
+            "popdns_peer_up",
+            "popdns_peer_view_age_seconds",
+            "popdns_health_votes",
+            "popdns_health_agreed_up",
+            "popdns_health_deciding_alone");
 
     @Test
     void alertRulesAreWellFormedAndUseOnlyOurMetrics() throws Exception {
@@ -464,7 +469,10 @@ class DeployFilesTest {
                 "popdns_health_up",
                 "popdns_prober_cut_off",
                 "popdns_config_reloads_total",
-                "popdns_queries_total")) {
+                "popdns_queries_total",
+                "popdns_peer_up",
+                "popdns_health_votes",
+                "popdns_health_deciding_alone")) {
             assertTrue(used.contains(metric), "no alert on " + metric);
         }
         assertTrue(

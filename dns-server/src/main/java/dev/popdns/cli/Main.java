@@ -3,6 +3,9 @@ package dev.popdns.cli;
 import dev.popdns.config.ConfigException;
 import dev.popdns.config.ConfigLoader;
 import dev.popdns.config.ServerConfig;
+import dev.popdns.health.CheckConfig;
+import dev.popdns.health.PopTarget;
+import dev.popdns.health.ReplicaSpec;
 import dev.popdns.served.Served;
 import dev.popdns.server.Server;
 import dev.popdns.zone.Zone;
@@ -116,6 +119,9 @@ public final class Main {
                             + served.pops().names().size() + " geo name(s)";
             out.println(
                     "ok: " + zones.size() + " zone(s), " + rrsets + " RRsets in " + dir + " (" + names + ")" + routing);
+            for (String warning : passwordWarnings(served, dir)) {
+                out.println(warning);
+            }
             return 0;
         } catch (Served.Invalid e) {
             for (String p : e.problems()) {
@@ -124,6 +130,35 @@ public final class Main {
             err.println("failed: " + e.problems().size() + " error(s) in " + dir);
             return 1;
         }
+    }
+
+    /**
+     * A warning for every PoP whose {@code postgres-replica} check would send its password to a
+     * non-loopback address without {@code sslmode: verify-full}: anyone on the path could pose as
+     * the replica (or, below {@code require}, read the password in the clear).
+     */
+    static List<String> passwordWarnings(Served served, Path dir) {
+        List<String> warnings = new ArrayList<>();
+        if (served.health() == null) {
+            return warnings;
+        }
+        for (PopTarget pop : served.health().pops()) {
+            for (CheckConfig check : pop.checks()) {
+                if (check.spec() instanceof ReplicaSpec replica) {
+                    replica.unverifiedPasswordHost(pop.probeTarget())
+                            .ifPresent(host -> warnings.add("warning: " + dir.resolve("pops.yaml") + ": check "
+                                    + check.name() + " of PoP " + pop.id() + " sends its password to " + host
+                                    + " with sslmode " + replica.effectiveSslMode()
+                                    + (replica.sslMode().isEmpty()
+                                                    && !replica.url().contains("sslmode=")
+                                            ? " (the default)"
+                                            : "")
+                                    + ", which does not authenticate the server (expected: sslmode: verify-full"
+                                    + " with sslrootcert: CA-FILE, or a loopback address)"));
+                }
+            }
+        }
+        return warnings;
     }
 
     private static String peersSummary(ServerConfig settings) {

@@ -101,32 +101,9 @@ public final class Server implements AutoCloseable {
      */
     public void start() throws Served.Invalid, IOException, InterruptedException {
         LOG.info("start: popdns {} on Java {}", ConfigLoader.softwareVersion(), Runtime.version());
-        Served served = Served.load(config.zones(), null);
-        for (Zone zone : served.zones().zones()) {
-            LOG.info(
-                    "zones: {} serial {} ({} RRsets) from {}",
-                    zone.origin(),
-                    zone.serial(),
-                    zone.rrsetCount(),
-                    zone.file());
-        }
+        Served served = loadZones();
         RoutingTable routing = served.routing();
-        if (routing.hasGeoNames()) {
-            LOG.info("routing: {} PoP(s), geo names {}", routing.pops().size(), geoNames(routing));
-        }
-        if (config.geoip() != null) {
-            geo = GeoLocator.open(new GeoLocatorConfig(config.geoip(), GeoLocatorConfig.DEFAULT_RELOAD_INTERVAL));
-            LOG.info(
-                    "geoip: {} database {} built {}",
-                    geo.database().type(),
-                    geo.database().path(),
-                    geo.database().buildDate());
-        } else if (routing.hasGeoNames() && dns) {
-            throw new Served.Invalid(
-                    List.of(
-                            config.zones().resolve("pops.yaml") + ": declares geo names " + geoNames(routing)
-                                    + ", which need a GeoIP database: give --geoip FILE (a GeoLite2/GeoIP2 City or Country mmdb)"));
-        }
+        openGeoip(routing);
         if (!config.probes() && served.health() != null) {
             LOG.warn("health: probes are off (--no-probes): PoPs are eligible by their config state alone");
         }
@@ -147,6 +124,61 @@ public final class Server implements AutoCloseable {
             geo.startWatching(geoWatcher);
         }
         ClientLocator locator = new ClientLocator();
+        QueryHandler queries = queryHandler(locator);
+        metrics.serving(
+                served.zones(),
+                routing,
+                checked(served),
+                () -> snapshots.current().zones());
+        if (!dns && served.health() == null) {
+            LOG.warn("probe: pops.yaml declares no checks: this prober has nothing to vote on");
+        }
+        bindDns(queries);
+        startReloader(locator);
+        startHttp();
+        if (!dns) {
+            LOG.info("probe: standalone prober, no DNS listener: it votes and answers no queries");
+        }
+        ready = true;
+        LOG.info("ready");
+    }
+
+    /** The zones directory, loaded and validated; one log line per zone. */
+    private Served loadZones() throws Served.Invalid {
+        Served served = Served.load(config.zones(), null);
+        for (Zone zone : served.zones().zones()) {
+            LOG.info(
+                    "zones: {} serial {} ({} RRsets) from {}",
+                    zone.origin(),
+                    zone.serial(),
+                    zone.rrsetCount(),
+                    zone.file());
+        }
+        return served;
+    }
+
+    /** Opens the GeoIP database; geo names without one are an error (not for a standalone prober). */
+    private void openGeoip(RoutingTable routing) throws IOException, Served.Invalid {
+        if (routing.hasGeoNames()) {
+            LOG.info("routing: {} PoP(s), geo names {}", routing.pops().size(), geoNames(routing));
+        }
+        if (config.geoip() != null) {
+            geo = GeoLocator.open(new GeoLocatorConfig(config.geoip(), GeoLocatorConfig.DEFAULT_RELOAD_INTERVAL));
+            LOG.info(
+                    "geoip: {} database {} built {}",
+                    geo.database().type(),
+                    geo.database().path(),
+                    geo.database().buildDate());
+        } else if (routing.hasGeoNames() && dns) {
+            throw new Served.Invalid(
+                    List.of(
+                            config.zones().resolve("pops.yaml") + ": declares geo names " + geoNames(routing)
+                                    + ", which need a GeoIP database: give --geoip FILE (a GeoLite2/GeoIP2 City or Country mmdb)"));
+        }
+    }
+
+    /** The query pipeline over the snapshots, with the server's identity, cookies and rate limit. */
+    private QueryHandler queryHandler(ClientLocator locator) throws IOException {
         byte[] nsid =
                 config.nsid() && config.identity() != null ? config.identity().getBytes(StandardCharsets.UTF_8) : null;
         RateLimiter limiter = null;
@@ -170,7 +202,7 @@ public final class Server implements AutoCloseable {
                 }
             }
         }
-        QueryHandler queries = new QueryHandler(
+        return new QueryHandler(
                 snapshots,
                 new Answerer(new ServerIdentity(nsid, config.identity(), config.version())),
                 locator,
@@ -178,14 +210,10 @@ public final class Server implements AutoCloseable {
                 metrics,
                 cookies(),
                 limiter);
-        metrics.serving(
-                served.zones(),
-                routing,
-                checked(served),
-                () -> snapshots.current().zones());
-        if (!dns && served.health() == null) {
-            LOG.warn("probe: pops.yaml declares no checks: this prober has nothing to vote on");
-        }
+    }
+
+    /** Binds UDP and TCP on every listen address (none for a standalone prober); logs what the kernel granted. */
+    private void bindDns(QueryHandler queries) throws IOException, InterruptedException {
         transport = dns ? new DnsTransport(config.threads()) : null;
         DnsTransport.TcpSettings tcp = new DnsTransport.TcpSettings(
                 config.tcpIdleTimeout(),
@@ -212,6 +240,10 @@ public final class Server implements AutoCloseable {
                         DnsTransport.SOCKET_BUFFER);
             }
         }
+    }
+
+    /** Watches the zones directory; every accepted reload swaps the snapshot, health and metrics together. */
+    private void startReloader(ClientLocator locator) throws IOException {
         reloader = new ZoneReloader(
                 config.zones(),
                 snapshots,
@@ -238,6 +270,10 @@ public final class Server implements AutoCloseable {
         }
         reloader.start();
         LOG.info("reload: watching {} for changes; SIGHUP reloads too", config.zones());
+    }
+
+    /** The HTTP side (status page, API, metrics, admin and peer calls), and the peers-only listener. */
+    private void startHttp() throws IOException, InterruptedException {
         http = new HttpServer();
         StatusReport report = new StatusReport(
                 snapshots::current,
@@ -275,6 +311,10 @@ public final class Server implements AutoCloseable {
         if (config.identity() != null) {
             hosts.add(config.identity());
         }
+        if (config.peers() != null) {
+            // the name the peers reach this node by (peers.nodes.SELF.url), as in https://ns1.hachyderm.io:8054
+            hosts.add(config.peers().selfNode().url().getHost());
+        }
         HttpServer.Settings limits = new HttpServer.Settings(
                 HttpServer.Settings.DEFAULT_MAX_CONNECTIONS, HttpServer.Settings.DEFAULT_REQUEST_DEADLINE, hosts);
         http.start(config.http(), limits, peerApi(peerToken, statusApi), tls);
@@ -287,11 +327,6 @@ public final class Server implements AutoCloseable {
             LOG.info("http: admin calls disabled (no admin-token-file)");
         }
         LOG.info("http: listening on {}://{}/", scheme, format(config.http()));
-        if (!dns) {
-            LOG.info("probe: standalone prober, no DNS listener: it votes and answers no queries");
-        }
-        ready = true;
-        LOG.info("ready");
     }
 
     private PeerApi peerApi(String token, HttpServer.Handler next) {

@@ -80,6 +80,16 @@ public final class QueryHandler {
      * @return the response, owned by the caller, or null when the packet gets no answer
      */
     public ByteBuf handle(ByteBuf in, ByteBufAllocator alloc, boolean tcp, InetAddress peer) {
+        try {
+            return handleQuery(in, alloc, tcp, peer);
+        } catch (RuntimeException e) {
+            // a stage without its own net (cookie checks, counting): no answer, but counted and logged
+            metrics.internalError(InternalErrors.Stage.ANSWER, e);
+            return null;
+        }
+    }
+
+    private ByteBuf handleQuery(ByteBuf in, ByteBufAllocator alloc, boolean tcp, InetAddress peer) {
         long start = System.nanoTime();
         int length = in.readableBytes();
         byte[] packet = new byte[length];

@@ -91,7 +91,7 @@ class PopsLoaderTest {
                 new Bad(
                         "unknown check key",
                         GOOD_POPS.replace("host: t.test", "host: t.test, retries: 3"),
-                        ":5: checks.nginx.retries: unknown key (expected one of [body, ca-file, expect, fall, host, http, insecure, interval, max-body, max-lag, method, password-env, password-file, postgres-replica, rise, tcp, timeout, user])"),
+                        ":5: checks.nginx.retries: unknown key (expected one of [body, ca-file, expect, fall, host, http, insecure, interval, max-body, max-lag, method, password-env, password-file, postgres-replica, rise, sslmode, sslrootcert, tcp, timeout, user])"),
                 new Bad(
                         "needs an undeclared check",
                         GOOD_POPS.replace("needs: [nginx]", "needs: [puma]"),

@@ -13,6 +13,8 @@ import dev.popdns.health.PopHealth;
 import dev.popdns.peers.PeerExchange;
 import dev.popdns.routing.ClientRankings;
 import dev.popdns.routing.Decision;
+import dev.popdns.routing.DrainSchedule;
+import dev.popdns.routing.Eligibility;
 import dev.popdns.routing.GeoName;
 import dev.popdns.routing.Pop;
 import dev.popdns.routing.Router;
@@ -25,6 +27,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.function.Supplier;
 import org.xbill.DNS.Type;
 
@@ -56,6 +59,7 @@ public final class StatusReport {
     private final ServerFacts facts;
     private final Clock clock;
     private final PeerExchange peers;
+    private final DrainSchedule drains;
     private final ObjectMapper mapper = new ObjectMapper();
 
     /** What the report says about the server itself. */
@@ -74,10 +78,13 @@ public final class StatusReport {
             Timeline timeline,
             ServerFacts facts,
             Clock clock) {
-        this(snapshot, health, geo, timeline, facts, clock, null);
+        this(snapshot, health, geo, timeline, facts, clock, null, new DrainSchedule(clock));
     }
 
-    /** As above, with the peer exchange whose votes the report shows (null: this node decides alone). */
+    /**
+     * As above, with the peer exchange whose votes the report shows (null: this node decides alone)
+     * and the scheduled drains, shown with their countdown.
+     */
     public StatusReport(
             Supplier<Snapshot> snapshot,
             Supplier<HealthMonitor> health,
@@ -85,8 +92,10 @@ public final class StatusReport {
             Timeline timeline,
             ServerFacts facts,
             Clock clock,
-            PeerExchange peers) {
+            PeerExchange peers,
+            DrainSchedule drains) {
         this.peers = peers;
+        this.drains = drains;
         this.snapshot = snapshot;
         this.health = health;
         this.geo = geo;
@@ -143,6 +152,7 @@ public final class StatusReport {
         }
         RoutingTable routing = snap.routing();
         ArrayNode pops = root.putArray("pops");
+        Map<String, DrainSchedule.Drain> planned = drains.current();
         for (Pop p : routing.pops()) {
             ObjectNode pop = pops.addObject()
                     .put("id", p.id())
@@ -151,6 +161,23 @@ public final class StatusReport {
                     .put("bias", p.bias())
                     .put("latitude", p.latitude())
                     .put("longitude", p.longitude());
+            DrainSchedule.Drain drain = planned.get(p.id());
+            if (drain != null) {
+                long left = Duration.between(now, drain.at()).toSeconds();
+                long ttl = snapshotTtl(snap, p);
+                pop.putObject("scheduled_drain")
+                        .put("at", drain.at().toString())
+                        .put(
+                                "until",
+                                drain.until().equals(Instant.MAX)
+                                        ? null
+                                        : drain.until().toString())
+                        .put("reason", drain.reason())
+                        .put("seconds_left", Math.max(0, left))
+                        .put("running", !now.isBefore(drain.at()))
+                        .put("ttl_shortened", ttl != Eligibility.OWN_TTL)
+                        .put("ttl", ttl == Eligibility.OWN_TTL ? null : ttl);
+            }
             PopHealth ph = view == null ? null : view.pop(p.id()).orElse(null);
             ObjectNode checks = pop.putObject("checks");
             if (ph != null) {
@@ -275,6 +302,17 @@ public final class StatusReport {
             }
         }
         return "none";
+    }
+
+    /** The shortened TTL of the PoP's answers now (its first geo name's), or {@code OWN_TTL}. */
+    private static long snapshotTtl(Snapshot snap, Pop p) {
+        for (GeoName n : snap.routing().names()) {
+            long ttl = snap.eligibility().ttl(p, n);
+            if (ttl != Eligibility.OWN_TTL) {
+                return ttl;
+            }
+        }
+        return Eligibility.OWN_TTL;
     }
 
     /** The PoP id a client at {@code location} gets for an A query now, or "none" (NODATA). */

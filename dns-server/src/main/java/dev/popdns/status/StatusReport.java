@@ -150,8 +150,32 @@ public final class StatusReport {
         if (peers != null) {
             peersSection(root.putObject("peers"), agreement, now);
         }
+        pops(root.putArray("pops"), snap, view, agreement, now);
+        names(root.putArray("names"), snap, client);
+        if (geo != null) {
+            ClientRankings table = snap.rankings();
+            root.putObject("geoip")
+                    .put("database", geo.database().path().toString())
+                    .put("type", geo.database().type())
+                    .put("build_date", geo.database().buildDate().toString())
+                    .put("table_networks", table.networks())
+                    .put("table_classes", table.classes())
+                    .put("table_build_seconds", table.buildSeconds());
+        }
+        ArrayNode events = root.putArray("timeline");
+        for (Timeline.Entry e : seen.entries()) {
+            events.addObject()
+                    .put("at", e.at().toString())
+                    .put("kind", e.kind())
+                    .put("text", e.text());
+        }
+        return root.toPrettyString() + "\n";
+    }
+
+    /** Every PoP: config state, scheduled drain, override and each check with its votes. */
+    private void pops(
+            ArrayNode pops, Snapshot snap, HealthView view, HealthAgreement.Agreement agreement, Instant now) {
         RoutingTable routing = snap.routing();
-        ArrayNode pops = root.putArray("pops");
         Map<String, DrainSchedule.Drain> planned = drains.current();
         for (Pop p : routing.pops()) {
             ObjectNode pop = pops.addObject()
@@ -204,7 +228,11 @@ public final class StatusReport {
                 }
             }
         }
-        ArrayNode names = root.putArray("names");
+    }
+
+    /** Every geo name: where each continent, the largest countries and the asking resolver go. */
+    private void names(ArrayNode names, Snapshot snap, InetAddress client) {
+        RoutingTable routing = snap.routing();
         for (GeoName n : routing.names()) {
             ObjectNode name = names.addObject().put("name", n.name().toString()).put("ttl", n.ttl());
             ArrayNode families = name.putArray("families");
@@ -234,24 +262,6 @@ public final class StatusReport {
                     .put("country", yours == null ? null : yours.countryCode())
                     .put("pop", pick(snap, n, yours));
         }
-        if (geo != null) {
-            ClientRankings table = snap.rankings();
-            root.putObject("geoip")
-                    .put("database", geo.database().path().toString())
-                    .put("type", geo.database().type())
-                    .put("build_date", geo.database().buildDate().toString())
-                    .put("table_networks", table.networks())
-                    .put("table_classes", table.classes())
-                    .put("table_build_seconds", table.buildSeconds());
-        }
-        ArrayNode events = root.putArray("timeline");
-        for (Timeline.Entry e : seen.entries()) {
-            events.addObject()
-                    .put("at", e.at().toString())
-                    .put("kind", e.kind())
-                    .put("text", e.text());
-        }
-        return root.toPrettyString() + "\n";
     }
 
     /** The own state and every vote of one check: "UP 2 of 3 · ns1: DOWN timeout" on the page. */

@@ -25,6 +25,8 @@ public final class Main {
                    popdns check [DIR] [--config FILE]
                    popdns explain NAME TYPE CLIENT_IP [--server URL] [--config FILE] [--offline] [--zones DIR] [--geoip FILE]
                    popdns status [--server URL] [--config FILE] [--json] [--timeline N]
+                   popdns drain POP --at TIME|--in DURATION --reason TEXT [--for DURATION] [--server URL] [--config FILE]
+                   popdns undrain POP [--reason TEXT] [--server URL] [--config FILE]
                    popdns demo [--zones DIR] [--geoip FILE] [--dir DIR] | demo fail POP CHECK | demo heal POP CHECK
                    popdns diff OLD_DIR NEW_DIR [--geoip FILE]
                    popdns import route53 RECORDS.json [--health-checks HEALTHCHECKS.json] --out DIR
@@ -49,6 +51,8 @@ public final class Main {
             case "check" -> check(rest, System.out, System.err);
             case "explain" -> Explain.run(rest, System.out, System.err);
             case "status" -> Status.run(rest, System.out, System.err);
+            case "drain" -> Drain.drain(rest, System.out, System.err);
+            case "undrain" -> Drain.undrain(rest, System.out, System.err);
             case "demo" -> Demo.run(rest, System.out, System.err);
             case "diff" -> Diff.run(rest, System.out, System.err);
             case "import" -> Route53Import.run(rest, System.out, System.err);

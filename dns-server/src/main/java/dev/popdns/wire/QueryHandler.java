@@ -2,6 +2,7 @@ package dev.popdns.wire;
 
 import dev.popdns.geoip.NetworkTable;
 import dev.popdns.routing.Decision;
+import dev.popdns.routing.Eligibility;
 import dev.popdns.routing.GeoName;
 import dev.popdns.routing.Ranking;
 import dev.popdns.routing.Router;
@@ -219,10 +220,11 @@ public final class QueryHandler {
             if (geo != null) {
                 int found = locator.locate(query, peer, snapshot.rankings());
                 Ranking ranking = snapshot.rankings().ranking(found, geo);
-                route = new Route(
-                        geo,
-                        Router.decide(snapshot.routing(), geo, ranking, qtype, snapshot.eligibility()),
-                        NetworkTable.prefixOf(found));
+                Decision decision = Router.decide(snapshot.routing(), geo, ranking, qtype, snapshot.eligibility());
+                long ttl = decision.pop() == Decision.NO_DATA
+                        ? Eligibility.OWN_TTL
+                        : snapshot.eligibility().ttl(snapshot.routing().pops().get(decision.pop()), geo);
+                route = new Route(geo, decision, NetworkTable.prefixOf(found), ttl);
                 answers.routed(route);
             }
         }
@@ -232,7 +234,9 @@ public final class QueryHandler {
                 : ClientLocator.scope(subnet, route != null, route == null ? 0 : route.networkPrefix());
         CacheKey key = CacheKey.finish(
                 keyBytes, query, route == null ? 0 : route.decision().pop() + 2);
-        byte[] cached = snapshot.cache().get(key);
+        // a shortened TTL (a drain ahead) changes every second: such answers bypass the cache
+        boolean cacheable = route == null || route.ttl() == Eligibility.OWN_TTL;
+        byte[] cached = cacheable ? snapshot.cache().get(key) : null;
         metrics.cache(cached != null);
         if (cached != null && cached.length <= limit) {
             return ResponseEncoder.fromCache(alloc, cached, query, scope);
@@ -241,7 +245,7 @@ public final class QueryHandler {
         Message message = built.message();
         if (cached == null) {
             byte[] full = message.toWire(TCP_LIMIT);
-            if (message.getRcode() != Rcode.SERVFAIL) {
+            if (message.getRcode() != Rcode.SERVFAIL && cacheable) {
                 snapshot.cache().put(key, full);
             }
             if (full.length <= limit) {
@@ -256,8 +260,9 @@ public final class QueryHandler {
      *
      * @param networkPrefix the prefix of the client's merged network (the ECS scope before the
      *     source prefix caps it)
+     * @param ttl the TTL of the routed records, or {@link Eligibility#OWN_TTL} for the name's own
      */
-    public record Route(GeoName name, Decision decision, int networkPrefix) {}
+    public record Route(GeoName name, Decision decision, int networkPrefix, long ttl) {}
 
     /** RFC 6891 §6.2.5: the client's size, at least 512, at most ours. */
     private static int udpLimit(Query query) {

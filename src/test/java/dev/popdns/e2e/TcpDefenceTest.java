@@ -229,7 +229,9 @@ class TcpDefenceTest {
                     stillOpen,
                     "never-reading connections the server had not closed 90 s after the flood, while their"
                             + " clients held them open");
-            assertTrue(maxOpen[0] <= NEVER_READING_CLIENTS + 1, "popdns_tcp_connections peaked at " + maxOpen[0]);
+            // no accumulation: one connection per flooder, the TCP probe, and a few a sample may catch
+            // between a flooder's reconnect and the server's processing of its old connection's close
+            assertTrue(maxOpen[0] <= NEVER_READING_CLIENTS + 5, "popdns_tcp_connections peaked at " + maxOpen[0]);
             String metrics = server.metrics();
             assertEquals(0.0, ServerProcess.sum(metrics, "popdns_internal_errors_total"), metrics);
         }

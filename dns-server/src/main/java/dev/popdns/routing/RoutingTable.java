@@ -158,13 +158,21 @@ public final class RoutingTable {
             RRset[] aaaa = new RRset[pops.pops().length];
             for (PopsConfig.Pop p : config.pops()) {
                 int i = pops.index().get(p.id());
-                for (InetAddress address : p.addresses()) {
+                // the PoP's own addresses for this name if it has some, of the families the name answers
+                for (InetAddress address : p.addressesFor(g.name())) {
                     if (address instanceof Inet4Address) {
-                        a[i] = add(a[i], new ARecord(name, DClass.IN, g.ttl(), address));
-                    } else {
+                        if (g.answers("A")) {
+                            a[i] = add(a[i], new ARecord(name, DClass.IN, g.ttl(), address));
+                        }
+                    } else if (g.answers("AAAA")) {
                         aaaa[i] = add(aaaa[i], new AAAARecord(name, DClass.IN, g.ttl(), address));
                     }
                 }
+            }
+            if (Arrays.stream(a).allMatch(x -> x == null) && Arrays.stream(aaaa).allMatch(x -> x == null)) {
+                problems.add(file + ":" + g.line() + ": names." + g.name() + ": no PoP has an address of "
+                        + g.families() + " for it (expected: at least one)");
+                continue;
             }
             names.add(new GeoName(
                     name,
@@ -212,7 +220,8 @@ public final class RoutingTable {
         for (GeoName n : names) {
             List<org.xbill.DNS.Record> list =
                     placeholders.computeIfAbsent(n.zone().origin(), k -> new ArrayList<>());
-            for (RRset set : new RRset[] {n.a()[hq], n.aaaa()[hq]}) {
+            int holder = placeholderPop(n, hq);
+            for (RRset set : new RRset[] {n.a()[holder], n.aaaa()[holder]}) {
                 if (set != null) {
                     list.addAll(set.rrs(false));
                 }
@@ -223,6 +232,22 @@ public final class RoutingTable {
             served = served.replace(zones.get(e.getKey()).withRecords(e.getValue()));
         }
         return served;
+    }
+
+    /**
+     * The PoP whose records stand in the zone for {@code n}: the HQ, unless the HQ has none for it
+     * (a name answering only a family the HQ lacks), then the first PoP that has some.
+     */
+    private static int placeholderPop(GeoName n, int hq) {
+        if (n.a()[hq] != null || n.aaaa()[hq] != null) {
+            return hq;
+        }
+        for (int p = 0; p < n.a().length; p++) {
+            if (n.a()[p] != null || n.aaaa()[p] != null) {
+                return p;
+            }
+        }
+        return hq;
     }
 
     /** Step 4: each geo name pointed at the zone that is served (the one with its placeholders), for NODATA's SOA. */

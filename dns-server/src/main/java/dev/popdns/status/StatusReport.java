@@ -235,6 +235,13 @@ public final class StatusReport {
         RoutingTable routing = snap.routing();
         for (GeoName n : routing.names()) {
             ObjectNode name = names.addObject().put("name", n.name().toString()).put("ttl", n.ttl());
+            ArrayNode families = name.putArray("families");
+            if (hasFamily(n.a())) {
+                families.add("A");
+            }
+            if (hasFamily(n.aaaa())) {
+                families.add("AAAA");
+            }
             ArrayNode needs = name.putArray("needs");
             n.needs().forEach(needs::add);
             ObjectNode continents = name.putObject("continents");
@@ -323,6 +330,16 @@ public final class StatusReport {
             }
         }
         return Eligibility.OWN_TTL;
+    }
+
+    /** Whether any PoP answers with this family (the name's families, as compiled). */
+    private static boolean hasFamily(org.xbill.DNS.RRset[] byPop) {
+        for (org.xbill.DNS.RRset set : byPop) {
+            if (set != null) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The PoP id a client at {@code location} gets for an A query now, or "none" (NODATA). */

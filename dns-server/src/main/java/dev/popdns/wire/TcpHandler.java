@@ -31,6 +31,9 @@ import java.util.concurrent.TimeUnit;
 final class TcpHandler extends ChannelInboundHandlerAdapter {
     private final QueryHandler queries;
     private final int maxInFlight;
+    /** How long the connection may stay above the high-water mark before it is closed. */
+    private final long unwritableTimeoutNanos;
+
     private ChannelHandlerContext ctx;
     /** Answers written and not yet on the socket. */
     private int inFlight;
@@ -40,20 +43,17 @@ final class TcpHandler extends ChannelInboundHandlerAdapter {
     private boolean unflushed;
     /** {@link #readMore} is running; a nested call only sets {@link #again}. */
     private boolean draining;
-
+    /** Something happened during {@link #readMore} that may allow another read: loop once more. */
     private boolean again;
     /** A read cycle ended while {@link #readMore} ran: flush when it is done. */
     private boolean completed;
+    /** Closes the connection unless it becomes writable first; null while writable. */
+    private ScheduledFuture<?> unwritable;
 
     private final ChannelFutureListener written = future -> {
         inFlight--;
         readMore();
     };
-
-    /** How long the connection may stay above the high-water mark before it is closed. */
-    private final long unwritableTimeoutNanos;
-    /** Closes the connection unless it becomes writable first; null while writable. */
-    private ScheduledFuture<?> unwritable;
 
     TcpHandler(QueryHandler queries, int maxInFlight, long unwritableTimeoutNanos) {
         this.queries = queries;

@@ -55,7 +55,8 @@ public class GeoLocatorBenchmark {
             throw new IOException(database + " not found: run geoip/fetch-geolite2.sh (or set -Dpopdns.geoip.dir)");
         }
         locator = GeoLocator.open(GeoLocatorConfig.withDefaults(database));
-        table = locator.buildTable(l -> l == null || l.continentCode() == null ? 0 : l.continentCode().hashCode() & 0xFFFF);
+        table = locator.buildTable(l ->
+                l == null || l.continentCode() == null ? 0 : l.continentCode().hashCode() & 0xFFFF);
         addresses = addresses(new Random(42), ADDRESSES, false);
         bytes = new byte[ADDRESSES][];
         for (int i = 0; i < ADDRESSES; i++) {

@@ -114,6 +114,7 @@ public final class QueryHandler {
         int reserve = cookie == Cookies.NONE ? 0 : Cookies.OPTION_LENGTH;
         ByteBuf out;
         int qtype;
+        int nameLength = 0;
         switch (outcome) {
             case QueryDecoder.Drop drop -> {
                 return null;
@@ -131,6 +132,7 @@ public final class QueryHandler {
             case QueryDecoder.Decoded decoded -> {
                 out = answerSafely(decoded.query(), packet, alloc, tcp, peer, reserve);
                 qtype = decoded.query().qtype();
+                nameLength = decoded.query().nameLength();
             }
         }
         if (out == null) {
@@ -138,7 +140,7 @@ public final class QueryHandler {
         }
         metrics.answered(tcp, qtype, out.getByte(3), start);
         try {
-            return finish(out, tcp, peer, packet, edns, cookie);
+            return finish(out, tcp, peer, packet, nameLength, edns, cookie);
         } catch (RuntimeException e) {
             metrics.internalError(InternalErrors.Stage.ANSWER, e);
             out.release();
@@ -151,14 +153,15 @@ public final class QueryHandler {
      * spoof its address), and never to a client that proved its address with a server cookie of
      * ours (RFC 7873 §5.3). Returns {@code out}, slipped, or null when it is dropped (released).
      */
-    private ByteBuf finish(ByteBuf out, boolean tcp, InetAddress peer, byte[] packet, Query.Edns edns, int cookie) {
+    private ByteBuf finish(
+            ByteBuf out, boolean tcp, InetAddress peer, byte[] packet, int nameLength, Query.Edns edns, int cookie) {
         if (cookie != Cookies.NONE) {
             ResponseEncoder.appendCookie(out, cookies, edns, packet, cookie, peer);
         }
         if (limiter == null || tcp || cookie == Cookies.VALID || cookie == Cookies.VALID_WORN) {
             return out;
         }
-        switch (limiter.account(out, peer)) {
+        switch (limiter.account(out, peer, packet, nameLength)) {
             case RateLimiter.ALLOW -> metrics.rateLimit(RateLimiter.ALLOW);
             case RateLimiter.SLIP -> {
                 metrics.rateLimit(RateLimiter.SLIP);

@@ -57,7 +57,7 @@ public class GeoLocatorBenchmark {
         locator = GeoLocator.open(GeoLocatorConfig.withDefaults(database));
         table = locator.buildTable(l ->
                 l == null || l.continentCode() == null ? 0 : l.continentCode().hashCode() & 0xFFFF);
-        addresses = addresses(new Random(42), ADDRESSES, false);
+        addresses = addresses(new Random(42), ADDRESSES);
         bytes = new byte[ADDRESSES][];
         for (int i = 0; i < ADDRESSES; i++) {
             bytes[i] = addresses[i].getAddress();
@@ -69,14 +69,11 @@ public class GeoLocatorBenchmark {
         locator.close();
     }
 
-    private static InetAddress[] addresses(Random random, int count, boolean network) throws UnknownHostException {
+    private static InetAddress[] addresses(Random random, int count) throws UnknownHostException {
         InetAddress[] out = new InetAddress[count];
         for (int i = 0; i < count; i++) {
             byte[] b = new byte[4];
             random.nextBytes(b);
-            if (network) {
-                b[3] = 0;
-            }
             out[i] = InetAddress.getByAddress(b);
         }
         return out;

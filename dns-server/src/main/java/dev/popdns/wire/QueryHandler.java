@@ -14,14 +14,15 @@ import org.xbill.DNS.Rcode;
 import org.xbill.DNS.Type;
 
 /**
- * The query pipeline for one packet, shared by UDP and TCP: decode, locate the client and route
- * (geo names only), look in the response cache, on a miss answer from the zones and encode;
- * returns the bytes to send or null to stay silent.
+ * The query pipeline for one packet, shared by UDP and TCP: decode, check its DNS cookie, locate
+ * the client and route (geo names only), look in the response cache, on a miss answer from the
+ * zones and encode, add our COOKIE option, and for UDP apply response rate limiting; returns the
+ * bytes to send or null to stay silent.
  *
  * <p>Threads: called on Netty event loops, concurrently; holds no mutable state of its own. A hit
  * costs the packet copy, one key array, one client-table lookup for geo names, and one copy into a
  * pooled buffer. Nothing here blocks; the only log lines are those of {@link InternalErrors}, at most
- * one a minute.
+ * one a minute, and the rate limiter's listener's (at most one per 10 s in the server).
  */
 public final class QueryHandler {
     /** The largest answer over UDP without EDNS (RFC 1035 §4.2.1). */
@@ -43,6 +44,7 @@ public final class QueryHandler {
         void routed(Route route);
     }
 
+    /** A handler with cookies under a random secret and no rate limiting (tests, benchmarks, tools). */
     public QueryHandler(
             Snapshot.Holder snapshots,
             Answerer answerer,
@@ -114,6 +116,7 @@ public final class QueryHandler {
         int reserve = cookie == Cookies.NONE ? 0 : Cookies.OPTION_LENGTH;
         ByteBuf out;
         int qtype;
+        int nameLength = 0;
         switch (outcome) {
             case QueryDecoder.Drop drop -> {
                 return null;
@@ -131,6 +134,7 @@ public final class QueryHandler {
             case QueryDecoder.Decoded decoded -> {
                 out = answerSafely(decoded.query(), packet, alloc, tcp, peer, reserve);
                 qtype = decoded.query().qtype();
+                nameLength = decoded.query().nameLength();
             }
         }
         if (out == null) {
@@ -138,7 +142,7 @@ public final class QueryHandler {
         }
         metrics.answered(tcp, qtype, out.getByte(3), start);
         try {
-            return finish(out, tcp, peer, packet, edns, cookie);
+            return finish(out, tcp, peer, packet, nameLength, edns, cookie);
         } catch (RuntimeException e) {
             metrics.internalError(InternalErrors.Stage.ANSWER, e);
             out.release();
@@ -151,14 +155,15 @@ public final class QueryHandler {
      * spoof its address), and never to a client that proved its address with a server cookie of
      * ours (RFC 7873 §5.3). Returns {@code out}, slipped, or null when it is dropped (released).
      */
-    private ByteBuf finish(ByteBuf out, boolean tcp, InetAddress peer, byte[] packet, Query.Edns edns, int cookie) {
+    private ByteBuf finish(
+            ByteBuf out, boolean tcp, InetAddress peer, byte[] packet, int nameLength, Query.Edns edns, int cookie) {
         if (cookie != Cookies.NONE) {
             ResponseEncoder.appendCookie(out, cookies, edns, packet, cookie, peer);
         }
         if (limiter == null || tcp || cookie == Cookies.VALID || cookie == Cookies.VALID_WORN) {
             return out;
         }
-        switch (limiter.account(out, peer)) {
+        switch (limiter.account(out, peer, packet, nameLength)) {
             case RateLimiter.ALLOW -> metrics.rateLimit(RateLimiter.ALLOW);
             case RateLimiter.SLIP -> {
                 metrics.rateLimit(RateLimiter.SLIP);

@@ -43,7 +43,7 @@ import org.xbill.DNS.Type;
  * What response rate limiting adds to the query path in process: {@link QueryHandler#handle} for
  * {@code hachyderm.io NS} (a cache hit) from 512 client networks in turn (198.18.0.0/15 and 2001:db8::/32, as data only), with rate limiting off
  * and on at a limit the load stays under (every answer counted in the table and allowed), IPv4 and
- * IPv6 clients. Run with {@code src/test/bench/run-jmh.sh dns-server RateLimiterBenchmark}.
+ * IPv6 clients; and {@link RateLimiter#account} alone on that answer. Run with {@code src/test/bench/run-jmh.sh dns-server RateLimiterBenchmark}.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -63,6 +63,9 @@ public class RateLimiterBenchmark {
     public String family;
 
     private QueryHandler handler;
+    private RateLimiter limiter;
+    private ByteBuf answer;
+    private byte[] question;
     private ByteBuf query;
     private InetAddress[] clients;
     private int next;
@@ -71,7 +74,7 @@ public class RateLimiterBenchmark {
     public void start() throws Exception {
         Path root = Path.of(System.getProperty("popdns.root", ".."));
         Served served = Served.load(root.resolve("src/test/resources/zones"), null);
-        RateLimiter limiter = rateLimit.equals("on")
+        limiter = rateLimit.equals("on")
                 ? new RateLimiter(
                         new RateLimitConfig(1_000_000, 2, 24, 56, List.of()), System::nanoTime, (c, k, p) -> {})
                 : null;
@@ -100,6 +103,8 @@ public class RateLimiterBenchmark {
                     });
         }
         ask();
+        answer = handler.handle(query.duplicate(), PooledByteBufAllocator.DEFAULT, false, clients[0]);
+        question = m.toWire();
     }
 
     private int ask() {
@@ -113,5 +118,12 @@ public class RateLimiterBenchmark {
     @Benchmark
     public int cacheHit() {
         return ask();
+    }
+
+    /** The limiter alone on the same answer ({@code on} only; {@code off} measures an empty call). */
+    @Benchmark
+    public int accountOnly() {
+        InetAddress client = clients[next++ & (CLIENTS - 1)];
+        return limiter == null ? client.hashCode() : limiter.account(answer, client, question, 14);
     }
 }

@@ -14,14 +14,15 @@ import org.xbill.DNS.Rcode;
 import org.xbill.DNS.Type;
 
 /**
- * The query pipeline for one packet, shared by UDP and TCP: decode, locate the client and route
- * (geo names only), look in the response cache, on a miss answer from the zones and encode;
- * returns the bytes to send or null to stay silent.
+ * The query pipeline for one packet, shared by UDP and TCP: decode, check its DNS cookie, locate
+ * the client and route (geo names only), look in the response cache, on a miss answer from the
+ * zones and encode, add our COOKIE option, and for UDP apply response rate limiting; returns the
+ * bytes to send or null to stay silent.
  *
  * <p>Threads: called on Netty event loops, concurrently; holds no mutable state of its own. A hit
  * costs the packet copy, one key array, one client-table lookup for geo names, and one copy into a
  * pooled buffer. Nothing here blocks; the only log lines are those of {@link InternalErrors}, at most
- * one a minute.
+ * one a minute, and the rate limiter's listener's (at most one per 10 s in the server).
  */
 public final class QueryHandler {
     /** The largest answer over UDP without EDNS (RFC 1035 §4.2.1). */
@@ -43,6 +44,7 @@ public final class QueryHandler {
         void routed(Route route);
     }
 
+    /** A handler with cookies under a random secret and no rate limiting (tests, benchmarks, tools). */
     public QueryHandler(
             Snapshot.Holder snapshots,
             Answerer answerer,

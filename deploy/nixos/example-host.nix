@@ -38,7 +38,7 @@ in
     enable = true;
     package = popdnsJar;
     javaPackage = pkgs.jdk21_headless;
-    extraJavaOptions = [ "-Xms256m" "-Xmx512m" ];
+    extraJavaOptions = [ "-Xms32m" "-Xmx128m" ];
     openFirewall = true;
     geoipDatabase = "${config.services.geoipupdate.settings.DatabaseDirectory}/GeoLite2-City.mmdb";
     adminTokenFile = "/run/keys/popdns-admin-token";

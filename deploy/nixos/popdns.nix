@@ -26,7 +26,8 @@ let
   javaOptions =
     [ "--enable-native-access=ALL-UNNAMED" ]
     ++ lib.optional (lib.versionAtLeast javaMajor "24") "--sun-misc-unsafe-memory-access=allow"
-    ++ [ "-XX:+UseParallelGC" "-Xss512k" "-XX:+ExitOnOutOfMemoryError" ]
+    ++ [ "-XX:+UseG1GC" "-XX:ParallelGCThreads=1" "-XX:ConcGCThreads=1" "-XX:MinHeapFreeRatio=20"
+         "-XX:MaxHeapFreeRatio=40" "-Xss512k" "-XX:+ExitOnOutOfMemoryError" ]
     ++ cfg.extraJavaOptions;
   java = "${cfg.javaPackage}/bin/java ${lib.escapeShellArgs javaOptions}";
 
@@ -88,7 +89,7 @@ in
 
     extraJavaOptions = mkOption {
       type = types.listOf types.str;
-      default = [ "-Xms256m" "-Xmx512m" "-XX:MaxDirectMemorySize=256m" ];
+      default = [ "-Xms32m" "-Xmx128m" "-XX:MaxDirectMemorySize=256m" ];
       example = [ "-Xmx1g" ];
       description = "JVM options added after the built-in ones (heap size above all).";
     };
@@ -310,6 +311,8 @@ in
         # a thread leak stops at 256 tasks.
         MemoryMax = "1G";
         TasksMax = 256;
+        # glibc's default of 8 malloc arenas per core holds tens of MiB the JVM never asks for again.
+        Environment = [ "MALLOC_ARENA_MAX=2" ];
         # Binds only on the DNS ports (UDP and TCP) and the HTTP port; outgoing probes bind port 0.
         SocketBindAllow = (lib.concatMap (p: [ "udp:${toString p}" "tcp:${toString p}" ]) listenPorts)
           ++ [ "tcp:${toString httpPort}" ];

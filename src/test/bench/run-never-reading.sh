@@ -4,7 +4,7 @@
 # pipeline queries for a ~600-octet TXT for BENCH_SECONDS (30) while another client sends one UDP
 # and one TCP query a second (never-reading-clients.py). Per server: resident memory before and at
 # peak, connections the server closed, probes that went unanswered (3 s) after the first 2 s.
-# popdns runs with the JAVA_OPTS of deploy/systemd/popdns.service, twice back to back: from a cold
+# popdns runs with the JAVA_OPTS and MALLOC_ARENA_MAX of deploy/systemd/popdns.service, twice back to back: from a cold
 # start (the heap grows towards its working size, bounded by -Xmx) and warm (what the clients cost
 # once it has).
 #
@@ -49,10 +49,14 @@ ZONE
 port="$(free_port)"
 http="$(free_port)"
 feature="$("$JAVA" -XshowSettings:properties -version 2>&1 | sed -n 's/.*java.specification.version = //p')"
-opts=(--enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -Xss512k -Xms256m -Xmx512m
-  -XX:MaxDirectMemorySize=256m)
+# the JVM options and environment of the shipped unit, as a production server runs
+unit="$ROOT/deploy/systemd/popdns.service"
+read -ra opts <<< "$(sed -n 's/^Environment="JAVA_OPTS=\(.*\)"$/\1/p' "$unit")"
+[ "${#opts[@]}" -gt 0 ] || { echo "run-never-reading.sh: no JAVA_OPTS in $unit" >&2; exit 1; }
+arenas="$(sed -n 's/^Environment=MALLOC_ARENA_MAX=//p' "$unit")"
 [ "${feature%%.*}" -ge 24 ] && opts=(--sun-misc-unsafe-memory-access=allow "${opts[@]}")
-"$JAVA" "${opts[@]}" -jar "$JAR" serve --zones "$tmp/zones" --listen "127.0.0.1:$port" \
+echo "popdns JAVA_OPTS: ${opts[*]}${arenas:+ (MALLOC_ARENA_MAX=$arenas)}"
+MALLOC_ARENA_MAX="${arenas:-}" "$JAVA" "${opts[@]}" -jar "$JAR" serve --zones "$tmp/zones" --listen "127.0.0.1:$port" \
   --http "127.0.0.1:$http" > "$tmp/popdns.log" 2>&1 &
 pids+=($!)
 popdns=$!

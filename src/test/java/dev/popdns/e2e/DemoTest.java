@@ -45,6 +45,7 @@ class DemoTest {
         Process demo = pb.start();
         List<String> output = new ArrayList<>();
         List<String[]> digs = new ArrayList<>();
+        List<List<String>> commands = new ArrayList<>();
         try {
             BufferedReader r = new BufferedReader(new InputStreamReader(demo.getInputStream(), StandardCharsets.UTF_8));
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
@@ -54,6 +55,10 @@ class DemoTest {
                 Matcher m = DIG.matcher(line);
                 if (m.find()) {
                     digs.add(new String[] {m.group(1), m.group(2), m.group(3), m.group(4)});
+                }
+                Matcher c = COMMAND.matcher(line);
+                if (c.find()) {
+                    commands.add(List.of(c.group(1).trim().split(" +")));
                 }
                 if (line.contains("Ctrl-C stops everything")) {
                     break;
@@ -81,6 +86,18 @@ class DemoTest {
 
             assertEquals(0, run("demo", "--dir", dir.toString(), "fail", "eu-west", "nginx"));
             assertTrue(waitFor(digs.get(0), "192.0.2.1"), "the Dutch client moves to hq after demo fail");
+            // the printed operator commands, against the running demo
+            List<String> explain = printed(commands, "explain");
+            String why = output(explain);
+            assertTrue(why.contains("eu-west") && why.contains("NOT eligible (nginx DOWN"), why);
+            assertTrue(why.contains("answer:    hq (nearest)"), why);
+            String status = output(printed(commands, "status"));
+            assertTrue(status.replaceAll(" +", " ").contains("eu-west active DOWN"), status);
+            String planned = output(printed(commands, "drain"));
+            assertTrue(planned.startsWith("eu-west: drain at "), planned);
+            assertTrue(output(printed(commands, "status")).contains("drain at "), "status shows the countdown");
+            assertEquals(
+                    "eu-west: scheduled drain cancelled, no drain override\n", output(printed(commands, "undrain")));
             assertEquals(0, run("demo", "--dir", dir.toString(), "heal", "eu-west", "nginx"));
             assertTrue(waitFor(digs.get(0), "192.0.2.4"), "and back to eu-west after demo heal");
             assertEquals(
@@ -105,6 +122,31 @@ class DemoTest {
                         DnsClient.query("hachyderm.io.", Type.A).toWire(),
                         500),
                 "nothing answers after the demo stopped");
+    }
+
+    /** {@code ./popdns COMMAND ...} lines the demo prints, with the trailing comment cut off. */
+    private static final Pattern COMMAND = Pattern.compile("^\\s+\\./popdns ((?:explain|status|drain|undrain)[^#]*)");
+
+    private static List<String> printed(List<List<String>> commands, String name) {
+        for (List<String> c : commands) {
+            if (c.get(0).equals(name)) {
+                return c;
+            }
+        }
+        throw new AssertionError("the demo prints no ./popdns " + name + " command: " + commands);
+    }
+
+    /** Runs a printed command through the launcher; its standard output (fails on a non-zero exit). */
+    private static String output(List<String> args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(ROOT.resolve("popdns").toString()));
+        cmd.addAll(args);
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD);
+        pb.environment().put("POPDNS_SKIP_BUILD", "1");
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue(), String.join(" ", args) + ":\n" + out);
+        return out;
     }
 
     private static List<String> ask(String[] dig) throws Exception {

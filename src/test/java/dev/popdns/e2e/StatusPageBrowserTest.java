@@ -185,6 +185,43 @@ class StatusPageBrowserTest {
     }
 
     @Test
+    @Order(2)
+    void aScheduledDrainShowsItsCountdown() throws Exception {
+        HttpClient http = HttpClient.newHttpClient();
+        HttpResponse<String> planned = http.send(
+                HttpRequest.newBuilder(URI.create(base + "api/v1/pops/eu-west/drain"))
+                        .header("Authorization", "Bearer " + TOKEN)
+                        .timeout(Duration.ofSeconds(5))
+                        .POST(HttpRequest.BodyPublishers.ofString(
+                                "{\"in\": \"10m\", \"for\": \"1h\", \"reason\": \"kernel upgrade\"}"))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, planned.statusCode(), planned.body());
+        String drain = "tr[data-pop=\"eu-west\"] td.admin [data-scheduled-drain]";
+        try {
+            assertTrue(
+                    page.awaitTrue(contains(drain, "kernel upgrade"), CHANGE), "no countdown: " + page.text("#pops"));
+            assertTrue(
+                    page.text(drain).matches("(?s)drain in (9m \\d+s|10m 0s) at \\d\\d:\\d\\d:\\d\\d UTC until .*"),
+                    page.text(drain));
+            assertEquals(
+                    "ahead",
+                    page.evaluate("document.querySelector('" + drain + "').dataset.scheduledDrain")
+                            .asText());
+        } finally {
+            HttpResponse<String> cancelled = http.send(
+                    HttpRequest.newBuilder(URI.create(base + "api/v1/pops/eu-west/drain"))
+                            .header("Authorization", "Bearer " + TOKEN)
+                            .timeout(Duration.ofSeconds(5))
+                            .DELETE()
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, cancelled.statusCode(), cancelled.body());
+        }
+        assertTrue(page.awaitTrue("document.querySelector('" + drain + "') === null", CHANGE), page.text("#pops"));
+    }
+
+    @Test
     @Order(3)
     void markupInProbeErrorsAndOverrideReasonsShowsAsText() throws Exception {
         targets.answer(EU_WEST, Answer.redirect(SCRIPT + IMAGE));

@@ -108,6 +108,7 @@ class TcpDefenceTest {
             long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(FLOOD_SECONDS);
             AtomicInteger connections = new AtomicInteger();
             AtomicInteger closedByServer = new AtomicInteger();
+            java.util.concurrent.atomic.AtomicBoolean release = new java.util.concurrent.atomic.AtomicBoolean();
             List<Socket> open = new ArrayList<>();
             List<Thread> flooders = new ArrayList<>();
             for (int c = 0; c < NEVER_READING_CLIENTS; c++) {
@@ -126,6 +127,11 @@ class TcpDefenceTest {
                             OutputStream out = s.getOutputStream();
                             while (System.nanoTime() < end) {
                                 out.write(burst); // blocks once the server stops reading
+                            }
+                            // the flood is over: hold the connection open, still reading nothing,
+                            // until the server has closed it (or the test gives up)
+                            while (!release.get()) {
+                                pause(100);
                             }
                         } catch (IOException e) {
                             if (System.nanoTime() < end) {
@@ -178,6 +184,16 @@ class TcpDefenceTest {
                 pause(Math.max(0, 1000 - took));
             }
             sampler.join(10_000);
+            // The clients still hold their connections and read nothing: the server must close every
+            // one of them once it has made no progress for the idle timeout (bounded wait: the
+            // machine may be slow to drain what was already read).
+            long closeDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+            double stillOpen;
+            while ((stillOpen = ServerProcess.sum(server.metrics(), "popdns_tcp_connections")) > 0
+                    && System.nanoTime() < closeDeadline) {
+                pause(500);
+            }
+            release.set(true);
             synchronized (open) {
                 for (Socket s : open) {
                     s.close();
@@ -208,18 +224,14 @@ class TcpDefenceTest {
             assertTrue(
                     peak[0] - before < RSS_GROWTH_LIMIT,
                     "resident memory grew by " + ((peak[0] - before) >> 20) + " MiB (limit 64 MiB)");
-            assertTrue(
-                    closedByServer.get() >= NEVER_READING_CLIENTS,
-                    "each never-reading connection is closed once it goes quiet past the idle timeout: "
-                            + closedByServer.get() + " closes of " + connections.get() + " connections");
-            assertTrue(maxOpen[0] <= NEVER_READING_CLIENTS + 1, "popdns_tcp_connections peaked at " + maxOpen[0]);
-            // the gauge follows the connections down once the clients are gone
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-            double left;
-            while ((left = ServerProcess.sum(server.metrics(), "popdns_tcp_connections")) > 0) {
-                assertTrue(System.nanoTime() < deadline, "popdns_tcp_connections still " + left);
-                pause(200);
-            }
+            assertEquals(
+                    0.0,
+                    stillOpen,
+                    "never-reading connections the server had not closed 90 s after the flood, while their"
+                            + " clients held them open");
+            // no accumulation: one connection per flooder, the TCP probe, and a few a sample may catch
+            // between a flooder's reconnect and the server's processing of its old connection's close
+            assertTrue(maxOpen[0] <= NEVER_READING_CLIENTS + 5, "popdns_tcp_connections peaked at " + maxOpen[0]);
             String metrics = server.metrics();
             assertEquals(0.0, ServerProcess.sum(metrics, "popdns_internal_errors_total"), metrics);
         }

@@ -115,6 +115,66 @@ class ToolsCommandTest {
         }
     }
 
+    /**
+     * Issue 13: a latency set for media whose records are IPv4-only and share addresses with the
+     * apex's PoPs is mapped (families [A], the PoPs' own addresses for media), not refused.
+     */
+    @Test
+    void anIpv4OnlyLatencySetSharingThePopsAddressesIsMapped(@TempDir Path tmp) throws Exception {
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        com.fasterxml.jackson.databind.node.ObjectNode records = (com.fasterxml.jackson.databind.node.ObjectNode)
+                json.readTree(DATA.resolve("route53/records.json").toFile());
+        com.fasterxml.jackson.databind.node.ArrayNode sets = json.createArrayNode();
+        for (com.fasterxml.jackson.databind.JsonNode set : records.path("ResourceRecordSets")) {
+            if (!set.path("Name").asText().equals("media.hachyderm.io.")) {
+                sets.add(set);
+            }
+        }
+        for (String[] media : new String[][] {
+            {"media-hq", "eu-central-1", "192.0.2.1"},
+            {"media-eu", "eu-west-1", "192.0.2.4"},
+            {"media-us", "us-east-1", "198.51.100.10"},
+            {"media-usw", "us-west-1", "198.51.100.20"},
+            {"media-ap", "ap-southeast-1", "203.0.113.30"},
+        }) {
+            sets.add(json.readTree(
+                    "{\"Name\": \"media.hachyderm.io.\", \"Type\": \"A\", \"SetIdentifier\": \"" + media[0]
+                            + "\", \"Region\": \"" + media[1] + "\", \"TTL\": 60, \"ResourceRecords\": [{\"Value\": \""
+                            + media[2]
+                            + "\"}]}"));
+        }
+        records.set("ResourceRecordSets", sets);
+        Path input = tmp.resolve("records.json");
+        json.writeValue(input.toFile(), records);
+        Path out = tmp.resolve("zones");
+        JarCommand.Result r = JarCommand.run(
+                "import",
+                "route53",
+                input.toString(),
+                "--health-checks",
+                DATA.resolve("route53/healthchecks.json").toString(),
+                "--out",
+                out.toString());
+        assertEquals(0, r.exit(), r.err());
+        String pops = Files.readString(out.resolve("pops.yaml"));
+        assertTrue(pops.contains("families: [A]"), pops);
+        assertTrue(pops.contains("      media.hachyderm.io.: { addresses: [192.0.2.4] }"), pops);
+        assertEquals(0, JarCommand.run("check", out.toString()).exit());
+        try (ServerProcess server = ServerProcess.start(out, "--geoip", DB.toString(), "--no-probes")) {
+            // latency: the nearest region's PoP, with its own (IPv4-only) media address
+            assertEquals(
+                    List.of("media.hachyderm.io. 60 IN A 198.51.100.10"),
+                    answer(server, "media.hachyderm.io.", "128.30.1.1"));
+            assertEquals(
+                    List.of("media.hachyderm.io. 60 IN A 192.0.2.1"),
+                    answer(server, "media.hachyderm.io.", "131.180.1.1"));
+            Message q = DnsClient.query("media.hachyderm.io.", Type.AAAA);
+            Message reply = DnsClient.ask(DnsClient.Transport.UDP, server.v4(), q);
+            assertEquals(0, reply.getRcode());
+            assertEquals(0, reply.getSection(Section.ANSWER).size(), "media answers A only: " + reply);
+        }
+    }
+
     @Test
     void anImportThatCannotMapEverythingIsExitOneAndStillChecks(@TempDir Path tmp) throws Exception {
         Path out = tmp.resolve("zones");

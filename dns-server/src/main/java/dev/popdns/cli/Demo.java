@@ -158,8 +158,9 @@ final class Demo {
                             CHECKS[c]));
                 }
             }
-            server = new Server(
-                    ConfigLoader.load(new ConfigLoader.Overrides(null, zones, List.of(DNS, DNS6), HTTP, geoip, false)));
+            Path config = adminConfig(dir);
+            server = new Server(ConfigLoader.load(
+                    new ConfigLoader.Overrides(config, zones, List.of(DNS, DNS6), HTTP, geoip, false)));
             CountDownLatch stopped = new CountDownLatch(1);
             Server running = server;
             Runtime.getRuntime()
@@ -171,7 +172,7 @@ final class Demo {
                             },
                             "demo-stop"));
             server.start();
-            print(out, pops);
+            print(out, pops, config);
             stopped.await();
             return 0;
         } catch (Served.Invalid e) {
@@ -277,7 +278,29 @@ final class Demo {
         }
     }
 
-    private static void print(PrintStream out, PopsConfig pops) {
+    /**
+     * {@code dir/popdns.yaml} naming the HTTP address and a fresh admin token (random, owner-only),
+     * so that {@code popdns drain --config} works against the demo as against a real server.
+     */
+    private static Path adminConfig(Path dir) throws IOException {
+        byte[] random = new byte[24];
+        new java.security.SecureRandom().nextBytes(random);
+        Path token = dir.resolve("admin-token");
+        Files.deleteIfExists(token);
+        Files.createFile(
+                token,
+                java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                        java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+        Files.writeString(token, java.util.HexFormat.of().formatHex(random) + "\n");
+        Path config = dir.resolve("popdns.yaml");
+        Files.writeString(
+                config,
+                "# Written by `popdns demo`: the demo's HTTP side and admin token\nhttp: " + HTTP
+                        + "\nadmin-token-file: admin-token\n");
+        return config;
+    }
+
+    private static void print(PrintStream out, PopsConfig pops, Path config) {
         out.println();
         out.println("popdns demo is running: DNS on " + DNS + " and " + DNS6 + ", PoPs " + popIds(pops) + ".");
         out.println();
@@ -296,6 +319,10 @@ final class Demo {
         out.println(
                 "    ./popdns explain hachyderm.io A 145.100.1.1    # live health, overrides, the answer and its TTL");
         out.println("    ./popdns status                                 # PoP x check matrix, overrides, timeline");
+        out.println();
+        out.println("  Plan maintenance: TTLs shrink so no resolver holds eu-west when the drain starts:");
+        out.println("    ./popdns drain eu-west --in 2m --for 10m --reason demo --config " + config);
+        out.println("    ./popdns undrain eu-west --config " + config);
         out.println();
         out.println("  Ctrl-C stops everything the demo started.");
         out.flush();

@@ -20,6 +20,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import org.xbill.DNS.Name;
 import org.xbill.DNS.TextParseException;
 import org.xbill.DNS.Type;
@@ -115,6 +116,7 @@ final class Explain {
                     ClientRankings.build(served.routing(), locator),
                     Eligibility.adminOnly(),
                     null,
+                    Map.of(),
                     false,
                     locator,
                     name,
@@ -200,7 +202,11 @@ final class Explain {
             for (JsonNode rec : r.path("records")) {
                 out.println("           " + rec.asText());
             }
-            out.println("ttl:       " + r.path("ttl").asLong() + " s");
+            out.println("ttl:       " + r.path("ttl").asLong() + " s"
+                    + (r.has("ttl_shortened_for_drain_at")
+                            ? " (shortened: " + r.path("answer").asText() + " drains at "
+                                    + r.path("ttl_shortened_for_drain_at").asText() + ")"
+                            : ""));
         }
         out.println("ecs scope: /" + r.path("ecs_scope").asInt() + " for a client subnet of /"
                 + r.path("ecs_source_prefix").asInt());

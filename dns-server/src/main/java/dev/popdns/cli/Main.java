@@ -3,6 +3,9 @@ package dev.popdns.cli;
 import dev.popdns.config.ConfigException;
 import dev.popdns.config.ConfigLoader;
 import dev.popdns.config.ServerConfig;
+import dev.popdns.health.CheckConfig;
+import dev.popdns.health.PopTarget;
+import dev.popdns.health.ReplicaSpec;
 import dev.popdns.served.Served;
 import dev.popdns.server.Server;
 import dev.popdns.zone.Zone;
@@ -22,6 +25,8 @@ public final class Main {
                    popdns check [DIR] [--config FILE]
                    popdns explain NAME TYPE CLIENT_IP [--server URL] [--config FILE] [--offline] [--zones DIR] [--geoip FILE]
                    popdns status [--server URL] [--config FILE] [--json] [--timeline N]
+                   popdns drain POP --at TIME|--in DURATION --reason TEXT [--for DURATION] [--server URL] [--config FILE]
+                   popdns undrain POP [--reason TEXT] [--server URL] [--config FILE]
                    popdns demo [--zones DIR] [--geoip FILE] [--dir DIR] | demo fail POP CHECK | demo heal POP CHECK
                    popdns diff OLD_DIR NEW_DIR [--geoip FILE]
                    popdns import route53 RECORDS.json [--health-checks HEALTHCHECKS.json] --out DIR
@@ -46,6 +51,8 @@ public final class Main {
             case "check" -> check(rest, System.out, System.err);
             case "explain" -> Explain.run(rest, System.out, System.err);
             case "status" -> Status.run(rest, System.out, System.err);
+            case "drain" -> Drain.drain(rest, System.out, System.err);
+            case "undrain" -> Drain.undrain(rest, System.out, System.err);
             case "demo" -> Demo.run(rest, System.out, System.err);
             case "diff" -> Diff.run(rest, System.out, System.err);
             case "import" -> Route53Import.run(rest, System.out, System.err);
@@ -116,6 +123,9 @@ public final class Main {
                             + served.pops().names().size() + " geo name(s)";
             out.println(
                     "ok: " + zones.size() + " zone(s), " + rrsets + " RRsets in " + dir + " (" + names + ")" + routing);
+            for (String warning : passwordWarnings(served, dir)) {
+                out.println(warning);
+            }
             return 0;
         } catch (Served.Invalid e) {
             for (String p : e.problems()) {
@@ -124,6 +134,35 @@ public final class Main {
             err.println("failed: " + e.problems().size() + " error(s) in " + dir);
             return 1;
         }
+    }
+
+    /**
+     * A warning for every PoP whose {@code postgres-replica} check would send its password to a
+     * non-loopback address without {@code sslmode: verify-full}: anyone on the path could pose as
+     * the replica (or, below {@code require}, read the password in the clear).
+     */
+    static List<String> passwordWarnings(Served served, Path dir) {
+        List<String> warnings = new ArrayList<>();
+        if (served.health() == null) {
+            return warnings;
+        }
+        for (PopTarget pop : served.health().pops()) {
+            for (CheckConfig check : pop.checks()) {
+                if (check.spec() instanceof ReplicaSpec replica) {
+                    replica.unverifiedPasswordHost(pop.probeTarget())
+                            .ifPresent(host -> warnings.add("warning: " + dir.resolve("pops.yaml") + ": check "
+                                    + check.name() + " of PoP " + pop.id() + " sends its password to " + host
+                                    + " with sslmode " + replica.effectiveSslMode()
+                                    + (replica.sslMode().isEmpty()
+                                                    && !replica.url().contains("sslmode=")
+                                            ? " (the default)"
+                                            : "")
+                                    + ", which does not authenticate the server (expected: sslmode: verify-full"
+                                    + " with sslrootcert: CA-FILE, or a loopback address)"));
+                }
+            }
+        }
+        return warnings;
     }
 
     private static String peersSummary(ServerConfig settings) {

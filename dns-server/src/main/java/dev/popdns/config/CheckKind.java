@@ -68,7 +68,8 @@ public enum CheckKind {
         }
     },
     /** {@code postgres-replica: //ADDRESS:PORT/DB}: a streaming replica within max-lag; see {@link ReplicaSpec}. */
-    POSTGRES_REPLICA("postgres-replica", List.of("user", "password-file", "password-env", "max-lag")) {
+    POSTGRES_REPLICA(
+            "postgres-replica", List.of("user", "password-file", "password-env", "sslmode", "sslrootcert", "max-lag")) {
         @Override
         ProbeSpec spec(Map<String, Object> f) {
             if (f.containsKey("password-file") && f.containsKey("password-env")) {
@@ -83,6 +84,12 @@ public enum CheckKind {
             }
             if (f.containsKey("max-lag")) {
                 spec = spec.withMaxLag(duration(f, "max-lag"));
+            }
+            if (f.containsKey("sslmode")) {
+                spec = spec.withSslMode(text(f, "sslmode"));
+            }
+            if (f.containsKey("sslrootcert")) {
+                spec = spec.withSslRootCert(Path.of(text(f, "sslrootcert")));
             }
             return spec;
         }

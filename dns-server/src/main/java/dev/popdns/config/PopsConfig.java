@@ -74,6 +74,8 @@ public record PopsConfig(
      * @param addresses    the A and AAAA answers for the PoP
      * @param probeAddress where to probe, when not the first address; null otherwise
      * @param checkOverrides per-check fields that replace the shared check's for this PoP
+     * @param nameAddresses  geo names (absolute, lower case) this PoP answers with addresses of
+     *                       their own instead of {@code addresses} ({@code pops.ID.names})
      */
     public record Pop(
             String id,
@@ -85,10 +87,34 @@ public record PopsConfig(
             int bias,
             InetAddress probeAddress,
             Map<String, Map<String, Object>> checkOverrides,
+            Map<String, List<InetAddress>> nameAddresses,
             int line) {
         public Pop {
             addresses = List.copyOf(addresses);
             checkOverrides = Map.copyOf(checkOverrides);
+            Map<String, List<InetAddress>> copy = new LinkedHashMap<>();
+            nameAddresses.forEach((k, v) -> copy.put(k, List.copyOf(v)));
+            nameAddresses = Collections.unmodifiableMap(copy);
+        }
+
+        /** A PoP that answers every geo name with {@code addresses}. */
+        public Pop(
+                String id,
+                boolean hq,
+                double latitude,
+                double longitude,
+                List<InetAddress> addresses,
+                AdminState state,
+                int bias,
+                InetAddress probeAddress,
+                Map<String, Map<String, Object>> checkOverrides,
+                int line) {
+            this(id, hq, latitude, longitude, addresses, state, bias, probeAddress, checkOverrides, Map.of(), line);
+        }
+
+        /** The addresses this PoP answers {@code name} with: its own for the name, else the PoP's. */
+        public List<InetAddress> addressesFor(String name) {
+            return nameAddresses.getOrDefault(name, addresses);
         }
     }
 
@@ -109,6 +135,8 @@ public record PopsConfig(
      *
      * @param countries  ISO country code to PoP id, tried before distance
      * @param continents continent code to PoP id, tried when no country matches
+     * @param families   the record types the name answers, {@code A} and/or {@code AAAA} (the other
+     *                   family is NODATA everywhere)
      */
     public record GeoName(
             String name,
@@ -116,11 +144,31 @@ public record PopsConfig(
             List<String> needs,
             Map<String, String> countries,
             Map<String, String> continents,
+            List<String> families,
             int line) {
+        public static final List<String> BOTH = List.of("A", "AAAA");
+
         public GeoName {
             needs = List.copyOf(needs);
             countries = Map.copyOf(countries);
             continents = Map.copyOf(continents);
+            families = List.copyOf(families);
+        }
+
+        /** A name answering both families. */
+        public GeoName(
+                String name,
+                long ttl,
+                List<String> needs,
+                Map<String, String> countries,
+                Map<String, String> continents,
+                int line) {
+            this(name, ttl, needs, countries, continents, BOTH, line);
+        }
+
+        /** Whether the name answers {@code family} ({@code A} or {@code AAAA}). */
+        public boolean answers(String family) {
+            return families.contains(family);
         }
     }
 }

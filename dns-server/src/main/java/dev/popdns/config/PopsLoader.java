@@ -112,7 +112,32 @@ public final class PopsLoader {
                 }
             }
         }
+        ownAddresses(pops, names);
         return new PopsConfig(pops, checks, names, lines);
+    }
+
+    /** {@code pops.ID.names}: declared geo names only, with addresses of the families the name answers. */
+    private void ownAddresses(List<PopsConfig.Pop> pops, Map<String, PopsConfig.GeoName> names) {
+        for (PopsConfig.Pop p : pops) {
+            for (Map.Entry<String, List<InetAddress>> e : p.nameAddresses().entrySet()) {
+                String key = "pops." + p.id() + ".names." + e.getKey();
+                int line = lines.getOrDefault(key, p.line());
+                PopsConfig.GeoName name = names.get(e.getKey());
+                if (name == null) {
+                    problem(line, key + ": no geo name '" + e.getKey() + "' (expected one of " + names.keySet() + ")");
+                    continue;
+                }
+                for (InetAddress a : e.getValue()) {
+                    String family = a instanceof java.net.Inet4Address ? "A" : "AAAA";
+                    if (!name.answers(family)) {
+                        problem(
+                                line,
+                                key + ".addresses: " + io.netty.util.NetUtil.toAddressString(a) + " is an " + family
+                                        + " address, but names." + e.getKey() + ".families is " + name.families());
+                    }
+                }
+            }
+        }
     }
 
     /** Remembers the line of every key under {@code prefix}, for {@link PopsConfig#lines}. */
@@ -216,7 +241,7 @@ public final class PopsLoader {
         if (m == null) {
             return null;
         }
-        keys(m, key + ".", Set.of("hq", "location", "addresses", "state", "bias", "probe-address", "checks"));
+        keys(m, key + ".", Set.of("hq", "location", "addresses", "state", "bias", "probe-address", "checks", "names"));
         boolean hq = bool(m, "hq", key, false);
         double lat = Double.NaN;
         double lon = Double.NaN;
@@ -289,7 +314,35 @@ public final class PopsLoader {
                 }
             }
         }
-        return new PopsConfig.Pop(id, hq, lat, lon, addresses, state, bias, probe, overrides, keyLine);
+        Map<String, List<InetAddress>> nameAddresses = new LinkedHashMap<>();
+        MapNode own = map(m.entries().get("names"), key + ".names");
+        if (own != null) {
+            for (Map.Entry<String, Node> e : own.entries().entrySet()) {
+                String nkey = key + ".names." + e.getKey();
+                MapNode fields = map(e.getValue(), nkey);
+                if (fields == null) {
+                    continue;
+                }
+                keys(fields, nkey + ".", Set.of("addresses"));
+                Node list = fields.entries().get("addresses");
+                List<InetAddress> addrs = new ArrayList<>();
+                if (list instanceof ListNode l && !l.items().isEmpty()) {
+                    for (Node a : l.items()) {
+                        InetAddress address = address(a, nkey + ".addresses");
+                        if (address != null) {
+                            addrs.add(address);
+                        }
+                    }
+                } else {
+                    problem(
+                            list == null ? own.keyLines().get(e.getKey()) : list.line(),
+                            nkey + ".addresses: " + (list == null ? "missing" : "empty or not a list")
+                                    + " (expected: at least one IPv4 or IPv6 address)");
+                }
+                nameAddresses.put(e.getKey().toLowerCase(Locale.ROOT), addrs);
+            }
+        }
+        return new PopsConfig.Pop(id, hq, lat, lon, addresses, state, bias, probe, overrides, nameAddresses, keyLine);
     }
 
     private PopsConfig.GeoName geoName(
@@ -304,7 +357,24 @@ public final class PopsLoader {
         if (m == null) {
             return null;
         }
-        keys(m, key + ".", Set.of("ttl", "needs", "countries", "continents"));
+        keys(m, key + ".", Set.of("ttl", "needs", "countries", "continents", "families"));
+        List<String> families = new ArrayList<>();
+        Node familiesNode = m.entries().get("families");
+        if (familiesNode instanceof ListNode l && !l.items().isEmpty()) {
+            for (Node f : l.items()) {
+                String family = scalar(f, key + ".families");
+                if (family != null && !PopsConfig.GeoName.BOTH.contains(family)) {
+                    problem(f.line(), key + ".families: '" + family + "' (expected: A or AAAA)");
+                } else if (family != null && !families.contains(family)) {
+                    families.add(family);
+                }
+            }
+        } else if (familiesNode != null) {
+            problem(familiesNode.line(), key + ".families: not a list (expected: [A], [AAAA] or [A, AAAA])");
+        }
+        if (families.isEmpty()) {
+            families.addAll(PopsConfig.GeoName.BOTH);
+        }
         long ttl = 30;
         Node ttlNode = m.entries().get("ttl");
         if (ttlNode instanceof Scalar s) {
@@ -330,7 +400,7 @@ public final class PopsLoader {
         }
         Map<String, String> countries = overrides(m, "countries", key, COUNTRIES, pops);
         Map<String, String> continents = overrides(m, "continents", key, CONTINENTS, pops);
-        return new PopsConfig.GeoName(name, ttl, needs, countries, continents, line);
+        return new PopsConfig.GeoName(name, ttl, needs, countries, continents, families, line);
     }
 
     private Map<String, String> overrides(MapNode m, String field, String key, Set<String> codes, Set<String> pops) {

@@ -24,6 +24,18 @@ import org.xbill.DNS.Type;
  * The PoPs and geo-managed names compiled for the query path: PoP ids become indexes (sorted by
  * id, so index order is the tie-break order) and each (name, PoP) pair gets its A and AAAA RRsets
  * built once. Immutable; built beside the served one on every reload.
+ *
+ * <p><b>Placeholders.</b> {@link #compile} also returns the zones to serve, with each geo name's
+ * A/AAAA records added at the HQ's addresses. That way the zone lookup, which knows nothing of
+ * routing, treats a geo name as the existing name it is: other types there are NODATA with the
+ * SOA, names below it are empty non-terminals, wildcards do not match it, CNAME chains that end
+ * at it are answered in full, and ANY returns an RRset, exactly as for a static name (the
+ * KnotParityTest rules). The query path then runs the lookup as for any name and
+ * {@code Answerer.routed} replaces the geo name's A or AAAA RRset at the end of the answer by the
+ * chosen PoP's (turning it into NODATA when the decision is {@link Decision#NO_DATA}, or adding it
+ * to a NODATA when the HQ lacks that family). The placeholders are the HQ's so that anything that
+ * ever reads them without routing fails open to the origin, as routing itself does when no PoP is
+ * eligible.
  */
 public final class RoutingTable {
     private final Pop[] pops;
@@ -77,7 +89,8 @@ public final class RoutingTable {
     public record Compiled(RoutingTable table, ZoneSet zones) {}
 
     /**
-     * Compiles the config against the zones it will be served with.
+     * Compiles the config against the zones it will be served with, in four named steps:
+     * {@link #indexPops}, {@link #compileNames}, {@link #withPlaceholders} and {@link #bind}.
      *
      * @throws ConfigException when a geo name lies outside every served zone, or clashes with
      *                         static A, AAAA or CNAME records (all problems, one per line)
@@ -86,6 +99,24 @@ public final class RoutingTable {
         if (config.pops().isEmpty()) {
             return new Compiled(empty(), zones);
         }
+        PopIndex pops = indexPops(config);
+        List<GeoName> names = compileNames(config, zones, file, pops);
+        ZoneSet served = withPlaceholders(zones, names, pops.hq());
+        List<GeoName> bound = bind(names, served);
+        Map<Name, GeoName> byName = new HashMap<>();
+        for (GeoName n : bound) {
+            byName.put(n.name(), n);
+        }
+        return new Compiled(
+                new RoutingTable(pops.pops(), pops.hq(), bound.toArray(new GeoName[0]), aliases(served, byName)),
+                served);
+    }
+
+    /** The PoPs by index (sorted by id: index order is the tie-break order), the index of each id, the HQ's. */
+    private record PopIndex(Pop[] pops, Map<String, Integer> index, int hq) {}
+
+    /** Step 1: PoP ids become indexes, sorted by id. */
+    private static PopIndex indexPops(PopsConfig config) {
         List<PopsConfig.Pop> sorted = new ArrayList<>(config.pops());
         sorted.sort(Comparator.comparing(PopsConfig.Pop::id));
         Pop[] pops = new Pop[sorted.size()];
@@ -100,6 +131,15 @@ public final class RoutingTable {
                 hq = i;
             }
         }
+        return new PopIndex(pops, index, hq);
+    }
+
+    /**
+     * Step 2: every geo name placed in its zone (and checked against the zone's static records),
+     * with its A and AAAA RRsets per PoP built once.
+     */
+    private static List<GeoName> compileNames(PopsConfig config, ZoneSet zones, String file, PopIndex pops)
+            throws ConfigException {
         List<String> problems = new ArrayList<>();
         List<GeoName> names = new ArrayList<>();
         for (PopsConfig.GeoName g : config.names().values()) {
@@ -110,37 +150,36 @@ public final class RoutingTable {
                 problems.add(file + ":" + g.line() + ": names." + g.name() + ": not a domain name: " + e.getMessage());
                 continue;
             }
-            Zone zone = zones.find(name);
+            Zone zone = placement(g, name, zones, file, problems);
             if (zone == null) {
-                problems.add(file + ":" + g.line() + ": names." + g.name()
-                        + ": in no served zone (expected: a name inside one of " + origins(zones) + ")");
                 continue;
             }
-            for (int type : new int[] {Type.A, Type.AAAA, Type.CNAME}) {
-                if (zone.find(name, type) != null) {
-                    problems.add(file + ":" + g.line() + ": names." + g.name() + ": " + zone.file()
-                            + " also has a static " + Type.string(type)
-                            + " record for it (expected: geo names get their A/AAAA from the PoPs only)");
-                }
-            }
-            RRset[] a = new RRset[pops.length];
-            RRset[] aaaa = new RRset[pops.length];
+            RRset[] a = new RRset[pops.pops().length];
+            RRset[] aaaa = new RRset[pops.pops().length];
             for (PopsConfig.Pop p : config.pops()) {
-                int i = index.get(p.id());
-                for (InetAddress address : p.addresses()) {
+                int i = pops.index().get(p.id());
+                // the PoP's own addresses for this name if it has some, of the families the name answers
+                for (InetAddress address : p.addressesFor(g.name())) {
                     if (address instanceof Inet4Address) {
-                        a[i] = add(a[i], new ARecord(name, DClass.IN, g.ttl(), address));
-                    } else {
+                        if (g.answers("A")) {
+                            a[i] = add(a[i], new ARecord(name, DClass.IN, g.ttl(), address));
+                        }
+                    } else if (g.answers("AAAA")) {
                         aaaa[i] = add(aaaa[i], new AAAARecord(name, DClass.IN, g.ttl(), address));
                     }
                 }
+            }
+            if (Arrays.stream(a).allMatch(x -> x == null) && Arrays.stream(aaaa).allMatch(x -> x == null)) {
+                problems.add(file + ":" + g.line() + ": names." + g.name() + ": no PoP has an address of "
+                        + g.families() + " for it (expected: at least one)");
+                continue;
             }
             names.add(new GeoName(
                     name,
                     g.ttl(),
                     List.copyOf(g.needs()),
-                    codes(g.countries(), index),
-                    codes(g.continents(), index),
+                    codes(g.countries(), pops.index()),
+                    codes(g.continents(), pops.index()),
                     a,
                     aaaa,
                     zone,
@@ -150,13 +189,39 @@ public final class RoutingTable {
         if (!problems.isEmpty()) {
             throw new ConfigException(String.join("\n", problems));
         }
-        // The names exist in their zones with the HQ's addresses (fail open), so that NODATA,
-        // ANY and empty non-terminals come out right; A/AAAA answers are replaced per client.
+        return names;
+    }
+
+    /** The served zone holding {@code name}, or null with the problem noted (outside every zone, or static A/AAAA/CNAME there). */
+    private static Zone placement(PopsConfig.GeoName g, Name name, ZoneSet zones, String file, List<String> problems) {
+        Zone zone = zones.find(name);
+        if (zone == null) {
+            problems.add(file + ":" + g.line() + ": names." + g.name()
+                    + ": in no served zone (expected: a name inside one of " + origins(zones) + ")");
+            return null;
+        }
+        for (int type : new int[] {Type.A, Type.AAAA, Type.CNAME}) {
+            if (zone.find(name, type) != null) {
+                problems.add(file + ":" + g.line() + ": names." + g.name() + ": " + zone.file()
+                        + " also has a static " + Type.string(type)
+                        + " record for it (expected: geo names get their A/AAAA from the PoPs only)");
+            }
+        }
+        // a clash is reported, but the zone is still the name's: every problem of the file shows at once
+        return zone;
+    }
+
+    /**
+     * Step 3: the zones with every geo name's HQ records added as placeholders (see the class
+     * comment for why).
+     */
+    private static ZoneSet withPlaceholders(ZoneSet zones, List<GeoName> names, int hq) {
         Map<Name, List<org.xbill.DNS.Record>> placeholders = new HashMap<>();
         for (GeoName n : names) {
             List<org.xbill.DNS.Record> list =
                     placeholders.computeIfAbsent(n.zone().origin(), k -> new ArrayList<>());
-            for (RRset set : new RRset[] {n.a()[hq], n.aaaa()[hq]}) {
+            int holder = placeholderPop(n, hq);
+            for (RRset set : new RRset[] {n.a()[holder], n.aaaa()[holder]}) {
                 if (set != null) {
                     list.addAll(set.rrs(false));
                 }
@@ -166,10 +231,30 @@ public final class RoutingTable {
         for (Map.Entry<Name, List<org.xbill.DNS.Record>> e : placeholders.entrySet()) {
             served = served.replace(zones.get(e.getKey()).withRecords(e.getValue()));
         }
-        List<GeoName> rebound = new ArrayList<>();
-        Map<Name, GeoName> byName = new HashMap<>();
+        return served;
+    }
+
+    /**
+     * The PoP whose records stand in the zone for {@code n}: the HQ, unless the HQ has none for it
+     * (a name answering only a family the HQ lacks), then the first PoP that has some.
+     */
+    private static int placeholderPop(GeoName n, int hq) {
+        if (n.a()[hq] != null || n.aaaa()[hq] != null) {
+            return hq;
+        }
+        for (int p = 0; p < n.a().length; p++) {
+            if (n.a()[p] != null || n.aaaa()[p] != null) {
+                return p;
+            }
+        }
+        return hq;
+    }
+
+    /** Step 4: each geo name pointed at the zone that is served (the one with its placeholders), for NODATA's SOA. */
+    private static List<GeoName> bind(List<GeoName> names, ZoneSet served) {
+        List<GeoName> bound = new ArrayList<>();
         for (GeoName n : names) {
-            GeoName r = new GeoName(
+            bound.add(new GeoName(
                     n.name(),
                     n.ttl(),
                     n.needs(),
@@ -179,12 +264,9 @@ public final class RoutingTable {
                     n.aaaa(),
                     served.get(n.zone().origin()),
                     n.lowerWire(),
-                    n.index());
-            rebound.add(r);
-            byName.put(r.name(), r);
+                    n.index()));
         }
-        return new Compiled(
-                new RoutingTable(pops, hq, rebound.toArray(new GeoName[0]), aliases(served, byName)), served);
+        return bound;
     }
 
     /** Static CNAMEs whose in-zone chain ends at a geo name (www -> hachyderm.io.): routed like it. */

@@ -16,6 +16,7 @@ import dev.popdns.metrics.Metrics;
 import dev.popdns.peers.PeerExchange;
 import dev.popdns.peers.PeerMetrics;
 import dev.popdns.routing.ClientRankings;
+import dev.popdns.routing.DrainSchedule;
 import dev.popdns.routing.Eligibility;
 import dev.popdns.routing.GeoName;
 import dev.popdns.routing.HealthEligibility;
@@ -72,6 +73,7 @@ public final class Server implements AutoCloseable {
     private ScheduledExecutorService geoWatcher;
     private final Metrics metrics = new Metrics();
     private final Timeline timeline = new Timeline(Clock.systemUTC());
+    private final DrainSchedule drains = new DrainSchedule(Clock.systemUTC());
     private volatile HealthMonitor monitor;
     private HealthConfig monitorConfig;
     private HealthMonitor retired;
@@ -112,7 +114,7 @@ public final class Server implements AutoCloseable {
             peers = new PeerExchange(config.peers(), timeline::add, Clock.systemUTC());
             peerMetrics = new PeerMetrics(peers, metrics.registry());
         }
-        Eligibility eligibility = prepareHealth(served);
+        Eligibility eligibility = drains.over(prepareHealth(served));
         snapshots = new Snapshot.Holder(served.zones(), routing, rankings, eligibility, config.cacheSize());
         if (geo != null) {
             geo.onReload(this::rebuildRankings);
@@ -249,7 +251,7 @@ public final class Server implements AutoCloseable {
                 snapshots,
                 geo != null || !dns,
                 loaded -> {
-                    Eligibility next = prepareHealth(loaded);
+                    Eligibility next = drains.over(prepareHealth(loaded));
                     // before the swap: the new table's answers count under its own labels from the first query
                     metrics.routing(loaded.routing());
                     return next;
@@ -288,7 +290,8 @@ public final class Server implements AutoCloseable {
                         () -> new long[] {reloader.succeeded(), reloader.failed()},
                         reloader::lastReload),
                 Clock.systemUTC(),
-                peers);
+                peers,
+                drains);
         StatusApi statusApi = new StatusApi(
                 report,
                 metrics,
@@ -299,7 +302,9 @@ public final class Server implements AutoCloseable {
                 () -> reloader.requestReload("admin API"),
                 config.adminTokenFile() == null ? null : AdminToken.load(config.adminTokenFile()),
                 config.adminFrom(),
-                Clock.systemUTC());
+                Clock.systemUTC(),
+                drains,
+                timeline);
         String peerToken = config.peers() == null ? null : config.peers().token();
         TlsFiles tls = config.httpTls() == null
                 ? null
@@ -350,6 +355,10 @@ public final class Server implements AutoCloseable {
             return ClientRankings.unlocated(routing);
         }
         ClientRankings built = ClientRankings.build(routing, geo);
+        // The build read the whole mmdb file through a mapping of its own (60 MB resident for
+        // GeoLite2 City until its buffer is collected) and left some 100 MB of garbage that would
+        // keep the heap grown: one full collection gives both back (tens of ms, once per build).
+        System.gc();
         LOG.info(
                 "geoip: client table of {} networks in {} classes built in {} ms ({} KiB)",
                 built.networks(),

@@ -10,13 +10,16 @@ import dev.popdns.health.CheckHealth;
 import dev.popdns.health.HealthView;
 import dev.popdns.health.PopHealth;
 import dev.popdns.routing.ClientRankings;
+import dev.popdns.routing.DrainSchedule;
 import dev.popdns.routing.Eligibility;
 import dev.popdns.routing.Explanation;
 import dev.popdns.routing.GeoName;
 import dev.popdns.routing.Router;
 import dev.popdns.routing.RoutingTable;
 import java.net.InetAddress;
+import java.time.Instant;
 import java.util.Locale;
+import java.util.Map;
 import org.xbill.DNS.Name;
 import org.xbill.DNS.Record;
 import org.xbill.DNS.Type;
@@ -38,6 +41,7 @@ public final class ExplainReport {
      *
      * @param rankings the client table built for {@code table} (gives the ECS scope)
      * @param view the live health, or null when no probes run (offline, or {@code --no-probes})
+     * @param drains the scheduled drains by PoP id (empty offline)
      * @param live whether this is the running server's view (false: the command line offline)
      */
     public static ObjectNode build(
@@ -45,6 +49,7 @@ public final class ExplainReport {
             ClientRankings rankings,
             Eligibility eligibility,
             HealthView view,
+            Map<String, DrainSchedule.Drain> drains,
             boolean live,
             GeoLocator geo,
             Name name,
@@ -94,7 +99,25 @@ public final class ExplainReport {
                 o.put("distance_km", Math.round(c.distanceKm())).put("scaled_km", Math.round(c.scaledKm()));
             }
             PopHealth health = view == null ? null : view.pop(c.pop().id()).orElse(null);
-            o.put("why", why(c, geoName, health, live));
+            DrainSchedule.Drain drain = drains.get(c.pop().id());
+            o.put(
+                    "why",
+                    drain != null
+                                    && !c.eligible()
+                                    && !c.pop().drained()
+                                    && !drain.at().isAfter(Instant.now())
+                            ? planned(drain)
+                            : why(c, geoName, health, live));
+            if (drain != null) {
+                o.putObject("scheduled_drain")
+                        .put("at", drain.at().toString())
+                        .put(
+                                "until",
+                                drain.until().equals(Instant.MAX)
+                                        ? null
+                                        : drain.until().toString())
+                        .put("reason", drain.reason());
+            }
             if (health != null) {
                 ObjectNode checks = o.putObject("checks");
                 for (String needed : geoName.needs()) {
@@ -118,13 +141,24 @@ public final class ExplainReport {
                 .put("reason", e.decision().reason().name().toLowerCase(Locale.ROOT));
         ArrayNode records = root.putArray("records");
         if (e.records() != null) {
-            root.put("ttl", e.records().getTTL());
+            long shortened = eligibility.ttl(table.pops().get(e.decision().pop()), geoName);
+            root.put("ttl", shortened == Eligibility.OWN_TTL ? e.records().getTTL() : shortened);
+            DrainSchedule.Drain ahead =
+                    drains.get(table.pops().get(e.decision().pop()).id());
+            if (shortened != Eligibility.OWN_TTL && ahead != null) {
+                root.put("ttl_shortened_for_drain_at", ahead.at().toString());
+            }
             for (Record rec : e.records().rrs(false)) {
                 records.add(rec.toString());
             }
         }
         root.put("ecs_source_prefix", e.subnetPrefix()).put("ecs_scope", e.scope());
         return root;
+    }
+
+    private static String planned(DrainSchedule.Drain d) {
+        return "drained since " + d.at() + (d.until().equals(Instant.MAX) ? " until undrained" : " until " + d.until())
+                + " (" + d.reason() + ")";
     }
 
     /** Why the PoP may or may not serve the name, in words, for the operator. */

@@ -10,6 +10,7 @@ import dev.popdns.health.AdminOverride;
 import dev.popdns.health.Durations;
 import dev.popdns.health.HealthMonitor;
 import dev.popdns.metrics.Metrics;
+import dev.popdns.routing.DrainSchedule;
 import dev.popdns.status.HttpServer.Request;
 import dev.popdns.status.HttpServer.Response;
 import dev.popdns.wire.Snapshot;
@@ -49,6 +50,7 @@ import org.xbill.DNS.Type;
 public final class StatusApi implements HttpServer.Handler {
     private static final Logger LOG = LoggerFactory.getLogger(StatusApi.class);
     private static final Pattern OVERRIDE = Pattern.compile("/api/v1/pops/([a-z0-9-]+)/override");
+    private static final Pattern DRAIN = Pattern.compile("/api/v1/pops/([a-z0-9-]+)/drain");
     private static final String JSON = "application/json";
     private static final Duration MAX_OVERRIDE = Duration.ofDays(7);
 
@@ -65,10 +67,14 @@ public final class StatusApi implements HttpServer.Handler {
     private final String page;
     private final String pagePolicy;
     private final ObjectMapper mapper = new ObjectMapper();
+    private final DrainSchedule drains;
+    private final Timeline timeline;
 
     /**
      * @param adminToken the admin bearer token, or null when admin calls are disabled
      * @param adminFrom  the networks admin calls may come from
+     * @param drains     the scheduled drains the admin calls set
+     * @param timeline   where scheduled and cancelled drains are recorded
      */
     public StatusApi(
             StatusReport report,
@@ -80,7 +86,11 @@ public final class StatusApi implements HttpServer.Handler {
             Runnable reload,
             AdminToken adminToken,
             List<AddressRange> adminFrom,
-            Clock clock) {
+            Clock clock,
+            DrainSchedule drains,
+            Timeline timeline) {
+        this.drains = drains;
+        this.timeline = timeline;
         this.report = report;
         this.metrics = metrics;
         this.snapshot = snapshot;
@@ -123,6 +133,14 @@ public final class StatusApi implements HttpServer.Handler {
             return switch (r.method()) {
                 case "POST" -> admin(r, () -> setOverride(override.group(1), r.body()));
                 case "DELETE" -> admin(r, () -> clearOverride(override.group(1), r.param("reason")));
+                default -> notAllowed("POST, DELETE");
+            };
+        }
+        Matcher drain = DRAIN.matcher(path);
+        if (drain.matches()) {
+            return switch (r.method()) {
+                case "POST" -> admin(r, () -> scheduleDrain(drain.group(1), r.body()));
+                case "DELETE" -> admin(r, () -> undrain(drain.group(1), r.param("reason")));
                 default -> notAllowed("POST, DELETE");
             };
         }
@@ -191,6 +209,7 @@ public final class StatusApi implements HttpServer.Handler {
                 snap.rankings(),
                 snap.eligibility(),
                 monitor == null ? null : monitor.view(),
+                drains.current(),
                 true,
                 geo,
                 name,
@@ -319,6 +338,109 @@ public final class StatusApi implements HttpServer.Handler {
                                 .put("pop", pop)
                                 .put("cleared", cleared)
                                 .toPrettyString() + "\n");
+    }
+
+    /**
+     * {@code POST /api/v1/pops/ID/drain} {@code {"at": "2026-12-07T10:00:00Z" or "in": "10m", "for":
+     * "2h" (optional: until undrained), "reason": "..."}}: plans a drain (see {@link DrainSchedule}).
+     */
+    private Response scheduleDrain(String pop, String body) {
+        if (!knownPop(pop)) {
+            return error(404, "pop: no PoP named '" + pop + "'");
+        }
+        JsonNode json;
+        try {
+            json = mapper.readTree(body.isBlank() ? "{}" : body);
+        } catch (IOException e) {
+            return error(400, "body: not JSON (expected: {\"in\": \"10m\", \"reason\": \"...\"})");
+        }
+        String reason = json.path("reason").asText("").strip();
+        if (reason.isEmpty()) {
+            return error(400, "reason: missing (expected: why, for the log and the status page)");
+        }
+        Instant now = clock.instant();
+        Instant at;
+        Instant until;
+        try {
+            if (json.hasNonNull("at") == json.hasNonNull("in")) {
+                return error(400, "at or in: give exactly one (an ISO-8601 instant, or a duration like 10m)");
+            }
+            at = json.hasNonNull("at")
+                    ? Instant.parse(json.get("at").asText())
+                    : now.plus(Durations.parse(json.get("in").asText()));
+            until = json.hasNonNull("for")
+                    ? at.plus(Durations.parse(json.get("for").asText()))
+                    : Instant.MAX;
+        } catch (DateTimeParseException | IllegalArgumentException e) {
+            return error(400, "at/in/for: " + e.getMessage());
+        }
+        if (at.isBefore(now.minusSeconds(1)) || at.isAfter(now.plus(MAX_OVERRIDE))) {
+            return error(400, "at: " + at + " (expected: from now to at most 7d ahead)");
+        }
+        if (!until.isAfter(at)) {
+            return error(400, "for: " + json.path("for").asText() + " (expected: a duration above 0, like 2h)");
+        }
+        DrainSchedule.Drain d = new DrainSchedule.Drain(pop, at, until, reason);
+        drains.schedule(d);
+        String text = pop + ": drain scheduled at " + at
+                + (until.equals(Instant.MAX) ? " until undrained" : " until " + until) + " (" + reason + ")";
+        LOG.info("admin: {}", text);
+        timeline.add("drain", text);
+        ObjectNode out = mapper.createObjectNode().put("pop", pop).put("at", at.toString());
+        if (!until.equals(Instant.MAX)) {
+            out.put("until", until.toString());
+        } else {
+            out.putNull("until");
+        }
+        out.put("reason", reason);
+        return Response.of(200, JSON, out.toPrettyString() + "\n");
+    }
+
+    /** {@code DELETE /api/v1/pops/ID/drain}: cancels a scheduled drain and clears a drain override. */
+    private Response undrain(String pop, String reason) {
+        if (!knownPop(pop)) {
+            return error(404, "pop: no PoP named '" + pop + "'");
+        }
+        String why = reason == null ? "undrained by the admin API" : reason;
+        boolean cancelled = drains.cancel(pop) != null;
+        boolean cleared = false;
+        HealthMonitor monitor = health.get();
+        if (monitor != null && monitor.view().indexOf(pop) >= 0) {
+            boolean drainOverride = monitor.view()
+                    .pop(pop)
+                    .flatMap(p -> p.override())
+                    .filter(o -> o.action() == AdminOverride.Action.DRAIN)
+                    .isPresent();
+            if (drainOverride) {
+                cleared = monitor.clearOverride(pop, why);
+            }
+        }
+        if (cancelled) {
+            timeline.add("drain", pop + ": scheduled drain cancelled (" + why + ")");
+        }
+        LOG.info(
+                "admin: {} undrain: scheduled drain {}, drain override {}",
+                pop,
+                cancelled ? "cancelled" : "none",
+                cleared ? "cleared" : "none");
+        return Response.of(
+                200,
+                JSON,
+                mapper.createObjectNode()
+                                .put("pop", pop)
+                                .put("cancelled", cancelled)
+                                .put("cleared", cleared)
+                                .toPrettyString()
+                        + "\n");
+    }
+
+    private boolean knownPop(String pop) {
+        for (dev.popdns.routing.Pop p : snapshot.get().routing().pops()) {
+            if (p.id().equals(pop)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private Response reload() {

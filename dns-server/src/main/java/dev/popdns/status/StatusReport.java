@@ -13,6 +13,8 @@ import dev.popdns.health.PopHealth;
 import dev.popdns.peers.PeerExchange;
 import dev.popdns.routing.ClientRankings;
 import dev.popdns.routing.Decision;
+import dev.popdns.routing.DrainSchedule;
+import dev.popdns.routing.Eligibility;
 import dev.popdns.routing.GeoName;
 import dev.popdns.routing.Pop;
 import dev.popdns.routing.Router;
@@ -25,6 +27,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.function.Supplier;
 import org.xbill.DNS.Type;
 
@@ -56,6 +59,7 @@ public final class StatusReport {
     private final ServerFacts facts;
     private final Clock clock;
     private final PeerExchange peers;
+    private final DrainSchedule drains;
     private final ObjectMapper mapper = new ObjectMapper();
 
     /** What the report says about the server itself. */
@@ -74,10 +78,13 @@ public final class StatusReport {
             Timeline timeline,
             ServerFacts facts,
             Clock clock) {
-        this(snapshot, health, geo, timeline, facts, clock, null);
+        this(snapshot, health, geo, timeline, facts, clock, null, new DrainSchedule(clock));
     }
 
-    /** As above, with the peer exchange whose votes the report shows (null: this node decides alone). */
+    /**
+     * As above, with the peer exchange whose votes the report shows (null: this node decides alone)
+     * and the scheduled drains, shown with their countdown.
+     */
     public StatusReport(
             Supplier<Snapshot> snapshot,
             Supplier<HealthMonitor> health,
@@ -85,8 +92,10 @@ public final class StatusReport {
             Timeline timeline,
             ServerFacts facts,
             Clock clock,
-            PeerExchange peers) {
+            PeerExchange peers,
+            DrainSchedule drains) {
         this.peers = peers;
+        this.drains = drains;
         this.snapshot = snapshot;
         this.health = health;
         this.geo = geo;
@@ -141,8 +150,33 @@ public final class StatusReport {
         if (peers != null) {
             peersSection(root.putObject("peers"), agreement, now);
         }
+        pops(root.putArray("pops"), snap, view, agreement, now);
+        names(root.putArray("names"), snap, client);
+        if (geo != null) {
+            ClientRankings table = snap.rankings();
+            root.putObject("geoip")
+                    .put("database", geo.database().path().toString())
+                    .put("type", geo.database().type())
+                    .put("build_date", geo.database().buildDate().toString())
+                    .put("table_networks", table.networks())
+                    .put("table_classes", table.classes())
+                    .put("table_build_seconds", table.buildSeconds());
+        }
+        ArrayNode events = root.putArray("timeline");
+        for (Timeline.Entry e : seen.entries()) {
+            events.addObject()
+                    .put("at", e.at().toString())
+                    .put("kind", e.kind())
+                    .put("text", e.text());
+        }
+        return root.toPrettyString() + "\n";
+    }
+
+    /** Every PoP: config state, scheduled drain, override and each check with its votes. */
+    private void pops(
+            ArrayNode pops, Snapshot snap, HealthView view, HealthAgreement.Agreement agreement, Instant now) {
         RoutingTable routing = snap.routing();
-        ArrayNode pops = root.putArray("pops");
+        Map<String, DrainSchedule.Drain> planned = drains.current();
         for (Pop p : routing.pops()) {
             ObjectNode pop = pops.addObject()
                     .put("id", p.id())
@@ -151,6 +185,23 @@ public final class StatusReport {
                     .put("bias", p.bias())
                     .put("latitude", p.latitude())
                     .put("longitude", p.longitude());
+            DrainSchedule.Drain drain = planned.get(p.id());
+            if (drain != null) {
+                long left = Duration.between(now, drain.at()).toSeconds();
+                long ttl = snapshotTtl(snap, p);
+                pop.putObject("scheduled_drain")
+                        .put("at", drain.at().toString())
+                        .put(
+                                "until",
+                                drain.until().equals(Instant.MAX)
+                                        ? null
+                                        : drain.until().toString())
+                        .put("reason", drain.reason())
+                        .put("seconds_left", Math.max(0, left))
+                        .put("running", !now.isBefore(drain.at()))
+                        .put("ttl_shortened", ttl != Eligibility.OWN_TTL)
+                        .put("ttl", ttl == Eligibility.OWN_TTL ? null : ttl);
+            }
             PopHealth ph = view == null ? null : view.pop(p.id()).orElse(null);
             ObjectNode checks = pop.putObject("checks");
             if (ph != null) {
@@ -177,9 +228,20 @@ public final class StatusReport {
                 }
             }
         }
-        ArrayNode names = root.putArray("names");
+    }
+
+    /** Every geo name: where each continent, the largest countries and the asking resolver go. */
+    private void names(ArrayNode names, Snapshot snap, InetAddress client) {
+        RoutingTable routing = snap.routing();
         for (GeoName n : routing.names()) {
             ObjectNode name = names.addObject().put("name", n.name().toString()).put("ttl", n.ttl());
+            ArrayNode families = name.putArray("families");
+            if (hasFamily(n.a())) {
+                families.add("A");
+            }
+            if (hasFamily(n.aaaa())) {
+                families.add("AAAA");
+            }
             ArrayNode needs = name.putArray("needs");
             n.needs().forEach(needs::add);
             ObjectNode continents = name.putObject("continents");
@@ -200,24 +262,6 @@ public final class StatusReport {
                     .put("country", yours == null ? null : yours.countryCode())
                     .put("pop", pick(snap, n, yours));
         }
-        if (geo != null) {
-            ClientRankings table = snap.rankings();
-            root.putObject("geoip")
-                    .put("database", geo.database().path().toString())
-                    .put("type", geo.database().type())
-                    .put("build_date", geo.database().buildDate().toString())
-                    .put("table_networks", table.networks())
-                    .put("table_classes", table.classes())
-                    .put("table_build_seconds", table.buildSeconds());
-        }
-        ArrayNode events = root.putArray("timeline");
-        for (Timeline.Entry e : seen.entries()) {
-            events.addObject()
-                    .put("at", e.at().toString())
-                    .put("kind", e.kind())
-                    .put("text", e.text());
-        }
-        return root.toPrettyString() + "\n";
     }
 
     /** The own state and every vote of one check: "UP 2 of 3 · ns1: DOWN timeout" on the page. */
@@ -275,6 +319,27 @@ public final class StatusReport {
             }
         }
         return "none";
+    }
+
+    /** The shortened TTL of the PoP's answers now (its first geo name's), or {@code OWN_TTL}. */
+    private static long snapshotTtl(Snapshot snap, Pop p) {
+        for (GeoName n : snap.routing().names()) {
+            long ttl = snap.eligibility().ttl(p, n);
+            if (ttl != Eligibility.OWN_TTL) {
+                return ttl;
+            }
+        }
+        return Eligibility.OWN_TTL;
+    }
+
+    /** Whether any PoP answers with this family (the name's families, as compiled). */
+    private static boolean hasFamily(org.xbill.DNS.RRset[] byPop) {
+        for (org.xbill.DNS.RRset set : byPop) {
+            if (set != null) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The PoP id a client at {@code location} gets for an A query now, or "none" (NODATA). */

@@ -114,6 +114,10 @@ public final class PopsDiff {
             }
             mapChanges("countries", old.countries(), n.countries(), parts);
             mapChanges("continents", old.continents(), n.continents(), parts);
+            if (!old.families().equals(n.families())) {
+                parts.add("families " + old.families() + " -> " + n.families()
+                        + (n.families().size() < old.families().size() ? ": the other family is NODATA" : ""));
+            }
             if (!parts.isEmpty()) {
                 names.add("name `" + n.name() + "`: " + String.join("; ", parts));
             }
@@ -164,6 +168,13 @@ public final class PopsDiff {
                 f.put("checks." + o.getKey() + "." + v.getKey(), v.getValue());
             }
         }
+        for (Map.Entry<String, List<InetAddress>> own : new TreeMap<>(p.nameAddresses()).entrySet()) {
+            List<String> list = new ArrayList<>();
+            for (InetAddress a : own.getValue()) {
+                list.add(NetUtil.toAddressString(a));
+            }
+            f.put("names." + own.getKey() + "addresses", list.toString());
+        }
         return f;
     }
 
@@ -173,6 +184,12 @@ public final class PopsDiff {
         f.put("needs", n.needs().toString());
         f.put("countries", codes(n.countries()));
         f.put("continents", codes(n.continents()));
+        // both families is the default: shown only when a name answers one
+        f.put(
+                "families",
+                n.families().equals(PopsConfig.GeoName.BOTH)
+                        ? null
+                        : n.families().toString());
         return f;
     }
 

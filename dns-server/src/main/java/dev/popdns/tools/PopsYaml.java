@@ -66,6 +66,21 @@ public final class PopsYaml {
                         .append(scalar(NetUtil.toAddressString(p.probeAddress())))
                         .append('\n');
             }
+            if (!p.nameAddresses().isEmpty()) {
+                y.append("    names:\n");
+                for (Map.Entry<String, List<InetAddress>> own :
+                        p.nameAddresses().entrySet()) {
+                    List<String> list = new ArrayList<>();
+                    for (InetAddress a : own.getValue()) {
+                        list.add(scalar(NetUtil.toAddressString(a)));
+                    }
+                    y.append("      ")
+                            .append(own.getKey())
+                            .append(": { addresses: [")
+                            .append(String.join(", ", list))
+                            .append("] }\n");
+                }
+            }
             if (!p.checkOverrides().isEmpty()) {
                 y.append("    checks:\n");
                 for (Map.Entry<String, Map<String, Object>> o : new TreeMap<>(p.checkOverrides()).entrySet()) {
@@ -108,6 +123,9 @@ public final class PopsYaml {
                 }
                 if (!n.continents().isEmpty()) {
                     f.append(", continents: ").append(codes(n.continents()));
+                }
+                if (!n.families().equals(PopsConfig.GeoName.BOTH)) {
+                    f.append(", families: ").append(list(n.families()));
                 }
                 y.append("  ")
                         .append(String.format(Locale.ROOT, "%-" + width + "s ", n.name() + ":"))

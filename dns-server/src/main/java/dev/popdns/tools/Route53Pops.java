@@ -84,6 +84,8 @@ final class Route53Pops {
         String biasSource;
         InetAddress probeAddress;
         final Map<String, Map<String, Object>> overrides = new TreeMap<>();
+        /** Geo names this PoP answers with another set of addresses than its own (pops.ID.names). */
+        final Map<String, List<InetAddress>> own = new TreeMap<>();
         /** The fields each check is probed with at this PoP, once a name has needed it. */
         final Map<String, Map<String, Object>> probed = new LinkedHashMap<>();
 
@@ -179,6 +181,7 @@ final class Route53Pops {
                     p.bias == null ? 0 : p.bias,
                     p.probeAddress,
                     p.overrides,
+                    p.own,
                     0));
         }
         return out;
@@ -191,7 +194,7 @@ final class Route53Pops {
                 r.endpoints.remove(e.key);
                 continue;
             }
-            PopDraft pop = pop(e);
+            PopDraft pop = pop(r, e);
             if (pop == null) {
                 r.endpoints.remove(e.key);
                 continue;
@@ -336,8 +339,12 @@ final class Route53Pops {
         return a != null && (a instanceof Inet4Address) == ipv4 ? a : null;
     }
 
-    /** The PoP with exactly the endpoint's addresses, a new one, or null (reported) when they overlap another PoP's. */
-    private PopDraft pop(Endpoint e) {
+    /**
+     * The PoP with exactly the endpoint's addresses; else the PoP they share an address with (the
+     * endpoint's addresses become the PoP's own for this name, {@code pops.ID.names}: a latency set
+     * for media with IPv4-only records that share addresses with the apex's PoPs); else a new one.
+     */
+    private PopDraft pop(RoutedName r, Endpoint e) {
         Set<String> key = new TreeSet<>();
         for (InetAddress a : e.addresses) {
             key.add(NetUtil.toAddressString(a));
@@ -350,13 +357,20 @@ final class Route53Pops {
         for (PopDraft p : pops) {
             for (String a : key) {
                 if (p.addressKey.contains(a)) {
-                    for (RecordSet s : e.sets) {
-                        report.unmapped(
-                                s,
-                                "addresses " + key + " share " + a + " with PoP " + p.id + " " + p.addressKey
-                                        + " but are not the same set: popdns answers every geo name with the same addresses per PoP");
+                    String name = r.name.toString().toLowerCase(Locale.ROOT);
+                    List<InetAddress> previous = p.own.putIfAbsent(name, List.copyOf(e.addresses));
+                    if (previous != null && !previous.equals(e.addresses)) {
+                        for (RecordSet s : e.sets) {
+                            report.unmapped(
+                                    s,
+                                    "addresses " + key + " share " + a + " with PoP " + p.id + ", which answers " + name
+                                            + " with other addresses already");
+                        }
+                        return null;
                     }
-                    return null;
+                    report.notes.add(name + ": answered at PoP " + p.id + " with its own addresses " + key
+                            + " (they share " + a + " with the PoP's " + p.addressKey + ")");
+                    return p;
                 }
             }
         }
@@ -569,7 +583,34 @@ final class Route53Pops {
             comment += "\nNOT equivalent to the Route 53 records: see the import's errors";
         }
         report.comments.put("names." + text, comment);
-        return new PopsConfig.GeoName(text, ttl, needs, countries, continents, 0);
+        // the families the Route 53 records have: IPv4-only records make an A-only name (AAAA: NODATA)
+        List<String> families = new ArrayList<>();
+        for (Endpoint e : r.endpoints.values()) {
+            for (InetAddress a : e.addresses) {
+                String family = a instanceof Inet4Address ? "A" : "AAAA";
+                if (!families.contains(family)) {
+                    families.add(family);
+                }
+            }
+        }
+        families.sort(Comparator.naturalOrder());
+        if (families.isEmpty() || !otherFamilyServed(families)) {
+            // no PoP has an address of the other family: both is the same, and the default
+            families = PopsConfig.GeoName.BOTH;
+        }
+        return new PopsConfig.GeoName(text, ttl, needs, countries, continents, families, 0);
+    }
+
+    /** Whether some PoP has an address of a family not in {@code families}. */
+    private boolean otherFamilyServed(List<String> families) {
+        for (PopDraft p : pops) {
+            for (InetAddress a : p.addresses) {
+                if (!families.contains(a instanceof Inet4Address ? "A" : "AAAA")) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     private static String regions(RoutedName r) {

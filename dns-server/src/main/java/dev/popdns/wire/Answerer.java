@@ -1,6 +1,7 @@
 package dev.popdns.wire;
 
 import dev.popdns.routing.Decision;
+import dev.popdns.routing.Eligibility;
 import dev.popdns.zone.LookupResult;
 import dev.popdns.zone.ZoneLookup;
 import dev.popdns.zone.ZoneSet;
@@ -185,6 +186,9 @@ public final class Answerer {
     static LookupResult routed(LookupResult result, QueryHandler.Route route, int qtype) {
         int pop = route.decision().pop();
         RRset chosen = pop == Decision.NO_DATA ? null : route.name().records(pop, qtype);
+        if (chosen != null && route.ttl() != Eligibility.OWN_TTL) {
+            chosen = withTtl(chosen, route.ttl());
+        }
         Name geo = route.name().name();
         RRset soa = route.name().zone().negativeSoa();
         return switch (result) {
@@ -211,6 +215,15 @@ public final class Answerer {
             }
             default -> result;
         };
+    }
+
+    /** A copy of {@code set} with every record's TTL set to {@code ttl} (a drain ahead: {@code DrainSchedule}). */
+    private static RRset withTtl(RRset set, long ttl) {
+        RRset copy = new RRset();
+        for (Record r : set.rrs(false)) {
+            copy.addRR(Record.newRecord(r.getName(), r.getType(), r.getDClass(), ttl, r.rdataToWireCanonical()));
+        }
+        return copy;
     }
 
     /** The OPT with the client subnet echoed as its last option (RFC 7871 §7.2.1). */

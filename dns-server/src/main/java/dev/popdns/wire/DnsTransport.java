@@ -136,7 +136,7 @@ public final class DnsTransport implements AutoCloseable {
                                 .addLast(new IdleStateHandler(0, 0, tcp.idleTimeoutSeconds(), TimeUnit.SECONDS))
                                 .addLast(new TcpFrameDecoder(MAX_TCP_QUERY, messageTimeout))
                                 .addLast(new FlowControlHandler())
-                                .addLast(new TcpHandler(queries, tcp.maxInFlight()));
+                                .addLast(new TcpHandler(queries, tcp.maxInFlight(), messageTimeout));
                     }
                 });
         channels.add(sb.bind(address).sync().channel());

@@ -2,6 +2,7 @@ package dev.popdns.wire;
 
 import dev.popdns.geoip.NetworkTable;
 import dev.popdns.routing.Decision;
+import dev.popdns.routing.Eligibility;
 import dev.popdns.routing.GeoName;
 import dev.popdns.routing.Ranking;
 import dev.popdns.routing.Router;
@@ -13,14 +14,15 @@ import org.xbill.DNS.Rcode;
 import org.xbill.DNS.Type;
 
 /**
- * The query pipeline for one packet, shared by UDP and TCP: decode, locate the client and route
- * (geo names only), look in the response cache, on a miss answer from the zones and encode;
- * returns the bytes to send or null to stay silent.
+ * The query pipeline for one packet, shared by UDP and TCP: decode, check its DNS cookie, locate
+ * the client and route (geo names only), look in the response cache, on a miss answer from the
+ * zones and encode, add our COOKIE option, and for UDP apply response rate limiting; returns the
+ * bytes to send or null to stay silent.
  *
  * <p>Threads: called on Netty event loops, concurrently; holds no mutable state of its own. A hit
  * costs the packet copy, one key array, one client-table lookup for geo names, and one copy into a
  * pooled buffer. Nothing here blocks; the only log lines are those of {@link InternalErrors}, at most
- * one a minute.
+ * one a minute, and the rate limiter's listener's (at most one per 10 s in the server).
  */
 public final class QueryHandler {
     /** The largest answer over UDP without EDNS (RFC 1035 §4.2.1). */
@@ -42,6 +44,7 @@ public final class QueryHandler {
         void routed(Route route);
     }
 
+    /** A handler with cookies under a random secret and no rate limiting (tests, benchmarks, tools). */
     public QueryHandler(
             Snapshot.Holder snapshots,
             Answerer answerer,
@@ -113,6 +116,7 @@ public final class QueryHandler {
         int reserve = cookie == Cookies.NONE ? 0 : Cookies.OPTION_LENGTH;
         ByteBuf out;
         int qtype;
+        int nameLength = 0;
         switch (outcome) {
             case QueryDecoder.Drop drop -> {
                 return null;
@@ -130,6 +134,7 @@ public final class QueryHandler {
             case QueryDecoder.Decoded decoded -> {
                 out = answerSafely(decoded.query(), packet, alloc, tcp, peer, reserve);
                 qtype = decoded.query().qtype();
+                nameLength = decoded.query().nameLength();
             }
         }
         if (out == null) {
@@ -137,7 +142,7 @@ public final class QueryHandler {
         }
         metrics.answered(tcp, qtype, out.getByte(3), start);
         try {
-            return finish(out, tcp, peer, packet, edns, cookie);
+            return finish(out, tcp, peer, packet, nameLength, edns, cookie);
         } catch (RuntimeException e) {
             metrics.internalError(InternalErrors.Stage.ANSWER, e);
             out.release();
@@ -150,14 +155,15 @@ public final class QueryHandler {
      * spoof its address), and never to a client that proved its address with a server cookie of
      * ours (RFC 7873 §5.3). Returns {@code out}, slipped, or null when it is dropped (released).
      */
-    private ByteBuf finish(ByteBuf out, boolean tcp, InetAddress peer, byte[] packet, Query.Edns edns, int cookie) {
+    private ByteBuf finish(
+            ByteBuf out, boolean tcp, InetAddress peer, byte[] packet, int nameLength, Query.Edns edns, int cookie) {
         if (cookie != Cookies.NONE) {
             ResponseEncoder.appendCookie(out, cookies, edns, packet, cookie, peer);
         }
         if (limiter == null || tcp || cookie == Cookies.VALID || cookie == Cookies.VALID_WORN) {
             return out;
         }
-        switch (limiter.account(out, peer)) {
+        switch (limiter.account(out, peer, packet, nameLength)) {
             case RateLimiter.ALLOW -> metrics.rateLimit(RateLimiter.ALLOW);
             case RateLimiter.SLIP -> {
                 metrics.rateLimit(RateLimiter.SLIP);
@@ -216,10 +222,11 @@ public final class QueryHandler {
             if (geo != null) {
                 int found = locator.locate(query, peer, snapshot.rankings());
                 Ranking ranking = snapshot.rankings().ranking(found, geo);
-                route = new Route(
-                        geo,
-                        Router.decide(snapshot.routing(), geo, ranking, qtype, snapshot.eligibility()),
-                        NetworkTable.prefixOf(found));
+                Decision decision = Router.decide(snapshot.routing(), geo, ranking, qtype, snapshot.eligibility());
+                long ttl = decision.pop() == Decision.NO_DATA
+                        ? Eligibility.OWN_TTL
+                        : snapshot.eligibility().ttl(snapshot.routing().pops().get(decision.pop()), geo);
+                route = new Route(geo, decision, NetworkTable.prefixOf(found), ttl);
                 answers.routed(route);
             }
         }
@@ -229,7 +236,9 @@ public final class QueryHandler {
                 : ClientLocator.scope(subnet, route != null, route == null ? 0 : route.networkPrefix());
         CacheKey key = CacheKey.finish(
                 keyBytes, query, route == null ? 0 : route.decision().pop() + 2);
-        byte[] cached = snapshot.cache().get(key);
+        // a shortened TTL (a drain ahead) changes every second: such answers bypass the cache
+        boolean cacheable = route == null || route.ttl() == Eligibility.OWN_TTL;
+        byte[] cached = cacheable ? snapshot.cache().get(key) : null;
         metrics.cache(cached != null);
         if (cached != null && cached.length <= limit) {
             return ResponseEncoder.fromCache(alloc, cached, query, scope);
@@ -238,7 +247,7 @@ public final class QueryHandler {
         Message message = built.message();
         if (cached == null) {
             byte[] full = message.toWire(TCP_LIMIT);
-            if (message.getRcode() != Rcode.SERVFAIL) {
+            if (message.getRcode() != Rcode.SERVFAIL && cacheable) {
                 snapshot.cache().put(key, full);
             }
             if (full.length <= limit) {
@@ -253,8 +262,9 @@ public final class QueryHandler {
      *
      * @param networkPrefix the prefix of the client's merged network (the ECS scope before the
      *     source prefix caps it)
+     * @param ttl the TTL of the routed records, or {@link Eligibility#OWN_TTL} for the name's own
      */
-    public record Route(GeoName name, Decision decision, int networkPrefix) {}
+    public record Route(GeoName name, Decision decision, int networkPrefix, long ttl) {}
 
     /** RFC 6891 §6.2.5: the client's size, at least 512, at most ours. */
     private static int udpLimit(Query query) {

@@ -7,6 +7,8 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 
 /**
  * TCP transport (RFC 7766): any number of length-prefixed queries on one connection, answered in
@@ -15,7 +17,8 @@ import java.net.InetSocketAddress;
  * {@code maxInFlight} answers wait to be written to the socket and the outbound buffer is below
  * its high-water mark. A client that pipelines queries and never reads its answers therefore
  * holds at most {@code maxInFlight} answers (or the high-water mark's bytes) of our memory, and,
- * with neither reads nor writes, is closed by the idle handler after the idle timeout.
+ * with neither reads nor writes, is closed by the idle handler after the idle timeout; one that
+ * stays above the high-water mark for that long is closed too, whatever trickles out meanwhile.
  *
  * <p>Pipeline: connection limits, idle handler (reads and writes), {@link TcpFrameDecoder} (the
  * length prefix, the largest query, a whole message within the timeout), Netty's
@@ -28,6 +31,9 @@ import java.net.InetSocketAddress;
 final class TcpHandler extends ChannelInboundHandlerAdapter {
     private final QueryHandler queries;
     private final int maxInFlight;
+    /** How long the connection may stay above the high-water mark before it is closed. */
+    private final long unwritableTimeoutNanos;
+
     private ChannelHandlerContext ctx;
     /** Answers written and not yet on the socket. */
     private int inFlight;
@@ -37,19 +43,22 @@ final class TcpHandler extends ChannelInboundHandlerAdapter {
     private boolean unflushed;
     /** {@link #readMore} is running; a nested call only sets {@link #again}. */
     private boolean draining;
-
+    /** Something happened during {@link #readMore} that may allow another read: loop once more. */
     private boolean again;
     /** A read cycle ended while {@link #readMore} ran: flush when it is done. */
     private boolean completed;
+    /** Closes the connection unless it becomes writable first; null while writable. */
+    private ScheduledFuture<?> unwritable;
 
     private final ChannelFutureListener written = future -> {
         inFlight--;
         readMore();
     };
 
-    TcpHandler(QueryHandler queries, int maxInFlight) {
+    TcpHandler(QueryHandler queries, int maxInFlight, long unwritableTimeoutNanos) {
         this.queries = queries;
         this.maxInFlight = maxInFlight;
+        this.unwritableTimeoutNanos = unwritableTimeoutNanos;
     }
 
     @Override
@@ -99,11 +108,34 @@ final class TcpHandler extends ChannelInboundHandlerAdapter {
         readMore();
     }
 
+    /**
+     * Above the high-water mark: a connection that stays there for the idle timeout is closed, even
+     * if its client drains a few octets now and then. Below the low-water mark again: read on.
+     */
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-        // below the low-water mark again: read on
-        readMore();
+        if (!ctx.channel().isWritable()) {
+            if (unwritable == null) {
+                unwritable = ctx.executor().schedule(() -> ctx.close(), unwritableTimeoutNanos, TimeUnit.NANOSECONDS);
+            }
+        } else {
+            cancelUnwritable();
+            readMore();
+        }
         ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        cancelUnwritable();
+        ctx.fireChannelInactive();
+    }
+
+    private void cancelUnwritable() {
+        if (unwritable != null) {
+            unwritable.cancel(false);
+            unwritable = null;
+        }
     }
 
     /**

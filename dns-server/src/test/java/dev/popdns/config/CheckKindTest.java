@@ -33,6 +33,8 @@ class CheckKindTest {
                         "user",
                         "password-file",
                         "password-env",
+                        "sslmode",
+                        "sslrootcert",
                         "max-lag",
                         "interval",
                         "timeout",

@@ -79,7 +79,7 @@ class PopsLoaderTest {
                 new Bad(
                         "unknown PoP key",
                         GOOD_POPS.replace("eu: { location", "eu: { weight: 3, location"),
-                        ":3: pops.eu.weight: unknown key (expected one of [addresses, bias, checks, hq, location, probe-address, state])"),
+                        ":3: pops.eu.weight: unknown key (expected one of [addresses, bias, checks, hq, location, names, probe-address, state])"),
                 new Bad(
                         "unknown top-level key",
                         GOOD_POPS + "extra: 1\n",
@@ -91,7 +91,7 @@ class PopsLoaderTest {
                 new Bad(
                         "unknown check key",
                         GOOD_POPS.replace("host: t.test", "host: t.test, retries: 3"),
-                        ":5: checks.nginx.retries: unknown key (expected one of [body, ca-file, expect, fall, host, http, insecure, interval, max-body, max-lag, method, password-env, password-file, postgres-replica, rise, tcp, timeout, user])"),
+                        ":5: checks.nginx.retries: unknown key (expected one of [body, ca-file, expect, fall, host, http, insecure, interval, max-body, max-lag, method, password-env, password-file, postgres-replica, rise, sslmode, sslrootcert, tcp, timeout, user])"),
                 new Bad(
                         "needs an undeclared check",
                         GOOD_POPS.replace("needs: [nginx]", "needs: [puma]"),
@@ -257,6 +257,23 @@ class PopsLoaderTest {
                         "override to an unknown PoP",
                         block(23, "$\n    countries:\n      CN: ap"),
                         ":25: names.t.test..countries.CN: no PoP named 'ap'"),
+                new Bad(
+                        "families",
+                        block(23, "$\n    families: [A, MX]"),
+                        ":24: names.t.test..families: 'MX' (expected: A or AAAA)"),
+                new Bad(
+                        "own addresses of an undeclared name",
+                        block(8, "$\n    names:\n      media.t.test.: { addresses: [192.0.2.44] }"),
+                        ":10: pops.eu.names.media.t.test.: no geo name 'media.t.test.' (expected one of [t.test.])"),
+                new Bad(
+                        "own address of a family the name does not answer",
+                        block(8, "$\n    names:\n      t.test.: { addresses: [\"2001:db8::44\"] }")
+                                .replace("    needs: [web]", "    needs: [web]\n    families: [A]"),
+                        ":10: pops.eu.names.t.test..addresses: 2001:db8::44 is an AAAA address, but names.t.test..families is [A]"),
+                new Bad(
+                        "own addresses missing",
+                        block(8, "$\n    names:\n      t.test.: { }"),
+                        ":10: pops.eu.names.t.test..addresses: missing (expected: at least one IPv4 or IPv6 address)"),
                 new Bad(
                         "no PoPs",
                         "pops:\n" + BLOCK.substring(BLOCK.indexOf("checks:\n  web:\n    http")),

@@ -158,8 +158,9 @@ class Route53MapperTest {
                         "a.t.test. A: latency record sets cover 1 of the 2 PoPs (not p): popdns routes a name among all PoPs by distance, so"
                                 + " clients near those would get them",
                         "a.t.test. A (set \"mars\"): latency region xx-mars-1 is not in popdns's table of AWS regions: add a PoP with its location by hand",
-                        "b.t.test. A (set \"us\"): addresses [192.0.2.1] share 192.0.2.1 with PoP us [192.0.2.1, 2001:db8::1] but are not the same"
-                                + " set: popdns answers every geo name with the same addresses per PoP",
+                        // b's IPv4-only set shares PoP us's address: mapped, with families [A] (no longer refused)
+                        "b.t.test. A: latency record sets cover 1 of the 2 PoPs (not p): popdns routes a name among all PoPs by distance, so"
+                                + " clients near those would get them",
                         "d.t.test. A (set \"p\"): needs PoP p as the HQ (the answer for clients of unknown location and the last resort), but"
                                 + " the HQ is us, the geolocation default of c.t.test.",
                         "e.t.test. A (set \"near\"): bias 30 for PoP us, which has bias 0 from a.t.test. A (set \"us\"): popdns has one bias"
@@ -168,9 +169,9 @@ class Route53MapperTest {
                                 + " so clients near those would get them",
                         "e.t.test. AAAA (set \"near\"): bias 30 for PoP us, which has bias 0 from a.t.test. A (set \"us\"): popdns has one bias"
                                 + " per PoP for all names",
-                        // f's AAAA is refused first, so its A alone has a part of PoP us's addresses
-                        "f.t.test. A (set \"x\"): addresses [192.0.2.1] share 192.0.2.1 with PoP us [192.0.2.1, 2001:db8::1] but are not the same"
-                                + " set: popdns answers every geo name with the same addresses per PoP",
+                        // f's AAAA is refused first; its A alone is a part of PoP us's addresses, mapped as such
+                        "f.t.test. A: no default (*) geolocation record set: Route 53 gives clients elsewhere no answer; popdns sends them to"
+                                + " the HQ, us",
                         "f.t.test. AAAA (set \"x\"): latency routing, but f.t.test. A (set \"x\") uses geolocation: popdns routes both address"
                                 + " families of a name alike",
                         "d.t.test. AAAA: a plain AAAA record set at a name whose other address family has a routing policy: popdns routes both"
@@ -179,8 +180,13 @@ class Route53MapperTest {
         assertEquals(
                 List.of("us hq [39.04, -77.49] 2 address(es) bias 0", "p [0.0, 0.0] 1 address(es) bias 0"), pops(r));
         assertEquals(
-                List.of("PoP p: Route 53 has no location for it; [0, 0] is a placeholder: it only orders the fallback"
-                        + " when a pinned PoP is down, but set the real one"),
+                List.of(
+                        "b.t.test.: answered at PoP us with its own addresses [192.0.2.1] (they share 192.0.2.1 with the PoP's"
+                                + " [192.0.2.1, 2001:db8::1])",
+                        "f.t.test.: answered at PoP us with its own addresses [192.0.2.1] (they share 192.0.2.1 with the PoP's"
+                                + " [192.0.2.1, 2001:db8::1])",
+                        "PoP p: Route 53 has no location for it; [0, 0] is a placeholder: it only orders the fallback"
+                                + " when a pinned PoP is down, but set the real one"),
                 r.notes());
         assertEquals(
                 "unknown to Route 53: set the PoP's real location", r.comments().get("pops.p.location"));

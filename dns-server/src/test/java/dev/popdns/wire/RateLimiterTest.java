@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.popdns.config.RateLimitConfig;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import java.net.InetAddress;
 import java.util.ArrayList;
@@ -44,18 +45,18 @@ class RateLimiterTest {
         RateLimiter rrl = limiter(10, 1);
         InetAddress client = InetAddress.getByName("192.0.2.1");
         for (int i = 0; i < 10; i++) {
-            assertEquals(RateLimiter.ALLOW, rrl.account(positive("www.example.test."), client), "answer " + i);
+            assertEquals(RateLimiter.ALLOW, account(rrl, positive("www.example.test."), client), "answer " + i);
         }
-        assertEquals(RateLimiter.SLIP, rrl.account(positive("www.example.test."), client));
+        assertEquals(RateLimiter.SLIP, account(rrl, positive("www.example.test."), client));
         nanos.addAndGet(99_000_000L);
-        assertEquals(RateLimiter.SLIP, rrl.account(positive("www.example.test."), client));
+        assertEquals(RateLimiter.SLIP, account(rrl, positive("www.example.test."), client));
         nanos.addAndGet(1_000_000L); // 100 ms: one more answer's worth at 10/s
-        assertEquals(RateLimiter.ALLOW, rrl.account(positive("www.example.test."), client));
-        assertEquals(RateLimiter.SLIP, rrl.account(positive("www.example.test."), client));
+        assertEquals(RateLimiter.ALLOW, account(rrl, positive("www.example.test."), client));
+        assertEquals(RateLimiter.SLIP, account(rrl, positive("www.example.test."), client));
         nanos.addAndGet(5_000_000_000L); // a quiet spell refills the budget, never beyond one second's worth
         int allowed = 0;
         for (int i = 0; i < 30; i++) {
-            allowed += rrl.account(positive("www.example.test."), client) == RateLimiter.ALLOW ? 1 : 0;
+            allowed += account(rrl, positive("www.example.test."), client) == RateLimiter.ALLOW ? 1 : 0;
         }
         assertEquals(10, allowed);
     }
@@ -64,9 +65,9 @@ class RateLimiterTest {
     void slipZeroDropsEverythingOverTheLimit() throws Exception {
         RateLimiter rrl = limiter(1, 0);
         InetAddress client = InetAddress.getByName("192.0.2.1");
-        assertEquals(RateLimiter.ALLOW, rrl.account(positive("a.example.test."), client));
+        assertEquals(RateLimiter.ALLOW, account(rrl, positive("a.example.test."), client));
         for (int i = 0; i < 100; i++) {
-            assertEquals(RateLimiter.DROP, rrl.account(positive("a.example.test."), client));
+            assertEquals(RateLimiter.DROP, account(rrl, positive("a.example.test."), client));
         }
     }
 
@@ -74,10 +75,10 @@ class RateLimiterTest {
     void slipTwoTruncatesAboutHalf() throws Exception {
         RateLimiter rrl = limiter(1, 2);
         InetAddress client = InetAddress.getByName("192.0.2.1");
-        rrl.account(positive("a.example.test."), client);
+        account(rrl, positive("a.example.test."), client);
         int slipped = 0;
         for (int i = 0; i < 10_000; i++) {
-            slipped += rrl.account(positive("a.example.test."), client) == RateLimiter.SLIP ? 1 : 0;
+            slipped += account(rrl, positive("a.example.test."), client) == RateLimiter.SLIP ? 1 : 0;
         }
         assertTrue(slipped > 4_500 && slipped < 5_500, slipped + " of 10000 slipped");
     }
@@ -85,33 +86,35 @@ class RateLimiterTest {
     @Test
     void oneBudgetPerNetworkOfThePrefix() throws Exception {
         RateLimiter rrl = limiter(2, 1);
-        assertEquals(RateLimiter.ALLOW, rrl.account(positive("a.example.test."), InetAddress.getByName("192.0.2.1")));
-        assertEquals(RateLimiter.ALLOW, rrl.account(positive("a.example.test."), InetAddress.getByName("192.0.2.200")));
-        assertEquals(RateLimiter.SLIP, rrl.account(positive("a.example.test."), InetAddress.getByName("192.0.2.9")));
-        assertEquals(RateLimiter.ALLOW, rrl.account(positive("a.example.test."), InetAddress.getByName("192.0.3.1")));
+        assertEquals(RateLimiter.ALLOW, account(rrl, positive("a.example.test."), InetAddress.getByName("192.0.2.1")));
         assertEquals(
-                RateLimiter.ALLOW, rrl.account(positive("a.example.test."), InetAddress.getByName("2001:db8:0:1::1")));
+                RateLimiter.ALLOW, account(rrl, positive("a.example.test."), InetAddress.getByName("192.0.2.200")));
+        assertEquals(RateLimiter.SLIP, account(rrl, positive("a.example.test."), InetAddress.getByName("192.0.2.9")));
+        assertEquals(RateLimiter.ALLOW, account(rrl, positive("a.example.test."), InetAddress.getByName("192.0.3.1")));
         assertEquals(
-                RateLimiter.ALLOW, rrl.account(positive("a.example.test."), InetAddress.getByName("2001:db8:0:ff::2")));
-        assertEquals(
-                RateLimiter.SLIP, rrl.account(positive("a.example.test."), InetAddress.getByName("2001:db8:0:22::3")));
+                RateLimiter.ALLOW, account(rrl, positive("a.example.test."), InetAddress.getByName("2001:db8:0:1::1")));
         assertEquals(
                 RateLimiter.ALLOW,
-                rrl.account(positive("a.example.test."), InetAddress.getByName("2001:db8:0:100::1")));
+                account(rrl, positive("a.example.test."), InetAddress.getByName("2001:db8:0:ff::2")));
+        assertEquals(
+                RateLimiter.SLIP, account(rrl, positive("a.example.test."), InetAddress.getByName("2001:db8:0:22::3")));
+        assertEquals(
+                RateLimiter.ALLOW,
+                account(rrl, positive("a.example.test."), InetAddress.getByName("2001:db8:0:100::1")));
     }
 
     @Test
     void positiveAnswersAreCountedByNameAndTypeNegativeOnesByZone() throws Exception {
         RateLimiter rrl = limiter(1, 1);
         InetAddress client = InetAddress.getByName("192.0.2.1");
-        assertEquals(RateLimiter.ALLOW, rrl.account(positive("a.example.test."), client));
-        assertEquals(RateLimiter.ALLOW, rrl.account(positive("B.example.test."), client));
-        assertEquals(RateLimiter.SLIP, rrl.account(positive("b.EXAMPLE.test."), client));
-        assertEquals(RateLimiter.ALLOW, rrl.account(nxdomain("x.example.test.", "example.test."), client));
-        assertEquals(RateLimiter.SLIP, rrl.account(nxdomain("y.example.test.", "example.test."), client));
-        assertEquals(RateLimiter.ALLOW, rrl.account(nxdomain("y.other.test.", "other.test."), client));
-        assertEquals(RateLimiter.ALLOW, rrl.account(error(Rcode.REFUSED, "a.example.org."), client));
-        assertEquals(RateLimiter.SLIP, rrl.account(error(Rcode.REFUSED, "b.example.org."), client));
+        assertEquals(RateLimiter.ALLOW, account(rrl, positive("a.example.test."), client));
+        assertEquals(RateLimiter.ALLOW, account(rrl, positive("B.example.test."), client));
+        assertEquals(RateLimiter.SLIP, account(rrl, positive("b.EXAMPLE.test."), client));
+        assertEquals(RateLimiter.ALLOW, account(rrl, nxdomain("x.example.test.", "example.test."), client));
+        assertEquals(RateLimiter.SLIP, account(rrl, nxdomain("y.example.test.", "example.test."), client));
+        assertEquals(RateLimiter.ALLOW, account(rrl, nxdomain("y.other.test.", "other.test."), client));
+        assertEquals(RateLimiter.ALLOW, account(rrl, error(Rcode.REFUSED, "a.example.org."), client));
+        assertEquals(RateLimiter.SLIP, account(rrl, error(Rcode.REFUSED, "b.example.org."), client));
     }
 
     @Test
@@ -119,13 +122,13 @@ class RateLimiterTest {
         RateLimiter rrl = limiter(1, 1, "192.0.2.0/25", "2001:db8::/32");
         for (int i = 0; i < 50; i++) {
             assertEquals(
-                    RateLimiter.ALLOW, rrl.account(positive("a.example.test."), InetAddress.getByName("192.0.2.3")));
+                    RateLimiter.ALLOW, account(rrl, positive("a.example.test."), InetAddress.getByName("192.0.2.3")));
             assertEquals(
-                    RateLimiter.ALLOW, rrl.account(positive("a.example.test."), InetAddress.getByName("2001:db8::9")));
+                    RateLimiter.ALLOW, account(rrl, positive("a.example.test."), InetAddress.getByName("2001:db8::9")));
         }
         InetAddress outside = InetAddress.getByName("192.0.2.130");
-        assertEquals(RateLimiter.ALLOW, rrl.account(positive("a.example.test."), outside));
-        assertEquals(RateLimiter.SLIP, rrl.account(positive("a.example.test."), outside));
+        assertEquals(RateLimiter.ALLOW, account(rrl, positive("a.example.test."), outside));
+        assertEquals(RateLimiter.SLIP, account(rrl, positive("a.example.test."), outside));
     }
 
     @Test
@@ -134,17 +137,24 @@ class RateLimiterTest {
         InetAddress client = InetAddress.getByName("192.0.2.77");
         for (int second = 0; second < 3; second++) {
             for (int i = 0; i < 100; i++) {
-                rrl.account(positive("a.example.test."), client);
+                account(rrl, positive("a.example.test."), client);
                 nanos.addAndGet(10_000_000L); // 100 answers/s, ten times the limit
             }
         }
         assertEquals(List.of("192.0.2.77/24 " + RateLimiter.POSITIVE), onsets);
         nanos.addAndGet(2_000_000_000L);
-        rrl.account(positive("a.example.test."), client);
+        account(rrl, positive("a.example.test."), client);
         for (int i = 0; i < 20; i++) {
-            rrl.account(positive("a.example.test."), client);
+            account(rrl, positive("a.example.test."), client);
         }
         assertEquals(2, onsets.size());
+    }
+
+    /** Counts an answer as QueryHandler does: the question read from the query's bytes. */
+    private static int account(RateLimiter rrl, ByteBuf response, InetAddress client) {
+        byte[] query = ByteBufUtil.getBytes(response);
+        int nameLength = QueryDecoder.u16(query, 4) == 1 ? QueryDecoder.nameLength(query, 12, query.length) : 0;
+        return rrl.account(response, client, query, nameLength);
     }
 
     private static ByteBuf positive(String name) throws Exception {

@@ -94,6 +94,27 @@ class TcpHandlerTest {
     }
 
     @Test
+    void aConnectionAboveTheHighWaterMarkForTheIdleTimeoutIsClosed() throws Exception {
+        StalledChannel ch = channel(32);
+        ch.freezeTime();
+        ch.outboundBuffer().setUserDefinedWritability(1, false);
+        ch.runPendingTasks();
+        ch.advanceTimeBy(9, TimeUnit.SECONDS);
+        ch.runScheduledPendingTasks();
+        assertTrue(ch.isActive(), "9 s above the mark: still open");
+        ch.outboundBuffer().setUserDefinedWritability(1, true); // drained below the low mark
+        ch.runPendingTasks();
+        ch.advanceTimeBy(9, TimeUnit.SECONDS);
+        ch.runScheduledPendingTasks();
+        assertTrue(ch.isActive(), "the clock restarts once writable again");
+        ch.outboundBuffer().setUserDefinedWritability(1, false);
+        ch.runPendingTasks();
+        ch.advanceTimeBy(10, TimeUnit.SECONDS);
+        ch.runScheduledPendingTasks();
+        assertFalse(ch.isActive(), "10 s above the mark: closed");
+    }
+
+    @Test
     void aQueryAbove4096OctetsClosesTheConnectionWhenItsLengthIsRead() throws Exception {
         StalledChannel ch = channel(32);
         ch.writeInbound(Unpooled.wrappedBuffer(new byte[] {0x10, 0x01, 0, 0}));
@@ -107,7 +128,7 @@ class TcpHandlerTest {
         ch.pipeline()
                 .addLast(new TcpFrameDecoder(DnsTransport.MAX_TCP_QUERY, TimeUnit.SECONDS.toNanos(10)))
                 .addLast(new FlowControlHandler())
-                .addLast(new TcpHandler(queries, maxInFlight));
+                .addLast(new TcpHandler(queries, maxInFlight, TimeUnit.SECONDS.toNanos(10)));
         ch.register();
         assertTrue(ch.isActive());
         return ch;

@@ -66,6 +66,7 @@ class ZoneLookupTest {
                 "alias.t.test.      | CNAME | Answer   | alias/CNAME        | ",
                 "broken.t.test.     | A     | NxDomain | broken/CNAME       | @/SOA",
                 "out.t.test.        | A     | Answer   | out/CNAME          | ",
+                "loop1.t.test.      | A     | Answer   | loop1/CNAME loop2/CNAME | ",
                 "any.wild.t.test.   | A     | Answer   | any.wild/A         | ",
                 "any.wild.t.test.   | TXT   | NoData   |                    | @/SOA",
                 "host.wild.t.test.  | A     | NoData   |                    | @/SOA",
@@ -79,14 +80,6 @@ class ZoneLookupTest {
         assertEquals(outcome, r.getClass().getSimpleName(), r.toString());
         assertEquals(answer == null ? "" : answer, sets(answerOf(r)));
         assertEquals(authority == null ? "" : authority, sets(authorityOf(r)));
-    }
-
-    /** A CNAME loop stops (RFC 1034 §3.6.2) instead of following forever. */
-    @ParameterizedTest(name = "{0}")
-    @CsvSource({"loop1.t.test.", "loop2.t.test."})
-    void loopsStop(String qname) throws Exception {
-        LookupResult r = ZoneLookup.lookup(zones, Name.fromString(qname), Type.A);
-        assertEquals(true, answerOf(r).size() <= 2, r.toString());
     }
 
     private static List<RRset> answerOf(LookupResult r) {

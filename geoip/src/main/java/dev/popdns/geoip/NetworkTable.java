@@ -49,13 +49,15 @@ public final class NetworkTable {
         for (int i = 0; i < v4.size; i++) {
             v4Start[i] = (int) v4.low[i];
         }
-        this.v4Prefix = v4.prefixes();
-        this.v4Class = Arrays.copyOf(v4.classes, v4.size);
+        v4.trim();
+        v6.trim();
+        this.v4Prefix = v4.prefix;
+        this.v4Class = v4.classes;
         this.v4Index = new int[65_537];
-        this.v6High = Arrays.copyOf(v6.high, v6.size);
-        this.v6Low = Arrays.copyOf(v6.low, v6.size);
-        this.v6Prefix = v6.prefixes();
-        this.v6Class = Arrays.copyOf(v6.classes, v6.size);
+        this.v6High = v6.high;
+        this.v6Low = v6.low;
+        this.v6Prefix = v6.prefix;
+        this.v6Class = v6.classes;
         this.v6Index = new int[65_537];
         for (int b = 0, i = 0, j = 0; b < 65_536; b++) {
             int bucket = b << 16;
@@ -167,7 +169,7 @@ public final class NetworkTable {
     static final class Blocks {
         long[] high = new long[1024];
         long[] low = new long[1024];
-        int[] prefix = new int[1024];
+        byte[] prefix = new byte[1024];
         int[] classes = new int[1024];
         int size;
 
@@ -181,7 +183,7 @@ public final class NetworkTable {
             }
             high[size] = h;
             low[size] = l;
-            prefix[size] = p;
+            prefix[size] = (byte) p;
             classes[size] = c;
             size++;
         }
@@ -190,12 +192,12 @@ public final class NetworkTable {
             size--;
         }
 
-        byte[] prefixes() {
-            byte[] out = new byte[size];
-            for (int i = 0; i < size; i++) {
-                out[i] = (byte) prefix[i];
-            }
-            return out;
+        /** Cuts the arrays to the blocks held: the doubling left up to half of them empty. */
+        void trim() {
+            high = Arrays.copyOf(high, size);
+            low = Arrays.copyOf(low, size);
+            prefix = Arrays.copyOf(prefix, size);
+            classes = Arrays.copyOf(classes, size);
         }
     }
 }

@@ -79,6 +79,8 @@ public final class ReplicaLagProbe implements Probe {
         properties.setProperty("connectTimeout", seconds);
         properties.setProperty("socketTimeout", seconds);
         properties.setProperty("ApplicationName", "popdns-health");
+        spec.sslMode().ifPresent(mode -> properties.setProperty("sslmode", mode));
+        spec.sslRootCert().ifPresent(file -> properties.setProperty("sslrootcert", file.toString()));
         String phase = "connect";
         try (Connection connection = DRIVER.connect(url, properties)) {
             if (connection == null) {

@@ -199,24 +199,34 @@ public final class PostgresPair implements AutoCloseable {
     }
 
     private void stop(ExternalProcess process, String name) {
+        stopServer(bin, dir.path(), dir.resolve(name), process);
+    }
+
+    /**
+     * Stops one server of this pair or a {@link StreamingReplica} ({@code pg_ctl stop -m fast}), then its
+     * process whatever that did; nothing when it is not running.
+     */
+    static void stopServer(Path bin, Path workDir, Path data, ExternalProcess process) {
         if (process == null || !process.alive()) {
             return;
         }
-        Path data = dir.resolve(name);
-        Programs.run(
-                dir.path(),
-                COMMAND_TIMEOUT,
-                command(List.of(
-                        bin.resolve("pg_ctl").toString(),
-                        "-D",
-                        data.toString(),
-                        "-m",
-                        "fast",
-                        "-w",
-                        "-t",
-                        "20",
-                        "stop")));
-        process.close();
+        try {
+            Programs.run(
+                    workDir,
+                    COMMAND_TIMEOUT,
+                    asPostgres(List.of(
+                            bin.resolve("pg_ctl").toString(),
+                            "-D",
+                            data.toString(),
+                            "-m",
+                            "fast",
+                            "-w",
+                            "-t",
+                            "20",
+                            "stop")));
+        } finally {
+            process.close();
+        }
     }
 
     private void server(List<String> command) {
@@ -224,9 +234,15 @@ public final class PostgresPair implements AutoCloseable {
     }
 
     private List<String> command(List<String> command) {
-        if (!asRoot) {
+        return asPostgres(command);
+    }
+
+    /** {@code command} run as the {@code postgres} user when the tests run as root (PostgreSQL refuses root). */
+    static List<String> asPostgres(List<String> command) {
+        if (!Programs.runningAsRoot()) {
             return command;
         }
+        Programs.require("runuser", "util-linux");
         List<String> asPostgres = new ArrayList<>(List.of("runuser", "-u", "postgres", "--"));
         asPostgres.addAll(command);
         return asPostgres;

@@ -67,6 +67,21 @@ class ReplicaLagProbeTest {
         assertEquals("not in recovery (expected: a replica, pg_is_in_recovery() = true)", down.reason());
     }
 
+    /** sslmode reaches pgjdbc: this replica speaks no TLS, so require fails and disable works. */
+    @Test
+    @Order(1)
+    void theSslModeReachesTheDriver() {
+        ReplicaSpec spec = spec(postgres.replicaPort(), "popdns").withPassword(file());
+        assertInstanceOf(
+                ProbeResult.Up.class,
+                bind(spec.withSslMode("disable"), Map.of()).probe());
+        ProbeResult.Down down = assertInstanceOf(
+                ProbeResult.Down.class,
+                bind(spec.withSslMode("require"), Map.of()).probe());
+        assertTrue(down.reason().startsWith("connect: ") && down.reason().contains("SSL"), down.reason());
+        assertFalse(down.reason().contains(PASSWORD), down.reason());
+    }
+
     @Test
     @Order(1)
     void thePasswordMayComeFromTheEnvironment() {

@@ -12,7 +12,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
 
@@ -142,26 +141,7 @@ public final class StreamingReplica implements AutoCloseable {
     /** Stops the server ({@code pg_ctl stop -m fast}), then its process whatever that did. */
     @Override
     public void close() {
-        if (process == null || !process.alive()) {
-            return;
-        }
-        try {
-            Programs.run(
-                    workDir,
-                    COMMAND_TIMEOUT,
-                    asPostgres(List.of(
-                            bin.resolve("pg_ctl").toString(),
-                            "-D",
-                            data.toString(),
-                            "-m",
-                            "fast",
-                            "-w",
-                            "-t",
-                            "20",
-                            "stop")));
-        } finally {
-            process.close();
-        }
+        PostgresPair.stopServer(bin, workDir, data, process);
     }
 
     private void execute(String sql) throws SQLException {
@@ -197,12 +177,6 @@ public final class StreamingReplica implements AutoCloseable {
     }
 
     private static List<String> asPostgres(List<String> command) {
-        if (!Programs.runningAsRoot()) {
-            return command;
-        }
-        Programs.require("runuser", "util-linux");
-        List<String> asPostgres = new ArrayList<>(List.of("runuser", "-u", "postgres", "--"));
-        asPostgres.addAll(command);
-        return asPostgres;
+        return PostgresPair.asPostgres(command);
     }
 }

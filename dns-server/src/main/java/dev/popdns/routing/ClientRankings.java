@@ -22,15 +22,24 @@ import java.util.Map;
  */
 public final class ClientRankings {
     /** The prefix reported without a database: wider than any source prefix, so scope = source. */
-    private static final int NO_DATABASE_PREFIX = 128;
+    public static final int NO_DATABASE_PREFIX = 128;
+
+    /**
+     * PoPs a class keeps of each ranking. Whole rankings make nearly every location a class of its
+     * own once there are many PoPs (50 PoPs: the build ran out of a 128 MiB heap); the first eight
+     * decide every answer unless all eight are out, and then {@link #whole} ranks them all.
+     */
+    static final int DEPTH = 8;
 
     private final NetworkTable networks;
     private final Ranking[][] byClass;
     private final boolean[] unknown;
+    private final GeoLocator geo;
 
-    private ClientRankings(NetworkTable networks, Ranking[][] byClass) {
+    private ClientRankings(NetworkTable networks, Ranking[][] byClass, GeoLocator geo) {
         this.networks = networks;
         this.byClass = byClass;
+        this.geo = geo;
         this.unknown = new boolean[byClass.length];
         for (int c = 0; c < byClass.length; c++) {
             boolean all = true;
@@ -59,7 +68,8 @@ public final class ClientRankings {
             Ranking[] rankings = new Ranking[names.size()];
             key.setLength(0);
             for (int n = 0; n < rankings.length; n++) {
-                Ranking r = Router.rank(table, names.get(n), location, byDistance);
+                Ranking r =
+                        Router.rank(table, names.get(n), location, byDistance).first(DEPTH);
                 rankings[n] = r;
                 key.append(r.pinned() ? 'p' : r.unknown() ? 'u' : 'n');
                 for (int pop : r.order()) {
@@ -71,7 +81,7 @@ public final class ClientRankings {
                 return classes.size() - 1;
             });
         });
-        return new ClientRankings(networks, classes.toArray(new Ranking[0][]));
+        return new ClientRankings(networks, classes.toArray(new Ranking[0][]), geo);
     }
 
     /** Without a GeoIP database: every client unknown, so HQ first (scope = the source prefix). */
@@ -81,7 +91,7 @@ public final class ClientRankings {
         for (int n = 0; n < rankings.length; n++) {
             rankings[n] = Router.rank(table, names.get(n), null);
         }
-        return new ClientRankings(null, new Ranking[][] {rankings});
+        return new ClientRankings(null, new Ranking[][] {rankings}, null);
     }
 
     /**
@@ -97,6 +107,17 @@ public final class ClientRankings {
     /** The ranking of {@code name} for a {@link #find} result. */
     public Ranking ranking(int found, GeoName name) {
         return byClass[NetworkTable.classOf(found)][name.index()];
+    }
+
+    /**
+     * The whole ranking of {@code name} for the client at {@code address}, from the GeoIP database
+     * itself: for the rare query whose {@link Ranking#cut} ranking had no PoP that could answer.
+     * Decodes a database record and allocates; the answer's scope is then the source prefix.
+     *
+     * @param address 4 or 16 bytes
+     */
+    public Ranking whole(RoutingTable table, GeoName name, byte[] address) {
+        return Router.rank(table, name, geo == null ? null : geo.locate(address));
     }
 
     /** Whether a {@link #find} result ranks every name without a location (HQ first). */

@@ -23,7 +23,11 @@ public final class Router {
         return decide(table, name, rank(table, name, location), qtype, eligibility);
     }
 
-    /** Decides the PoP for {@code name} and {@code qtype} (A or AAAA) from a client's ranking; allocates only the decision. */
+    /**
+     * Decides the PoP for {@code name} and {@code qtype} (A or AAAA) from a client's ranking;
+     * allocates only the decision. Returns null when the ranking is {@link Ranking#cut} and none of
+     * its PoPs can answer: the caller decides again from the whole ranking.
+     */
     public static Decision decide(
             RoutingTable table, GeoName name, Ranking ranking, int qtype, Eligibility eligibility) {
         int[] ranked = ranking.order();
@@ -37,6 +41,9 @@ public final class Router {
             if (name.records(pop.index(), qtype) != null) {
                 return new Decision(pop.index(), reason(ranking, i));
             }
+        }
+        if (ranking.cut()) {
+            return null;
         }
         if (!anyEligible) {
             // fail open: a possibly broken answer beats none

@@ -21,13 +21,16 @@ public final class ClientLocator {
      * when the query has no client subnet.
      */
     public int locate(Query query, InetAddress peer, ClientRankings rankings) {
-        Query.Edns edns = query.edns();
-        Query.ClientSubnet subnet = edns == null ? null : edns.subnet();
-        int found = subnet != null && subnet.sourcePrefix() > 0
-                ? rankings.find(subnet.fullAddress()) // no InetAddress on the query path
-                : rankings.find(peer.getAddress());
+        int found = rankings.find(address(query, peer));
         (rankings.unknown(found) ? unknown : located).increment();
         return found;
+    }
+
+    /** The address {@link #locate} looks up: the client subnet's (no InetAddress), else the peer's. */
+    public static byte[] address(Query query, InetAddress peer) {
+        Query.Edns edns = query.edns();
+        Query.ClientSubnet subnet = edns == null ? null : edns.subnet();
+        return subnet != null && subnet.sourcePrefix() > 0 ? subnet.fullAddress() : peer.getAddress();
     }
 
     /** Lookups whose client got a ranking from its location. */

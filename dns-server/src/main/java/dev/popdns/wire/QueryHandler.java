@@ -1,6 +1,7 @@
 package dev.popdns.wire;
 
 import dev.popdns.geoip.NetworkTable;
+import dev.popdns.routing.ClientRankings;
 import dev.popdns.routing.Decision;
 import dev.popdns.routing.Eligibility;
 import dev.popdns.routing.GeoName;
@@ -223,10 +224,18 @@ public final class QueryHandler {
                 int found = locator.locate(query, peer, snapshot.rankings());
                 Ranking ranking = snapshot.rankings().ranking(found, geo);
                 Decision decision = Router.decide(snapshot.routing(), geo, ranking, qtype, snapshot.eligibility());
+                int networkPrefix = NetworkTable.prefixOf(found);
+                if (decision == null) {
+                    // every PoP the table kept for this client is out: rank them all (rare)
+                    Ranking whole =
+                            snapshot.rankings().whole(snapshot.routing(), geo, ClientLocator.address(query, peer));
+                    decision = Router.decide(snapshot.routing(), geo, whole, qtype, snapshot.eligibility());
+                    networkPrefix = ClientRankings.NO_DATABASE_PREFIX;
+                }
                 long ttl = decision.pop() == Decision.NO_DATA
                         ? Eligibility.OWN_TTL
                         : snapshot.eligibility().ttl(snapshot.routing().pops().get(decision.pop()), geo);
-                route = new Route(geo, decision, NetworkTable.prefixOf(found), ttl);
+                route = new Route(geo, decision, networkPrefix, ttl);
                 answers.routed(route);
             }
         }

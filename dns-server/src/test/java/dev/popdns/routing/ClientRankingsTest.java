@@ -101,4 +101,62 @@ class ClientRankingsTest {
         }
         return 1;
     }
+
+    /**
+     * Fifty PoPs: a class keeps the first {@link ClientRankings#DEPTH} PoPs of each ranking (whole
+     * rankings made nearly every location a class and the build ran out of a 128 MiB heap). With
+     * every PoP in, the cut ranking decides as the whole one; with the client's first eight out, the
+     * cut ranking gives way (null) and {@link ClientRankings#whole} decides as the location does.
+     */
+    @org.junit.jupiter.api.Test
+    void fiftyPopsKeepTheFirstEightAndFallBackToTheWholeRanking(@org.junit.jupiter.api.io.TempDir Path dir)
+            throws Exception {
+        Random random = new Random(50);
+        StringBuilder pops = new StringBuilder("pops:\n");
+        for (int i = 0; i < 50; i++) {
+            pops.append(String.format(
+                    java.util.Locale.ROOT,
+                    "  p%02d: { location: [%.2f, %.2f], addresses: [192.0.2.%d]%s }%n",
+                    i,
+                    random.nextDouble() * 115 - 50,
+                    random.nextDouble() * 340 - 170,
+                    i + 1,
+                    i == 0 ? ", hq: true" : ""));
+        }
+        pops.append("names:\n  www.t.test.: { ttl: 30 }\n");
+        Files.writeString(dir.resolve("pops.yaml"), pops.toString());
+        Files.writeString(
+                dir.resolve("t.test.zone"),
+                "$ORIGIN t.test.\n$TTL 300\n@ SOA ns1 host 1 3600 600 86400 300\n@ NS ns1\nns1 A 192.0.2.200\n");
+        RoutingTable table = Served.load(dir, null).routing();
+        ClientRankings rankings = ClientRankings.build(table, geo);
+        System.out.println("ClientRankingsTest: 50 PoPs: " + rankings.classes() + " classes, " + rankings.networks()
+                + " networks, " + (rankings.bytes() >> 10) + " KiB");
+        assertTrue(rankings.bytes() < 32L << 20, rankings.bytes() + " bytes");
+        GeoName name = table.names().get(0);
+        int fellBack = 0;
+        for (int i = 0; i < 20_000; i++) {
+            byte[] address = new byte[4];
+            random.nextBytes(address);
+            Location location = geo.locate(address);
+            int found = rankings.find(address);
+            Ranking cut = rankings.ranking(found, name);
+            assertTrue(cut.order().length <= ClientRankings.DEPTH);
+            assertEquals(
+                    Router.decide(table, name, location, Type.A, Eligibility.adminOnly()),
+                    Router.decide(table, name, cut, Type.A, Eligibility.adminOnly()));
+            java.util.Set<Integer> out = new java.util.HashSet<>();
+            for (int pop : cut.order()) {
+                out.add(pop);
+            }
+            Eligibility firstOut = (pop, n) -> !out.contains(pop.index());
+            Decision decision = Router.decide(table, name, cut, Type.A, firstOut);
+            if (decision == null) {
+                fellBack++;
+                decision = Router.decide(table, name, rankings.whole(table, name, address), Type.A, firstOut);
+            }
+            assertEquals(Router.decide(table, name, location, Type.A, firstOut), decision);
+        }
+        assertTrue(fellBack > 10_000, fellBack + " fallbacks");
+    }
 }

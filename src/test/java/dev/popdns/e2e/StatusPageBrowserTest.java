@@ -105,6 +105,25 @@ class StatusPageBrowserTest {
         return "(document.querySelector(" + json(selector) + ")?.textContent ?? '').includes(" + json(text) + ")";
     }
 
+    /** A JavaScript test that the map shows {@code country} routed to {@code pop}, in that PoP's marker colour. */
+    private static String mapCountryIn(String country, String pop) {
+        String path = "document.querySelector('#map-countries path[data-cc=\"" + country + "\"]')";
+        String marker = "document.querySelector('#map-pops [data-pop=\"" + pop + "\"] circle')";
+        return "(" + path + "?.dataset.pop === '" + pop + "' && " + marker + " !== null && " + path
+                + ".getAttribute('fill') === " + marker + ".getAttribute('fill'))";
+    }
+
+    private static void chooseMapName(String name) throws IOException {
+        page.evaluate("(() => { const s = document.getElementById('map-name'); s.value = " + json(name)
+                + "; s.dispatchEvent(new Event('change')); })()");
+    }
+
+    private static String mapState(String country) throws IOException {
+        return page.evaluate("(() => { const p = document.querySelector('#map-countries path[data-cc=\"" + country
+                        + "\"]'); return p ? p.dataset.pop + ' ' + p.getAttribute('fill') : 'no path'; })()")
+                .asText();
+    }
+
     private static String json(String s) throws IOException {
         return new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(s);
     }
@@ -141,6 +160,16 @@ class StatusPageBrowserTest {
                 page.evaluate("document.querySelectorAll('[data-name=\"geo.test.\"] [data-country]').length")
                         .asInt());
         assertTrue(page.awaitTrue(contains("#timeline", "eu-west web: UNKNOWN -> "), CHANGE), page.text("#timeline"));
+        // the map: every country of Natural Earth 110m, NL in eu-west's colour, both PoPs UP
+        assertTrue(page.evaluate("document.querySelectorAll('#map-countries path[data-cc]').length")
+                        .asInt()
+                > 170);
+        assertTrue(page.awaitTrue(mapCountryIn("NL", "eu-west"), CHANGE), mapState("NL"));
+        assertTrue(page.awaitTrue(mapCountryIn("PL", "hq"), CHANGE), mapState("PL"));
+        assertEquals(
+                "up",
+                page.evaluate("document.querySelector('#map-pops [data-pop=\"eu-west\"]').dataset.state")
+                        .asText());
         assertTrue(
                 page.evaluate("document.getElementById('alarm').hidden").asBoolean(),
                 "no cut-off alarm while all is well");
@@ -176,6 +205,19 @@ class StatusPageBrowserTest {
                 page.text("[data-name=\"media.geo.test.\"] [data-country=\"GB\"] .chip"),
                 "media.geo.test. needs no checks");
         assertTrue(page.text("#timeline li").contains("eu-west web: UP -> DOWN"), page.text("#timeline li"));
+        // the map: NL turns to hq's colour, eu-west's marker says DOWN
+        assertTrue(page.awaitTrue(mapCountryIn("NL", "hq"), CHANGE), mapState("NL"));
+        assertEquals(
+                "down",
+                page.evaluate("document.querySelector('#map-pops [data-pop=\"eu-west\"]').dataset.state")
+                        .asText());
+        assertEquals("eu-west DOWN", page.text("#map-pops [data-pop=\"eu-west\"] text"));
+        assertTrue(page.screenshot(SHOTS.resolve("status-map.png"), "#map-section") > 10_000);
+        // the selector: media.geo.test. needs no checks, so NL stays on eu-west there
+        chooseMapName("media.geo.test.");
+        assertTrue(page.awaitTrue(mapCountryIn("NL", "eu-west"), CHANGE), "media: " + mapState("NL"));
+        chooseMapName("geo.test.");
+        assertTrue(page.awaitTrue(mapCountryIn("NL", "hq"), CHANGE), mapState("NL"));
         assertEquals(
                 "down",
                 page.evaluate("document.querySelector('#timeline li').dataset.to")

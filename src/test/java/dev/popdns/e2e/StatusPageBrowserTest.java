@@ -29,8 +29,9 @@ import org.junit.jupiter.api.io.TempDir;
  * The status page in a real browser (headless Chromium over the DevTools protocol) against the
  * packaged server, whose two PoPs are probed at in-test HTTP targets on 127.0.0.2 (hq) and
  * 127.0.0.3 (eu-west). The tests run in order, each building on the state the previous one left:
- * all UP; eu-west failing shows DOWN without a reload; markup in probe errors and override
- * reasons shows as text; every PoP failing raises the prober cut-off alarm.
+ * all UP; eu-west failing shows DOWN without a reload (on the map too: NL moves to hq's colour);
+ * markup in probe errors and override reasons shows as text; every PoP failing raises the prober
+ * cut-off alarm; a drained PoP is marked on the map and its countries move.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class StatusPageBrowserTest {
@@ -345,5 +346,44 @@ class StatusPageBrowserTest {
                 page.awaitTrue("document.getElementById('alarm').hidden", CHANGE),
                 "the alarm stays after hq recovered");
         assertEquals(List.of(), page.errors());
+    }
+
+    @Test
+    @Order(5)
+    void aDrainedPopIsMarkedOnTheMapAndItsCountriesMove() throws Exception {
+        targets.answer(EU_WEST, Answer.OK);
+        HttpClient http = HttpClient.newHttpClient();
+        HttpResponse<String> cleared = http.send(override("DELETE", null), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, cleared.statusCode(), cleared.body());
+        assertTrue(page.awaitTrue(mapCountryIn("NL", "eu-west"), CHANGE), mapState("NL"));
+        HttpResponse<String> drained = http.send(
+                override("POST", "{\"state\": \"drain\", \"for\": \"10m\", \"reason\": \"map test\"}"),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, drained.statusCode(), drained.body());
+        try {
+            assertTrue(page.awaitTrue(mapCountryIn("NL", "hq"), CHANGE), "drained: " + mapState("NL"));
+            String marker = "#map-pops [data-pop=\"eu-west\"]";
+            assertTrue(page.awaitTrue("document.querySelector('" + marker + "')?.dataset.state === 'drain'", CHANGE));
+            assertEquals("eu-west DRAINED", page.text(marker + " text"));
+            assertEquals(
+                    "drain",
+                    page.evaluate("document.querySelector('#map-legend [data-pop=\"eu-west\"]').dataset.state")
+                            .asText());
+        } finally {
+            HttpResponse<String> undone = http.send(override("DELETE", null), HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, undone.statusCode(), undone.body());
+        }
+        assertTrue(page.awaitTrue(mapCountryIn("NL", "eu-west"), CHANGE), "undrained: " + mapState("NL"));
+        assertEquals(List.of(), page.errors());
+    }
+
+    private static HttpRequest override(String method, String body) {
+        return HttpRequest.newBuilder(URI.create(base + "api/v1/pops/eu-west/override"))
+                .header("Authorization", "Bearer " + TOKEN)
+                .timeout(Duration.ofSeconds(5))
+                .method(
+                        method,
+                        body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body))
+                .build();
     }
 }

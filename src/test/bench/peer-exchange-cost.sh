@@ -3,19 +3,19 @@
 # checks (interval 2 s, the default) at one local listener, run twice for SECONDS each: once as
 # peers (each pulls the other two's /api/v1/health every 2 s) and once alone. Prints per node the
 # CPU seconds used (utime + stime from /proc) in the window and, with peers, the bytes of one view
-# and the bytes per second each node receives. The exchange's CPU is the difference.
+# and the bytes per second each node receives. The exchange's CPU is the difference. No geo names:
+# the exchange does not depend on them, and no GeoIP database is loaded.
 #
 #   src/test/bench/peer-exchange-cost.sh [POPS] [SECONDS]      e.g. 5 60, then 50 60
 #
-# Needs the jar (dns-server/target/popdns.jar), python3 and curl; binds 127.0.0.1 ports 18160-18163
-# and 18360-18363 only.
+# Needs the jar (dns-server/target/popdns.jar), python3 and curl; binds 127.0.0.1 ports 18161-18163
+# (HTTP), 18361-18363 (DNS) and 18169 (the probe target) only.
 set -euo pipefail
-root="$(cd "$(dirname "$0")/../.." && pwd)"
+root="$(cd "$(dirname "$0")/../../.." && pwd)"
 pops="${1:-5}"
 window="${2:-60}"
 java="${JAVA_HOME:+$JAVA_HOME/bin/}java"
 jar="$root/dns-server/target/popdns.jar"
-db="$root/geoip/data/GeoLite2-City.mmdb"
 [ -f "$jar" ] || { echo "peer-exchange-cost.sh: $jar missing (mvn -DskipTests package)" >&2; exit 1; }
 work="$(mktemp -d)"
 pids=()
@@ -41,15 +41,13 @@ EOF
     echo "  pop-$i: { ${hq}location: [$(( (i * 7) % 80 )).5, $(( (i * 13) % 170 )).5], addresses: [198.19.0.$i], probe-address: 127.0.0.1 }"
   done
   echo "checks:"
-  echo "  nginx: { tcp: \"{address}:18163\" }"
-  echo "  puma: { tcp: \"{address}:18163\" }"
-  echo "  replica: { tcp: \"{address}:18163\" }"
-  echo "names:"
-  echo "  www.t.test.: { ttl: 30, needs: [nginx, puma, replica] }"
+  echo "  nginx: { tcp: \"{address}:18169\" }"
+  echo "  puma: { tcp: \"{address}:18169\" }"
+  echo "  replica: { tcp: \"{address}:18169\" }"
 } > "$work/zones/pops.yaml"
 head -c 32 /dev/urandom | base64 > "$work/token"
 
-python3 -m http.server 18163 --bind 127.0.0.1 >/dev/null 2>&1 &
+python3 -m http.server 18169 --bind 127.0.0.1 >/dev/null 2>&1 &
 pids+=($!)
 
 cpu() { # utime + stime of pid $1 in clock ticks
@@ -70,7 +68,7 @@ run() { # $1: peers|alone
       fi
     } > "$work/ns$n.yaml"
     "$java" -XX:+UseParallelGC -Xmx256m --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow \
-      -jar "$jar" serve --config "$work/ns$n.yaml" --zones "$work/zones" --geoip "$db" \
+      -jar "$jar" serve --config "$work/ns$n.yaml" --zones "$work/zones" \
       --listen "127.0.0.1:1836$n" --http "127.0.0.1:1816$n" > "$work/ns$n-$mode.log" 2>&1 &
     node_pids+=($!)
     pids+=($!)
@@ -80,6 +78,13 @@ run() { # $1: peers|alone
   done
   sleep 10 # past start-up (JIT, first exchanges)
   local before=() after=()
+  for n in 1 2 3; do
+    if ! kill -0 "${node_pids[$((n - 1))]}" 2>/dev/null; then
+      echo "ns$n ($mode) is not running:" >&2
+      tail -20 "$work/ns$n-$mode.log" >&2
+      exit 1
+    fi
+  done
   for pid in "${node_pids[@]}"; do before+=("$(cpu "$pid")"); done
   sleep "$window"
   for pid in "${node_pids[@]}"; do after+=("$(cpu "$pid")"); done

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.popdns.e2e.web.Chromium;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -81,6 +82,7 @@ class PeerAgreementNetnsTest {
         Assumptions.assumeTrue(
                 namespacesPossible(),
                 "network namespaces cannot be made here (needs root and `ip netns`): this test builds its own network");
+        Chromium.requireInstalled();
         assertTrue(Files.isRegularFile(DB), "GeoLite2 database missing at " + DB + ": run geoip/fetch-geolite2.sh");
         Files.deleteIfExists(TIMES);
         removeLeftovers();
@@ -156,6 +158,9 @@ class PeerAgreementNetnsTest {
         assertEquals("ns1", voted.path("votes").get(0).path("node").asText(), voted.toString());
         assertEquals("down", voted.path("votes").get(0).path("state").asText(), voted.toString());
         holdAll("ns1 outvoted", NL, A_ANSWER, Duration.ofSeconds(2));
+        // the status page as a browser renders it: the cell shows the agreed state and ns1's own vote
+        String dom = pageDom(dir, NAMESERVERS.get("ns1"));
+        assertTrue(dom.matches("(?s).*class=\"votes\" data-disagree=\"true\">UP 2 of 3 · ns1: DOWN [^<]+<.*"), dom);
         ip("-n", PREFIX + "ns1", "route", "del", "blackhole", POPS.get("pop-a") + "/32");
         await(
                 "ns1 sees pop-a again",
@@ -465,6 +470,23 @@ class PeerAgreementNetnsTest {
     }
 
     // ---- the client
+
+    /** The status page's DOM after its script ran, from headless Chromium in the bridge's namespace. */
+    private static String pageDom(Path dir, String address) throws Exception {
+        Path profile = Files.createDirectories(dir.resolve("chromium-profile"));
+        return inBridge(
+                Chromium.BINARY.toString(),
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-dev-shm-usage",
+                "--user-data-dir=" + profile,
+                "--virtual-time-budget=8000",
+                "--dump-dom",
+                "http://" + address + ":8053/");
+    }
 
     private static String answer(String node, String subnet) throws Exception {
         String out = inBridge(

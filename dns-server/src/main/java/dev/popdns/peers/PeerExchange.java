@@ -239,7 +239,19 @@ public final class PeerExchange implements AutoCloseable {
         return out;
     }
 
+    /**
+     * A new own view: recomputed at once when a state, an override or the cut-off alarm changed
+     * (what routing reads); a view that only records another probe result waits for the next
+     * round or received view, so the agreement costs O(pairs x nodes) per interval, not per probe.
+     */
     private void onOwnView(HealthView view, List<HealthEvent> events) {
+        boolean changed = false;
+        for (HealthEvent event : events) {
+            changed |= !(event instanceof HealthEvent.ProbeCompleted);
+        }
+        if (!changed) {
+            return;
+        }
         synchronized (this) {
             Attached now = attached;
             if (now != null && view == now.monitor().view()) {

@@ -208,6 +208,17 @@ public final class HealthAgreement {
             }
             voters.add(new Voter(peer.getKey(), standing, Optional.of(age.isNegative() ? Duration.ZERO : age)));
         }
+        // each voting view indexed once by pair: the loop below is then O(pairs x voters)
+        List<Map<String, PeerView.CheckView>> indexed = new ArrayList<>(voting.size());
+        for (PeerView view : voting) {
+            Map<String, PeerView.CheckView> byPair = new HashMap<>();
+            for (PeerView.PopView pop : view.pops()) {
+                for (PeerView.CheckView check : pop.checks()) {
+                    byPair.put(HealthView.pairKey(pop.pop(), check.check()), check);
+                }
+            }
+            indexed.add(byPair);
+        }
         int required = settings.required();
         int votes = voting.size() + (ownVotes ? 1 : 0);
         boolean alone = votes < required;
@@ -230,9 +241,12 @@ public final class HealthAgreement {
                 if (ownVotes) {
                     pairVotes.add(new Vote(settings.self(), mine.state(), mine.lastError()));
                 }
-                for (PeerView view : voting) {
-                    view.check(pop.id(), mine.check())
-                            .ifPresent(seen -> pairVotes.add(new Vote(view.node(), seen.state(), seen.lastError())));
+                String key = HealthView.pairKey(pop.id(), mine.check());
+                for (int v = 0; v < voting.size(); v++) {
+                    PeerView.CheckView seen = indexed.get(v).get(key);
+                    if (seen != null) {
+                        pairVotes.add(new Vote(voting.get(v).node(), seen.state(), seen.lastError()));
+                    }
                 }
                 int down = 0;
                 int up = 0;
@@ -250,7 +264,7 @@ public final class HealthAgreement {
                 } else {
                     agreed = mine.state();
                 }
-                PairVotes last = before.get(HealthView.pairKey(pop.id(), mine.check()));
+                PairVotes last = before.get(key);
                 Instant since;
                 if (last != null && last.agreed() == agreed) {
                     since = last.since();

@@ -167,6 +167,7 @@ class StatusPageBrowserTest {
                 > 170);
         assertTrue(page.awaitTrue(mapCountryIn("NL", "eu-west"), CHANGE), mapState("NL"));
         assertTrue(page.awaitTrue(mapCountryIn("PL", "hq"), CHANGE), mapState("PL"));
+        assertTrue(page.screenshot(SHOTS.resolve("status-map-up.png"), "#map-section") > 10_000);
         assertEquals(
                 "up",
                 page.evaluate("document.querySelector('#map-pops [data-pop=\"eu-west\"]').dataset.state")

@@ -29,8 +29,9 @@ import org.junit.jupiter.api.io.TempDir;
  * The status page in a real browser (headless Chromium over the DevTools protocol) against the
  * packaged server, whose two PoPs are probed at in-test HTTP targets on 127.0.0.2 (hq) and
  * 127.0.0.3 (eu-west). The tests run in order, each building on the state the previous one left:
- * all UP; eu-west failing shows DOWN without a reload; markup in probe errors and override
- * reasons shows as text; every PoP failing raises the prober cut-off alarm.
+ * all UP; eu-west failing shows DOWN without a reload (on the map too: NL moves to hq's colour);
+ * markup in probe errors and override reasons shows as text; every PoP failing raises the prober
+ * cut-off alarm; a drained PoP is marked on the map and its countries move.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class StatusPageBrowserTest {
@@ -105,6 +106,25 @@ class StatusPageBrowserTest {
         return "(document.querySelector(" + json(selector) + ")?.textContent ?? '').includes(" + json(text) + ")";
     }
 
+    /** A JavaScript test that the map shows {@code country} routed to {@code pop}, in that PoP's marker colour. */
+    private static String mapCountryIn(String country, String pop) {
+        String path = "document.querySelector('#map-countries path[data-cc=\"" + country + "\"]')";
+        String marker = "document.querySelector('#map-pops [data-pop=\"" + pop + "\"] circle')";
+        return "(" + path + "?.dataset.pop === '" + pop + "' && " + marker + " !== null && " + path
+                + ".getAttribute('fill') === " + marker + ".getAttribute('fill'))";
+    }
+
+    private static void chooseMapName(String name) throws IOException {
+        page.evaluate("(() => { const s = document.getElementById('map-name'); s.value = " + json(name)
+                + "; s.dispatchEvent(new Event('change')); })()");
+    }
+
+    private static String mapState(String country) throws IOException {
+        return page.evaluate("(() => { const p = document.querySelector('#map-countries path[data-cc=\"" + country
+                        + "\"]'); return p ? p.dataset.pop + ' ' + p.getAttribute('fill') : 'no path'; })()")
+                .asText();
+    }
+
     private static String json(String s) throws IOException {
         return new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(s);
     }
@@ -141,6 +161,17 @@ class StatusPageBrowserTest {
                 page.evaluate("document.querySelectorAll('[data-name=\"geo.test.\"] [data-country]').length")
                         .asInt());
         assertTrue(page.awaitTrue(contains("#timeline", "eu-west web: UNKNOWN -> "), CHANGE), page.text("#timeline"));
+        // the map: every country of Natural Earth 110m, NL in eu-west's colour, both PoPs UP
+        assertTrue(page.evaluate("document.querySelectorAll('#map-countries path[data-cc]').length")
+                        .asInt()
+                > 170);
+        assertTrue(page.awaitTrue(mapCountryIn("NL", "eu-west"), CHANGE), mapState("NL"));
+        assertTrue(page.awaitTrue(mapCountryIn("PL", "hq"), CHANGE), mapState("PL"));
+        assertTrue(page.screenshot(SHOTS.resolve("status-map-up.png"), "#map-section") > 10_000);
+        assertEquals(
+                "up",
+                page.evaluate("document.querySelector('#map-pops [data-pop=\"eu-west\"]').dataset.state")
+                        .asText());
         assertTrue(
                 page.evaluate("document.getElementById('alarm').hidden").asBoolean(),
                 "no cut-off alarm while all is well");
@@ -176,6 +207,19 @@ class StatusPageBrowserTest {
                 page.text("[data-name=\"media.geo.test.\"] [data-country=\"GB\"] .chip"),
                 "media.geo.test. needs no checks");
         assertTrue(page.text("#timeline li").contains("eu-west web: UP -> DOWN"), page.text("#timeline li"));
+        // the map: NL turns to hq's colour, eu-west's marker says DOWN
+        assertTrue(page.awaitTrue(mapCountryIn("NL", "hq"), CHANGE), mapState("NL"));
+        assertEquals(
+                "down",
+                page.evaluate("document.querySelector('#map-pops [data-pop=\"eu-west\"]').dataset.state")
+                        .asText());
+        assertEquals("eu-west DOWN", page.text("#map-pops [data-pop=\"eu-west\"] text"));
+        assertTrue(page.screenshot(SHOTS.resolve("status-map.png"), "#map-section") > 10_000);
+        // the selector: media.geo.test. needs no checks, so NL stays on eu-west there
+        chooseMapName("media.geo.test.");
+        assertTrue(page.awaitTrue(mapCountryIn("NL", "eu-west"), CHANGE), "media: " + mapState("NL"));
+        chooseMapName("geo.test.");
+        assertTrue(page.awaitTrue(mapCountryIn("NL", "hq"), CHANGE), mapState("NL"));
         assertEquals(
                 "down",
                 page.evaluate("document.querySelector('#timeline li').dataset.to")
@@ -303,5 +347,44 @@ class StatusPageBrowserTest {
                 page.awaitTrue("document.getElementById('alarm').hidden", CHANGE),
                 "the alarm stays after hq recovered");
         assertEquals(List.of(), page.errors());
+    }
+
+    @Test
+    @Order(5)
+    void aDrainedPopIsMarkedOnTheMapAndItsCountriesMove() throws Exception {
+        targets.answer(EU_WEST, Answer.OK);
+        HttpClient http = HttpClient.newHttpClient();
+        HttpResponse<String> cleared = http.send(override("DELETE", null), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, cleared.statusCode(), cleared.body());
+        assertTrue(page.awaitTrue(mapCountryIn("NL", "eu-west"), CHANGE), mapState("NL"));
+        HttpResponse<String> drained = http.send(
+                override("POST", "{\"state\": \"drain\", \"for\": \"10m\", \"reason\": \"map test\"}"),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, drained.statusCode(), drained.body());
+        try {
+            assertTrue(page.awaitTrue(mapCountryIn("NL", "hq"), CHANGE), "drained: " + mapState("NL"));
+            String marker = "#map-pops [data-pop=\"eu-west\"]";
+            assertTrue(page.awaitTrue("document.querySelector('" + marker + "')?.dataset.state === 'drain'", CHANGE));
+            assertEquals("eu-west DRAINED", page.text(marker + " text"));
+            assertEquals(
+                    "drain",
+                    page.evaluate("document.querySelector('#map-legend [data-pop=\"eu-west\"]').dataset.state")
+                            .asText());
+        } finally {
+            HttpResponse<String> undone = http.send(override("DELETE", null), HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, undone.statusCode(), undone.body());
+        }
+        assertTrue(page.awaitTrue(mapCountryIn("NL", "eu-west"), CHANGE), "undrained: " + mapState("NL"));
+        assertEquals(List.of(), page.errors());
+    }
+
+    private static HttpRequest override(String method, String body) {
+        return HttpRequest.newBuilder(URI.create(base + "api/v1/pops/eu-west/override"))
+                .header("Authorization", "Bearer " + TOKEN)
+                .timeout(Duration.ofSeconds(5))
+                .method(
+                        method,
+                        body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body))
+                .build();
     }
 }

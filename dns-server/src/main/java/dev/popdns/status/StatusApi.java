@@ -101,7 +101,7 @@ public final class StatusApi implements HttpServer.Handler {
         this.adminToken = adminToken;
         this.adminFrom = List.copyOf(adminFrom);
         this.clock = clock;
-        this.page = resource("/status/index.html");
+        this.page = resource("/status/index.html").replace("<!-- world-map -->", WorldMap.SVG);
         this.pagePolicy = contentSecurityPolicy(page);
     }
 

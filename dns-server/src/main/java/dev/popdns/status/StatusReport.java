@@ -34,7 +34,7 @@ import org.xbill.DNS.Type;
 /**
  * Everything the status page shows, as the JSON of {@code GET /api/v1/status}: the server, the
  * zones, the PoPs with every check, where each continent and the 20 largest countries are routed
- * right now (and the asking client's own resolver), the GeoIP database and the timeline. Built
+ * right now (and the asking client's own resolver), every country of the status page map, the GeoIP database and the timeline. Built
  * on demand on the HTTP thread from the current snapshots; never touches the query path.
  */
 public final class StatusReport {
@@ -256,12 +256,31 @@ public final class StatusReport {
                         (String) c[0],
                         pick(snap, n, new Location((double) c[2], (double) c[3], (String) c[0], (String) c[1], 0)));
             }
+            // every country of the map, at the same point as the table above for those 20
+            ObjectNode map = name.putObject("map");
+            for (WorldMap.Country c : WorldMap.COUNTRIES) {
+                Object[] listed = listed(c.code());
+                Location at = listed == null
+                        ? new Location(c.latitude(), c.longitude(), c.code(), c.continent(), 0)
+                        : new Location((double) listed[2], (double) listed[3], c.code(), (String) listed[1], 0);
+                map.put(c.code(), pick(snap, n, at));
+            }
             Location yours = geo == null || client == null ? null : geo.locate(client);
             name.putObject("your_resolver")
                     .put("address", client == null ? null : client.getHostAddress())
                     .put("country", yours == null ? null : yours.countryCode())
                     .put("pop", pick(snap, n, yours));
         }
+    }
+
+    /** The row of {@link #COUNTRIES} for {@code code}, or null. */
+    private static Object[] listed(String code) {
+        for (Object[] c : COUNTRIES) {
+            if (c[0].equals(code)) {
+                return c;
+            }
+        }
+        return null;
     }
 
     /** The own state and every vote of one check: "UP 2 of 3 · ns1: DOWN timeout" on the page. */

@@ -1,6 +1,7 @@
 package dev.popdns.e2e.web;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -112,6 +113,25 @@ public final class BrowserPage {
                 .put("y", 0)
                 .put("width", size.get(0).asInt())
                 .put("height", size.get(1).asInt())
+                .put("scale", 1);
+        JsonNode result = send("Page.captureScreenshot", request);
+        byte[] png = Base64.getDecoder().decode(result.path("data").asText());
+        Files.createDirectories(file.toAbsolutePath().getParent());
+        Files.write(file, png);
+        return png.length;
+    }
+
+    /** Saves a PNG of the element {@code selector} (its bounding box) to {@code file}; returns its size in bytes. */
+    public long screenshot(Path file, String selector) throws IOException {
+        JsonNode box = evaluate(
+                "(() => { const r = document.querySelector(" + new ObjectMapper().writeValueAsString(selector)
+                        + ").getBoundingClientRect(); return [r.left + window.scrollX, r.top + window.scrollY, r.width, r.height]; })()");
+        ObjectNode request = params().put("format", "png").put("captureBeyondViewport", true);
+        request.putObject("clip")
+                .put("x", box.get(0).asDouble())
+                .put("y", box.get(1).asDouble())
+                .put("width", box.get(2).asDouble())
+                .put("height", box.get(3).asDouble())
                 .put("scale", 1);
         JsonNode result = send("Page.captureScreenshot", request);
         byte[] png = Base64.getDecoder().decode(result.path("data").asText());

@@ -164,6 +164,16 @@ class PeerAgreementNetnsTest {
         assertEquals("ns1", voted.path("votes").get(0).path("node").asText(), voted.toString());
         assertEquals("down", voted.path("votes").get(0).path("state").asText(), voted.toString());
         holdAll("ns1 outvoted", NL, A_ANSWER, Duration.ofSeconds(2));
+        // explain (what `popdns explain` prints) shows the agreed state and the votes behind it
+        JsonNode explained = JSON.readTree(curl(
+                "http://" + NAMESERVERS.get("ns1") + ":8053/api/v1/explain?name=www.t.test&type=A&client=145.100.1.1"));
+        assertEquals("pop-a", explained.path("answer").asText(), explained.toPrettyString());
+        JsonNode explainedA = explained.path("candidates").get(0);
+        assertEquals("up", explainedA.path("checks").path("web").asText(), explainedA.toPrettyString());
+        JsonNode webVotes = explainedA.path("votes").path("web");
+        assertEquals("down", webVotes.path("own_state").asText(), explainedA.toPrettyString());
+        assertEquals(1, webVotes.path("votes_down").asInt(), explainedA.toPrettyString());
+        assertEquals(2, webVotes.path("votes_up").asInt(), explainedA.toPrettyString());
         // the status page as a browser renders it: the cell shows the agreed state and ns1's own vote
         String dom = pageDom(dir, NAMESERVERS.get("ns1"));
         assertTrue(dom.matches("(?s).*class=\"votes\" data-disagree=\"true\">UP 2 of 3 · ns1: DOWN [^<]+<.*"), dom);

@@ -116,6 +116,7 @@ final class Explain {
                     ClientRankings.build(served.routing(), locator),
                     Eligibility.adminOnly(),
                     null,
+                    null,
                     Map.of(),
                     false,
                     locator,
@@ -193,6 +194,29 @@ final class Explain {
                     c.path("hq").asBoolean() ? ", HQ" : "",
                     eligible ? ", eligible" + (probes ? " (" + why + ")" : "") : ", NOT eligible (" + why + ")",
                     c.path("has_records").asBoolean() ? "" : ", no " + type + " records"));
+            // with peers: each needed check's votes, as the status page shows them
+            c.path("votes").properties().forEach(check -> {
+                JsonNode v = check.getValue();
+                StringBuilder line = new StringBuilder("       ")
+                        .append(check.getKey())
+                        .append(": ")
+                        .append(c.path("checks").path(check.getKey()).asText().toUpperCase(Locale.ROOT))
+                        .append(' ')
+                        .append(v.path("votes_up").asInt())
+                        .append(" up / ")
+                        .append(v.path("votes_down").asInt())
+                        .append(" down");
+                for (JsonNode vote : v.path("votes")) {
+                    line.append(" · ")
+                            .append(vote.path("node").asText())
+                            .append(": ")
+                            .append(vote.path("state").asText().toUpperCase(Locale.ROOT));
+                    if (vote.has("last_error")) {
+                        line.append(' ').append(vote.path("last_error").asText());
+                    }
+                }
+                out.println(line);
+            });
         }
         String reason = r.path("reason").asText().replace('_', ' ');
         if (r.path("answer").asText().equals("none")) {

@@ -7,6 +7,7 @@ import dev.popdns.geoip.GeoLocator;
 import dev.popdns.geoip.Location;
 import dev.popdns.health.AdminOverride;
 import dev.popdns.health.CheckHealth;
+import dev.popdns.health.HealthAgreement;
 import dev.popdns.health.HealthView;
 import dev.popdns.health.PopHealth;
 import dev.popdns.routing.ClientRankings;
@@ -41,6 +42,8 @@ public final class ExplainReport {
      *
      * @param rankings the client table built for {@code table} (gives the ECS scope)
      * @param view the live health, or null when no probes run (offline, or {@code --no-probes})
+     * @param agreement the peers' agreement whose votes each check shows, or null without peers;
+     *     when given, its agreed view (what routing reads) replaces {@code view}
      * @param drains the scheduled drains by PoP id (empty offline)
      * @param live whether this is the running server's view (false: the command line offline)
      */
@@ -49,12 +52,16 @@ public final class ExplainReport {
             ClientRankings rankings,
             Eligibility eligibility,
             HealthView view,
+            HealthAgreement.Agreement agreement,
             Map<String, DrainSchedule.Drain> drains,
             boolean live,
             GeoLocator geo,
             Name name,
             int type,
             InetAddress client) {
+        if (agreement != null) {
+            view = agreement.agreed();
+        }
         ObjectNode root = MAPPER.createObjectNode();
         root.put("name", name.toString()).put("type", Type.string(type)).put("client", client.getHostAddress());
         root.put("live", live).put("probes", view != null);
@@ -125,6 +132,14 @@ public final class ExplainReport {
                     checks.put(
                             needed,
                             check == null ? "unknown" : check.state().name().toLowerCase(Locale.ROOT));
+                    if (agreement != null) {
+                        HealthAgreement.PairVotes pair =
+                                agreement.pair(c.pop().id(), needed).orElse(null);
+                        if (pair != null) {
+                            ObjectNode votes = o.has("votes") ? (ObjectNode) o.get("votes") : o.putObject("votes");
+                            StatusReport.votes(votes.putObject(needed), pair);
+                        }
+                    }
                 }
                 health.override()
                         .ifPresent(ov -> o.putObject("override")

@@ -209,6 +209,7 @@ public final class StatusApi implements HttpServer.Handler {
                 snap.rankings(),
                 snap.eligibility(),
                 monitor == null ? null : monitor.view(),
+                monitor == null ? null : report.agreement(),
                 drains.current(),
                 true,
                 geo,

@@ -284,7 +284,7 @@ public final class StatusReport {
     }
 
     /** The own state and every vote of one check: "UP 2 of 3 · ns1: DOWN timeout" on the page. */
-    private static void votes(ObjectNode check, HealthAgreement.PairVotes pair) {
+    static void votes(ObjectNode check, HealthAgreement.PairVotes pair) {
         if (pair == null) {
             return;
         }
@@ -299,6 +299,11 @@ public final class StatusReport {
                     .put("state", vote.state().name().toLowerCase(Locale.ROOT));
             vote.lastError().ifPresent(e -> v.put("last_error", e));
         }
+    }
+
+    /** The peers' latest agreement, or null without peers (or before the first monitor). */
+    HealthAgreement.Agreement agreement() {
+        return peers == null ? null : peers.agreement();
     }
 
     /** Every node: reachable, the age of its view, whether it votes and why not. */

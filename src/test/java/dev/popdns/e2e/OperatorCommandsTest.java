@@ -18,7 +18,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -112,17 +111,17 @@ class OperatorCommandsTest {
     @Test
     @Order(1)
     void aLiteralPerPopUrlIsWhatGetsProbed() throws Exception {
-        JsonNode status = awaitStatus(s -> state(s, "eu-west").equals("up"));
+        JsonNode status = server.awaitStatus(CHANGE, s -> state(s, "eu-west").equals("up"));
         assertEquals("up", state(status, "eu-west"), status.toString());
         assertEquals("192.0.2.4", answer(DUTCH));
         targets.answer(EU_WEST_LITERAL, Answer.status(503));
         try {
-            awaitStatus(s -> state(s, "eu-west").equals("down"));
+            server.awaitStatus(CHANGE, s -> state(s, "eu-west").equals("down"));
             assertEquals("192.0.2.1", answer(DUTCH), "eu-west DOWN at its literal URL: the Dutch client gets hq");
         } finally {
             targets.answer(EU_WEST_LITERAL, Answer.OK);
         }
-        awaitStatus(s -> state(s, "eu-west").equals("up"));
+        server.awaitStatus(CHANGE, s -> state(s, "eu-west").equals("up"));
         assertEquals("192.0.2.4", answer(DUTCH));
     }
 
@@ -131,7 +130,7 @@ class OperatorCommandsTest {
     void explainAndStatusShowLiveHealth() throws Exception {
         targets.answer(EU_WEST_LITERAL, Answer.status(503));
         try {
-            awaitStatus(s -> state(s, "eu-west").equals("down"));
+            server.awaitStatus(CHANGE, s -> state(s, "eu-west").equals("down"));
             JarCommand.Result r = JarCommand.run("explain", "geo.test.", "A", DUTCH, "--config", cliConfig.toString());
             assertEquals(0, r.exit(), r.err());
             String out = r.out();
@@ -163,7 +162,7 @@ class OperatorCommandsTest {
         } finally {
             targets.answer(EU_WEST_LITERAL, Answer.OK);
         }
-        awaitStatus(s -> state(s, "eu-west").equals("up"));
+        server.awaitStatus(CHANGE, s -> state(s, "eu-west").equals("up"));
     }
 
     @Test
@@ -201,7 +200,10 @@ class OperatorCommandsTest {
             JsonNode parsed = JSON.readTree(json.out());
             assertEquals(
                     "kernel upgrade",
-                    pop(parsed, "eu-west").path("override").path("reason").asText());
+                    ServerProcess.pop(parsed, "eu-west")
+                            .path("override")
+                            .path("reason")
+                            .asText());
 
             // no server there: offline, loudly, with every PoP assumed UP (the drain is unknown)
             int nobody = ServerProcess.freePort();
@@ -243,36 +245,12 @@ class OperatorCommandsTest {
         }
     }
 
-    private static JsonNode awaitStatus(Predicate<JsonNode> condition) throws IOException, InterruptedException {
-        long deadline = System.nanoTime() + CHANGE.toNanos();
-        JsonNode status;
-        do {
-            status = JSON.readTree(HTTP.send(
-                            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.httpPort + "/api/v1/status"))
-                                    .timeout(Duration.ofSeconds(5))
-                                    .build(),
-                            HttpResponse.BodyHandlers.ofString())
-                    .body());
-            if (condition.test(status)) {
-                return status;
-            }
-            Thread.sleep(100);
-        } while (System.nanoTime() < deadline);
-        throw new AssertionError(
-                "status did not change as expected within " + CHANGE + ":\n" + status.toPrettyString());
-    }
-
-    private static JsonNode pop(JsonNode status, String id) {
-        for (JsonNode p : status.path("pops")) {
-            if (p.path("id").asText().equals(id)) {
-                return p;
-            }
-        }
-        throw new AssertionError("no PoP " + id + " in " + status);
-    }
-
     private static String state(JsonNode status, String pop) {
-        return pop(status, pop).path("checks").path("web").path("state").asText();
+        return ServerProcess.pop(status, pop)
+                .path("checks")
+                .path("web")
+                .path("state")
+                .asText();
     }
 
     /** The A record a client in {@code client}'s /24 gets (ECS). */

@@ -3,6 +3,8 @@ package dev.popdns.e2e;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -28,6 +30,10 @@ import java.util.function.Predicate;
  * ports, as an operator would run it. Collects its log lines; stops it with SIGTERM.
  */
 final class ServerProcess implements AutoCloseable {
+    private static final HttpClient HTTP =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private static final ObjectMapper JSON = new ObjectMapper();
+
     private static final Duration START_TIMEOUT = Duration.ofSeconds(40);
 
     final int dnsPort;
@@ -192,14 +198,46 @@ final class ServerProcess implements AutoCloseable {
 
     /** The Prometheus text of {@code GET /metrics}. */
     String metrics() throws IOException, InterruptedException {
-        HttpClient http =
-                HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-        HttpResponse<String> r = http.send(
-                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + "/metrics"))
+        return get("/metrics");
+    }
+
+    /** The document of {@code GET /api/v1/status}. */
+    JsonNode status() throws IOException, InterruptedException {
+        return JSON.readTree(get("/api/v1/status"));
+    }
+
+    /** Polls {@code GET /api/v1/status} every 100 ms until {@code condition} holds; fails after {@code within}. */
+    JsonNode awaitStatus(Duration within, Predicate<JsonNode> condition) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + within.toNanos();
+        JsonNode status;
+        do {
+            status = status();
+            if (condition.test(status)) {
+                return status;
+            }
+            Thread.sleep(100);
+        } while (System.nanoTime() < deadline);
+        throw new AssertionError(
+                "status did not change as expected within " + within + ":\n" + status.toPrettyString());
+    }
+
+    /** The PoP {@code id} of a status document. */
+    static JsonNode pop(JsonNode status, String id) {
+        for (JsonNode p : status.path("pops")) {
+            if (p.path("id").asText().equals(id)) {
+                return p;
+            }
+        }
+        throw new AssertionError("no PoP " + id + " in " + status);
+    }
+
+    private String get(String path) throws IOException, InterruptedException {
+        HttpResponse<String> r = HTTP.send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + path))
                         .timeout(Duration.ofSeconds(10))
                         .build(),
                 HttpResponse.BodyHandlers.ofString());
-        assertTrue(r.statusCode() == 200, "GET /metrics: " + r.statusCode());
+        assertTrue(r.statusCode() == 200, "GET " + path + ": " + r.statusCode());
         return r.body();
     }
 

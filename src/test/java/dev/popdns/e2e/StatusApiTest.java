@@ -21,7 +21,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
@@ -127,8 +126,9 @@ class StatusApiTest {
         assertEquals(US_EAST_A, answer(AMERICAN));
         targets.answer(US_EAST_TARGET, Answer.status(503));
         try {
-            JsonNode status =
-                    awaitStatus(s -> check(s, "us-east").path("state").asText().equals("down")
+            JsonNode status = server.awaitStatus(
+                    CHANGE,
+                    s -> check(s, "us-east").path("state").asText().equals("down")
                             && timeline(s).contains("us-east web: UP -> DOWN"));
             JsonNode web = check(status, "us-east");
             assertEquals("HTTP 503 (expected: 200)", web.path("last_error").asText(), web.toString());
@@ -170,8 +170,9 @@ class StatusApiTest {
         } finally {
             targets.answer(US_EAST_TARGET, Answer.OK);
         }
-        JsonNode recovered =
-                awaitStatus(s -> check(s, "us-east").path("state").asText().equals("up")
+        JsonNode recovered = server.awaitStatus(
+                CHANGE,
+                s -> check(s, "us-east").path("state").asText().equals("up")
                         && timeline(s).contains("us-east web: DOWN -> UP"));
         assertTrue(timeline(recovered).contains("us-east web: DOWN -> UP"), timeline(recovered));
         assertEquals(US_EAST_A, answer(AMERICAN));
@@ -199,7 +200,7 @@ class StatusApiTest {
                 left.toString());
         assertEquals(HQ_A, answer(DUTCH), "eu-west drained: the next query goes to the next nearest, hq");
         JsonNode status = JSON.readTree(get(server, "/api/v1/status").body());
-        JsonNode override = pop(status, "eu-west").path("override");
+        JsonNode override = ServerProcess.pop(status, "eu-west").path("override");
         assertEquals("drain", override.path("action").asText(), status.toString());
         assertEquals("kernel upgrade", override.path("reason").asText());
         assertEquals(set.path("expires").asText(), override.path("expires").asText());
@@ -214,7 +215,7 @@ class StatusApiTest {
         assertTrue(JSON.readTree(cleared.body()).path("cleared").asBoolean(), cleared.body());
         assertEquals(EU_WEST_A, answer(DUTCH), "override cleared: back to eu-west");
         JsonNode after = JSON.readTree(get(server, "/api/v1/status").body());
-        assertTrue(pop(after, "eu-west").path("override").isMissingNode(), after.toString());
+        assertTrue(ServerProcess.pop(after, "eu-west").path("override").isMissingNode(), after.toString());
         assertTrue(timeline(after).contains("eu-west: override cleared"), timeline(after));
     }
 
@@ -243,7 +244,7 @@ class StatusApiTest {
                         .statusCode());
         assertEquals(401, call(server, "POST", "/api/v1/reload", null, "").statusCode());
         JsonNode status = JSON.readTree(get(server, "/api/v1/status").body());
-        assertTrue(pop(status, "eu-west").path("override").isMissingNode(), status.toString());
+        assertTrue(ServerProcess.pop(status, "eu-west").path("override").isMissingNode(), status.toString());
         assertEquals(EU_WEST_A, answer(DUTCH));
         assertTrue(
                 server.awaitLogAfter(
@@ -280,7 +281,8 @@ class StatusApiTest {
         HttpResponse<String> accepted = call(server, "POST", "/api/v1/reload", "Bearer " + TOKEN, "");
         assertEquals(202, accepted.statusCode(), accepted.body());
         assertEquals("{\"reload\": \"requested\"}\n", accepted.body());
-        JsonNode status = awaitStatus(s -> s.path("reloads").path("ok").asLong() > before);
+        JsonNode status =
+                server.awaitStatus(CHANGE, s -> s.path("reloads").path("ok").asLong() > before);
         assertTrue(
                 status.path("reloads").path("last").asText().matches("ok after .*: serials geo\\.test\\.=1"),
                 status.toString());
@@ -381,9 +383,10 @@ class StatusApiTest {
         // a pull request that changes a check: the reload starts a new health monitor
         Files.writeString(pops, original.replace("rise: 1, fall: 2", "rise: 1, fall: 3"));
         try {
-            JsonNode status = awaitStatus(s -> s.path("reloads").path("ok").asLong() > before);
+            JsonNode status =
+                    server.awaitStatus(CHANGE, s -> s.path("reloads").path("ok").asLong() > before);
             assertTrue(server.logText().contains("health: override of eu-west (DRAIN until "), server.logText());
-            JsonNode override = pop(status, "eu-west").path("override");
+            JsonNode override = ServerProcess.pop(status, "eu-west").path("override");
             assertEquals("drain", override.path("action").asText(), status.toString());
             assertEquals("rack move", override.path("reason").asText());
             assertEquals(
@@ -419,7 +422,8 @@ class StatusApiTest {
                 checks:
                 """.formatted(HQ_TARGET)));
         try {
-            JsonNode after = awaitStatus(s -> s.path("reloads").path("ok").asLong() > reloads);
+            JsonNode after =
+                    server.awaitStatus(CHANGE, s -> s.path("reloads").path("ok").asLong() > reloads);
             assertEquals("up", check(after, "ap-southeast").path("state").asText(), after.toString());
             assertEquals(hqSince, check(after, "hq").path("since").asText(), "hq web kept its state and since");
             assertEquals(
@@ -451,7 +455,7 @@ class StatusApiTest {
                 checks:
                 """.formatted(HQ_TARGET)));
         try {
-            awaitStatus(s -> s.path("reloads").path("ok").asLong() > reloads);
+            server.awaitStatus(CHANGE, s -> s.path("reloads").path("ok").asLong() > reloads);
             String metrics = get(server, "/metrics").body();
             assertEquals(1, sample(metrics, "popdns_health_up{check=\"web\",pop=\"ap-southeast\"}"), metrics);
             assertEquals(0, sample(metrics, "popdns_answers_total{name=\"geo.test.\",pop=\"ap-southeast\"}"), metrics);
@@ -475,7 +479,7 @@ class StatusApiTest {
                 .path("ok")
                 .asLong();
         Files.writeString(pops, original);
-        awaitStatus(s -> s.path("reloads").path("ok").asLong() > reloads);
+        server.awaitStatus(CHANGE, s -> s.path("reloads").path("ok").asLong() > reloads);
     }
 
     private static HttpResponse<String> get(ServerProcess target, String path)
@@ -502,32 +506,8 @@ class StatusApiTest {
         return response;
     }
 
-    /** Polls /api/v1/status every 100 ms until {@code condition} holds; fails after {@link #CHANGE}. */
-    private static JsonNode awaitStatus(Predicate<JsonNode> condition) throws IOException, InterruptedException {
-        long deadline = System.nanoTime() + CHANGE.toNanos();
-        JsonNode status;
-        do {
-            status = JSON.readTree(get(server, "/api/v1/status").body());
-            if (condition.test(status)) {
-                return status;
-            }
-            Thread.sleep(100);
-        } while (System.nanoTime() < deadline);
-        throw new AssertionError(
-                "status did not change as expected within " + CHANGE + ":\n" + status.toPrettyString());
-    }
-
-    private static JsonNode pop(JsonNode status, String id) {
-        for (JsonNode p : status.path("pops")) {
-            if (p.path("id").asText().equals(id)) {
-                return p;
-            }
-        }
-        throw new AssertionError("no PoP " + id + " in " + status);
-    }
-
     private static JsonNode check(JsonNode status, String pop) {
-        return pop(status, pop).path("checks").path("web");
+        return ServerProcess.pop(status, pop).path("checks").path("web");
     }
 
     private static String timeline(JsonNode status) {

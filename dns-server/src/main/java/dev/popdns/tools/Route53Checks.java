@@ -1,13 +1,17 @@
 package dev.popdns.tools;
 
-import dev.popdns.config.CheckKind;
+import dev.popdns.config.CheckFields;
+import dev.popdns.config.CheckFields.Timing;
+import dev.popdns.config.HttpCheck;
 import dev.popdns.config.PopsConfig;
+import dev.popdns.config.TcpCheck;
 import dev.popdns.tools.Route53Input.HealthCheck;
 import dev.popdns.tools.Route53Input.RecordSet;
 import dev.popdns.tools.Route53Pops.Endpoint;
 import dev.popdns.tools.Route53Pops.RoutedName;
 import io.netty.util.NetUtil;
 import java.net.InetAddress;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -16,7 +20,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.TreeSet;
 import org.xbill.DNS.Name;
 
@@ -27,8 +30,8 @@ import org.xbill.DNS.Name;
  * overrides those fields. Route 53's IPAddress becomes the PoP's probe address.
  */
 final class Route53Checks {
-    private static final List<String> SUCCESS =
-            List.of("200", "201", "202", "203", "204", "205", "206", "300", "301", "302", "303", "304", "307", "308");
+    private static final List<Integer> SUCCESS =
+            List.of(200, 201, 202, 203, 204, 205, 206, 300, 301, 302, 303, 304, 307, 308);
 
     private final Map<String, HealthCheck> healthChecks;
     private final Route53Report report;
@@ -48,7 +51,7 @@ final class Route53Checks {
     /** The check a name needs, built from its record sets' health checks, with per-PoP overrides where they differ. */
     List<String> needs(RoutedName r, String text) {
         String check = null;
-        Map<String, Object> base = null;
+        CheckFields base = null;
         Set<String> unchecked = new LinkedHashSet<>();
         Set<String> checked = new LinkedHashSet<>();
         for (Endpoint e : r.endpoints.values()) {
@@ -57,7 +60,7 @@ final class Route53Checks {
                 unchecked.add(e.pop.id);
                 continue;
             }
-            Map<String, Object> fields = fields(hc);
+            CheckFields fields = fields(hc);
             if (check == null) {
                 check = checkName(fields, hc.type(), r.name);
                 base = checks.get(check).fields();
@@ -65,8 +68,8 @@ final class Route53Checks {
             if (!probeAt(e, hc)) {
                 continue;
             }
-            List<String> lacking = new ArrayList<>(new TreeSet<>(base.keySet()));
-            lacking.removeAll(fields.keySet());
+            List<String> lacking = new ArrayList<>(new TreeSet<>(base.values().keySet()));
+            lacking.removeAll(fields.values().keySet());
             if (!lacking.isEmpty()) {
                 for (RecordSet s : e.sets) {
                     report.unmapped(
@@ -77,7 +80,7 @@ final class Route53Checks {
                 continue;
             }
             // one check runs once per PoP for every name that needs it: all of them must want the same fields there
-            Map<String, Object> probed = e.pop.probed.putIfAbsent(check, fields);
+            CheckFields probed = e.pop.probed.putIfAbsent(check, fields);
             if (probed != null && !probed.equals(fields)) {
                 for (RecordSet s : e.sets) {
                     report.unmapped(
@@ -88,13 +91,8 @@ final class Route53Checks {
                 continue;
             }
             checked.add(e.pop.id);
-            Map<String, Object> override = new TreeMap<>();
-            for (Map.Entry<String, Object> f : fields.entrySet()) {
-                if (!Objects.equals(base.get(f.getKey()), f.getValue())) {
-                    override.put(f.getKey(), f.getValue());
-                }
-            }
-            if (!override.isEmpty()) {
+            CheckFields override = fields.except(base);
+            if (!override.values().isEmpty()) {
                 e.pop.overrides.put(check, override);
             }
         }
@@ -204,48 +202,38 @@ final class Route53Checks {
     }
 
     /** A Route 53 health check as popdns check fields, templated on the PoP's address. */
-    static Map<String, Object> fields(HealthCheck hc) {
-        Map<String, Object> f = new LinkedHashMap<>();
+    static CheckFields fields(HealthCheck hc) {
+        Duration interval = Duration.ofSeconds(hc.requestInterval());
+        int threshold = hc.failureThreshold();
         if (hc.type().equals("TCP")) {
-            f.put(CheckKind.TCP.key(), "{address}:" + hc.port());
-            f.put("timeout", "10s");
-        } else {
-            boolean https = hc.type().startsWith("HTTPS");
-            int port = hc.port() == 0 ? (https ? 443 : 80) : hc.port();
-            String path = hc.resourcePath() == null || hc.resourcePath().isEmpty()
-                    ? "/"
-                    : hc.resourcePath().startsWith("/") ? hc.resourcePath() : "/" + hc.resourcePath();
-            f.put(
-                    CheckKind.HTTP.key(),
-                    (https ? "https" : "http") + "://{address}" + (port == (https ? 443 : 80) ? "" : ":" + port)
-                            + path);
-            if (hc.domainName() != null) {
-                f.put(
-                        "host",
-                        hc.domainName().endsWith(".")
-                                ? hc.domainName().substring(0, hc.domainName().length() - 1)
-                                : hc.domainName());
-            }
-            f.put("expect", SUCCESS);
-            if (hc.type().endsWith("_STR_MATCH")
-                    && hc.searchString() != null
-                    && !hc.searchString().isEmpty()) {
-                f.put("body", hc.searchString());
-                f.put("max-body", "5120");
-            }
-            if (https) {
-                f.put("insecure", "true");
-            }
-            f.put("timeout", "4s");
+            return new TcpCheck(
+                    "{address}:" + hc.port(), new Timing(interval, Duration.ofSeconds(10), threshold, threshold));
         }
-        f.put("interval", hc.requestInterval() + "s");
-        f.put("rise", Integer.toString(hc.failureThreshold()));
-        f.put("fall", Integer.toString(hc.failureThreshold()));
-        return f;
+        boolean https = hc.type().startsWith("HTTPS");
+        int port = hc.port() == 0 ? (https ? 443 : 80) : hc.port();
+        String path = hc.resourcePath() == null || hc.resourcePath().isEmpty()
+                ? "/"
+                : hc.resourcePath().startsWith("/") ? hc.resourcePath() : "/" + hc.resourcePath();
+        String host = hc.domainName() == null || !hc.domainName().endsWith(".")
+                ? hc.domainName()
+                : hc.domainName().substring(0, hc.domainName().length() - 1);
+        boolean match = hc.type().endsWith("_STR_MATCH")
+                && hc.searchString() != null
+                && !hc.searchString().isEmpty();
+        return new HttpCheck(
+                (https ? "https" : "http") + "://{address}" + (port == (https ? 443 : 80) ? "" : ":" + port) + path,
+                null,
+                host,
+                SUCCESS,
+                match ? hc.searchString() : null,
+                match ? 5120 : null,
+                https ? true : null,
+                null,
+                new Timing(interval, Duration.ofSeconds(4), threshold, threshold));
     }
 
     /** An existing check with the same fields, or a new one named after its type (then the name's first label). */
-    private String checkName(Map<String, Object> fields, String type, Name name) {
+    private String checkName(CheckFields fields, String type, Name name) {
         for (PopsConfig.Check c : checks.values()) {
             if (c.fields().equals(fields)) {
                 return c.name();
@@ -262,8 +250,7 @@ final class Route53Checks {
         for (int n = 2; checks.containsKey(id); n++) {
             id = base + "-" + n;
         }
-        checks.put(
-                id, new PopsConfig.Check(id, (base.equals("tcp") ? CheckKind.TCP : CheckKind.HTTP).key(), fields, 0));
+        checks.put(id, new PopsConfig.Check(id, fields, 0));
         report.comments.put(
                 "checks." + id,
                 "Route 53 " + type + " health check: any 2xx/3xx passes"

@@ -1,6 +1,7 @@
 package dev.popdns.tools;
 
 import dev.popdns.config.AddressLiteral;
+import dev.popdns.config.CheckFields;
 import dev.popdns.config.PopsConfig;
 import dev.popdns.tools.Route53Input.RecordSet;
 import dev.popdns.tools.Route53Mapper.Policy;
@@ -83,11 +84,11 @@ final class Route53Pops {
         Integer bias;
         String biasSource;
         InetAddress probeAddress;
-        final Map<String, Map<String, Object>> overrides = new TreeMap<>();
+        final Map<String, CheckFields> overrides = new TreeMap<>();
         /** Geo names this PoP answers with another set of addresses than its own (pops.ID.names). */
         final Map<String, List<InetAddress>> own = new TreeMap<>();
         /** The fields each check is probed with at this PoP, once a name has needed it. */
-        final Map<String, Map<String, Object>> probed = new LinkedHashMap<>();
+        final Map<String, CheckFields> probed = new LinkedHashMap<>();
 
         PopDraft(String id, List<InetAddress> addresses, Set<String> addressKey) {
             this.id = id;

@@ -13,6 +13,7 @@ import io.netty.util.NetUtil;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -20,6 +21,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import org.xbill.DNS.Name;
 
@@ -36,6 +38,10 @@ final class Route53Checks {
     private final Map<String, HealthCheck> healthChecks;
     private final Route53Report report;
     private final Map<String, PopsConfig.Check> checks = new LinkedHashMap<>();
+    /** By PoP id: where Route 53's health checks probe it, when not at its first address. */
+    private final Map<String, InetAddress> probeAddresses = new HashMap<>();
+    /** By PoP id, then check: the fields it is probed with there, once a name has needed the check. */
+    private final Map<String, Map<String, CheckFields>> probed = new HashMap<>();
 
     /** @param healthChecks by id, or null when none were given */
     Route53Checks(Map<String, HealthCheck> healthChecks, Route53Report report) {
@@ -48,21 +54,40 @@ final class Route53Checks {
         return checks;
     }
 
+    /** Where PoP {@code pop} is probed, or null: at its first address. */
+    InetAddress probeAddress(String pop) {
+        return probeAddresses.get(pop);
+    }
+
+    /** The fields PoP {@code pop} overrides, by check: where it is probed otherwise than the check says. */
+    Map<String, CheckFields> overrides(String pop) {
+        Map<String, CheckFields> overrides = new TreeMap<>();
+        for (Map.Entry<String, CheckFields> p :
+                probed.getOrDefault(pop, Map.of()).entrySet()) {
+            CheckFields override = p.getValue().except(checks.get(p.getKey()).fields());
+            if (!override.values().isEmpty()) {
+                overrides.put(p.getKey(), override);
+            }
+        }
+        return overrides;
+    }
+
     /** The check a name needs, built from its record sets' health checks, with per-PoP overrides where they differ. */
     List<String> needs(RoutedName r, String text) {
         String check = null;
         CheckFields base = null;
         Set<String> unchecked = new LinkedHashSet<>();
         Set<String> checked = new LinkedHashSet<>();
-        for (Endpoint e : r.endpoints.values()) {
+        for (Endpoint e : r.endpoints()) {
+            String pop = e.pop().id;
             HealthCheck hc = healthCheck(e);
             if (hc == null) {
-                unchecked.add(e.pop.id);
+                unchecked.add(pop);
                 continue;
             }
             CheckFields fields = fields(hc);
             if (check == null) {
-                check = checkName(fields, hc.type(), r.name);
+                check = checkName(fields, hc.type(), r.name());
                 base = checks.get(check).fields();
             }
             if (!probeAt(e, hc)) {
@@ -71,30 +96,23 @@ final class Route53Checks {
             List<String> lacking = new ArrayList<>(new TreeSet<>(base.values().keySet()));
             lacking.removeAll(fields.values().keySet());
             if (!lacking.isEmpty()) {
-                for (RecordSet s : e.sets) {
-                    report.unmapped(
-                            s,
-                            "health check " + hc.id() + " has no " + String.join(", ", lacking) + " but check " + check
-                                    + " has: a PoP can override a check's fields, not remove one");
-                }
+                report.unmapped(
+                        e.sets(),
+                        "health check " + hc.id() + " has no " + String.join(", ", lacking) + " but check " + check
+                                + " has: a PoP can override a check's fields, not remove one");
                 continue;
             }
             // one check runs once per PoP for every name that needs it: all of them must want the same fields there
-            CheckFields probed = e.pop.probed.putIfAbsent(check, fields);
-            if (probed != null && !probed.equals(fields)) {
-                for (RecordSet s : e.sets) {
-                    report.unmapped(
-                            s,
-                            "health check " + hc.id() + " differs from the one PoP " + e.pop.id
-                                    + " already has for check " + check);
-                }
+            CheckFields before =
+                    probed.computeIfAbsent(pop, p -> new HashMap<>()).putIfAbsent(check, fields);
+            if (before != null && !before.equals(fields)) {
+                report.unmapped(
+                        e.sets(),
+                        "health check " + hc.id() + " differs from the one PoP " + pop + " already has for check "
+                                + check);
                 continue;
             }
-            checked.add(e.pop.id);
-            CheckFields override = fields.except(base);
-            if (!override.values().isEmpty()) {
-                e.pop.overrides.put(check, override);
-            }
+            checked.add(pop);
         }
         if (check == null) {
             return List.of();
@@ -111,7 +129,7 @@ final class Route53Checks {
     /** The endpoint's health check if it has a usable one; reports the unusable. */
     private HealthCheck healthCheck(Endpoint e) {
         String id = null;
-        for (RecordSet s : e.sets) {
+        for (RecordSet s : e.sets()) {
             if (s.healthCheckId() == null) {
                 continue;
             }
@@ -151,7 +169,7 @@ final class Route53Checks {
             problem = "health check " + id + " is TCP without a Port";
         }
         if (problem != null) {
-            for (RecordSet s : e.sets) {
+            for (RecordSet s : e.sets()) {
                 if (s.healthCheckId() != null) {
                     report.unmapped(s, problem);
                 }
@@ -168,34 +186,28 @@ final class Route53Checks {
 
     /** Where the PoP is probed: Route 53's IPAddress becomes probe-address when it is not the PoP's first address. */
     private boolean probeAt(Endpoint e, HealthCheck hc) {
+        String pop = e.pop().id;
         if (hc.ipAddress() == null) {
             report.notes.add(e.first().label() + ": health check " + hc.id() + " checks " + hc.domainName()
-                    + " as Route 53 resolves it;" + " popdns probes PoP " + e.pop.id + "'s address with that Host");
+                    + " as Route 53 resolves it;" + " popdns probes PoP " + pop + "'s address with that Host");
             return true;
         }
         InetAddress ip = Route53Pops.literal(hc.ipAddress(), !hc.ipAddress().contains(":"));
         if (ip == null) {
-            for (RecordSet s : e.sets) {
-                report.unmapped(
-                        s, "health check " + hc.id() + ": IPAddress '" + hc.ipAddress() + "' is not a literal address");
-            }
+            report.unmapped(
+                    e.sets(),
+                    "health check " + hc.id() + ": IPAddress '" + hc.ipAddress() + "' is not a literal address");
             return false;
         }
-        if (ip.equals(e.pop.addresses.get(0)) && e.pop.probeAddress == null) {
-            return true;
-        }
-        if (e.pop.probeAddress == null) {
-            e.pop.probeAddress = ip;
-            return true;
-        }
-        if (!e.pop.probeAddress.equals(ip)) {
-            for (RecordSet s : e.sets) {
-                report.unmapped(
-                        s,
-                        "health check " + hc.id() + " probes " + hc.ipAddress() + " but PoP " + e.pop.id
-                                + " is already probed at " + NetUtil.toAddressString(e.pop.probeAddress)
-                                + ": popdns has one probe address per PoP");
-            }
+        InetAddress at = probeAddresses.get(pop);
+        if (at == null && !ip.equals(e.pop().addresses.get(0))) {
+            probeAddresses.put(pop, ip);
+        } else if (at != null && !at.equals(ip)) {
+            report.unmapped(
+                    e.sets(),
+                    "health check " + hc.id() + " probes " + hc.ipAddress() + " but PoP " + pop
+                            + " is already probed at " + NetUtil.toAddressString(at)
+                            + ": popdns has one probe address per PoP");
             return false;
         }
         return true;

@@ -29,10 +29,22 @@ public final class ConfigLoader {
     private static final java.util.regex.Pattern HOST_NAME = java.util.regex.Pattern.compile(
             "(?i)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*\\.?");
 
-    private ConfigLoader() {}
+    private final Overrides overrides;
+    private final FileConfig file;
+    /** The file's name for error messages, or {@code command line} when there is no file. */
+    private final String source;
+    /** The file's directory: relative paths in the file are resolved against it. */
+    private final Path base;
+
+    private ConfigLoader(Overrides overrides, FileConfig file, String source, Path base) {
+        this.overrides = overrides;
+        this.file = file;
+        this.source = source;
+        this.base = base;
+    }
 
     /**
-     * The file's shape; every key optional (null), defaults applied in {@link #load}.
+     * The file's shape; every key optional (null), defaults applied in {@link #merge}.
      *
      * @param lines the line of every key written, for range errors found after parsing
      */
@@ -124,115 +136,56 @@ public final class ConfigLoader {
      * @throws ConfigException naming the file, line and problem
      */
     public static ServerConfig load(Overrides overrides) throws ConfigException {
-        FileConfig file = FileConfig.empty();
-        String source = "command line";
-        Path base = Path.of("");
-        if (overrides.config() != null) {
-            source = overrides.config().toString();
-            file = read(overrides.config(), source);
-            Path parent = overrides.config().toAbsolutePath().getParent();
-            base = parent == null ? base : parent;
+        return readFile(overrides).merge();
+    }
+
+    /** The file named by {@code --config}; without one, every key takes its flag or default. */
+    private static ConfigLoader readFile(Overrides overrides) throws ConfigException {
+        if (overrides.config() == null) {
+            return new ConfigLoader(overrides, FileConfig.empty(), "command line", Path.of(""));
         }
-        List<String> listenText =
-                overrides.listen() != null && !overrides.listen().isEmpty()
-                        ? overrides.listen()
-                        : file.listen() != null ? file.listen() : DEFAULT_LISTEN;
-        List<InetSocketAddress> listen = new ArrayList<>();
-        String listenWhere = overrides.listen() != null && !overrides.listen().isEmpty()
-                ? "command line"
-                : where(source, file, "listen");
-        for (String text : listenText) {
-            listen.add(address(listenWhere, "listen", text));
-        }
-        if (listen.isEmpty()) {
-            throw new ConfigException(listenWhere + ": listen: empty (expected: at least one ADDR:PORT)");
-        }
-        String httpText =
-                overrides.http() != null ? overrides.http() : file.http() != null ? file.http() : DEFAULT_HTTP;
-        Path zones = overrides.zones() != null
-                ? overrides.zones()
-                : file.zones() != null ? base.resolve(file.zones()) : Path.of(DEFAULT_ZONES);
-        int threads =
-                file.threads() != null ? file.threads() : Runtime.getRuntime().availableProcessors();
-        range(where(source, file, "threads"), "threads", threads, 1, 256);
-        long cacheSize = file.cacheSize() != null ? file.cacheSize() : DEFAULT_CACHE_SIZE;
-        range(where(source, file, "cache-size"), "cache-size", cacheSize, 0, 100_000_000);
+        String source = overrides.config().toString();
+        FileConfig file = read(overrides.config(), source);
+        Path parent = overrides.config().toAbsolutePath().getParent();
+        return new ConfigLoader(overrides, file, source, parent == null ? Path.of("") : parent);
+    }
+
+    /**
+     * Each setting from its flag, else the file, else its default, checked in this order: with
+     * several errors, the first one found is the one reported.
+     */
+    private ServerConfig merge() throws ConfigException {
+        List<InetSocketAddress> listen = listen();
+        Path zones = overrides.zones() != null ? overrides.zones() : resolve(file.zones(), Path.of(DEFAULT_ZONES));
+        int threads = ranged("threads", file.threads(), Runtime.getRuntime().availableProcessors(), 1, 256);
+        long cacheSize = ranged("cache-size", file.cacheSize(), DEFAULT_CACHE_SIZE, 0, 100_000_000);
         String identity = file.identity() != null ? emptyToNull(file.identity()) : hostName();
         String version = file.version() != null ? emptyToNull(file.version()) : "popdns " + softwareVersion();
-        int idle = file.tcpIdleTimeout() != null ? file.tcpIdleTimeout() : DEFAULT_TCP_IDLE_TIMEOUT;
-        range(where(source, file, "tcp-idle-timeout"), "tcp-idle-timeout", idle, 1, 3600);
-        int maxConnections = file.tcpMaxConnections() != null ? file.tcpMaxConnections() : DEFAULT_TCP_MAX_CONNECTIONS;
-        range(where(source, file, "tcp-max-connections"), "tcp-max-connections", maxConnections, 1, 1_000_000);
-        int perClient = file.tcpMaxConnectionsPerClient() != null
-                ? file.tcpMaxConnectionsPerClient()
-                : DEFAULT_TCP_MAX_CONNECTIONS_PER_CLIENT;
-        range(
-                where(source, file, "tcp-max-connections-per-client"),
+        int idle = ranged("tcp-idle-timeout", file.tcpIdleTimeout(), DEFAULT_TCP_IDLE_TIMEOUT, 1, 3600);
+        int maxConnections =
+                ranged("tcp-max-connections", file.tcpMaxConnections(), DEFAULT_TCP_MAX_CONNECTIONS, 1, 1_000_000);
+        int perClient = ranged(
                 "tcp-max-connections-per-client",
-                perClient,
+                file.tcpMaxConnectionsPerClient(),
+                DEFAULT_TCP_MAX_CONNECTIONS_PER_CLIENT,
                 1,
                 1_000_000);
-        int inFlight = file.tcpMaxInFlight() != null ? file.tcpMaxInFlight() : DEFAULT_TCP_MAX_IN_FLIGHT;
-        range(where(source, file, "tcp-max-in-flight"), "tcp-max-in-flight", inFlight, 1, 65_535);
-        boolean nsid = file.nsid() == null || file.nsid();
-        Path geoip = overrides.geoip() != null
-                ? overrides.geoip()
-                : file.geoip() != null ? base.resolve(file.geoip()) : null;
-        if (file.geoipCacheSize() != null) {
-            // the key of the former GeoIP network cache: named, so that an old file fails clearly
-            throw new ConfigException(where(source, file, "geoip-cache-size") + ": geoip-cache-size: "
-                    + file.geoipCacheSize()
-                    + " (expected: no such key; the GeoIP client table replaced the cache: remove the line)");
-        }
-        ServerConfig.Tls tls = null;
-        if (file.httpTls() != null) {
-            String where = where(source, file, "http-tls");
-            if (file.httpTls().get("cert") == null || file.httpTls().get("key") == null) {
-                throw new ConfigException(where + ": http-tls: needs both cert and key (expected: PEM files)");
-            }
-            tls = new ServerConfig.Tls(
-                    base.resolve(file.httpTls().get("cert")),
-                    base.resolve(file.httpTls().get("key")));
-            for (Path pem : List.of(tls.cert(), tls.key())) {
-                if (!Files.isReadable(pem)) {
-                    throw new ConfigException(where + ": http-tls: cannot read " + pem + " (expected: a PEM file)");
-                }
-            }
-        }
-        PeersConfig peers = null;
-        if (file.lines().containsKey("peers") || file.lines().containsKey("health-agreement")) {
-            peers = PeersLoader.load(overrides.config(), base, identity);
-        }
-        List<String> httpHosts = new ArrayList<>();
-        for (String host : file.httpHosts() == null ? List.<String>of() : file.httpHosts()) {
-            if (!HOST_NAME.matcher(host).matches()) {
-                throw new ConfigException(where(source, file, "http-hosts") + ": http-hosts: '" + host
-                        + "' (expected: a host name such as status.example.net, without a port)");
-            }
-            httpHosts.add(host.toLowerCase(java.util.Locale.ROOT));
-        }
-        List<AddressRange> adminFrom = new ArrayList<>();
-        if (file.adminFrom() == null) {
-            adminFrom.addAll(AddressRange.LOOPBACK);
-        } else {
-            for (String text : file.adminFrom()) {
-                AddressRange range = AddressRange.parse(text);
-                if (range == null) {
-                    throw new ConfigException(
-                            where(source, file, "admin-from") + ": admin-from: '" + text
-                                    + "' (expected: a literal address or CIDR such as 127.0.0.1, 192.0.2.0/24 or 2001:db8::/48)");
-                }
-                adminFrom.add(range);
-            }
-        }
+        int inFlight = ranged("tcp-max-in-flight", file.tcpMaxInFlight(), DEFAULT_TCP_MAX_IN_FLIGHT, 1, 65_535);
+        Path geoip = geoip();
+        ServerConfig.Tls tls = httpTls();
+        PeersConfig peers = peers(identity);
+        List<String> httpHosts = httpHosts();
+        List<AddressRange> adminFrom = adminFrom();
+        InetSocketAddress http = http();
+        InetSocketAddress peerListen = peerListen();
         return new ServerConfig(
                 listen,
-                address(overrides.http() != null ? "command line" : where(source, file, "http"), "http", httpText),
+                http,
                 zones,
                 threads,
                 cacheSize,
                 identity,
-                nsid,
+                file.nsid() == null || file.nsid(),
                 version,
                 idle,
                 maxConnections,
@@ -240,20 +193,132 @@ public final class ConfigLoader {
                 inFlight,
                 geoip,
                 !overrides.noProbes() && (file.probes() == null || file.probes()),
-                file.adminTokenFile() == null ? null : base.resolve(file.adminTokenFile()),
+                resolve(file.adminTokenFile(), null),
                 tls,
-                file.peerListen() == null
-                        ? null
-                        : address(where(source, file, "peer-listen"), "peer-listen", file.peerListen()),
+                peerListen,
                 peers,
                 file.rateLimit(),
-                file.cookieSecretFile() == null ? null : base.resolve(file.cookieSecretFile()),
+                resolve(file.cookieSecretFile(), null),
                 httpHosts,
                 adminFrom);
     }
 
+    /** {@code --listen} (repeatable), else the file's list, else both loopback addresses. */
+    private List<InetSocketAddress> listen() throws ConfigException {
+        boolean flag = overrides.listen() != null && !overrides.listen().isEmpty();
+        List<String> texts = flag ? overrides.listen() : file.listen() != null ? file.listen() : DEFAULT_LISTEN;
+        String where = flag ? "command line" : where("listen");
+        List<InetSocketAddress> listen = new ArrayList<>();
+        for (String text : texts) {
+            listen.add(address(where, "listen", text));
+        }
+        if (listen.isEmpty()) {
+            throw new ConfigException(where + ": listen: empty (expected: at least one ADDR:PORT)");
+        }
+        return listen;
+    }
+
+    /** {@code --http}, else the file's, else {@link #DEFAULT_HTTP}. */
+    private InetSocketAddress http() throws ConfigException {
+        if (overrides.http() != null) {
+            return address("command line", "http", overrides.http());
+        }
+        return address(where("http"), "http", file.http() != null ? file.http() : DEFAULT_HTTP);
+    }
+
+    /** The peers-only HTTP listener, or null. */
+    private InetSocketAddress peerListen() throws ConfigException {
+        return file.peerListen() == null ? null : address(where("peer-listen"), "peer-listen", file.peerListen());
+    }
+
+    /** {@code --geoip}, else the file's, else none; the removed {@code geoip-cache-size} is an error. */
+    private Path geoip() throws ConfigException {
+        if (file.geoipCacheSize() != null) {
+            // the key of the former GeoIP network cache: named, so that an old file fails clearly
+            throw new ConfigException(where("geoip-cache-size") + ": geoip-cache-size: " + file.geoipCacheSize()
+                    + " (expected: no such key; the GeoIP client table replaced the cache: remove the line)");
+        }
+        return overrides.geoip() != null ? overrides.geoip() : resolve(file.geoip(), null);
+    }
+
+    /** {@code http-tls}: both PEM files, readable now; null for plain HTTP. */
+    private ServerConfig.Tls httpTls() throws ConfigException {
+        if (file.httpTls() == null) {
+            return null;
+        }
+        String where = where("http-tls");
+        if (file.httpTls().get("cert") == null || file.httpTls().get("key") == null) {
+            throw new ConfigException(where + ": http-tls: needs both cert and key (expected: PEM files)");
+        }
+        ServerConfig.Tls tls = new ServerConfig.Tls(
+                base.resolve(file.httpTls().get("cert")),
+                base.resolve(file.httpTls().get("key")));
+        for (Path pem : List.of(tls.cert(), tls.key())) {
+            if (!Files.isReadable(pem)) {
+                throw new ConfigException(where + ": http-tls: cannot read " + pem + " (expected: a PEM file)");
+            }
+        }
+        return tls;
+    }
+
+    /** {@code peers} and {@code health-agreement}, read by {@link PeersLoader}; null when this node decides alone. */
+    private PeersConfig peers(String identity) throws ConfigException {
+        if (file.lines().containsKey("peers") || file.lines().containsKey("health-agreement")) {
+            return PeersLoader.load(overrides.config(), base, identity);
+        }
+        return null;
+    }
+
+    /** {@code http-hosts}: host names without a port, in lower case. */
+    private List<String> httpHosts() throws ConfigException {
+        List<String> httpHosts = new ArrayList<>();
+        for (String host : file.httpHosts() == null ? List.<String>of() : file.httpHosts()) {
+            if (!HOST_NAME.matcher(host).matches()) {
+                throw new ConfigException(where("http-hosts") + ": http-hosts: '" + host
+                        + "' (expected: a host name such as status.example.net, without a port)");
+            }
+            httpHosts.add(host.toLowerCase(java.util.Locale.ROOT));
+        }
+        return httpHosts;
+    }
+
+    /** {@code admin-from}: addresses and CIDRs, loopback when absent. */
+    private List<AddressRange> adminFrom() throws ConfigException {
+        if (file.adminFrom() == null) {
+            return AddressRange.LOOPBACK;
+        }
+        List<AddressRange> adminFrom = new ArrayList<>();
+        for (String text : file.adminFrom()) {
+            AddressRange range = AddressRange.parse(text);
+            if (range == null) {
+                throw new ConfigException(where("admin-from") + ": admin-from: '" + text
+                        + "' (expected: a literal address or CIDR such as 127.0.0.1, 192.0.2.0/24 or 2001:db8::/48)");
+            }
+            adminFrom.add(range);
+        }
+        return adminFrom;
+    }
+
+    /** The file's {@code value} of {@code key}, else {@code fallback}, within {@code min..max}. */
+    private int ranged(String key, Integer value, int fallback, int min, int max) throws ConfigException {
+        int v = value != null ? value : fallback;
+        range(where(key), key, v, min, max);
+        return v;
+    }
+
+    private long ranged(String key, Long value, long fallback, long min, long max) throws ConfigException {
+        long v = value != null ? value : fallback;
+        range(where(key), key, v, min, max);
+        return v;
+    }
+
+    /** A path written in the file, relative to the file's directory; {@code fallback} when absent. */
+    private Path resolve(String text, Path fallback) {
+        return text != null ? base.resolve(text) : fallback;
+    }
+
     /** {@code file:line} of {@code key} when the file set it, else the file (a default is at fault). */
-    private static String where(String source, FileConfig file, String key) {
+    private String where(String key) {
         Integer line = file.lines().get(key);
         return line == null ? source : source + ":" + line;
     }

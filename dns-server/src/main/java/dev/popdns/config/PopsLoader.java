@@ -179,9 +179,11 @@ public final class PopsLoader {
         }
         keys(m, key + ".", CHECK_KEYS);
         String type = null;
+        boolean both = false;
         for (String t : CheckKind.keys()) {
             if (m.entries().containsKey(t)) {
                 if (type != null) {
+                    both = true;
                     problem(
                             m.keyLines().get(t),
                             key + ": both " + type + " and " + t + " (expected: exactly one of "
@@ -204,32 +206,23 @@ public final class PopsLoader {
                     key + "." + type + ": '" + s.text() + "' (expected: a template containing " + ADDRESS
                             + ", shared by every PoP; a literal URL belongs in pops.ID.checks." + name + ")");
         }
-        return new PopsConfig.Check(name, type, fields(m, key), keyLine);
+        CheckKind kind = CheckKind.of(type);
+        if (!both) {
+            ofKind(m, key, kind);
+        }
+        return new PopsConfig.Check(name, kind.read(new FieldReader(m, key, this::problem)), keyLine);
     }
 
-    private Map<String, Object> fields(MapNode m, String key) {
-        Map<String, Object> fields = new LinkedHashMap<>();
-        for (Map.Entry<String, Node> f : m.entries().entrySet()) {
-            switch (f.getValue()) {
-                case Scalar s -> fields.put(f.getKey(), s.text());
-                case ListNode l -> {
-                    List<String> items = new ArrayList<>();
-                    for (Node item : l.items()) {
-                        if (item instanceof Scalar s) {
-                            items.add(s.text());
-                        } else {
-                            problem(
-                                    item.line(),
-                                    key + "." + f.getKey() + ": nested value (expected: a list of scalars)");
-                        }
-                    }
-                    fields.put(f.getKey(), items);
-                }
-                case MapNode nested ->
-                    problem(nested.line(), key + "." + f.getKey() + ": a mapping (expected: a scalar or a list)");
+    /** The fields of other kinds than the check's (known keys, but not of this check). */
+    private void ofKind(MapNode m, String key, CheckKind kind) {
+        for (String k : m.entries().keySet()) {
+            if (CHECK_KEYS.contains(k) && !kind.fields().contains(k)) {
+                problem(
+                        m.keyLines().get(k),
+                        key + "." + k + ": not a field of " + kind.key() + " checks (expected one of "
+                                + new java.util.TreeSet<>(kind.fields()) + ")");
             }
         }
-        return fields;
     }
 
     private PopsConfig.Pop pop(String id, Node node, int keyLine, Map<String, PopsConfig.Check> checks) {
@@ -296,7 +289,7 @@ public final class PopsLoader {
         InetAddress probe = m.entries().containsKey("probe-address")
                 ? address(m.entries().get("probe-address"), key + ".probe-address")
                 : null;
-        Map<String, Map<String, Object>> overrides = new LinkedHashMap<>();
+        Map<String, CheckFields> overrides = new LinkedHashMap<>();
         MapNode over = map(m.entries().get("checks"), key + ".checks");
         if (over != null) {
             for (Map.Entry<String, Node> e : over.entries().entrySet()) {
@@ -309,8 +302,10 @@ public final class PopsLoader {
                 }
                 MapNode fields = map(e.getValue(), okey);
                 if (fields != null) {
+                    CheckKind kind = checks.get(e.getKey()).fields().kind();
                     keys(fields, okey + ".", CHECK_KEYS);
-                    overrides.put(e.getKey(), fields(fields, okey));
+                    ofKind(fields, okey, kind);
+                    overrides.put(e.getKey(), kind.read(new FieldReader(fields, okey, this::problem)));
                 }
             }
         }

@@ -1,6 +1,6 @@
 package dev.popdns.tools;
 
-import dev.popdns.config.CheckKind;
+import dev.popdns.config.CheckFields;
 import dev.popdns.config.PopsConfig;
 import io.netty.util.NetUtil;
 import java.net.InetAddress;
@@ -17,9 +17,6 @@ import java.util.TreeMap;
  * value came from. The file reads back through {@code PopsLoader} to the same config.
  */
 public final class PopsYaml {
-    /** Check fields in the order a reader expects them: the probe, then its target, then timing. */
-    private static final List<String> CHECK_ORDER = CheckKind.FIELDS;
-
     /** Plain scalars YAML reads as null; PopsLoader takes every other scalar by its text, so {@code true} can stay plain. */
     private static final Set<String> RESERVED = Set.of("null", "~");
 
@@ -83,7 +80,7 @@ public final class PopsYaml {
             }
             if (!p.checkOverrides().isEmpty()) {
                 y.append("    checks:\n");
-                for (Map.Entry<String, Map<String, Object>> o : new TreeMap<>(p.checkOverrides()).entrySet()) {
+                for (Map.Entry<String, CheckFields> o : new TreeMap<>(p.checkOverrides()).entrySet()) {
                     y.append("      ")
                             .append(o.getKey())
                             .append(": ")
@@ -148,31 +145,14 @@ public final class PopsYaml {
         return line.length() >= COMMENT_COLUMN ? line + " " : line + " ".repeat(COMMENT_COLUMN - line.length());
     }
 
-    /** A check's (or an override's) fields as {@code { http: "...", host: x, expect: [200] }}, in {@link #CHECK_ORDER}. */
-    private static String flow(Map<String, Object> fields) {
+    /** A check's (or an override's) fields as {@code { http: "...", host: x, expect: [200] }}, in reading order. */
+    private static String flow(CheckFields fields) {
         List<String> parts = new ArrayList<>();
-        for (String key : CHECK_ORDER) {
-            if (fields.containsKey(key)) {
-                parts.add(key + ": " + value(fields.get(key)));
-            }
-        }
-        for (Map.Entry<String, Object> e : new TreeMap<>(fields).entrySet()) {
-            if (!CHECK_ORDER.contains(e.getKey())) {
-                parts.add(e.getKey() + ": " + value(e.getValue()));
-            }
+        for (Map.Entry<String, CheckFields.Value> e : fields.values().entrySet()) {
+            CheckFields.Value v = e.getValue();
+            parts.add(e.getKey() + ": " + (v.list() ? list(v.items()) : scalar(v.text())));
         }
         return "{ " + String.join(", ", parts) + " }";
-    }
-
-    private static String value(Object v) {
-        if (v instanceof List<?> l) {
-            List<String> items = new ArrayList<>();
-            for (Object o : l) {
-                items.add(String.valueOf(o));
-            }
-            return list(items);
-        }
-        return scalar(String.valueOf(v));
     }
 
     private static String list(List<String> items) {

@@ -2,6 +2,7 @@ package dev.popdns.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -145,6 +146,52 @@ class ConfigLoaderTest {
         assertEquals(Path.of("b"), c.zones());
         assertEquals(Path.of("b.mmdb"), c.geoip());
         assertEquals(false, c.probes());
+    }
+
+    /** The errors of the steps not covered above: a flag's error names the command line. */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(
+            delimiter = '|',
+            quoteCharacter = '"',
+            value = {
+                "listen: []|popdns.yaml:3: listen: empty (expected: at least one ADDR:PORT)",
+                "peer-listen: 127.0.0.1|popdns.yaml:3: peer-listen: '127.0.0.1' (expected: ADDR:PORT with a literal address, [::1]:53 for IPv6)",
+                "http-tls: { cert: c.pem }|popdns.yaml:3: http-tls: needs both cert and key (expected: PEM files)",
+                "--listen 127.0.0.1|command line: listen: '127.0.0.1' (expected: ADDR:PORT with a literal address, [::1]:53 for IPv6)",
+                "--http localhost:8053|command line: http: 'localhost:8053' (expected: ADDR:PORT with a literal address, [::1]:53 for IPv6)",
+            })
+    void namesWhereEachStepFailed(String setting, String message, @TempDir Path dir) throws Exception {
+        Path file = dir.resolve("popdns.yaml");
+        String flag = setting.startsWith("--") ? setting.split(" ")[0] : null;
+        String value = setting.split(" ")[1];
+        Files.writeString(file, "# popdns\nidentity: ns1.test\n" + (flag == null ? setting : "") + "\n");
+        ConfigException e = assertThrows(
+                ConfigException.class,
+                () -> ConfigLoader.load(new ConfigLoader.Overrides(
+                        file,
+                        null,
+                        "--listen".equals(flag) ? List.of(value) : List.of(),
+                        "--http".equals(flag) ? value : null,
+                        null,
+                        false)));
+        assertEquals(message.replace("popdns.yaml", file.toString()), e.getMessage());
+    }
+
+    /** With several errors, the first step's is reported: the steps run in a fixed order. */
+    @Test
+    void theFirstErrorInStepOrderIsReported(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("popdns.yaml");
+        Files.writeString(file, "http: nowhere\nadmin-from: [x]\ntcp-max-in-flight: 0\nlisten: [y]\n");
+        ConfigException e = assertThrows(ConfigException.class, () -> load(file));
+        assertEquals(
+                file + ":4: listen: 'y' (expected: ADDR:PORT with a literal address, [::1]:53 for IPv6)",
+                e.getMessage());
+        Files.writeString(file, "http: nowhere\nadmin-from: [x]\ntcp-max-in-flight: 0\n");
+        e = assertThrows(ConfigException.class, () -> load(file));
+        assertEquals(file + ":3: tcp-max-in-flight: 0 (expected: 1..65535)", e.getMessage());
+        Files.writeString(file, "http: nowhere\nadmin-from: [x]\n");
+        e = assertThrows(ConfigException.class, () -> load(file));
+        assertTrue(e.getMessage().startsWith(file + ":2: admin-from: 'x'"), e.getMessage());
     }
 
     /** Each ranged key: both bounds load, one past either is an error at its line. */

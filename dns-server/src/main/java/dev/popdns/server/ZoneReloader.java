@@ -15,7 +15,11 @@ import java.nio.file.StandardWatchEventKinds;
 import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -25,21 +29,26 @@ import org.slf4j.LoggerFactory;
  * Reloads the zones directory when a file in it changes or when asked (SIGHUP, admin call):
  * loads and validates beside the served snapshot and swaps only when all of it is valid.
  *
- * <p>Threads: one daemon thread watches the directory and runs every reload, so reloads never
- * overlap and never run on an event loop. Bursts of file events (an editor's write-then-rename,
- * a git checkout) are merged: the reload starts once the directory has been quiet for
- * {@value #QUIET_MILLIS} ms.
+ * <p>Threads: {@code zone-watch} waits on the directory's watch service and {@code zone-reload}
+ * runs every reload, so reloads never overlap and never run on an event loop. Both block until
+ * there is something to do: an idle server wakes neither (a timed poll for requests woke the
+ * reload thread 4 times a second; BENCHMARKS.md "Idle (issue 12)"). Bursts of file events (an
+ * editor's write-then-rename, a git checkout) are merged: the reload is asked for once the
+ * directory has been quiet for {@value #QUIET_MILLIS} ms. Requests that arrive while a reload waits
+ * to start are that reload: it reads the files as they are when it starts.
  */
 public final class ZoneReloader implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ZoneReloader.class);
     private static final long QUIET_MILLIS = 300;
-    private static final long POLL_MILLIS = 250;
 
     private final Path dir;
     private final Snapshot.Holder snapshots;
     private final WatchService watcher;
-    private final Thread thread;
-    private final AtomicLong requested = new AtomicLong();
+    private final Thread watch;
+    private final ExecutorService reloads;
+    /** A reload is queued and has not started yet. */
+    private final AtomicBoolean pending = new AtomicBoolean();
+
     private final AtomicLong succeeded = new AtomicLong();
     private final AtomicLong failed = new AtomicLong();
     private final boolean geoAvailable;
@@ -48,7 +57,6 @@ public final class ZoneReloader implements AutoCloseable {
     private final RankingsBuilder rankings;
     private final Timeline timeline;
     private volatile String lastReload = "none yet";
-    private volatile String requestedBy = "";
     private volatile boolean closed;
 
     /**
@@ -79,12 +87,17 @@ public final class ZoneReloader implements AutoCloseable {
                 StandardWatchEventKinds.ENTRY_CREATE,
                 StandardWatchEventKinds.ENTRY_MODIFY,
                 StandardWatchEventKinds.ENTRY_DELETE);
-        this.thread = new Thread(this::run, "zone-reload");
-        this.thread.setDaemon(true);
+        this.watch = new Thread(this::watch, "zone-watch");
+        this.watch.setDaemon(true);
+        this.reloads = Executors.newSingleThreadExecutor(task -> {
+            Thread thread = new Thread(task, "zone-reload");
+            thread.setDaemon(true);
+            return thread;
+        });
     }
 
     public void start() {
-        thread.start();
+        watch.start();
     }
 
     /** Who may serve under a newly loaded config; runs on the reload thread before the swap. */
@@ -99,11 +112,10 @@ public final class ZoneReloader implements AutoCloseable {
         ClientRankings build(RoutingTable routing) throws IOException;
     }
 
-    /** Asks for a reload (SIGHUP, admin); it runs on the reload thread within a quarter second. */
+    /** Asks for a reload (SIGHUP, admin); it runs on the reload thread at once, or after the one running. */
     public void requestReload(String why) {
         LOG.info("reload: requested by {}", why);
-        requestedBy = why;
-        requested.incrementAndGet();
+        submit("request (" + why + ")");
     }
 
     /** The outcome of the last reload, with its errors, for the status page. */
@@ -119,34 +131,35 @@ public final class ZoneReloader implements AutoCloseable {
         return failed.get();
     }
 
-    // Polls rather than waits for an interrupt: an interrupt would also close the file channels
-    // of a reload in progress.
-    private void run() {
-        long handled = 0;
-        while (!closed) {
-            try {
-                WatchKey key = watcher.poll(POLL_MILLIS, TimeUnit.MILLISECONDS);
-                String cause = null;
-                if (key != null) {
-                    drain(key);
-                    // let a burst of writes settle before reading the files
-                    WatchKey more;
-                    while ((more = watcher.poll(QUIET_MILLIS, TimeUnit.MILLISECONDS)) != null) {
-                        drain(more);
-                    }
-                    cause = "a change in " + dir;
+    /** Queues a reload unless one is queued and not started yet (that one will read the files). */
+    private void submit(String cause) {
+        if (closed || !pending.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            reloads.execute(() -> {
+                pending.set(false);
+                reload(cause);
+            });
+        } catch (RejectedExecutionException e) {
+            pending.set(false); // closing
+        }
+    }
+
+    /** The watch thread: blocks until the directory changes; ends when the watch service closes. */
+    private void watch() {
+        try {
+            while (!closed) {
+                drain(watcher.take());
+                // let a burst of writes settle before reading the files
+                WatchKey more;
+                while ((more = watcher.poll(QUIET_MILLIS, TimeUnit.MILLISECONDS)) != null) {
+                    drain(more);
                 }
-                long want = requested.get();
-                if (cause == null && want != handled) {
-                    cause = "request (" + requestedBy + ")";
-                }
-                if (cause != null) {
-                    handled = want;
-                    reload(cause);
-                }
-            } catch (InterruptedException | ClosedWatchServiceException e) {
-                return;
+                submit("a change in " + dir);
             }
+        } catch (InterruptedException | ClosedWatchServiceException e) {
+            // closed
         }
     }
 
@@ -212,6 +225,7 @@ public final class ZoneReloader implements AutoCloseable {
     public void close() throws IOException {
         closed = true;
         watcher.close();
-        thread.interrupt();
+        // interrupts a reload in progress (its first probe round gives up), as a stop should
+        reloads.shutdownNow();
     }
 }

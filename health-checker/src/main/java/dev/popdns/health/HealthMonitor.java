@@ -78,6 +78,9 @@ public final class HealthMonitor implements AutoCloseable {
     private final TaskTimer timer;
     private final ExecutorService ownedExecutor;
     private final ProbeScheduler scheduler;
+    /** The probes {@link Builder#build()} bound, closed with the monitor; set once before it is published. */
+    private List<Probe> boundProbes = List.of();
+
     private final List<ProbeScheduler.Job> jobs;
     private final int[] pairPop;
     private final int[] pairCheck;
@@ -331,6 +334,9 @@ public final class HealthMonitor implements AutoCloseable {
         timer.close();
         if (ownedExecutor != null) {
             ownedExecutor.shutdownNow();
+        }
+        for (Probe probe : boundProbes) {
+            probe.close();
         }
     }
 
@@ -610,16 +616,16 @@ public final class HealthMonitor implements AutoCloseable {
             TaskTimer timer = new ScheduledTaskTimer();
             ExecutorService executor = Executors.newThreadPerTaskExecutor(
                     Thread.ofVirtual().name("popdns-probe-", 0).factory());
+            List<Probe> bound = new ArrayList<>();
             try {
-                return new HealthMonitor(
-                        config,
-                        carried,
-                        node,
-                        clock,
-                        random,
-                        timer,
-                        executor,
-                        (pop, check) -> Probe.create(pop, check, probeClock, probeEnvironment)::probe);
+                HealthMonitor monitor =
+                        new HealthMonitor(config, carried, node, clock, random, timer, executor, (pop, check) -> {
+                            Probe probe = Probe.create(pop, check, probeClock, probeEnvironment);
+                            bound.add(probe);
+                            return probe::probe;
+                        });
+                monitor.boundProbes = List.copyOf(bound);
+                return monitor;
             } catch (RuntimeException e) {
                 timer.close();
                 executor.shutdownNow();

@@ -9,13 +9,17 @@ import java.util.Map;
  *
  * <p>{@link #probe()} blocks the calling thread for at most about the check's timeout (the
  * PostgreSQL driver counts its timeouts in whole seconds, see {@link ReplicaLagProbe}), never
- * throws, and reports every failure as a {@link ProbeResult.Down}. Probes keep no state between
- * calls and may be called from several threads at once. The {@link HealthMonitor} calls them on
- * its schedule; the CLI may call one directly.
+ * throws, and reports every failure as a {@link ProbeResult.Down}. Probes may be called from
+ * several threads at once; only {@link ReplicaLagProbe} keeps something between calls (its
+ * connection), released by {@link #close()}. The {@link HealthMonitor} calls them on its
+ * schedule and closes them when it closes; the CLI may call one directly.
  */
 public sealed interface Probe permits HttpProbe, TcpProbe, ReplicaLagProbe {
     /** Probes the target once; see the type's contract. */
     ProbeResult probe();
+
+    /** Releases what the probe keeps between calls; idempotent. Nothing by default. */
+    default void close() {}
 
     /**
      * Binds {@code check} to {@code pop}'s {@link PopTarget#probeTarget() probe address}.

@@ -1,7 +1,10 @@
 package dev.popdns.health;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -9,23 +12,36 @@ import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.concurrent.atomic.AtomicReference;
 import org.postgresql.Driver;
 
 /**
  * A {@link ReplicaSpec postgres-replica} check bound to one PoP address.
  *
- * <p>Each {@link #probe()} reads the password from its {@link PasswordSource}, opens one
- * connection with pgjdbc, runs one query and closes. The driver's {@code connectTimeout} and
- * {@code socketTimeout} (which also bounds every read of the login) are the check's timeout in
- * whole seconds, at least 1; after login the rest of the deadline is the network timeout.
- * The driver's {@code loginTimeout} is not used: it would start a platform thread per probe.
- * The scheduler's own deadline bounds what the driver's second granularity cannot.
+ * <p>Each {@link #probe()} reads the password from its {@link PasswordSource} and runs one
+ * query over the connection the previous probe left open, or over a new one. A login per probe
+ * (a new backend process on the replica, the SCRAM key derivation here) cost more than half the
+ * CPU of an idle popdns with probes (BENCHMARKS.md "Idle (issue 12)"), so the connection stays
+ * open, idle outside any transaction, between probes. It is replaced by a new login when its
+ * query fails (a replica that restarted or closed idle sessions: the new login's outcome is the
+ * probe's, within the same deadline) and when the password read now differs from the one it
+ * logged in with (a rotated password is tried at the next probe); the query's own verdicts
+ * (not a replica, lag) keep it. {@link #close()} closes it.
  *
- * <p>The password is held only during the probe and replaced by {@code *****} in every
- * reported text; {@link #toString()} names only where it comes from. Thread-safe.
+ * <p>The driver's {@code connectTimeout} and {@code socketTimeout} (which also bounds every read
+ * of the login) are the check's timeout in whole seconds, at least 1; for the query the rest of
+ * the deadline is the network timeout. The driver's {@code loginTimeout} is not used: it would
+ * start a platform thread per probe. The scheduler's own deadline bounds what the driver's second
+ * granularity cannot.
+ *
+ * <p>The password is held only during the probe (between probes only its SHA-256 digest, to
+ * notice a change) and replaced by {@code *****} in every reported text; {@link #toString()}
+ * names only where it comes from. Thread-safe: concurrent probes each take the open connection
+ * or open their own, and one of them is kept.
  */
 public final class ReplicaLagProbe implements Probe {
     // One row even when pg_stat_wal_receiver has none (no WAL receiver running).
@@ -43,6 +59,13 @@ public final class ReplicaLagProbe implements Probe {
     private final Duration timeout;
     private final Clock clock;
     private final Map<String, String> environment;
+    /** The connection between probes, or {@code null}: a probe takes it, and puts back a working one. */
+    private final AtomicReference<Session> idle = new AtomicReference<>();
+
+    private volatile boolean closed;
+
+    /** An open connection and the digest of the password it logged in with. */
+    private record Session(Connection connection, byte[] passwordDigest) {}
 
     ReplicaLagProbe(ReplicaSpec spec, String address, Duration timeout, Clock clock, Map<String, String> environment) {
         this.spec = spec;
@@ -70,6 +93,42 @@ public final class ReplicaLagProbe implements Probe {
     }
 
     private ProbeResult query(Instant at, long start, String password) {
+        byte[] digest = digest(password);
+        Session open = idle.getAndSet(null);
+        if (open != null) {
+            if (Arrays.equals(open.passwordDigest(), digest)) {
+                try {
+                    ProbeResult result = ask(open.connection(), at, start);
+                    keep(open);
+                    return result;
+                } catch (SQLException | RuntimeException e) {
+                    // closed by the replica (restart, idle_session_timeout) or broken: log in again below
+                }
+            }
+            closeQuietly(open.connection());
+        }
+        String phase = "connect";
+        Connection connection = null;
+        try {
+            connection = DRIVER.connect(url, properties(password));
+            if (connection == null) {
+                return down(at, start, "connect: '" + url + "' is not a pgjdbc URL", Optional.empty());
+            }
+            phase = "query";
+            ProbeResult result = ask(connection, at, start);
+            keep(new Session(connection, digest));
+            connection = null;
+            return result;
+        } catch (SQLException | RuntimeException e) {
+            return down(at, start, phase + ": " + Reasons.describe(e), Optional.empty());
+        } finally {
+            if (connection != null) {
+                closeQuietly(connection);
+            }
+        }
+    }
+
+    private Properties properties(String password) {
         Properties properties = new Properties();
         properties.setProperty("user", spec.user());
         if (password != null) {
@@ -81,21 +140,55 @@ public final class ReplicaLagProbe implements Probe {
         properties.setProperty("ApplicationName", "popdns-health");
         spec.sslMode().ifPresent(mode -> properties.setProperty("sslmode", mode));
         spec.sslRootCert().ifPresent(file -> properties.setProperty("sslrootcert", file.toString()));
-        String phase = "connect";
-        try (Connection connection = DRIVER.connect(url, properties)) {
-            if (connection == null) {
-                return down(at, start, "connect: '" + url + "' is not a pgjdbc URL", Optional.empty());
-            }
-            phase = "query";
-            long left = timeout.toNanos() - (System.nanoTime() - start);
-            connection.setNetworkTimeout(Runnable::run, (int) Math.max(1, left / 1_000_000));
-            try (Statement statement = connection.createStatement();
-                    ResultSet row = statement.executeQuery(QUERY)) {
-                row.next();
-                return judge(at, start, row);
-            }
+        return properties;
+    }
+
+    /** The query, within what is left of the deadline, judged. */
+    private ProbeResult ask(Connection connection, Instant at, long start) throws SQLException {
+        long left = timeout.toNanos() - (System.nanoTime() - start);
+        connection.setNetworkTimeout(Runnable::run, (int) Math.max(1, left / 1_000_000));
+        try (Statement statement = connection.createStatement();
+                ResultSet row = statement.executeQuery(QUERY)) {
+            row.next();
+            return judge(at, start, row);
+        }
+    }
+
+    /** Keeps {@code session} for the next probe, unless another is kept already or the probe is closed. */
+    private void keep(Session session) {
+        if (closed || !idle.compareAndSet(null, session)) {
+            closeQuietly(session.connection());
+        } else if (closed && idle.compareAndSet(session, null)) {
+            closeQuietly(session.connection()); // close() ran between the check and the set
+        }
+    }
+
+    /** Closes the connection kept between probes; a probe after this logs in and closes again. */
+    @Override
+    public void close() {
+        closed = true;
+        Session open = idle.getAndSet(null);
+        if (open != null) {
+            closeQuietly(open.connection());
+        }
+    }
+
+    private static void closeQuietly(Connection connection) {
+        try {
+            connection.close();
         } catch (SQLException | RuntimeException e) {
-            return down(at, start, phase + ": " + Reasons.describe(e), Optional.empty());
+            // the connection is dropped either way
+        }
+    }
+
+    private static byte[] digest(String password) {
+        if (password == null) {
+            return new byte[0];
+        }
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(password.getBytes(StandardCharsets.UTF_8));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is part of every JDK", e);
         }
     }
 

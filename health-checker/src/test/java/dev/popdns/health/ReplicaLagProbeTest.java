@@ -15,6 +15,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -157,6 +158,47 @@ class ReplicaLagProbeTest {
         }
     }
 
+    /**
+     * The connection stays open between probes; one the replica ends is replaced within the next
+     * probe, a password that changed is tried at the next probe, and close() ends the session.
+     */
+    @Test
+    @Order(1)
+    void oneSessionServesTheProbesUntilItEndsOrThePasswordChanges() throws IOException, SQLException {
+        postgres.createRole("rotated", "first password", true);
+        postgres.awaitReplayed(Duration.ofSeconds(10));
+        Path secret = postgres.dir().resolve("rotated.secret");
+        Files.writeString(secret, "first password\n");
+        ReplicaSpec spec = spec(postgres.replicaPort(), "rotated").withPassword(new PasswordSource.File(secret));
+        Probe probe = bind(spec, Map.of());
+        try {
+            assertInstanceOf(ProbeResult.Up.class, probe.probe());
+            List<Integer> first = awaitSessions("rotated", pids -> pids.size() == 1);
+            assertInstanceOf(ProbeResult.Up.class, probe.probe());
+            assertInstanceOf(ProbeResult.Up.class, probe.probe());
+            assertEquals(first, sessions("rotated"), "the later probes ran in the first one's session");
+
+            // as a restart or idle_session_timeout would: the next probe logs in again, and is UP
+            execute(postgres.replica(), "SELECT pg_terminate_backend(" + first.get(0) + ")");
+            assertInstanceOf(ProbeResult.Up.class, probe.probe());
+            List<Integer> second = awaitSessions("rotated", pids -> pids.size() == 1 && !pids.equals(first));
+            assertInstanceOf(ProbeResult.Up.class, probe.probe());
+            assertEquals(second, sessions("rotated"));
+
+            // a changed password is tried at once, although a session is open
+            Files.writeString(secret, "wrong password\n");
+            ProbeResult.Down refused = assertInstanceOf(ProbeResult.Down.class, probe.probe());
+            assertTrue(refused.reason().startsWith("connect: FATAL: password authentication failed"), refused.reason());
+            awaitSessions("rotated", List::isEmpty);
+            Files.writeString(secret, "first password\n");
+            assertInstanceOf(ProbeResult.Up.class, probe.probe());
+            awaitSessions("rotated", pids -> pids.size() == 1);
+        } finally {
+            probe.close();
+        }
+        awaitSessions("rotated", List::isEmpty);
+    }
+
     @Test
     @Order(2)
     void lagThroughTheReplicasLife() throws SQLException, InterruptedException {
@@ -218,6 +260,34 @@ class ReplicaLagProbeTest {
         return fail("no wanted result within " + Durations.format(timeout) + ", last: " + last);
     }
 
+    /** The backend pids of {@code user}'s probe sessions on the replica. */
+    private static List<Integer> sessions(String user) throws SQLException {
+        List<Integer> pids = new ArrayList<>();
+        try (Connection connection = postgres.replica();
+                Statement statement = connection.createStatement();
+                ResultSet rows = statement.executeQuery("SELECT pid FROM pg_stat_activity WHERE usename = '" + user
+                        + "' AND application_name = 'popdns-health' ORDER BY pid")) {
+            while (rows.next()) {
+                pids.add(rows.getInt(1));
+            }
+        }
+        return pids;
+    }
+
+    /** Polls {@link #sessions} until {@code wanted} (a session ends shortly after its client leaves). */
+    private static List<Integer> awaitSessions(String user, Predicate<List<Integer>> wanted) throws SQLException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        List<Integer> pids = sessions(user);
+        while (!wanted.test(pids)) {
+            if (System.nanoTime() > deadline) {
+                fail("sessions of " + user + " on the replica after 10s: " + pids);
+            }
+            ExternalProcess.pause(Duration.ofMillis(50));
+            pids = sessions(user);
+        }
+        return pids;
+    }
+
     private static void writeEvery100ms(AtomicBoolean writing) {
         try (Connection connection = postgres.primary();
                 Statement statement = connection.createStatement()) {
@@ -254,7 +324,12 @@ class ReplicaLagProbeTest {
     }
 
     private static ProbeResult probe(int port, String user, PasswordSource password) {
-        return bind(spec(port, user).withPassword(password), Map.of()).probe();
+        Probe probe = bind(spec(port, user).withPassword(password), Map.of());
+        try {
+            return probe.probe();
+        } finally {
+            probe.close();
+        }
     }
 
     private static ReplicaSpec spec(int port, String user) {

@@ -170,7 +170,7 @@ $listen        location = /health { default_type text/plain; return 200 "OK"; }
     }
 }
 EOF
-  note "the probe targets: nginx (nginx.conf below)"
+  note "the probe targets: nginx (its nginx.conf under Commands)"
   note_cmd nginx -p "$d" -c "$d/nginx.conf" -e "$d/error.log"
   nginx -p "$d" -c "$d/nginx.conf" -e "$d/error.log" >"$d/out.log" 2>&1 &
   ENDPOINT_PIDS+=($!)
@@ -424,7 +424,7 @@ syscall_count() {
   local secs=$1
   if command -v perf >/dev/null 2>&1 && (ulimit -n "$(ulimit -Hn)" && timeout 10 perf stat -e 'syscalls:sys_enter_futex' -p "$SERVER_PID" -- sleep 0.2) >/dev/null 2>&1; then
     local cmd=(perf stat -x, -e 'syscalls:sys_enter_*' -p "$SERVER_PID" -- sleep "$secs")
-    note_cmd "${cmd[@]}"
+    note "perf stat -x, -e 'syscalls:sys_enter_*' -p PID -- sleep $secs"
     (ulimit -n "$(ulimit -Hn)" && timeout $((secs + 60)) "${cmd[@]}") 2>"$WORK/out/perf-syscalls.csv" >/dev/null \
       || { tail -5 "$WORK/out/perf-syscalls.csv" >&2; die "perf stat failed"; }
     awk -F, -v d="$secs" '$3 ~ /sys_enter_/ && $1 ~ /^[0-9]+$/ && $1 > 0 { n = $3; sub(/.*sys_enter_/, "", n); printf "%9.1f  %s\n", $1 / d, n; t += $1 }
@@ -432,7 +432,7 @@ syscall_count() {
     SYSCALL_TOOL="perf stat -e 'syscalls:sys_enter_*' -p PID, ${secs} s"
   else
     local cmd=(strace -c -f -qq -p "$SERVER_PID")
-    note_cmd timeout -s INT "$secs" "${cmd[@]}"
+    note "timeout -s INT $secs strace -c -f -qq -p PID"
     timeout -s INT "$secs" "${cmd[@]}" 2>"$WORK/out/strace.txt" || true
     awk -v d="$secs" '$1 ~ /^[0-9.]+$/ && $4 ~ /^[0-9]+$/ && $NF != "total" { printf "%9.1f  %s\n", $4 / d, $NF; t += $4 }
       END { printf "%9.1f  %s\n", t / d, "(all system calls)" }' "$WORK/out/strace.txt" | sort -k1,1gr | awk 'NR <= 16' >"$WORK/out/syscalls.txt"
@@ -560,6 +560,30 @@ SECTION="$WORK/section.md"
   echo '```'
   cat "$WORK/commands.txt"
   echo '```'
+  if [ -f "$WORK/zones/pops.yaml" ]; then
+    echo
+    echo "popdns's pops.yaml (the zone is zones/$ORIGIN.zone):"
+    echo
+    echo '```'
+    sed "s|$WORK|\$WORK|g" "$WORK/zones/pops.yaml"
+    echo '```'
+  fi
+  if [ -f "$WORK/nginx/nginx.conf" ]; then
+    echo
+    echo "nginx.conf (nginx stands for the PoPs' nginx and Puma):"
+    echo
+    echo '```'
+    sed "s|$WORK|\$WORK|g" "$WORK/nginx/nginx.conf"
+    echo '```'
+  fi
+  if [ -f "$WORK/gdnsd/config" ]; then
+    echo
+    echo "gdnsd's config:"
+    echo
+    echo '```'
+    sed "s|$WORK|\$WORK|g" "$WORK/gdnsd/config"
+    echo '```'
+  fi
   echo "<!-- run-idle:end -->"
 } >"$SECTION"
 publish_section run-idle "# Benchmarks\n"

@@ -42,7 +42,8 @@ public final class QueryHandler {
     /** Told of every geo-routed answer (for {@code popdns_answers_total{name,pop}}); must not block. */
     @FunctionalInterface
     public interface AnswerListener {
-        void routed(Route route);
+        /** @param pop the index of the PoP whose records answer, or {@link Decision#NO_DATA} */
+        void routed(GeoName name, int pop);
     }
 
     /** A handler with cookies under a random secret and no rate limiting (tests, benchmarks, tools). */
@@ -214,17 +215,21 @@ public final class QueryHandler {
         int limit = (tcp ? TCP_LIMIT : udpLimit(query)) - reserve;
         Snapshot snapshot = snapshots.current();
         byte[] keyBytes = CacheKey.lowerName(query);
-        Route route = null;
+        // a geo name's routing, kept in locals: the Route record is built only for a cache miss
+        GeoName geo = null;
+        Decision decision = null;
+        int networkPrefix = 0;
+        long ttl = Eligibility.OWN_TTL;
         int qtype = query.qtype();
         if ((qtype == Type.A || qtype == Type.AAAA)
                 && query.qclass() == org.xbill.DNS.DClass.IN
                 && snapshot.routing().hasGeoNames()) {
-            GeoName geo = snapshot.routing().routed(keyBytes, query.nameLength());
+            geo = snapshot.routing().routed(keyBytes, query.nameLength());
             if (geo != null) {
                 int found = locator.locate(query, peer, snapshot.rankings());
                 Ranking ranking = snapshot.rankings().ranking(found, geo);
-                Decision decision = Router.decide(snapshot.routing(), geo, ranking, qtype, snapshot.eligibility());
-                int networkPrefix = NetworkTable.prefixOf(found);
+                decision = Router.decide(snapshot.routing(), geo, ranking, qtype, snapshot.eligibility());
+                networkPrefix = NetworkTable.prefixOf(found);
                 if (decision == null) {
                     // every PoP the table kept for this client is out: rank them all (rare)
                     Ranking whole =
@@ -232,26 +237,24 @@ public final class QueryHandler {
                     decision = Router.decide(snapshot.routing(), geo, whole, qtype, snapshot.eligibility());
                     networkPrefix = ClientRankings.NO_DATABASE_PREFIX;
                 }
-                long ttl = decision.pop() == Decision.NO_DATA
-                        ? Eligibility.OWN_TTL
-                        : snapshot.eligibility().ttl(snapshot.routing().pops().get(decision.pop()), geo);
-                route = new Route(geo, decision, networkPrefix, ttl);
-                answers.routed(route);
+                if (decision.pop() != Decision.NO_DATA) {
+                    ttl = snapshot.eligibility().ttl(snapshot.routing().pops().get(decision.pop()), geo);
+                }
+                answers.routed(geo, decision.pop());
             }
         }
+        boolean routed = decision != null;
         Query.ClientSubnet subnet = query.edns() == null ? null : query.edns().subnet();
-        int scope = subnet == null
-                ? 0
-                : ClientLocator.scope(subnet, route != null, route == null ? 0 : route.networkPrefix());
-        CacheKey key = CacheKey.finish(
-                keyBytes, query, route == null ? 0 : route.decision().pop() + 2);
+        int scope = subnet == null ? 0 : ClientLocator.scope(subnet, routed, networkPrefix);
+        CacheKey key = CacheKey.finish(keyBytes, query, routed ? decision.pop() + 2 : 0);
         // a shortened TTL (a drain ahead) changes every second: such answers bypass the cache
-        boolean cacheable = route == null || route.ttl() == Eligibility.OWN_TTL;
+        boolean cacheable = ttl == Eligibility.OWN_TTL;
         byte[] cached = cacheable ? snapshot.cache().get(key) : null;
         metrics.cache(cached != null);
         if (cached != null && cached.length <= limit) {
             return ResponseEncoder.fromCache(alloc, cached, query, scope);
         }
+        Route route = routed ? new Route(geo, decision, networkPrefix, ttl) : null;
         Answerer.Built built = answerer.answer(query, snapshot.zones(), route, scope);
         Message message = built.message();
         if (cached == null) {

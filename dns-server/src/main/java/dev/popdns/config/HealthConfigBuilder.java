@@ -6,17 +6,16 @@ import dev.popdns.health.HealthConfig;
 import dev.popdns.health.PopTarget;
 import java.net.InetAddress;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
 /**
  * Turns the checks of {@code pops.yaml} into the health-checker's config: every PoP gets every
- * declared check, with the PoP's own overrides merged over the shared fields. The health-checker
- * validates values (durations, ranges, URLs); its messages are prefixed with the key and line.
+ * declared check, with the PoP's own overrides merged over the shared fields. The loader has read
+ * the values (numbers, durations); the health-checker validates them (ranges, URLs) and its
+ * messages are prefixed with the key and line.
  */
 public final class HealthConfigBuilder {
     private HealthConfigBuilder() {}
@@ -32,14 +31,12 @@ public final class HealthConfigBuilder {
         for (PopsConfig.Pop pop : pops.pops()) {
             List<CheckConfig> checks = new ArrayList<>();
             for (PopsConfig.Check check : pops.checks().values()) {
-                Map<String, Object> fields = new LinkedHashMap<>(check.fields());
-                Map<String, Object> override = pop.checkOverrides().get(check.name());
-                if (override != null) {
-                    fields.putAll(override);
-                }
+                CheckFields override = pop.checkOverrides().get(check.name());
+                CheckFields fields =
+                        override == null ? check.fields() : check.fields().merge(override);
                 try {
                     checks.add(new CheckConfig(
-                            check.name(), CheckKind.of(check.type()).spec(fields), CheckKind.timing(fields)));
+                            check.name(), fields.spec(), fields.timing().resolve()));
                 } catch (IllegalArgumentException e) {
                     problems.add(problem(pops, file, pop, check, override, e.getMessage()));
                 }
@@ -72,7 +69,7 @@ public final class HealthConfigBuilder {
             String file,
             PopsConfig.Pop pop,
             PopsConfig.Check check,
-            Map<String, Object> override,
+            CheckFields override,
             String message) {
         int colon = message.indexOf(':');
         String field = colon > 0 ? message.substring(0, colon) : "";
@@ -80,10 +77,10 @@ public final class HealthConfigBuilder {
         String own = "pops." + pop.id() + ".checks." + check.name();
         String key;
         int line;
-        if (override != null && override.containsKey(field)) {
+        if (override != null && override.sets(field)) {
             key = own;
             line = pops.line(own + "." + field, pop.line());
-        } else if (check.fields().containsKey(field)) {
+        } else if (check.fields().sets(field)) {
             key = shared;
             line = pops.line(shared + "." + field, check.line());
         } else {

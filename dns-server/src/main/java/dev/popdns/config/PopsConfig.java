@@ -73,7 +73,8 @@ public record PopsConfig(
      *
      * @param addresses    the A and AAAA answers for the PoP
      * @param probeAddress where to probe, when not the first address; null otherwise
-     * @param checkOverrides per-check fields that replace the shared check's for this PoP
+     * @param checkOverrides per check, the fields that replace the shared check's for this PoP
+     *                       (of the check's kind, only the replaced fields set)
      * @param nameAddresses  geo names (absolute, lower case) this PoP answers with addresses of
      *                       their own instead of {@code addresses} ({@code pops.ID.names})
      */
@@ -86,7 +87,7 @@ public record PopsConfig(
             AdminState state,
             int bias,
             InetAddress probeAddress,
-            Map<String, Map<String, Object>> checkOverrides,
+            Map<String, CheckFields> checkOverrides,
             Map<String, List<InetAddress>> nameAddresses,
             int line) {
         public Pop {
@@ -107,7 +108,7 @@ public record PopsConfig(
                 AdminState state,
                 int bias,
                 InetAddress probeAddress,
-                Map<String, Map<String, Object>> checkOverrides,
+                Map<String, CheckFields> checkOverrides,
                 int line) {
             this(id, hq, latitude, longitude, addresses, state, bias, probeAddress, checkOverrides, Map.of(), line);
         }
@@ -119,16 +120,11 @@ public record PopsConfig(
     }
 
     /**
-     * One check as declared; the health-checker interprets its fields.
+     * One check as declared.
      *
-     * @param type   {@code http}, {@code tcp} or {@code postgres-replica}
-     * @param fields every key of the check, values as scalars (String) or lists of String
+     * @param fields its kind, target and fields; what the file does not set is null
      */
-    public record Check(String name, String type, Map<String, Object> fields, int line) {
-        public Check {
-            fields = Map.copyOf(fields);
-        }
-    }
+    public record Check(String name, CheckFields fields, int line) {}
 
     /**
      * A geo-managed name.

@@ -201,8 +201,8 @@ public final class Metrics implements HealthListener, QueryHandler.AnswerListene
     }
 
     @Override
-    public void routed(QueryHandler.Route route) {
-        answers.count(route);
+    public void routed(GeoName name, int pop) {
+        answers.count(name, pop);
     }
 
     @Override
@@ -290,15 +290,13 @@ public final class Metrics implements HealthListener, QueryHandler.AnswerListene
             return previous == null ? this : new AnswerCounters(this);
         }
 
-        void count(QueryHandler.Route route) {
-            GeoName name = route.name();
+        void count(GeoName name, int pop) {
             int index = name.index();
             if (index < names.length && names[index] == name) {
                 Counter[] byPop = counters[index];
-                int pop = route.decision().pop();
                 byPop[pop == Decision.NO_DATA ? byPop.length - 1 : pop].increment();
             } else if (previous != null) {
-                previous.count(route); // a query that began before the reload
+                previous.count(name, pop); // a query that began before the reload
             }
         }
     }

@@ -104,6 +104,16 @@ public final class ClientRankings {
         return networks == null ? NO_DATABASE_PREFIX : networks.find(address);
     }
 
+    /** {@link #find} of an IPv4 address held in an int (big-endian), with no array. */
+    public int findV4(int address) {
+        return networks == null ? NO_DATABASE_PREFIX : networks.findV4(address);
+    }
+
+    /** {@link #find} of an IPv6 address held in two longs (big-endian halves), with no array. */
+    public int findV6(long high, long low) {
+        return networks == null ? NO_DATABASE_PREFIX : networks.findV6(high, low);
+    }
+
     /** The ranking of {@code name} for a {@link #find} result. */
     public Ranking ranking(int found, GeoName name) {
         return byClass[NetworkTable.classOf(found)][name.index()];

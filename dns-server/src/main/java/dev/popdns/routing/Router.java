@@ -25,7 +25,7 @@ public final class Router {
 
     /**
      * Decides the PoP for {@code name} and {@code qtype} (A or AAAA) from a client's ranking;
-     * allocates only the decision. Returns null when the ranking is {@link Ranking#cut} and none of
+     * allocates nothing (decisions are shared, {@link Decision#of}). Returns null when the ranking is {@link Ranking#cut} and none of
      * its PoPs can answer: the caller decides again from the whole ranking.
      */
     public static Decision decide(
@@ -39,7 +39,7 @@ public final class Router {
             }
             anyEligible = true;
             if (name.records(pop.index(), qtype) != null) {
-                return new Decision(pop.index(), reason(ranking, i));
+                return Decision.of(pop.index(), reason(ranking, i));
             }
         }
         if (ranking.cut()) {
@@ -48,9 +48,9 @@ public final class Router {
         if (!anyEligible) {
             // fail open: a possibly broken answer beats none
             int hq = table.hq();
-            return new Decision(name.records(hq, qtype) != null ? hq : Decision.NO_DATA, Decision.Reason.FAIL_OPEN);
+            return Decision.of(name.records(hq, qtype) != null ? hq : Decision.NO_DATA, Decision.Reason.FAIL_OPEN);
         }
-        return new Decision(Decision.NO_DATA, Decision.Reason.NO_RECORDS);
+        return Decision.of(Decision.NO_DATA, Decision.Reason.NO_RECORDS);
     }
 
     private static Decision.Reason reason(Ranking ranking, int rank) {

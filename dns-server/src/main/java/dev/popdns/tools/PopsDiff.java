@@ -1,6 +1,6 @@
 package dev.popdns.tools;
 
-import dev.popdns.config.CheckKind;
+import dev.popdns.config.CheckFields;
 import dev.popdns.config.PopsConfig;
 import io.netty.util.NetUtil;
 import java.net.InetAddress;
@@ -163,7 +163,7 @@ public final class PopsDiff {
         f.put("state", p.state().name().toLowerCase(Locale.ROOT));
         f.put("bias", Integer.toString(p.bias()));
         f.put("probe-address", p.probeAddress() == null ? null : NetUtil.toAddressString(p.probeAddress()));
-        for (Map.Entry<String, Map<String, Object>> o : new TreeMap<>(p.checkOverrides()).entrySet()) {
+        for (Map.Entry<String, CheckFields> o : new TreeMap<>(p.checkOverrides()).entrySet()) {
             for (Map.Entry<String, String> v : values(o.getValue()).entrySet()) {
                 f.put("checks." + o.getKey() + "." + v.getKey(), v.getValue());
             }
@@ -205,16 +205,15 @@ public final class PopsDiff {
         return "{" + String.join(", ", items) + "}";
     }
 
-    /** A check's fields as text: the probe type first, then the rest by key (the loader keeps no order for them). */
-    private static Map<String, String> values(Map<String, Object> fields) {
+    /** A check's fields as text: the probe type first, then the rest by key. */
+    private static Map<String, String> values(CheckFields fields) {
         Map<String, String> out = new LinkedHashMap<>();
-        for (String type : CheckKind.keys()) {
-            if (fields.containsKey(type)) {
-                out.put(type, String.valueOf(fields.get(type)));
-            }
+        String type = fields.kind().key();
+        if (fields.sets(type)) {
+            out.put(type, fields.values().get(type).text());
         }
-        for (Map.Entry<String, Object> e : new TreeMap<>(fields).entrySet()) {
-            out.putIfAbsent(e.getKey(), String.valueOf(e.getValue()));
+        for (Map.Entry<String, CheckFields.Value> e : new TreeMap<>(fields.values()).entrySet()) {
+            out.putIfAbsent(e.getKey(), e.getValue().text());
         }
         return out;
     }

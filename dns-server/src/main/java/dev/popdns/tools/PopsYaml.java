@@ -1,6 +1,6 @@
 package dev.popdns.tools;
 
-import dev.popdns.config.CheckKind;
+import dev.popdns.config.CheckFields;
 import dev.popdns.config.PopsConfig;
 import io.netty.util.NetUtil;
 import java.net.InetAddress;
@@ -17,9 +17,6 @@ import java.util.TreeMap;
  * value came from. The file reads back through {@code PopsLoader} to the same config.
  */
 public final class PopsYaml {
-    /** Check fields in the order a reader expects them: the probe, then its target, then timing. */
-    private static final List<String> CHECK_ORDER = CheckKind.FIELDS;
-
     /** Plain scalars YAML reads as null; PopsLoader takes every other scalar by its text, so {@code true} can stay plain. */
     private static final Set<String> RESERVED = Set.of("null", "~");
 
@@ -41,56 +38,7 @@ public final class PopsYaml {
         }
         y.append("pops:\n");
         for (PopsConfig.Pop p : config.pops()) {
-            comment(y, "  ", comments.get("pops." + p.id()));
-            y.append("  ").append(p.id()).append(":\n");
-            if (p.hq()) {
-                y.append("    hq: true\n");
-            }
-            String location =
-                    "    location: [" + PopsDiff.number(p.latitude()) + ", " + PopsDiff.number(p.longitude()) + "]";
-            String note = comments.get("pops." + p.id() + ".location");
-            y.append(note == null ? location : pad(location) + "# " + note).append('\n');
-            List<String> addresses = new ArrayList<>();
-            for (InetAddress a : p.addresses()) {
-                addresses.add(scalar(NetUtil.toAddressString(a)));
-            }
-            y.append("    addresses: [").append(String.join(", ", addresses)).append("]\n");
-            if (p.state() == PopsConfig.AdminState.DRAIN) {
-                y.append("    state: drain\n");
-            }
-            if (p.bias() != 0) {
-                y.append("    bias: ").append(p.bias()).append('\n');
-            }
-            if (p.probeAddress() != null) {
-                y.append("    probe-address: ")
-                        .append(scalar(NetUtil.toAddressString(p.probeAddress())))
-                        .append('\n');
-            }
-            if (!p.nameAddresses().isEmpty()) {
-                y.append("    names:\n");
-                for (Map.Entry<String, List<InetAddress>> own :
-                        p.nameAddresses().entrySet()) {
-                    List<String> list = new ArrayList<>();
-                    for (InetAddress a : own.getValue()) {
-                        list.add(scalar(NetUtil.toAddressString(a)));
-                    }
-                    y.append("      ")
-                            .append(own.getKey())
-                            .append(": { addresses: [")
-                            .append(String.join(", ", list))
-                            .append("] }\n");
-                }
-            }
-            if (!p.checkOverrides().isEmpty()) {
-                y.append("    checks:\n");
-                for (Map.Entry<String, Map<String, Object>> o : new TreeMap<>(p.checkOverrides()).entrySet()) {
-                    y.append("      ")
-                            .append(o.getKey())
-                            .append(": ")
-                            .append(flow(o.getValue()))
-                            .append('\n');
-                }
-            }
+            pop(y, p, comments);
         }
         if (!config.checks().isEmpty()) {
             y.append("checks:\n");
@@ -136,6 +84,60 @@ public final class PopsYaml {
         return y.toString();
     }
 
+    /** One PoP as a block: the keys it sets, defaults left out. */
+    private static void pop(StringBuilder y, PopsConfig.Pop p, Map<String, String> comments) {
+        comment(y, "  ", comments.get("pops." + p.id()));
+        y.append("  ").append(p.id()).append(":\n");
+        if (p.hq()) {
+            y.append("    hq: true\n");
+        }
+        String location =
+                "    location: [" + PopsDiff.number(p.latitude()) + ", " + PopsDiff.number(p.longitude()) + "]";
+        String note = comments.get("pops." + p.id() + ".location");
+        y.append(note == null ? location : pad(location) + "# " + note).append('\n');
+        y.append("    addresses: ").append(addresses(p.addresses())).append('\n');
+        if (p.state() == PopsConfig.AdminState.DRAIN) {
+            y.append("    state: drain\n");
+        }
+        if (p.bias() != 0) {
+            y.append("    bias: ").append(p.bias()).append('\n');
+        }
+        if (p.probeAddress() != null) {
+            y.append("    probe-address: ")
+                    .append(scalar(NetUtil.toAddressString(p.probeAddress())))
+                    .append('\n');
+        }
+        if (!p.nameAddresses().isEmpty()) {
+            y.append("    names:\n");
+            for (Map.Entry<String, List<InetAddress>> own : p.nameAddresses().entrySet()) {
+                y.append("      ")
+                        .append(own.getKey())
+                        .append(": { addresses: ")
+                        .append(addresses(own.getValue()))
+                        .append(" }\n");
+            }
+        }
+        if (!p.checkOverrides().isEmpty()) {
+            y.append("    checks:\n");
+            for (Map.Entry<String, CheckFields> o : new TreeMap<>(p.checkOverrides()).entrySet()) {
+                y.append("      ")
+                        .append(o.getKey())
+                        .append(": ")
+                        .append(flow(o.getValue()))
+                        .append('\n');
+            }
+        }
+    }
+
+    /** {@code [192.0.2.1, "2001:db8::1"]}. */
+    private static String addresses(List<InetAddress> addresses) {
+        List<String> texts = new ArrayList<>();
+        for (InetAddress a : addresses) {
+            texts.add(NetUtil.toAddressString(a));
+        }
+        return list(texts);
+    }
+
     private static void comment(StringBuilder y, String indent, String text) {
         if (text != null) {
             for (String line : text.split("\n")) {
@@ -148,31 +150,14 @@ public final class PopsYaml {
         return line.length() >= COMMENT_COLUMN ? line + " " : line + " ".repeat(COMMENT_COLUMN - line.length());
     }
 
-    /** A check's (or an override's) fields as {@code { http: "...", host: x, expect: [200] }}, in {@link #CHECK_ORDER}. */
-    private static String flow(Map<String, Object> fields) {
+    /** A check's (or an override's) fields as {@code { http: "...", host: x, expect: [200] }}, in reading order. */
+    private static String flow(CheckFields fields) {
         List<String> parts = new ArrayList<>();
-        for (String key : CHECK_ORDER) {
-            if (fields.containsKey(key)) {
-                parts.add(key + ": " + value(fields.get(key)));
-            }
-        }
-        for (Map.Entry<String, Object> e : new TreeMap<>(fields).entrySet()) {
-            if (!CHECK_ORDER.contains(e.getKey())) {
-                parts.add(e.getKey() + ": " + value(e.getValue()));
-            }
+        for (Map.Entry<String, CheckFields.Value> e : fields.values().entrySet()) {
+            CheckFields.Value v = e.getValue();
+            parts.add(e.getKey() + ": " + (v.list() ? list(v.items()) : scalar(v.text())));
         }
         return "{ " + String.join(", ", parts) + " }";
-    }
-
-    private static String value(Object v) {
-        if (v instanceof List<?> l) {
-            List<String> items = new ArrayList<>();
-            for (Object o : l) {
-                items.add(String.valueOf(o));
-            }
-            return list(items);
-        }
-        return scalar(String.valueOf(v));
     }
 
     private static String list(List<String> items) {

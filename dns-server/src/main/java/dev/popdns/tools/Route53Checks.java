@@ -1,14 +1,19 @@
 package dev.popdns.tools;
 
-import dev.popdns.config.CheckKind;
+import dev.popdns.config.CheckFields;
+import dev.popdns.config.CheckFields.Timing;
+import dev.popdns.config.HttpCheck;
 import dev.popdns.config.PopsConfig;
+import dev.popdns.config.TcpCheck;
 import dev.popdns.tools.Route53Input.HealthCheck;
 import dev.popdns.tools.Route53Input.RecordSet;
 import dev.popdns.tools.Route53Pops.Endpoint;
 import dev.popdns.tools.Route53Pops.RoutedName;
 import io.netty.util.NetUtil;
 import java.net.InetAddress;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -27,12 +32,16 @@ import org.xbill.DNS.Name;
  * overrides those fields. Route 53's IPAddress becomes the PoP's probe address.
  */
 final class Route53Checks {
-    private static final List<String> SUCCESS =
-            List.of("200", "201", "202", "203", "204", "205", "206", "300", "301", "302", "303", "304", "307", "308");
+    private static final List<Integer> SUCCESS =
+            List.of(200, 201, 202, 203, 204, 205, 206, 300, 301, 302, 303, 304, 307, 308);
 
     private final Map<String, HealthCheck> healthChecks;
     private final Route53Report report;
     private final Map<String, PopsConfig.Check> checks = new LinkedHashMap<>();
+    /** By PoP id: where Route 53's health checks probe it, when not at its first address. */
+    private final Map<String, InetAddress> probeAddresses = new HashMap<>();
+    /** By PoP id, then check: the fields it is probed with there, once a name has needed the check. */
+    private final Map<String, Map<String, CheckFields>> probed = new HashMap<>();
 
     /** @param healthChecks by id, or null when none were given */
     Route53Checks(Map<String, HealthCheck> healthChecks, Route53Report report) {
@@ -45,58 +54,65 @@ final class Route53Checks {
         return checks;
     }
 
+    /** Where PoP {@code pop} is probed, or null: at its first address. */
+    InetAddress probeAddress(String pop) {
+        return probeAddresses.get(pop);
+    }
+
+    /** The fields PoP {@code pop} overrides, by check: where it is probed otherwise than the check says. */
+    Map<String, CheckFields> overrides(String pop) {
+        Map<String, CheckFields> overrides = new TreeMap<>();
+        for (Map.Entry<String, CheckFields> p :
+                probed.getOrDefault(pop, Map.of()).entrySet()) {
+            CheckFields override = p.getValue().except(checks.get(p.getKey()).fields());
+            if (!override.values().isEmpty()) {
+                overrides.put(p.getKey(), override);
+            }
+        }
+        return overrides;
+    }
+
     /** The check a name needs, built from its record sets' health checks, with per-PoP overrides where they differ. */
     List<String> needs(RoutedName r, String text) {
         String check = null;
-        Map<String, Object> base = null;
+        CheckFields base = null;
         Set<String> unchecked = new LinkedHashSet<>();
         Set<String> checked = new LinkedHashSet<>();
-        for (Endpoint e : r.endpoints.values()) {
+        for (Endpoint e : r.endpoints()) {
+            String pop = e.pop().id;
             HealthCheck hc = healthCheck(e);
             if (hc == null) {
-                unchecked.add(e.pop.id);
+                unchecked.add(pop);
                 continue;
             }
-            Map<String, Object> fields = fields(hc);
+            CheckFields fields = fields(hc);
             if (check == null) {
-                check = checkName(fields, hc.type(), r.name);
+                check = checkName(fields, hc.type(), r.name());
                 base = checks.get(check).fields();
             }
             if (!probeAt(e, hc)) {
                 continue;
             }
-            List<String> lacking = new ArrayList<>(new TreeSet<>(base.keySet()));
-            lacking.removeAll(fields.keySet());
+            List<String> lacking = new ArrayList<>(new TreeSet<>(base.values().keySet()));
+            lacking.removeAll(fields.values().keySet());
             if (!lacking.isEmpty()) {
-                for (RecordSet s : e.sets) {
-                    report.unmapped(
-                            s,
-                            "health check " + hc.id() + " has no " + String.join(", ", lacking) + " but check " + check
-                                    + " has: a PoP can override a check's fields, not remove one");
-                }
+                report.unmapped(
+                        e.sets(),
+                        "health check " + hc.id() + " has no " + String.join(", ", lacking) + " but check " + check
+                                + " has: a PoP can override a check's fields, not remove one");
                 continue;
             }
             // one check runs once per PoP for every name that needs it: all of them must want the same fields there
-            Map<String, Object> probed = e.pop.probed.putIfAbsent(check, fields);
-            if (probed != null && !probed.equals(fields)) {
-                for (RecordSet s : e.sets) {
-                    report.unmapped(
-                            s,
-                            "health check " + hc.id() + " differs from the one PoP " + e.pop.id
-                                    + " already has for check " + check);
-                }
+            CheckFields before =
+                    probed.computeIfAbsent(pop, p -> new HashMap<>()).putIfAbsent(check, fields);
+            if (before != null && !before.equals(fields)) {
+                report.unmapped(
+                        e.sets(),
+                        "health check " + hc.id() + " differs from the one PoP " + pop + " already has for check "
+                                + check);
                 continue;
             }
-            checked.add(e.pop.id);
-            Map<String, Object> override = new TreeMap<>();
-            for (Map.Entry<String, Object> f : fields.entrySet()) {
-                if (!Objects.equals(base.get(f.getKey()), f.getValue())) {
-                    override.put(f.getKey(), f.getValue());
-                }
-            }
-            if (!override.isEmpty()) {
-                e.pop.overrides.put(check, override);
-            }
+            checked.add(pop);
         }
         if (check == null) {
             return List.of();
@@ -113,7 +129,7 @@ final class Route53Checks {
     /** The endpoint's health check if it has a usable one; reports the unusable. */
     private HealthCheck healthCheck(Endpoint e) {
         String id = null;
-        for (RecordSet s : e.sets) {
+        for (RecordSet s : e.sets()) {
             if (s.healthCheckId() == null) {
                 continue;
             }
@@ -153,7 +169,7 @@ final class Route53Checks {
             problem = "health check " + id + " is TCP without a Port";
         }
         if (problem != null) {
-            for (RecordSet s : e.sets) {
+            for (RecordSet s : e.sets()) {
                 if (s.healthCheckId() != null) {
                     report.unmapped(s, problem);
                 }
@@ -170,82 +186,66 @@ final class Route53Checks {
 
     /** Where the PoP is probed: Route 53's IPAddress becomes probe-address when it is not the PoP's first address. */
     private boolean probeAt(Endpoint e, HealthCheck hc) {
+        String pop = e.pop().id;
         if (hc.ipAddress() == null) {
             report.notes.add(e.first().label() + ": health check " + hc.id() + " checks " + hc.domainName()
-                    + " as Route 53 resolves it;" + " popdns probes PoP " + e.pop.id + "'s address with that Host");
+                    + " as Route 53 resolves it;" + " popdns probes PoP " + pop + "'s address with that Host");
             return true;
         }
         InetAddress ip = Route53Pops.literal(hc.ipAddress(), !hc.ipAddress().contains(":"));
         if (ip == null) {
-            for (RecordSet s : e.sets) {
-                report.unmapped(
-                        s, "health check " + hc.id() + ": IPAddress '" + hc.ipAddress() + "' is not a literal address");
-            }
+            report.unmapped(
+                    e.sets(),
+                    "health check " + hc.id() + ": IPAddress '" + hc.ipAddress() + "' is not a literal address");
             return false;
         }
-        if (ip.equals(e.pop.addresses.get(0)) && e.pop.probeAddress == null) {
-            return true;
-        }
-        if (e.pop.probeAddress == null) {
-            e.pop.probeAddress = ip;
-            return true;
-        }
-        if (!e.pop.probeAddress.equals(ip)) {
-            for (RecordSet s : e.sets) {
-                report.unmapped(
-                        s,
-                        "health check " + hc.id() + " probes " + hc.ipAddress() + " but PoP " + e.pop.id
-                                + " is already probed at " + NetUtil.toAddressString(e.pop.probeAddress)
-                                + ": popdns has one probe address per PoP");
-            }
+        InetAddress at = probeAddresses.get(pop);
+        if (at == null && !ip.equals(e.pop().addresses.get(0))) {
+            probeAddresses.put(pop, ip);
+        } else if (at != null && !at.equals(ip)) {
+            report.unmapped(
+                    e.sets(),
+                    "health check " + hc.id() + " probes " + hc.ipAddress() + " but PoP " + pop
+                            + " is already probed at " + NetUtil.toAddressString(at)
+                            + ": popdns has one probe address per PoP");
             return false;
         }
         return true;
     }
 
     /** A Route 53 health check as popdns check fields, templated on the PoP's address. */
-    static Map<String, Object> fields(HealthCheck hc) {
-        Map<String, Object> f = new LinkedHashMap<>();
+    static CheckFields fields(HealthCheck hc) {
+        Duration interval = Duration.ofSeconds(hc.requestInterval());
+        int threshold = hc.failureThreshold();
         if (hc.type().equals("TCP")) {
-            f.put(CheckKind.TCP.key(), "{address}:" + hc.port());
-            f.put("timeout", "10s");
-        } else {
-            boolean https = hc.type().startsWith("HTTPS");
-            int port = hc.port() == 0 ? (https ? 443 : 80) : hc.port();
-            String path = hc.resourcePath() == null || hc.resourcePath().isEmpty()
-                    ? "/"
-                    : hc.resourcePath().startsWith("/") ? hc.resourcePath() : "/" + hc.resourcePath();
-            f.put(
-                    CheckKind.HTTP.key(),
-                    (https ? "https" : "http") + "://{address}" + (port == (https ? 443 : 80) ? "" : ":" + port)
-                            + path);
-            if (hc.domainName() != null) {
-                f.put(
-                        "host",
-                        hc.domainName().endsWith(".")
-                                ? hc.domainName().substring(0, hc.domainName().length() - 1)
-                                : hc.domainName());
-            }
-            f.put("expect", SUCCESS);
-            if (hc.type().endsWith("_STR_MATCH")
-                    && hc.searchString() != null
-                    && !hc.searchString().isEmpty()) {
-                f.put("body", hc.searchString());
-                f.put("max-body", "5120");
-            }
-            if (https) {
-                f.put("insecure", "true");
-            }
-            f.put("timeout", "4s");
+            return new TcpCheck(
+                    "{address}:" + hc.port(), new Timing(interval, Duration.ofSeconds(10), threshold, threshold));
         }
-        f.put("interval", hc.requestInterval() + "s");
-        f.put("rise", Integer.toString(hc.failureThreshold()));
-        f.put("fall", Integer.toString(hc.failureThreshold()));
-        return f;
+        boolean https = hc.type().startsWith("HTTPS");
+        int port = hc.port() == 0 ? (https ? 443 : 80) : hc.port();
+        String path = hc.resourcePath() == null || hc.resourcePath().isEmpty()
+                ? "/"
+                : hc.resourcePath().startsWith("/") ? hc.resourcePath() : "/" + hc.resourcePath();
+        String host = hc.domainName() == null || !hc.domainName().endsWith(".")
+                ? hc.domainName()
+                : hc.domainName().substring(0, hc.domainName().length() - 1);
+        boolean match = hc.type().endsWith("_STR_MATCH")
+                && hc.searchString() != null
+                && !hc.searchString().isEmpty();
+        return new HttpCheck(
+                (https ? "https" : "http") + "://{address}" + (port == (https ? 443 : 80) ? "" : ":" + port) + path,
+                null,
+                host,
+                SUCCESS,
+                match ? hc.searchString() : null,
+                match ? 5120 : null,
+                https ? true : null,
+                null,
+                new Timing(interval, Duration.ofSeconds(4), threshold, threshold));
     }
 
     /** An existing check with the same fields, or a new one named after its type (then the name's first label). */
-    private String checkName(Map<String, Object> fields, String type, Name name) {
+    private String checkName(CheckFields fields, String type, Name name) {
         for (PopsConfig.Check c : checks.values()) {
             if (c.fields().equals(fields)) {
                 return c.name();
@@ -262,8 +262,7 @@ final class Route53Checks {
         for (int n = 2; checks.containsKey(id); n++) {
             id = base + "-" + n;
         }
-        checks.put(
-                id, new PopsConfig.Check(id, (base.equals("tcp") ? CheckKind.TCP : CheckKind.HTTP).key(), fields, 0));
+        checks.put(id, new PopsConfig.Check(id, fields, 0));
         report.comments.put(
                 "checks." + id,
                 "Route 53 " + type + " health check: any 2xx/3xx passes"

@@ -45,11 +45,6 @@ import org.xbill.DNS.TextParseException;
  * </ul>
  */
 public final class Route53Mapper {
-    private static final List<String> CONTINENTS = List.of("AF", "AN", "AS", "EU", "NA", "OC", "SA");
-    private static final List<String> SUCCESS =
-            List.of("200", "201", "202", "203", "204", "205", "206", "300", "301", "302", "303", "304", "307", "308");
-    private static final long MAX_GEO_TTL = 86400;
-
     /** How a record set is answered. */
     enum Policy {
         SIMPLE,

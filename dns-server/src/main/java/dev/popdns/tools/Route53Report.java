@@ -21,6 +21,13 @@ final class Route53Report {
         unmapped.add(Map.entry(s.index(), s.label() + ": " + reason));
     }
 
+    /** The same reason for each of {@code sets} (an endpoint's A and AAAA record sets). */
+    void unmapped(List<RecordSet> sets, String reason) {
+        for (RecordSet s : sets) {
+            unmapped(s, reason);
+        }
+    }
+
     /** The problems in the order of the record sets they belong to. */
     List<String> unmappedInFileOrder() {
         List<Map.Entry<Integer, String>> sorted = new ArrayList<>(unmapped);

@@ -2,6 +2,7 @@ package dev.popdns.wire;
 
 import dev.popdns.geoip.NetworkTable;
 import dev.popdns.routing.ClientRankings;
+import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -17,13 +18,39 @@ public final class ClientLocator {
 
     /**
      * The client's class and the prefix of its merged network, packed as {@link
-     * NetworkTable#find} returns them. Never blocks; allocates only the peer's address bytes
-     * when the query has no client subnet.
+     * NetworkTable#find} returns them. Never blocks; allocates nothing for a client subnet or an
+     * IPv4 resolver (an IPv6 resolver's address is copied out of its InetAddress).
      */
     public int locate(Query query, InetAddress peer, ClientRankings rankings) {
-        int found = rankings.find(address(query, peer));
+        int found = find(query, peer, rankings);
         (rankings.unknown(found) ? unknown : located).increment();
         return found;
+    }
+
+    private static int find(Query query, InetAddress peer, ClientRankings rankings) {
+        Query.Edns edns = query.edns();
+        Query.ClientSubnet subnet = edns == null ? null : edns.subnet();
+        if (subnet != null && subnet.sourcePrefix() > 0) {
+            // the subnet's octets, zero-padded, read as big-endian numbers rather than copied
+            byte[] octets = subnet.address();
+            if (subnet.family() == 1) {
+                return rankings.findV4((int) bigEndian(octets, 0, 4));
+            }
+            return rankings.findV6(bigEndian(octets, 0, 8), bigEndian(octets, 8, 8));
+        }
+        if (peer instanceof Inet4Address) {
+            return rankings.findV4(peer.hashCode()); // Inet4Address.hashCode() is the address itself
+        }
+        return rankings.find(peer.getAddress());
+    }
+
+    /** {@code count} bytes from {@code from} as a big-endian number; bytes past the array's end are zero. */
+    private static long bigEndian(byte[] octets, int from, int count) {
+        long value = 0;
+        for (int i = from; i < from + count; i++) {
+            value = value << 8 | (i < octets.length ? octets[i] & 0xFF : 0);
+        }
+        return value;
     }
 
     /** The address {@link #locate} looks up: the client subnet's (no InetAddress), else the peer's. */

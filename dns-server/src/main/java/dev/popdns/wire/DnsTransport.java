@@ -15,6 +15,7 @@ import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.epoll.EpollEventLoopGroup;
+import io.netty.channel.epoll.EpollMode;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
@@ -97,6 +98,9 @@ public final class DnsTransport implements AutoCloseable {
             if (epoll) {
                 b.channel(EpollDatagramChannel.class)
                         .option(EpollChannelOption.SO_REUSEPORT, true)
+                        // level-triggered: edge-triggered mode re-reads every batch from a task
+                        // (one more recvmmsg and task-queue pass per wake-up, measured at 20k qps)
+                        .option(EpollChannelOption.EPOLL_MODE, EpollMode.LEVEL_TRIGGERED)
                         .option(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, MAX_QUERY)
                         .option(
                                 ChannelOption.RCVBUF_ALLOCATOR,

@@ -201,6 +201,18 @@ class PopsLoaderTest {
                         block(11, "        http: \"ftp://127.0.0.1/\""),
                         ":11: pops.eu.checks.web: http: 'ftp://127.0.0.1/' (expected: an http:// or https:// URL)"),
                 new Bad(
+                        "PoP override not a number",
+                        block(11, "$\n        rise: x"),
+                        ":12: pops.eu.checks.web: rise: x (expected: a whole number)"),
+                new Bad(
+                        "a field of another kind",
+                        block(15, "$\n    user: popdns"),
+                        ":16: checks.web.user: not a field of http checks (expected one of [body, ca-file, expect, fall, host, http, insecure, interval, max-body, method, rise, timeout])"),
+                new Bad(
+                        "PoP override of another kind",
+                        block(11, "$\n        tcp: \"{address}:22\""),
+                        ":12: pops.eu.checks.web.tcp: not a field of http checks (expected one of [body, ca-file, expect, fall, host, http, insecure, interval, max-body, method, rise, timeout])"),
+                new Bad(
                         "override of an undeclared check",
                         block(10, "      db:"),
                         ":10: pops.eu.checks.db: no such check (expected one of [web])"),

@@ -2,12 +2,14 @@ package dev.popdns.tools;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.popdns.config.CheckFields.Timing;
+import dev.popdns.config.HttpCheck;
 import dev.popdns.config.PopsConfig;
 import dev.popdns.config.PopsLoader;
 import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -36,13 +38,16 @@ class PopsYamlTest {
 
     @Test
     void roundTrip(@TempDir Path dir) throws Exception {
-        Map<String, Object> check = new LinkedHashMap<>();
-        check.put("http", "https://{address}:8443/health?full=1");
-        check.put("host", "hachyderm.io");
-        check.put("expect", List.of("200", "204"));
-        check.put("body", "status: \"ok\" # really");
-        check.put("insecure", "true");
-        check.put("interval", "10s");
+        HttpCheck check = new HttpCheck(
+                "https://{address}:8443/health?full=1",
+                null,
+                "hachyderm.io",
+                List.of(200, 204),
+                "status: \"ok\" # really",
+                null,
+                true,
+                null,
+                new Timing(Duration.ofSeconds(10), null, null, null));
         PopsConfig config = new PopsConfig(
                 List.of(
                         new PopsConfig.Pop(
@@ -65,9 +70,20 @@ class PopsYamlTest {
                                 PopsConfig.AdminState.DRAIN,
                                 -15,
                                 InetAddress.getByName("10.0.0.30"),
-                                Map.of("web", Map.of("http", "https://{address}:9443/")),
+                                Map.of(
+                                        "web",
+                                        new HttpCheck(
+                                                "https://{address}:9443/",
+                                                null,
+                                                null,
+                                                null,
+                                                null,
+                                                null,
+                                                null,
+                                                null,
+                                                null)),
                                 0)),
-                Map.of("web", new PopsConfig.Check("web", "http", check, 0)),
+                Map.of("web", new PopsConfig.Check("web", check, 0)),
                 Map.of(
                         "hachyderm.io.",
                         new PopsConfig.GeoName(

@@ -2,9 +2,12 @@ package dev.popdns.tools;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.popdns.config.CheckFields.Timing;
+import dev.popdns.config.HttpCheck;
 import dev.popdns.config.PopsConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -356,31 +359,24 @@ class Route53MapperTest {
                         "t.test.: PoP me had no health check in Route 53 (always healthy there); popdns probes it with http too"),
                 r.notes());
         assertEquals(
-                Map.of(
-                        "http",
+                new HttpCheck(
                         "http://{address}/health",
-                        "host",
+                        null,
                         "t.test",
-                        "expect",
-                        List.of(
-                                "200", "201", "202", "203", "204", "205", "206", "300", "301", "302", "303", "304",
-                                "307", "308"),
-                        "body",
+                        List.of(200, 201, 202, 203, 204, 205, 206, 300, 301, 302, 303, 304, 307, 308),
                         "OK",
-                        "max-body",
-                        "5120",
-                        "timeout",
-                        "4s",
-                        "interval",
-                        "10s",
-                        "rise",
-                        "3",
-                        "fall",
-                        "3"),
+                        5120,
+                        null,
+                        null,
+                        new Timing(Duration.ofSeconds(10), Duration.ofSeconds(4), 3, 3)),
                 r.pops().checks().get("http").fields());
         PopsConfig.Pop eu = r.pops().pops().get(1);
         assertEquals("10.0.0.2", eu.probeAddress().getHostAddress());
-        assertEquals(Map.of("http", Map.of("http", "http://{address}:8080/health", "body", "ok")), eu.checkOverrides());
+        assertEquals(
+                Map.of(
+                        "http",
+                        new HttpCheck("http://{address}:8080/health", null, null, null, "ok", null, null, null, null)),
+                eu.checkOverrides());
         assertEquals(List.of("http"), r.pops().names().get("t.test.").needs());
     }
 

@@ -40,7 +40,7 @@ class QueryHandlerFaultTest {
                 new Answerer(ServerIdentity.none()),
                 new ClientLocator(),
                 metrics,
-                route -> {
+                (name, pop) -> {
                     throw new IllegalStateException("a bug in the answer listener");
                 });
 

@@ -56,7 +56,7 @@ class QueryHandlerFuzzTest {
                 new Answerer(new ServerIdentity("fuzz".getBytes(), "fuzz", "v")),
                 new ClientLocator(),
                 metrics = new QueryMetrics(new io.micrometer.core.instrument.simple.SimpleMeterRegistry()),
-                route -> {});
+                (name, pop) -> {});
     }
 
     @Test

@@ -52,7 +52,7 @@ class ResolverAddressRoutingTest {
                 new Answerer(ServerIdentity.none()),
                 new ClientLocator(),
                 QueryMetrics.none(),
-                route -> {});
+                (name, pop) -> {});
     }
 
     @AfterAll

@@ -49,7 +49,7 @@ class TcpHandlerTest {
                 new Answerer(ServerIdentity.none()),
                 new ClientLocator(),
                 new QueryMetrics(registry),
-                route -> {});
+                (name, pop) -> {});
     }
 
     @Test

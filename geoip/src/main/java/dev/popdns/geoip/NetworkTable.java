@@ -93,8 +93,11 @@ public final class NetworkTable {
         if (address.length != 16) {
             throw new IllegalArgumentException("address: " + address.length + " bytes (expected: 4 or 16)");
         }
-        long high = (long) LONGS.get(address, 0);
-        long low = (long) LONGS.get(address, 8);
+        return findV6((long) LONGS.get(address, 0), (long) LONGS.get(address, 8));
+    }
+
+    /** {@link #find} of the IPv6 address {@code high:low} (big-endian halves), with no array. */
+    public int findV6(long high, long low) {
         if (high == 0 && (low >>> 32) == 0xFFFFL) {
             return findV4((int) low);
         }
@@ -119,7 +122,8 @@ public final class NetworkTable {
         return found & 0xFF;
     }
 
-    private int findV4(int address) {
+    /** {@link #find} of the IPv4 address {@code address} (big-endian, as an int), with no array. */
+    public int findV4(int address) {
         int bucket = address >>> 16;
         int lo = v4Index[bucket];
         int hi = v4Index[bucket + 1];

@@ -84,6 +84,14 @@ class NetworkTableTest {
                 Location expected = locator.locate(address);
                 int found = table.find(address);
                 String text = InetAddress.getByAddress(address).getHostAddress() + " (" + address.length + " bytes)";
+                // the query path's array-free lookups answer the same
+                ByteBuffer numbers = ByteBuffer.wrap(address);
+                assertEquals(
+                        found,
+                        address.length == 4
+                                ? table.findV4(numbers.getInt())
+                                : table.findV6(numbers.getLong(), numbers.getLong()),
+                        text);
                 assertEquals(classes.classify(expected), NetworkTable.classOf(found), text);
                 if (expected != null) {
                     assertTrue(

@@ -91,7 +91,7 @@ public class QueryPathBenchmark {
                 new Answerer(ServerIdentity.none()),
                 new ClientLocator(),
                 QueryMetrics.none(),
-                route -> {});
+                (name, pop) -> {});
         resolver = InetAddress.getByName("127.0.0.1");
         Random random = new Random(7);
         seen = queries(random, SEEN);

@@ -88,7 +88,7 @@ public class RateLimiterBenchmark {
                 new Answerer(ServerIdentity.none()),
                 new ClientLocator(),
                 QueryMetrics.none(),
-                route -> {},
+                (name, pop) -> {},
                 Cookies.random(),
                 limiter);
         Message m = Message.newQuery(Record.newRecord(Name.fromString("example.test."), Type.NS, DClass.IN));

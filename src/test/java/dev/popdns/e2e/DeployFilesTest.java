@@ -758,6 +758,7 @@ class DeployFilesTest {
                 "TasksMax = 256;",
                 "SocketBindDeny = \"any\";",
                 "CacheDirectory = \"popdns\";",
+                "\"-XX:SharedArchiveFile=/var/cache/popdns/${cdsArchive}\"",
                 "\"-XX:+AutoCreateSharedArchive\"",
                 "\"-XX:+VerifySharedSpaces\"",
                 "ExecStart = \"${serviceJava} -jar ${jar} serve")) {

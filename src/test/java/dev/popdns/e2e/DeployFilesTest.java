@@ -569,6 +569,32 @@ class DeployFilesTest {
     }
 
     /**
+     * The collector flags measured for the client table (BENCHMARKS.md "Geo table") are the same
+     * in the unit, the NixOS module and the launcher that the demo, the tests and the benchmarks
+     * run: G1 with one thread of each kind and a fixed marking threshold.
+     */
+    @Test
+    void collectorFlagsAreTheSameEverywhere() throws IOException {
+        List<String> collector = List.of(
+                "-XX:+UseG1GC",
+                "-XX:ParallelGCThreads=1",
+                "-XX:ConcGCThreads=1",
+                "-XX:-G1UseAdaptiveIHOP",
+                "-XX:InitiatingHeapOccupancyPercent=85");
+        for (Path file : List.of(
+                DEPLOY.resolve("systemd/popdns.service"),
+                DEPLOY.resolve("systemd/popdns.default"),
+                DEPLOY.resolve("nixos/popdns.nix"),
+                ROOT.resolve("popdns"))) {
+            // words between spaces, quotes and brackets: a flag counts only whole
+            List<String> words = List.of(Files.readString(file).split("[\\s\"()\\[\\]]+"));
+            for (String flag : collector) {
+                assertTrue(words.contains(flag), flag + " in " + file);
+            }
+        }
+    }
+
+    /**
      * Class-data sharing (BENCHMARKS.md "Class-data sharing (issue 12)"; ClassDataSharingTest runs
      * the server with these flags): JAVA_OPTS, the same in the unit and in popdns.default, names the
      * archive in the unit's CacheDirectory=, and the unit's ExecStartPre=, run here for real on a

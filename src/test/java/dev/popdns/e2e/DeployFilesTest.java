@@ -580,7 +580,8 @@ class DeployFilesTest {
                 "-XX:ParallelGCThreads=1",
                 "-XX:ConcGCThreads=1",
                 "-XX:-G1UseAdaptiveIHOP",
-                "-XX:InitiatingHeapOccupancyPercent=85");
+                "-XX:InitiatingHeapOccupancyPercent=85",
+                "-XX:MaxNewSize=16m");
         for (Path file : List.of(
                 DEPLOY.resolve("systemd/popdns.service"),
                 DEPLOY.resolve("systemd/popdns.default"),

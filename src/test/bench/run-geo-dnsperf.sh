@@ -202,11 +202,14 @@ start_server() {
   mkdir -p "$dir"
   SERVER_LOG="$dir/server.log"
   HTTP_PORT=""
+  GC_LOG=""
   case "$name" in
     popdns)
       pick_port HTTP_PORT
+      # every collection's pause with its wall-clock time, to find the longest in each measured run
+      GC_LOG="$dir/gc.log"
       # shellcheck disable=SC2206 # BENCH_POPDNS_FLAGS is a list of flags
-      SERVER_CMD=(taskset -c "$SERVER_CPU" "$JAVA" "${JVM_FLAGS[@]}" ${BENCH_POPDNS_FLAGS:-} -jar "$JAR" serve
+      SERVER_CMD=(taskset -c "$SERVER_CPU" "$JAVA" "${JVM_FLAGS[@]}" "-Xlog:gc:file=$GC_LOG:time" ${BENCH_POPDNS_FLAGS:-} -jar "$JAR" serve
         --zones "$WORK/zones" --listen "127.0.0.1:$port" --http "127.0.0.1:$HTTP_PORT" --geoip "$GEOIP" --no-probes) ;;
     gdnsd)
       write_gdnsd_conf "$dir" "$port"
@@ -237,6 +240,24 @@ geo_stats() { # "located unknown": popdns's client-table lookups, from /metrics 
 
 load1() { cut -d' ' -f1 /proc/loadavg; }
 
+gc_pauses() { # gc_pauses LOG FROM TO: "count longest_ms" of the pauses logged between two epoch times
+  [ -n "$1" ] && [ -f "$1" ] || { echo "- -"; return; }
+  "$PY" - "$@" <<'GCEOF'
+import re, sys
+from datetime import datetime
+log, t0, t1 = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
+n, longest = 0, 0.0
+for line in open(log, errors="replace"):
+    m = re.match(r"\[(\S+?)\].*Pause .* ([0-9.]+)ms$", line.strip())
+    if not m:
+        continue
+    at = datetime.strptime(m.group(1), "%Y-%m-%dT%H:%M:%S.%f%z").timestamp()
+    if t0 <= at <= t1:
+        n, longest = n + 1, max(longest, float(m.group(2)))
+print(n, "%.2f" % longest)
+GCEOF
+}
+
 # phase SERVER ROUND PHASE FILE SECONDS [dnsperf args...]: one measured dnsperf run; appends a line
 # of key=value facts to phases.txt
 phase() {
@@ -249,6 +270,8 @@ phase() {
   run_dnsperf "$name-$round-$ph" "$file" "$secs" "$@"
   read -r u1 s1 < <(cpu_ticks "$SERVER_PID"); j1="$(jit_ticks "$SERVER_PID")"; t1="$(date +%s.%N)"
   read -r g1 < <(geo_stats)
+  local gcn gcmax
+  read -r gcn gcmax < <(gc_pauses "$GC_LOG" "$t0" "$t1")
   local lat="- - - -"
   case " $* " in *" -v "*) lat="$(latencies "$DP_OUT")" ;; esac
   local p50 p99 p999 pmax
@@ -260,7 +283,7 @@ phase() {
   echo "server=$name round=$round phase=$ph load=$ld done=$(dp_field 'Queries completed' "$DP_OUT")" \
     "lost=$(dp_field 'Queries lost' "$DP_OUT") qps=$(dp_field 'Queries per second' "$DP_OUT")" \
     "du=$((u1 - u0)) ds=$((s1 - s0)) jit=$((j1 - j0)) secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f", b - a}')" \
-    "geo0=${g0// /,} geo1=${g1// /,} p50=$p50 p99=$p99 p999=$p999 pmax=$pmax resp=${resp:--} codes=${codes:--}" >>"$WORK/phases.txt"
+    "geo0=${g0// /,} geo1=${g1// /,} gcn=$gcn gcmax=$gcmax p50=$p50 p99=$p99 p999=$p999 pmax=$pmax resp=${resp:--} codes=${codes:--}" >>"$WORK/phases.txt"
   if ! kill -0 "$SERVER_PID" 2>/dev/null; then
     echo "- $name, round $round: the server exited during $ph; the end of its log: \`$(tail -2 "$SERVER_LOG" | tr '\n' ' ' | sed 's/`//g')\`" >>"$WORK/notes.txt"
     die "$name exited during $ph (logs in $WORK)"
@@ -603,6 +626,11 @@ for d in rows:
         d["p50"], d["p99"], d["p999"], d["pmax"],
         ("%d / %d" % (r["geo"][0], r["geo"][0] + r["geo"][1])) if "geo" in r else "-", d["resp"], d["codes"].replace("_", " ")))
 w("")
+gc = [d for d in rows if d.get("server") == "popdns" and d.get("gcn", "-") != "-" and d.get("phase") in ("ecs-rate", "plain-rate")]
+if gc:
+    w("popdns's collections during the runs at %d QPS (G1, from -Xlog:gc): " % RATE + "; ".join(
+        "round %s %s: %s pauses, longest %s ms" % (d["round"], d["phase"], d["gcn"], d["gcmax"] if d["gcn"] != "0" else "-") for d in gc) + ".")
+    w("")
 rss = [d for d in rows if d.get("phase") == "rss"]
 if rss:
     w("Resident memory after each round's runs: " + "; ".join("%s round %s %.1f MiB (%s threads)" % (d["server"], d["round"], int(d["rss"]) / 1024.0, d["threads"]) for d in rss) + ".")

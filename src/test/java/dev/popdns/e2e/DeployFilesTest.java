@@ -568,6 +568,97 @@ class DeployFilesTest {
         assertTrue(restartSeconds >= 1 && restartSeconds <= 30, "RestartSec " + restartSeconds);
     }
 
+    /**
+     * The collector flags measured for the client table (BENCHMARKS.md "Geo table") are the same
+     * in the unit, the NixOS module and the launcher that the demo, the tests and the benchmarks
+     * run: G1 with one thread of each kind and a fixed marking threshold.
+     */
+    @Test
+    void collectorFlagsAreTheSameEverywhere() throws IOException {
+        List<String> collector = List.of(
+                "-XX:+UseG1GC",
+                "-XX:ParallelGCThreads=1",
+                "-XX:ConcGCThreads=1",
+                "-XX:-G1UseAdaptiveIHOP",
+                "-XX:InitiatingHeapOccupancyPercent=85",
+                "-XX:MaxNewSize=16m");
+        for (Path file : List.of(
+                DEPLOY.resolve("systemd/popdns.service"),
+                DEPLOY.resolve("systemd/popdns.default"),
+                DEPLOY.resolve("nixos/popdns.nix"),
+                ROOT.resolve("popdns"))) {
+            // words between spaces, quotes and brackets: a flag counts only whole
+            List<String> words = List.of(Files.readString(file).split("[\\s\"()\\[\\]]+"));
+            for (String flag : collector) {
+                assertTrue(words.contains(flag), flag + " in " + file);
+            }
+        }
+    }
+
+    /**
+     * Class-data sharing (BENCHMARKS.md "Class-data sharing (issue 12)"; ClassDataSharingTest runs
+     * the server with these flags): JAVA_OPTS, the same in the unit and in popdns.default, names the
+     * archive in the unit's CacheDirectory=, and the unit's ExecStartPre=, run here for real on a
+     * stand-in jar, keeps the archive while the jar stays the same and removes it when it changed.
+     */
+    @Test
+    void classDataArchiveFollowsTheJar(@TempDir Path dir) throws Exception {
+        Map<String, List<String>> service =
+                parse(DEPLOY.resolve("systemd/popdns.service")).get("Service");
+        String javaOpts = null;
+        for (String env : service.get("Environment")) {
+            if (env.startsWith("JAVA_OPTS=")) {
+                javaOpts = env.substring("JAVA_OPTS=".length());
+            }
+        }
+        assertNotNull(javaOpts, "Environment=JAVA_OPTS=...");
+        List<String> flags = List.of(javaOpts.split(" "));
+        for (String flag : List.of(
+                "-XX:+AutoCreateSharedArchive",
+                "-XX:SharedArchiveFile=/var/cache/popdns/popdns.jsa",
+                "-XX:+VerifySharedSpaces",
+                "-Xlog:cds=off")) {
+            assertTrue(flags.contains(flag), flag + " in JAVA_OPTS: " + javaOpts);
+        }
+        assertEquals(List.of("popdns"), service.get("CacheDirectory"), "[Service] CacheDirectory");
+        // /etc/default/popdns replaces JAVA_OPTS as a whole: it carries the same flags
+        assertTrue(
+                Files.readAllLines(DEPLOY.resolve("systemd/popdns.default")).contains("JAVA_OPTS=\"" + javaOpts + "\""),
+                "popdns.default sets the unit's JAVA_OPTS");
+
+        List<String> pre = service.get("ExecStartPre");
+        assertNotNull(pre, "[Service] ExecStartPre");
+        assertEquals(1, pre.size(), "ExecStartPre: " + pre);
+        String prefix = "-/bin/sh -c '";
+        assertTrue(pre.get(0).startsWith(prefix) && pre.get(0).endsWith("'"), pre.get(0));
+        Path jar = dir.resolve("popdns.jar");
+        Path cache = Files.createDirectory(dir.resolve("cache"));
+        // systemd's escapes: $$ is $, %% is %
+        String script = pre.get(0)
+                .substring(prefix.length(), pre.get(0).length() - 1)
+                .replace("$$", "$")
+                .replace("%%", "%")
+                .replace("/usr/lib/popdns/popdns.jar", jar.toString())
+                .replace("/var/cache/popdns", cache.toString());
+        assertFalse(script.contains("/usr/lib/popdns") || script.contains("/var/cache/popdns"), script);
+        Path archive = cache.resolve("popdns.jsa");
+        Files.write(jar, new byte[] {1, 2, 3});
+
+        Files.writeString(archive, "from a jar never seen");
+        assertEquals(0, run(new ProcessBuilder("/bin/sh", "-c", script), 10).exit);
+        assertFalse(Files.exists(archive), "first start: an archive of unknown origin goes");
+        Files.writeString(archive, "written by the JVM at its stop");
+        assertEquals(0, run(new ProcessBuilder("/bin/sh", "-c", script), 10).exit);
+        assertTrue(Files.exists(archive), "same jar: the archive stays");
+        Files.write(jar, new byte[] {1, 2, 3, 4});
+        assertEquals(0, run(new ProcessBuilder("/bin/sh", "-c", script), 10).exit);
+        assertFalse(Files.exists(archive), "a jar of another size: the archive goes");
+        Files.writeString(archive, "written by the JVM at its stop");
+        Files.setLastModifiedTime(jar, java.nio.file.attribute.FileTime.fromMillis(86_400_000L));
+        assertEquals(0, run(new ProcessBuilder("/bin/sh", "-c", script), 10).exit);
+        assertFalse(Files.exists(archive), "a jar of another time (as dpkg or install -p leave it): the archive goes");
+    }
+
     /** MemoryMax= leaves room for the heap and direct buffers of JAVA_OPTS plus the JVM itself. */
     private static void resourcesAreCapped(Map<String, List<String>> service) {
         assertEquals(List.of("1G"), service.get("MemoryMax"), "[Service] MemoryMax");
@@ -692,7 +783,12 @@ class DeployFilesTest {
                 "startLimitIntervalSec = 0;",
                 "MemoryMax = \"1G\";",
                 "TasksMax = 256;",
-                "SocketBindDeny = \"any\";")) {
+                "SocketBindDeny = \"any\";",
+                "CacheDirectory = \"popdns\";",
+                "\"-XX:SharedArchiveFile=/var/cache/popdns/${cdsArchive}\"",
+                "\"-XX:+AutoCreateSharedArchive\"",
+                "\"-XX:+VerifySharedSpaces\"",
+                "ExecStart = \"${serviceJava} -jar ${jar} serve")) {
             assertTrue(module.contains(hardening), "hardening: " + hardening);
         }
         assertFalse(module.contains("MemoryDenyWriteExecute = true"));

@@ -182,7 +182,10 @@ class HealthFailoverTest {
         try {
             // 1. Everything up: the Dutch client gets Amsterdam for both names. The first probe round
             // decided that before "ready"; a cold first replica probe (pgjdbc loading, SCRAM) may
-            // pass the timeout on a busy machine, so t.test. may still be at B for one rise.
+            // pass the timeout on a busy machine (both PoPs' replicas at once: t.test. then answers
+            // HQ), so the steps start once A's and B's checks are all up, and t.test. may still be
+            // at B for one rise.
+            server.awaitStatus(Duration.ofSeconds(30), s -> allUp(s, "a") && allUp(s, "b"));
             long ready = System.nanoTime();
             long[] settled = awaitAnswers("start", ready, move(NAME, B, A), stay(MEDIA, A));
             if (settled[0] > POLL.toMillis()) {
@@ -290,6 +293,15 @@ class HealthFailoverTest {
                     step + ": " + expects[i].name() + " moved after " + millis[i] + " ms (expected: at most "
                             + bound.toMillis() + " ms)\n" + server.logText());
         }
+    }
+
+    private static boolean allUp(JsonNode status, String pop) {
+        for (JsonNode check : ServerProcess.pop(status, pop).path("checks")) {
+            if (!check.path("state").asText().equals("up")) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**

@@ -251,21 +251,7 @@ public final class PopsLoader {
                     key + ".location: " + (loc == null ? "missing" : "malformed")
                             + " (expected: [latitude, longitude])");
         }
-        List<InetAddress> addresses = new ArrayList<>();
-        Node addrNode = m.entries().get("addresses");
-        if (addrNode instanceof ListNode l && !l.items().isEmpty()) {
-            for (Node a : l.items()) {
-                InetAddress address = address(a, key + ".addresses");
-                if (address != null) {
-                    addresses.add(address);
-                }
-            }
-        } else {
-            problem(
-                    addrNode == null ? keyLine : addrNode.line(),
-                    key + ".addresses: " + (addrNode == null ? "missing" : "empty or not a list")
-                            + " (expected: at least one IPv4 or IPv6 address)");
-        }
+        List<InetAddress> addresses = addresses(m.entries().get("addresses"), keyLine, key + ".addresses");
         PopsConfig.AdminState state = PopsConfig.AdminState.ACTIVE;
         Node stateNode = m.entries().get("state");
         if (stateNode != null) {
@@ -289,55 +275,77 @@ public final class PopsLoader {
         InetAddress probe = m.entries().containsKey("probe-address")
                 ? address(m.entries().get("probe-address"), key + ".probe-address")
                 : null;
-        Map<String, CheckFields> overrides = new LinkedHashMap<>();
-        MapNode over = map(m.entries().get("checks"), key + ".checks");
-        if (over != null) {
-            for (Map.Entry<String, Node> e : over.entries().entrySet()) {
-                String okey = key + ".checks." + e.getKey();
-                if (!checks.containsKey(e.getKey())) {
-                    problem(
-                            over.keyLines().get(e.getKey()),
-                            okey + ": no such check (expected one of " + checks.keySet() + ")");
-                    continue;
-                }
-                MapNode fields = map(e.getValue(), okey);
-                if (fields != null) {
-                    CheckKind kind = checks.get(e.getKey()).fields().kind();
-                    keys(fields, okey + ".", CHECK_KEYS);
-                    ofKind(fields, okey, kind);
-                    overrides.put(e.getKey(), kind.read(new FieldReader(fields, okey, this::problem)));
-                }
-            }
-        }
-        Map<String, List<InetAddress>> nameAddresses = new LinkedHashMap<>();
-        MapNode own = map(m.entries().get("names"), key + ".names");
-        if (own != null) {
-            for (Map.Entry<String, Node> e : own.entries().entrySet()) {
-                String nkey = key + ".names." + e.getKey();
-                MapNode fields = map(e.getValue(), nkey);
-                if (fields == null) {
-                    continue;
-                }
-                keys(fields, nkey + ".", Set.of("addresses"));
-                Node list = fields.entries().get("addresses");
-                List<InetAddress> addrs = new ArrayList<>();
-                if (list instanceof ListNode l && !l.items().isEmpty()) {
-                    for (Node a : l.items()) {
-                        InetAddress address = address(a, nkey + ".addresses");
-                        if (address != null) {
-                            addrs.add(address);
-                        }
-                    }
-                } else {
-                    problem(
-                            list == null ? own.keyLines().get(e.getKey()) : list.line(),
-                            nkey + ".addresses: " + (list == null ? "missing" : "empty or not a list")
-                                    + " (expected: at least one IPv4 or IPv6 address)");
-                }
-                nameAddresses.put(e.getKey().toLowerCase(Locale.ROOT), addrs);
-            }
-        }
+        Map<String, CheckFields> overrides = checkOverrides(m, key, checks);
+        Map<String, List<InetAddress>> nameAddresses = nameAddresses(m, key);
         return new PopsConfig.Pop(id, hq, lat, lon, addresses, state, bias, probe, overrides, nameAddresses, keyLine);
+    }
+
+    /** {@code pops.ID.checks}: per declared check, the fields this PoP replaces, read as the check's kind. */
+    private Map<String, CheckFields> checkOverrides(MapNode pop, String key, Map<String, PopsConfig.Check> checks) {
+        Map<String, CheckFields> overrides = new LinkedHashMap<>();
+        MapNode over = map(pop.entries().get("checks"), key + ".checks");
+        if (over == null) {
+            return overrides;
+        }
+        for (Map.Entry<String, Node> e : over.entries().entrySet()) {
+            String okey = key + ".checks." + e.getKey();
+            if (!checks.containsKey(e.getKey())) {
+                problem(
+                        over.keyLines().get(e.getKey()),
+                        okey + ": no such check (expected one of " + checks.keySet() + ")");
+                continue;
+            }
+            MapNode fields = map(e.getValue(), okey);
+            if (fields != null) {
+                CheckKind kind = checks.get(e.getKey()).fields().kind();
+                keys(fields, okey + ".", CHECK_KEYS);
+                ofKind(fields, okey, kind);
+                overrides.put(e.getKey(), kind.read(new FieldReader(fields, okey, this::problem)));
+            }
+        }
+        return overrides;
+    }
+
+    /** {@code pops.ID.names}: per geo name (lower case), this PoP's own addresses for it. */
+    private Map<String, List<InetAddress>> nameAddresses(MapNode pop, String key) {
+        Map<String, List<InetAddress>> nameAddresses = new LinkedHashMap<>();
+        MapNode own = map(pop.entries().get("names"), key + ".names");
+        if (own == null) {
+            return nameAddresses;
+        }
+        for (Map.Entry<String, Node> e : own.entries().entrySet()) {
+            String nkey = key + ".names." + e.getKey();
+            MapNode fields = map(e.getValue(), nkey);
+            if (fields != null) {
+                keys(fields, nkey + ".", Set.of("addresses"));
+                nameAddresses.put(
+                        e.getKey().toLowerCase(Locale.ROOT),
+                        addresses(
+                                fields.entries().get("addresses"),
+                                own.keyLines().get(e.getKey()),
+                                nkey + ".addresses"));
+            }
+        }
+        return nameAddresses;
+    }
+
+    /** A non-empty list of literal addresses; when missing, a problem at {@code line} (its parent's). */
+    private List<InetAddress> addresses(Node node, int line, String key) {
+        List<InetAddress> addresses = new ArrayList<>();
+        if (node instanceof ListNode l && !l.items().isEmpty()) {
+            for (Node a : l.items()) {
+                InetAddress address = address(a, key);
+                if (address != null) {
+                    addresses.add(address);
+                }
+            }
+        } else {
+            problem(
+                    node == null ? line : node.line(),
+                    key + ": " + (node == null ? "missing" : "empty or not a list")
+                            + " (expected: at least one IPv4 or IPv6 address)");
+        }
+        return addresses;
     }
 
     private PopsConfig.GeoName geoName(

@@ -38,56 +38,7 @@ public final class PopsYaml {
         }
         y.append("pops:\n");
         for (PopsConfig.Pop p : config.pops()) {
-            comment(y, "  ", comments.get("pops." + p.id()));
-            y.append("  ").append(p.id()).append(":\n");
-            if (p.hq()) {
-                y.append("    hq: true\n");
-            }
-            String location =
-                    "    location: [" + PopsDiff.number(p.latitude()) + ", " + PopsDiff.number(p.longitude()) + "]";
-            String note = comments.get("pops." + p.id() + ".location");
-            y.append(note == null ? location : pad(location) + "# " + note).append('\n');
-            List<String> addresses = new ArrayList<>();
-            for (InetAddress a : p.addresses()) {
-                addresses.add(scalar(NetUtil.toAddressString(a)));
-            }
-            y.append("    addresses: [").append(String.join(", ", addresses)).append("]\n");
-            if (p.state() == PopsConfig.AdminState.DRAIN) {
-                y.append("    state: drain\n");
-            }
-            if (p.bias() != 0) {
-                y.append("    bias: ").append(p.bias()).append('\n');
-            }
-            if (p.probeAddress() != null) {
-                y.append("    probe-address: ")
-                        .append(scalar(NetUtil.toAddressString(p.probeAddress())))
-                        .append('\n');
-            }
-            if (!p.nameAddresses().isEmpty()) {
-                y.append("    names:\n");
-                for (Map.Entry<String, List<InetAddress>> own :
-                        p.nameAddresses().entrySet()) {
-                    List<String> list = new ArrayList<>();
-                    for (InetAddress a : own.getValue()) {
-                        list.add(scalar(NetUtil.toAddressString(a)));
-                    }
-                    y.append("      ")
-                            .append(own.getKey())
-                            .append(": { addresses: [")
-                            .append(String.join(", ", list))
-                            .append("] }\n");
-                }
-            }
-            if (!p.checkOverrides().isEmpty()) {
-                y.append("    checks:\n");
-                for (Map.Entry<String, CheckFields> o : new TreeMap<>(p.checkOverrides()).entrySet()) {
-                    y.append("      ")
-                            .append(o.getKey())
-                            .append(": ")
-                            .append(flow(o.getValue()))
-                            .append('\n');
-                }
-            }
+            pop(y, p, comments);
         }
         if (!config.checks().isEmpty()) {
             y.append("checks:\n");
@@ -131,6 +82,60 @@ public final class PopsYaml {
             }
         }
         return y.toString();
+    }
+
+    /** One PoP as a block: the keys it sets, defaults left out. */
+    private static void pop(StringBuilder y, PopsConfig.Pop p, Map<String, String> comments) {
+        comment(y, "  ", comments.get("pops." + p.id()));
+        y.append("  ").append(p.id()).append(":\n");
+        if (p.hq()) {
+            y.append("    hq: true\n");
+        }
+        String location =
+                "    location: [" + PopsDiff.number(p.latitude()) + ", " + PopsDiff.number(p.longitude()) + "]";
+        String note = comments.get("pops." + p.id() + ".location");
+        y.append(note == null ? location : pad(location) + "# " + note).append('\n');
+        y.append("    addresses: ").append(addresses(p.addresses())).append('\n');
+        if (p.state() == PopsConfig.AdminState.DRAIN) {
+            y.append("    state: drain\n");
+        }
+        if (p.bias() != 0) {
+            y.append("    bias: ").append(p.bias()).append('\n');
+        }
+        if (p.probeAddress() != null) {
+            y.append("    probe-address: ")
+                    .append(scalar(NetUtil.toAddressString(p.probeAddress())))
+                    .append('\n');
+        }
+        if (!p.nameAddresses().isEmpty()) {
+            y.append("    names:\n");
+            for (Map.Entry<String, List<InetAddress>> own : p.nameAddresses().entrySet()) {
+                y.append("      ")
+                        .append(own.getKey())
+                        .append(": { addresses: ")
+                        .append(addresses(own.getValue()))
+                        .append(" }\n");
+            }
+        }
+        if (!p.checkOverrides().isEmpty()) {
+            y.append("    checks:\n");
+            for (Map.Entry<String, CheckFields> o : new TreeMap<>(p.checkOverrides()).entrySet()) {
+                y.append("      ")
+                        .append(o.getKey())
+                        .append(": ")
+                        .append(flow(o.getValue()))
+                        .append('\n');
+            }
+        }
+    }
+
+    /** {@code [192.0.2.1, "2001:db8::1"]}. */
+    private static String addresses(List<InetAddress> addresses) {
+        List<String> texts = new ArrayList<>();
+        for (InetAddress a : addresses) {
+            texts.add(NetUtil.toAddressString(a));
+        }
+        return list(texts);
     }
 
     private static void comment(StringBuilder y, String indent, String text) {

@@ -9,8 +9,10 @@ import java.util.Arrays;
  * for the id, RD/CD, the question's letter case and the client subnet's address and scope, which
  * {@link ResponseEncoder#fromCache} patches on a hit.
  *
- * <p>Built in two steps so that the router can match the lower-cased name before the key is
- * complete, with one array per query: {@link #lowerName} then {@link #finish}.
+ * <p>A query fills a {@link #probe} of its thread in two steps, so that the router can match the
+ * lower-cased name before the key is complete ({@link #lowerName}, then {@link #finish}); the
+ * cache is asked with the probe and stores a {@link #copy}. A hit allocates no key: measured at a
+ * fifth of the query path's allocation (BENCHMARKS.md "Geo table").
  */
 final class CacheKey {
     private static final int EDNS = 1;
@@ -18,54 +20,81 @@ final class CacheKey {
     private static final int NSID = 4;
     /** Bytes after the name: qtype, qclass, EDNS bits, subnet family, subnet source prefix, decision. */
     private static final int TAIL = 8;
+    /** The longest name in wire form (RFC 1035 §2.3.4). */
+    private static final int MAX_NAME = 255;
 
     private final byte[] bytes;
-    private final int hash;
+    private int length;
+    private int hash;
 
-    private CacheKey(byte[] bytes) {
+    private CacheKey(byte[] bytes, int length, int hash) {
         this.bytes = bytes;
-        this.hash = Arrays.hashCode(bytes);
+        this.length = length;
+        this.hash = hash;
     }
 
-    /** The question name in wire form, lower case, at the start of an array with room for the rest of the key. */
-    static byte[] lowerName(Query query) {
+    /** An empty key to fill and refill on one thread; never stored. */
+    static CacheKey probe() {
+        return new CacheKey(new byte[MAX_NAME + TAIL], 0, 0);
+    }
+
+    /**
+     * Writes the question name in wire form, lower case, at the start of this probe and returns
+     * the probe's array (the name is its first {@code query.nameLength()} bytes).
+     */
+    byte[] lowerName(Query query) {
         byte[] packet = query.packet();
         int nameLength = query.nameLength();
-        byte[] key = new byte[nameLength + TAIL];
         int offset = query.nameOffset();
         for (int i = 0; i < nameLength; i++) {
             byte b = packet[offset + i];
             // label length octets are <= 63 and never in 'A'..'Z', so they pass through unchanged
-            key[i] = b >= 'A' && b <= 'Z' ? (byte) (b + ('a' - 'A')) : b;
+            bytes[i] = b >= 'A' && b <= 'Z' ? (byte) (b + ('a' - 'A')) : b;
         }
-        return key;
+        return bytes;
     }
 
     /**
-     * Completes the key begun by {@link #lowerName}.
+     * Completes the key begun by {@link #lowerName} and returns this probe.
      *
      * @param decision 0 when the name is not routed, else a value that differs per routing outcome,
      *     at most 255 (pops.yaml declares at most {@code PopsConfig.MAX_POPS} = 254 PoPs)
      */
-    static CacheKey finish(byte[] key, Query query, int decision) {
+    CacheKey finish(Query query, int decision) {
         int nameLength = query.nameLength();
-        System.arraycopy(query.packet(), query.nameOffset() + nameLength, key, nameLength, 4); // qtype, qclass
+        System.arraycopy(query.packet(), query.nameOffset() + nameLength, bytes, nameLength, 4); // qtype, qclass
+        Arrays.fill(bytes, nameLength + 4, nameLength + TAIL, (byte) 0);
         Query.Edns edns = query.edns();
         if (edns != null) {
-            key[nameLength + 4] = (byte) (EDNS | (edns.dnssecOk() ? DO : 0) | (edns.nsidRequested() ? NSID : 0));
+            bytes[nameLength + 4] = (byte) (EDNS | (edns.dnssecOk() ? DO : 0) | (edns.nsidRequested() ? NSID : 0));
             Query.ClientSubnet subnet = edns.subnet();
             if (subnet != null) {
-                key[nameLength + 5] = (byte) subnet.family();
-                key[nameLength + 6] = (byte) subnet.sourcePrefix();
+                bytes[nameLength + 5] = (byte) subnet.family();
+                bytes[nameLength + 6] = (byte) subnet.sourcePrefix();
             }
         }
-        key[nameLength + 7] = (byte) decision;
-        return new CacheKey(key);
+        bytes[nameLength + 7] = (byte) decision;
+        length = nameLength + TAIL;
+        hash = hash(bytes, length);
+        return this;
+    }
+
+    /** This key as an immutable one of its own, to store. */
+    CacheKey copy() {
+        return new CacheKey(Arrays.copyOf(bytes, length), length, hash);
+    }
+
+    private static int hash(byte[] bytes, int length) {
+        int h = 1;
+        for (int i = 0; i < length; i++) {
+            h = 31 * h + bytes[i];
+        }
+        return h;
     }
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof CacheKey k && hash == k.hash && Arrays.equals(bytes, k.bytes);
+        return o instanceof CacheKey k && hash == k.hash && Arrays.equals(bytes, 0, length, k.bytes, 0, k.length);
     }
 
     @Override

@@ -18,6 +18,7 @@ import io.netty.channel.epoll.EpollEventLoopGroup;
 import io.netty.channel.epoll.EpollMode;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.channel.socket.InternetProtocolFamily;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
@@ -96,7 +97,12 @@ public final class DnsTransport implements AutoCloseable {
         for (int i = 0; i < udpSockets; i++) {
             Bootstrap b = new Bootstrap().group(group).handler(udp);
             if (epoll) {
-                b.channel(EpollDatagramChannel.class)
+                // an IPv4 address gets an AF_INET socket: an IPv6 one answering IPv4-mapped
+                // clients takes the longer IPv6 send path for every answer
+                InternetProtocolFamily family = address.getAddress() instanceof java.net.Inet4Address
+                        ? InternetProtocolFamily.IPv4
+                        : InternetProtocolFamily.IPv6;
+                b.channelFactory(() -> new EpollDatagramChannel(family))
                         .option(EpollChannelOption.SO_REUSEPORT, true)
                         // level-triggered: edge-triggered mode re-reads every batch from a task
                         // (one more recvmmsg and task-queue pass per wake-up, measured at 20k qps)

@@ -9,6 +9,7 @@ import dev.popdns.routing.Ranking;
 import dev.popdns.routing.Router;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.util.concurrent.FastThreadLocal;
 import java.net.InetAddress;
 import org.xbill.DNS.Message;
 import org.xbill.DNS.Rcode;
@@ -20,9 +21,9 @@ import org.xbill.DNS.Type;
  * zones and encode, add our COOKIE option, and for UDP apply response rate limiting; returns the
  * bytes to send or null to stay silent.
  *
- * <p>Threads: called on Netty event loops, concurrently; holds no mutable state of its own. A hit
- * costs the packet copy, one key array, one client-table lookup for geo names, and one copy into a
- * pooled buffer. Nothing here blocks; the only log lines are those of {@link InternalErrors}, at most
+ * <p>Threads: called on Netty event loops, concurrently; its only mutable state is per thread
+ * (the packet copy and the cache probe key, reused). A hit costs the decoded query's few objects,
+ * one client-table lookup for geo names, and one copy into a pooled buffer. Nothing here blocks; the only log lines are those of {@link InternalErrors}, at most
  * one a minute, and the rate limiter's listener's (at most one per 10 s in the server).
  */
 public final class QueryHandler {
@@ -97,8 +98,10 @@ public final class QueryHandler {
     private ByteBuf handleQuery(ByteBuf in, ByteBufAllocator alloc, boolean tcp, InetAddress peer) {
         long start = System.nanoTime();
         int length = in.readableBytes();
-        byte[] packet = new byte[length];
-        in.getBytes(in.readerIndex(), packet);
+        Scratch scratch = SCRATCH.get();
+        // the copy lives only while this call runs (nothing keeps the Query): one array per thread
+        byte[] packet = length <= scratch.packet.length ? scratch.packet : new byte[length];
+        in.getBytes(in.readerIndex(), packet, 0, length);
         QueryDecoder.Outcome outcome;
         try {
             outcome = QueryDecoder.decode(packet, length);
@@ -134,7 +137,7 @@ public final class QueryHandler {
                 qtype = -1;
             }
             case QueryDecoder.Decoded decoded -> {
-                out = answerSafely(decoded.query(), packet, alloc, tcp, peer, reserve);
+                out = answerSafely(decoded.query(), packet, alloc, tcp, peer, reserve, scratch.probe);
                 qtype = decoded.query().qtype();
                 nameLength = decoded.query().nameLength();
             }
@@ -185,9 +188,15 @@ public final class QueryHandler {
      * counted and logged (rate-limited) by {@link InternalErrors}.
      */
     private ByteBuf answerSafely(
-            Query query, byte[] packet, ByteBufAllocator alloc, boolean tcp, InetAddress peer, int reserve) {
+            Query query,
+            byte[] packet,
+            ByteBufAllocator alloc,
+            boolean tcp,
+            InetAddress peer,
+            int reserve,
+            CacheKey probe) {
         try {
-            return answer(query, alloc, tcp, peer, reserve);
+            return answer(query, alloc, tcp, peer, reserve, probe);
         } catch (RuntimeException e) {
             metrics.internalError(InternalErrors.Stage.ANSWER, e);
             QueryDecoder.Error failure = new QueryDecoder.Error(
@@ -210,11 +219,15 @@ public final class QueryHandler {
         }
     }
 
-    /** The answer in at most the size limit less {@code reserve} bytes (room for our COOKIE option). */
-    private ByteBuf answer(Query query, ByteBufAllocator alloc, boolean tcp, InetAddress peer, int reserve) {
+    /**
+     * The answer in at most the size limit less {@code reserve} bytes (room for our COOKIE option).
+     * {@code probe} is this thread's cache key, refilled here.
+     */
+    private ByteBuf answer(
+            Query query, ByteBufAllocator alloc, boolean tcp, InetAddress peer, int reserve, CacheKey probe) {
         int limit = (tcp ? TCP_LIMIT : udpLimit(query)) - reserve;
         Snapshot snapshot = snapshots.current();
-        byte[] keyBytes = CacheKey.lowerName(query);
+        byte[] keyBytes = probe.lowerName(query);
         // a geo name's routing, kept in locals: the Route record is built only for a cache miss
         GeoName geo = null;
         Decision decision = null;
@@ -246,7 +259,7 @@ public final class QueryHandler {
         boolean routed = decision != null;
         Query.ClientSubnet subnet = query.edns() == null ? null : query.edns().subnet();
         int scope = subnet == null ? 0 : ClientLocator.scope(subnet, routed, networkPrefix);
-        CacheKey key = CacheKey.finish(keyBytes, query, routed ? decision.pop() + 2 : 0);
+        CacheKey key = probe.finish(query, routed ? decision.pop() + 2 : 0);
         // a shortened TTL (a drain ahead) changes every second: such answers bypass the cache
         boolean cacheable = ttl == Eligibility.OWN_TTL;
         byte[] cached = cacheable ? snapshot.cache().get(key) : null;
@@ -260,7 +273,7 @@ public final class QueryHandler {
         if (cached == null) {
             byte[] full = message.toWire(TCP_LIMIT);
             if (message.getRcode() != Rcode.SERVFAIL && cacheable) {
-                snapshot.cache().put(key, full);
+                snapshot.cache().put(key.copy(), full);
             }
             if (full.length <= limit) {
                 return alloc.ioBuffer(full.length).writeBytes(full);
@@ -277,6 +290,21 @@ public final class QueryHandler {
      * @param ttl the TTL of the routed records, or {@link Eligibility#OWN_TTL} for the name's own
      */
     public record Route(GeoName name, Decision decision, int networkPrefix, long ttl) {}
+
+    /** What one thread reuses for every query it handles. */
+    private static final class Scratch {
+        /** The query's bytes: a UDP datagram, or a TCP message (at most 4096 octets, see TcpFrameDecoder). */
+        final byte[] packet = new byte[8192];
+
+        final CacheKey probe = CacheKey.probe();
+    }
+
+    private static final FastThreadLocal<Scratch> SCRATCH = new FastThreadLocal<>() {
+        @Override
+        protected Scratch initialValue() {
+            return new Scratch();
+        }
+    };
 
     /** RFC 6891 §6.2.5: the client's size, at least 512, at most ours. */
     private static int udpLimit(Query query) {

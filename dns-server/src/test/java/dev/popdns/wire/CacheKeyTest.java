@@ -27,7 +27,9 @@ class CacheKeyTest {
     }
 
     private static CacheKey key(Query q, int decision) {
-        return CacheKey.finish(CacheKey.lowerName(q), q, decision);
+        CacheKey probe = CacheKey.probe();
+        probe.lowerName(q);
+        return probe.finish(q, decision).copy();
     }
 
     @Test
@@ -56,5 +58,20 @@ class CacheKeyTest {
             keys.add(key(q, decision));
         }
         assertEquals(256, keys.size());
+    }
+
+    /** A probe refilled by a shorter query leaves nothing of the longer one in its key. */
+    @Test
+    void aReusedProbeEqualsAFreshKey() throws Exception {
+        CacheKey probe = CacheKey.probe();
+        Query longer = query("a-much-longer-name.example.test.", Type.A, new OPTRecord(1232, 0, 0), 1);
+        probe.lowerName(longer);
+        probe.finish(longer, 7);
+        Query shorter = query("WWW.example.test.", Type.A, null, 2);
+        probe.lowerName(shorter);
+        probe.finish(shorter, 0);
+        assertEquals(key(query("www.example.test.", Type.A, null, 3), 0), probe);
+        assertEquals(probe, key(query("www.example.test.", Type.A, null, 3), 0));
+        assertEquals(key(query("www.example.test.", Type.A, null, 3), 0).hashCode(), probe.hashCode());
     }
 }

@@ -201,8 +201,8 @@ GDNSD_NOTES=0
 # NSD as the reference for plain authoritative serving: the same zone with each geo name's
 # HQ records as static A/AAAA (NSD ignores the ECS option and answers every client alike), one
 # server process, RRL off, minimal responses (the answer sizes of the others).
-write_nsd_conf() { # $1 dir, $2 port
-  local dir=$1 port=$2 id hq lat lon v4 v6 bias state name ttl over rel records="" a4="" a6="" a
+nsd_zone() { # $1 dir: the zone with the geo names' HQ records static, in DIR/zones
+  local dir=$1 id hq lat lon v4 v6 bias state name ttl over rel records="" a4="" a6="" a
   mkdir -p "$dir/zones"
   while IFS=$'\t' read -r id hq lat lon v4 v6 bias state; do
     case "$id" in \#*) continue ;; esac
@@ -220,30 +220,6 @@ write_nsd_conf() { # $1 dir, $2 port
   done < <(grep '^#name' "$WORK/pops.tsv")
   { cat "$WORK/zones/$(basename "$ZONE")"; echo "; added by run-geo-dnsperf.sh: the geo names' HQ records, static"; printf '%s' "$records"; } \
     >"$dir/zones/$ORIGIN.zone"
-  cat >"$dir/nsd.conf" <<EOF
-server:
-    ip-address: 127.0.0.1@$port
-    do-ip6: no
-    server-count: 1
-    username: ""
-    chroot: ""
-    zonesdir: "$dir/zones"
-    database: ""
-    zonelistfile: "$dir/zone.list"
-    xfrdfile: "$dir/xfrd.state"
-    xfrdir: "$dir"
-    pidfile: "$dir/nsd.pid"
-    verbosity: 1
-    rrl-ratelimit: 0
-    rrl-whitelist-ratelimit: 0
-    minimal-responses: yes
-remote-control:
-    control-enable: no
-zone:
-    name: $ORIGIN
-    zonefile: "$ORIGIN.zone"
-EOF
-  nsd-checkconf "$dir/nsd.conf" || die "nsd-checkconf rejected $dir/nsd.conf"
 }
 
 # ---------------------------------------------------------------- the servers
@@ -266,7 +242,8 @@ start_server() {
       write_gdnsd_conf "$dir" "$port"
       SERVER_CMD=(taskset -c "$SERVER_CPU" gdnsd -c "$dir" start) ;;
     nsd)
-      write_nsd_conf "$dir" "$port"
+      nsd_zone "$dir"
+      write_nsd_conf "$dir" "$port" "$dir/zones"
       SERVER_CMD=(taskset -c "$SERVER_CPU" nsd -d -c "$dir/nsd.conf") ;;
   esac
   launch_server "$name" "$port" "${HTTP_PORT:+http://127.0.0.1:$HTTP_PORT/api/v1/status}"

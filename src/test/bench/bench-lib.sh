@@ -425,3 +425,36 @@ publish_section() {
     say "wrote the results to $OUT"
   fi
 }
+
+# write_nsd_conf DIR PORT ZONESDIR: nsd.conf in DIR for NSD on 127.0.0.1:PORT serving ORIGIN from
+# ZONESDIR/ORIGIN.zone: one server process, no chroot or user change (runs as the invoking user), no
+# database file, response rate limiting off (Debian builds it in, 200 qps by default), answers
+# without the NS set and glue that NSD adds by default, so that they are the size of the others'
+# (compare "avg response B" in the per-round tables)
+write_nsd_conf() {
+  local dir=$1 port=$2 zonesdir=$3
+  cat >"$dir/nsd.conf" <<EOF
+server:
+    ip-address: 127.0.0.1@$port
+    do-ip6: no
+    server-count: 1
+    username: ""
+    chroot: ""
+    zonesdir: "$zonesdir"
+    database: ""
+    zonelistfile: "$dir/zone.list"
+    xfrdfile: "$dir/xfrd.state"
+    xfrdir: "$dir"
+    pidfile: "$dir/nsd.pid"
+    verbosity: 1
+    rrl-ratelimit: 0
+    rrl-whitelist-ratelimit: 0
+    minimal-responses: yes
+remote-control:
+    control-enable: no
+zone:
+    name: $ORIGIN
+    zonefile: "$ORIGIN.zone"
+EOF
+  nsd-checkconf "$dir/nsd.conf" || die "nsd-checkconf rejected $dir/nsd.conf"
+}

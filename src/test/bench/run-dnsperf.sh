@@ -101,37 +101,6 @@ EOF
   knotc -c "$1/knot.conf" conf-check >/dev/null || die "knotc conf-check rejected $1/knot.conf"
 }
 
-write_nsd_conf() { # $1 dir, $2 port
-  cat >"$1/nsd.conf" <<EOF
-# nsd for run-dnsperf.sh: one server process, no chroot or user change (runs as the invoking
-# user), no database file, response rate limiting off (Debian builds it in, 200 qps by default)
-server:
-    ip-address: 127.0.0.1@$2
-    do-ip6: no
-    server-count: 1
-    username: ""
-    chroot: ""
-    zonesdir: "$WORK/zones"
-    database: ""
-    zonelistfile: "$1/zone.list"
-    xfrdfile: "$1/xfrd.state"
-    xfrdir: "$1"
-    pidfile: "$1/nsd.pid"
-    verbosity: 1
-    rrl-ratelimit: 0
-    rrl-whitelist-ratelimit: 0
-    # answers without the NS set and glue that NSD adds by default, so that they are the size of
-    # Knot's and popdns's (compare "avg response B" in the per-round table)
-    minimal-responses: yes
-remote-control:
-    control-enable: no
-zone:
-    name: $ORIGIN
-    zonefile: "$ORIGIN.zone"
-EOF
-  nsd-checkconf "$1/nsd.conf" || die "nsd-checkconf rejected $1/nsd.conf"
-}
-
 # start_server NAME PORT [extra JVM flags...]: sets SERVER_PID, SERVER_CMD, SERVER_LOG
 start_server() {
   local name=$1 port=$2 dir="$WORK/$1"
@@ -148,7 +117,7 @@ start_server() {
       write_knot_conf "$dir" "$port"
       SERVER_CMD=(taskset -c "$SERVER_CPU" knotd -c "$dir/knot.conf") ;;
     nsd)
-      write_nsd_conf "$dir" "$port"
+      write_nsd_conf "$dir" "$port" "$WORK/zones"
       SERVER_CMD=(taskset -c "$SERVER_CPU" nsd -d -c "$dir/nsd.conf") ;;
   esac
   launch_server "$name" "$port"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # run-geo-dnsperf.sh: the geo-routed answer path under dnsperf, popdns vs gdnsd 3 (its geoip plugin
-# in city-auto mode) serving the same PoPs on loopback, each server pinned to CPU 0 and dnsperf to
-# CPU 1. Every query of the main file carries EDNS Client Subnet for a different real network (from
+# in city-auto mode) serving the same PoPs on loopback, and NSD serving the same zone with the HQ's
+# records as static ones (the plain authoritative reference: it ignores ECS), each server pinned to
+# CPU 0 and dnsperf to CPU 1. Every query of the main file carries EDNS Client Subnet for a different real network (from
 # the GeoLite2 City database, fixed seed: make-ecs-queries.py), and a second file asks the same
 # questions without the option. For each server it reports the CPU time per answered query (from
 # /proc/PID/stat), the QPS of one dnsperf at full speed and the latency percentiles at a fixed
@@ -20,14 +21,14 @@
 # BENCH_PROFILE_SECONDS (15; 0 = no JFR profile), BENCH_QUERIES (100000 queries, each with its own
 # subnet), BENCH_SEED (7871), BENCH_V6_SHARE (0.3 of the subnets are IPv6 /56, the rest IPv4 /24),
 # BENCH_AGREE_SAMPLE (10000 queries asked of both servers; 0 = no check), BENCH_SERVERS
-# ("popdns gdnsd"), BENCH_ZONES (zones/: the zone file and pops.yaml), BENCH_GEOIP
+# ("popdns gdnsd nsd"), BENCH_ZONES (zones/: the zone file and pops.yaml), BENCH_GEOIP
 # (geoip/data/GeoLite2-City.mmdb), BENCH_PORT (first port tried, 25453), BENCH_JAR (a popdns.jar to
 # run instead of building the work tree's with ./popdns build), BENCH_JAR_NOTE (what that jar was
 # built from, for the report), BENCH_POPDNS_FLAGS (extra JVM flags for popdns), BENCH_OUTPUT
 # (BENCHMARKS.md), BENCH_WRITE (1 = update BENCH_OUTPUT; default 1, 0 when quick), BENCH_KEEP=1
 # keeps the temporary directory (logs, every dnsperf output, the query files, the JFR recordings).
 #
-# Needs 2 CPUs, dnsperf, gdnsd (3.x), taskset, ss, curl, python3 with the maxminddb and yaml modules
+# Needs 2 CPUs, dnsperf, gdnsd (3.x), nsd, taskset, ss, curl, python3 with the maxminddb and yaml modules
 # (Debian python3-maxminddb, python3-yaml) and a JDK >= 21 (jcmd and jfr for the profile); as root
 # it installs the missing Debian packages, otherwise it names them and stops. Every load is bounded
 # in time (dnsperf -l, under `timeout`) and in count (dnsperf -n; the agreement check asks a fixed
@@ -49,7 +50,7 @@ QUERY_COUNT="${BENCH_QUERIES:-100000}"
 SEED="${BENCH_SEED:-7871}"
 V6_SHARE="${BENCH_V6_SHARE:-0.3}"
 AGREE_SAMPLE="${BENCH_AGREE_SAMPLE:-$d_sample}"
-SERVERS="${BENCH_SERVERS:-popdns gdnsd}"
+SERVERS="${BENCH_SERVERS:-popdns gdnsd nsd}"
 ZONES="${BENCH_ZONES:-$ROOT/zones}"
 GEOIP="${BENCH_GEOIP:-$ROOT/geoip/data/GeoLite2-City.mmdb}"
 OUT="${BENCH_OUTPUT:-$ROOT/BENCHMARKS.md}"
@@ -61,7 +62,7 @@ whole_numbers ROUNDS WARMUP MAX_SECONDS RATE RATE_SECONDS PROFILE_SECONDS QUERY_
 [ "$ROUNDS" -ge 1 ] && [ "$MAX_SECONDS" -ge 1 ] && [ "$RATE" -ge 1 ] && [ "$RATE_SECONDS" -ge 1 ] \
   && [ "$QUERY_COUNT" -ge 100 ] \
   || die "BENCH_ROUNDS, BENCH_MAX_SECONDS, BENCH_RATE, BENCH_RATE_SECONDS must be at least 1, BENCH_QUERIES at least 100"
-known_servers popdns gdnsd
+known_servers popdns gdnsd nsd
 [ -f "$ZONES/pops.yaml" ] || die "no pops.yaml in $ZONES"
 ZONE_FILES=("$ZONES"/*.zone)
 [ ${#ZONE_FILES[@]} -eq 1 ] && [ -f "${ZONE_FILES[0]}" ] || die "expected exactly one *.zone file in $ZONES"
@@ -82,6 +83,7 @@ find_python() {
 }
 need=(dnsperf:dnsperf taskset:util-linux ss:iproute2 curl:curl getconf:libc-bin)
 has gdnsd && need+=(gdnsd:gdnsd)
+has nsd && need+=(nsd:nsd nsd-checkconf:nsd)
 mapfile -t missing < <(missing_packages "${need[@]}")
 if ! find_python; then
   missing+=(python3)
@@ -195,6 +197,31 @@ GDNSD_NOTES=1
 if has gdnsd; then write_gdnsd_conf "$WORK/gdnsd-check" 53; fi
 GDNSD_NOTES=0
 
+# ---------------------------------------------------------------- NSD's configuration
+# NSD as the reference for plain authoritative serving: the same zone with each geo name's
+# HQ records as static A/AAAA (NSD ignores the ECS option and answers every client alike), one
+# server process, RRL off, minimal responses (the answer sizes of the others).
+nsd_zone() { # $1 dir: the zone with the geo names' HQ records static, in DIR/zones
+  local dir=$1 id hq lat lon v4 v6 bias state name ttl over rel records="" a4="" a6="" a
+  mkdir -p "$dir/zones"
+  while IFS=$'\t' read -r id hq lat lon v4 v6 bias state; do
+    case "$id" in \#*) continue ;; esac
+    [ "$hq" = 1 ] || continue
+    a4="${v4//,/ }"
+    a6="${v6//,/ }"
+  done <"$WORK/pops.tsv"
+  while IFS=$'\t' read -r _ name ttl over; do
+    rel="${name%.}"
+    rel="${rel%"$ORIGIN"}"
+    rel="${rel%.}"
+    [ -z "$rel" ] && rel="@"
+    for a in $a4; do [ "$a" != "-" ] && records+="$rel $ttl IN A $a"$'\n'; done
+    for a in $a6; do [ "$a" != "-" ] && records+="$rel $ttl IN AAAA $a"$'\n'; done
+  done < <(grep '^#name' "$WORK/pops.tsv")
+  { cat "$WORK/zones/$(basename "$ZONE")"; echo "; added by run-geo-dnsperf.sh: the geo names' HQ records, static"; printf '%s' "$records"; } \
+    >"$dir/zones/$ORIGIN.zone"
+}
+
 # ---------------------------------------------------------------- the servers
 # start_server NAME PORT: sets SERVER_PID, SERVER_CMD, SERVER_LOG, HTTP_PORT (popdns)
 start_server() {
@@ -214,6 +241,10 @@ start_server() {
     gdnsd)
       write_gdnsd_conf "$dir" "$port"
       SERVER_CMD=(taskset -c "$SERVER_CPU" gdnsd -c "$dir" start) ;;
+    nsd)
+      nsd_zone "$dir"
+      write_nsd_conf "$dir" "$port" "$dir/zones"
+      SERVER_CMD=(taskset -c "$SERVER_CPU" nsd -d -c "$dir/nsd.conf") ;;
   esac
   launch_server "$name" "$port" "${HTTP_PORT:+http://127.0.0.1:$HTTP_PORT/api/v1/status}"
 }
@@ -447,6 +478,7 @@ end_runs # the profile, LOAD_END, ELAPSED
 {
   machine_versions "${BENCH_POPDNS_FLAGS:+ $BENCH_POPDNS_FLAGS}"
   if has gdnsd; then echo "gdnsd $GDNSD_VERSION ($(dpkg-query -W -f='Debian package ${Version}' gdnsd 2>/dev/null || echo 'not from a Debian package'))"; fi
+  if has nsd; then echo "NSD $(nsd -v 2>&1 | awk 'NR == 1 {print $NF}') ($(dpkg-query -W -f='Debian package ${Version}' nsd 2>/dev/null || echo 'not from a Debian package'))"; fi
   dnsperf -h 2>&1 | awk '/^Version/ {print "dnsperf " $2}'
   echo "python: $("$PY" --version 2>&1), maxminddb $("$PY" -c 'import maxminddb; print(getattr(maxminddb, "__version__", "?"))' 2>/dev/null)"
   echo "GeoIP: $GEOIP"
@@ -537,7 +569,7 @@ o = []
 w = o.append
 w("<!-- run-geo-dnsperf:begin -->")
 w("<!-- written by src/test/bench/run-geo-dnsperf.sh; edits between these markers are overwritten -->")
-w("## Results: geo routing with EDNS Client Subnet, popdns vs gdnsd")
+w("## Results: geo routing with EDNS Client Subnet, popdns vs gdnsd%s" % (" and NSD" if "nsd" in SERVERS else ""))
 w("")
 w("Run %s%s, %d round(s) interleaving the servers, %d s in all; load average (1/5/15 min) %s at the"
   % (START, " (quick mode)" if QUICK else "", ROUNDS, ELAPSED, LOAD_START))
@@ -585,6 +617,18 @@ if "popdns" in SERVERS and "gdnsd" in SERVERS:
     w("at %d QPS %s (%s). With every subnet new to the server:" % (RATE, fmt(r_rate), verdict(r_rate, 1.2)))
     w("%s on the first pass (popdns's JIT still compiling), %s on the second file (code compiled)." % (fmt(r_first), fmt(r_new)))
     w("")
+    if "nsd" in SERVERS:
+        r_plain = ratio(summary.get(("popdns", "plain-max")), summary.get(("nsd", "plain-max")))
+        w("Without ECS (the resolver's own address), popdns's CPU per query is %s NSD's at full speed (target at most 1.0x: %s)."
+          % (fmt(r_plain), verdict(r_plain, 1.0)))
+        for ph, label in (("ecs-rate", "with ECS"), ("plain-rate", "without ECS")):
+            pp = medv([num(x.get("p99")) for x in sel("popdns", ph)])
+            pn = medv([num(x.get("p99")) for x in sel("nsd", ph)])
+            p9 = medv([num(x.get("p999")) for x in sel("popdns", ph)])
+            if pp is not None and pn is not None and p9 is not None:
+                w("At %d QPS %s: popdns p99 %.0f µs vs NSD's %.0f µs (target no worse: %s); popdns p99.9 %.0f µs (target at most 2,000: %s)."
+                  % (RATE, label, pp, pn, "met" if pp <= pn else "NOT met", p9, "met" if p9 <= 2000 else "NOT met"))
+        w("")
     for s in SERVERS:
         e, p = summary.get((s, "ecs-max")), summary.get((s, "plain-max"))
         er, pr = summary.get((s, "ecs-rate")), summary.get((s, "plain-rate"))

@@ -581,7 +581,8 @@ class DeployFilesTest {
                 "-XX:ConcGCThreads=1",
                 "-XX:-G1UseAdaptiveIHOP",
                 "-XX:InitiatingHeapOccupancyPercent=85",
-                "-XX:MaxNewSize=16m");
+                "-XX:MaxNewSize=16m",
+                "-XX:G1ConcRefinementThreads=0");
         for (Path file : List.of(
                 DEPLOY.resolve("systemd/popdns.service"),
                 DEPLOY.resolve("systemd/popdns.default"),

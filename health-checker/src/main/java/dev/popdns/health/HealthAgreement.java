@@ -184,51 +184,8 @@ public final class HealthAgreement {
             Map<String, Optional<Received>> peers,
             Agreement previous,
             Instant now) {
-        List<Voter> voters = new ArrayList<>(peers.size() + 1);
-        List<PeerView> voting = new ArrayList<>(peers.size());
-        boolean ownVotes = !own.cutOff();
-        voters.add(new Voter(settings.self(), ownVotes ? Standing.OWN : Standing.CUT_OFF, Optional.of(Duration.ZERO)));
-        for (Map.Entry<String, Optional<Received>> peer : peers.entrySet()) {
-            Received received = peer.getValue().orElse(null);
-            if (received == null) {
-                voters.add(new Voter(peer.getKey(), Standing.NONE, Optional.empty()));
-                continue;
-            }
-            Duration age = Duration.between(received.receivedAt(), now);
-            Standing standing;
-            if (age.compareTo(settings.staleAfter()) > 0) {
-                standing = Standing.STALE;
-            } else if (!received.view().checksDigest().equals(ownDigest)) {
-                standing = Standing.OTHER_CHECKS;
-            } else if (received.view().cutOff()) {
-                standing = Standing.CUT_OFF;
-            } else {
-                standing = Standing.FRESH;
-                voting.add(received.view());
-            }
-            voters.add(new Voter(peer.getKey(), standing, Optional.of(age.isNegative() ? Duration.ZERO : age)));
-        }
-        // each voting view indexed once by pair: the loop below is then O(pairs x voters)
-        List<Map<String, PeerView.CheckView>> indexed = new ArrayList<>(voting.size());
-        for (PeerView view : voting) {
-            Map<String, PeerView.CheckView> byPair = new HashMap<>();
-            for (PeerView.PopView pop : view.pops()) {
-                for (PeerView.CheckView check : pop.checks()) {
-                    byPair.put(HealthView.pairKey(pop.pop(), check.check()), check);
-                }
-            }
-            indexed.add(byPair);
-        }
-        int required = settings.required();
-        int votes = voting.size() + (ownVotes ? 1 : 0);
-        boolean alone = votes < required;
-
-        Map<String, PairVotes> before = new HashMap<>();
-        if (previous != null) {
-            for (PairVotes pair : previous.pairs()) {
-                before.put(HealthView.pairKey(pair.pop(), pair.check()), pair);
-            }
-        }
+        List<Voter> voters = voters(settings, own, ownDigest, peers, now);
+        Round round = new Round(settings, !own.cutOff(), votingPeers(voters, peers), previous, now);
         List<PairVotes> pairs = new ArrayList<>();
         List<Change> changes = new ArrayList<>();
         CheckHealth[][] agreedChecks = new CheckHealth[own.pops().size()][];
@@ -237,86 +194,210 @@ public final class HealthAgreement {
             agreedChecks[p] = new CheckHealth[pop.checks().size()];
             for (int c = 0; c < pop.checks().size(); c++) {
                 CheckHealth mine = pop.checks().get(c);
-                List<Vote> pairVotes = new ArrayList<>(voting.size() + 1);
-                if (ownVotes) {
-                    pairVotes.add(new Vote(settings.self(), mine.state(), mine.lastError()));
-                }
-                String key = HealthView.pairKey(pop.id(), mine.check());
-                for (int v = 0; v < voting.size(); v++) {
-                    PeerView.CheckView seen = indexed.get(v).get(key);
-                    if (seen != null) {
-                        pairVotes.add(new Vote(voting.get(v).node(), seen.state(), seen.lastError()));
-                    }
-                }
-                int down = 0;
-                int up = 0;
-                for (Vote vote : pairVotes) {
-                    down += vote.state() == HealthState.DOWN ? 1 : 0;
-                    up += vote.state() == HealthState.UP ? 1 : 0;
-                }
-                HealthState agreed;
-                if (alone) {
-                    agreed = mine.state();
-                } else if (down >= required) {
-                    agreed = HealthState.DOWN;
-                } else if (up > 0 || down > 0) {
-                    agreed = HealthState.UP;
-                } else {
-                    agreed = mine.state();
-                }
-                PairVotes last = before.get(key);
-                Instant since;
-                if (last != null && last.agreed() == agreed) {
-                    since = last.since();
-                } else if (last == null && agreed == mine.state()) {
-                    since = mine.since();
-                } else {
-                    since = now;
-                }
-                if (last != null && last.agreed() != agreed) {
-                    changes.add(new Change(
-                            pop.id(),
-                            mine.check(),
-                            last.agreed(),
-                            agreed,
-                            alone
-                                    ? "deciding alone (" + votes + " of " + required + " views needed): own view"
-                                    : down + " of " + pairVotes.size() + " views DOWN" + downVoters(pairVotes)
-                                            + " (down-quorum " + required + ")"));
-                }
-                pairs.add(new PairVotes(pop.id(), mine.check(), agreed, since, mine.state(), pairVotes, down, up));
-                agreedChecks[p][c] = agreed == mine.state() && since.equals(mine.since())
-                        ? mine
-                        : new CheckHealth(
-                                mine.check(),
-                                agreed,
-                                since,
-                                mine.successes(),
-                                mine.failures(),
-                                mine.lastResult(),
-                                mine.lastFailure());
+                PairVotes pair = round.tally(pop.id(), mine);
+                pairs.add(pair);
+                round.change(pair).ifPresent(changes::add);
+                agreedChecks[p][c] = withAgreed(mine, pair);
             }
         }
         return new Agreement(
                 own,
                 own.withChecks(agreedChecks),
-                alone,
-                votes,
-                required,
+                round.alone,
+                round.votes,
+                round.required,
                 List.copyOf(voters),
                 List.copyOf(pairs),
                 List.copyOf(changes),
                 now);
     }
 
-    private static String downVoters(List<Vote> votes) {
-        StringBuilder text = new StringBuilder();
-        for (Vote vote : votes) {
-            if (vote.state() == HealthState.DOWN) {
-                text.append(text.isEmpty() ? ": " : ", ").append(vote.node());
-                vote.lastError().ifPresent(e -> text.append(' ').append(e));
+    /** Every configured node with its standing: this node first, then each peer in order. */
+    private static List<Voter> voters(
+            Settings settings, HealthView own, String ownDigest, Map<String, Optional<Received>> peers, Instant now) {
+        List<Voter> voters = new ArrayList<>(peers.size() + 1);
+        Standing ownStanding = own.cutOff() ? Standing.CUT_OFF : Standing.OWN;
+        voters.add(new Voter(settings.self(), ownStanding, Optional.of(Duration.ZERO)));
+        for (Map.Entry<String, Optional<Received>> peer : peers.entrySet()) {
+            Optional<Received> received = peer.getValue();
+            if (received.isEmpty()) {
+                voters.add(new Voter(peer.getKey(), Standing.NONE, Optional.empty()));
+                continue;
+            }
+            Duration age = Duration.between(received.get().receivedAt(), now);
+            Standing standing = standing(settings, ownDigest, received.get().view(), age);
+            voters.add(new Voter(peer.getKey(), standing, Optional.of(age.isNegative() ? Duration.ZERO : age)));
+        }
+        return voters;
+    }
+
+    /** Whether a received peer view votes: fresh, of the same checks, from a prober not cut off. */
+    private static Standing standing(Settings settings, String ownDigest, PeerView view, Duration age) {
+        if (age.compareTo(settings.staleAfter()) > 0) {
+            return Standing.STALE;
+        } else if (!view.checksDigest().equals(ownDigest)) {
+            return Standing.OTHER_CHECKS;
+        } else if (view.cutOff()) {
+            return Standing.CUT_OFF;
+        }
+        return Standing.FRESH;
+    }
+
+    /** The views of the peers that vote, in the voters' order. */
+    private static List<PeerView> votingPeers(List<Voter> voters, Map<String, Optional<Received>> peers) {
+        List<PeerView> voting = new ArrayList<>(peers.size());
+        for (Voter voter : voters) {
+            if (voter.standing() == Standing.FRESH) {
+                voting.add(peers.get(voter.node()).orElseThrow().view());
             }
         }
-        return text.toString();
+        return voting;
+    }
+
+    /** The own check with the agreed state and its start: the same object where they are the own. */
+    private static CheckHealth withAgreed(CheckHealth mine, PairVotes pair) {
+        if (pair.agreed() == mine.state() && pair.since().equals(mine.since())) {
+            return mine;
+        }
+        return new CheckHealth(
+                mine.check(),
+                pair.agreed(),
+                pair.since(),
+                mine.successes(),
+                mine.failures(),
+                mine.lastResult(),
+                mine.lastFailure());
+    }
+
+    /** One application of the rule: who votes, how many are needed, and the previous agreement. */
+    private static final class Round {
+        private final String self;
+        private final boolean ownVotes;
+        private final List<PeerView> voting;
+        /** Each voting view indexed once by pair: counting is then O(pairs x voters). */
+        private final List<Map<String, PeerView.CheckView>> indexed;
+
+        private final int required;
+        private final int votes;
+        private final boolean alone;
+        private final Map<String, PairVotes> before;
+        private final Instant now;
+
+        Round(Settings settings, boolean ownVotes, List<PeerView> voting, Agreement previous, Instant now) {
+            this.self = settings.self();
+            this.ownVotes = ownVotes;
+            this.voting = voting;
+            this.indexed = new ArrayList<>(voting.size());
+            for (PeerView view : voting) {
+                indexed.add(byPair(view));
+            }
+            this.required = settings.required();
+            this.votes = voting.size() + (ownVotes ? 1 : 0);
+            this.alone = votes < required;
+            this.before = new HashMap<>();
+            if (previous != null) {
+                for (PairVotes pair : previous.pairs()) {
+                    before.put(HealthView.pairKey(pair.pop(), pair.check()), pair);
+                }
+            }
+            this.now = now;
+        }
+
+        private static Map<String, PeerView.CheckView> byPair(PeerView view) {
+            Map<String, PeerView.CheckView> byPair = new HashMap<>();
+            for (PeerView.PopView pop : view.pops()) {
+                for (PeerView.CheckView check : pop.checks()) {
+                    byPair.put(HealthView.pairKey(pop.pop(), check.check()), check);
+                }
+            }
+            return byPair;
+        }
+
+        /** The votes on PoP {@code pop}'s check {@code mine} and the state they agree on. */
+        PairVotes tally(String pop, CheckHealth mine) {
+            String key = HealthView.pairKey(pop, mine.check());
+            List<Vote> ballots = ballots(key, mine);
+            int down = count(ballots, HealthState.DOWN);
+            int up = count(ballots, HealthState.UP);
+            HealthState agreed = agreed(mine.state(), down, up);
+            Instant since = since(before.get(key), agreed, mine);
+            return new PairVotes(pop, mine.check(), agreed, since, mine.state(), ballots, down, up);
+        }
+
+        /** Every voting view's state for the pair: this node's first, then the peers' that have it. */
+        private List<Vote> ballots(String key, CheckHealth mine) {
+            List<Vote> ballots = new ArrayList<>(voting.size() + 1);
+            if (ownVotes) {
+                ballots.add(new Vote(self, mine.state(), mine.lastError()));
+            }
+            for (int v = 0; v < voting.size(); v++) {
+                PeerView.CheckView seen = indexed.get(v).get(key);
+                if (seen != null) {
+                    ballots.add(new Vote(voting.get(v).node(), seen.state(), seen.lastError()));
+                }
+            }
+            return ballots;
+        }
+
+        private static int count(List<Vote> ballots, HealthState state) {
+            int count = 0;
+            for (Vote vote : ballots) {
+                count += vote.state() == state ? 1 : 0;
+            }
+            return count;
+        }
+
+        /**
+         * DOWN when at least {@code required} views see it DOWN, else UP; the own state when deciding
+         * alone or while no voter has a state for the pair.
+         */
+        private HealthState agreed(HealthState own, int down, int up) {
+            if (alone) {
+                return own;
+            } else if (down >= required) {
+                return HealthState.DOWN;
+            } else if (up > 0 || down > 0) {
+                return HealthState.UP;
+            }
+            return own;
+        }
+
+        /** The previous start while the agreed state holds; the own start for a new pair that agrees. */
+        private Instant since(PairVotes last, HealthState agreed, CheckHealth mine) {
+            if (last != null && last.agreed() == agreed) {
+                return last.since();
+            } else if (last == null && agreed == mine.state()) {
+                return mine.since();
+            }
+            return now;
+        }
+
+        /** The change of the pair's agreed state since the previous agreement, if it changed. */
+        Optional<Change> change(PairVotes pair) {
+            PairVotes last = before.get(HealthView.pairKey(pair.pop(), pair.check()));
+            if (last == null || last.agreed() == pair.agreed()) {
+                return Optional.empty();
+            }
+            return Optional.of(new Change(pair.pop(), pair.check(), last.agreed(), pair.agreed(), reason(pair)));
+        }
+
+        private String reason(PairVotes pair) {
+            if (alone) {
+                return "deciding alone (" + votes + " of " + required + " views needed): own view";
+            }
+            return pair.down() + " of " + pair.votes().size() + " views DOWN" + downVoters(pair.votes())
+                    + " (down-quorum " + required + ")";
+        }
+
+        private static String downVoters(List<Vote> votes) {
+            StringBuilder text = new StringBuilder();
+            for (Vote vote : votes) {
+                if (vote.state() == HealthState.DOWN) {
+                    text.append(text.isEmpty() ? ": " : ", ").append(vote.node());
+                    vote.lastError().ifPresent(e -> text.append(' ').append(e));
+                }
+            }
+            return text.toString();
+        }
     }
 }

@@ -260,32 +260,7 @@ write_pops() {
   } >"$WORK/zones/pops.yaml"
 }
 
-# ---------------------------------------------------------------- NSD and gdnsd
-write_nsd_conf() { # $1 dir, $2 port (as run-dnsperf.sh)
-  cat >"$1/nsd.conf" <<EOF
-# nsd for run-idle.sh: one server process, no chroot or user change, no database file
-server:
-    ip-address: 127.0.0.1@$2
-    do-ip6: no
-    server-count: 1
-    username: ""
-    chroot: ""
-    zonesdir: "$WORK/zones"
-    database: ""
-    zonelistfile: "$1/zone.list"
-    xfrdfile: "$1/xfrd.state"
-    xfrdir: "$1"
-    pidfile: "$1/nsd.pid"
-    verbosity: 1
-remote-control:
-    control-enable: no
-zone:
-    name: $ORIGIN
-    zonefile: "$ORIGIN.zone"
-EOF
-  nsd-checkconf "$1/nsd.conf" || die "nsd-checkconf rejected $1/nsd.conf"
-}
-
+# ---------------------------------------------------------------- gdnsd (NSD: bench-lib.sh write_nsd_conf)
 # gdnsd 3: the zone, plus one multifo resource over the five PoPs' probe addresses with the same
 # three monitors as popdns's checks, at the same interval: http_status on nginx's / and on
 # /health (it checks the status code only: gdnsd cannot match a body), tcp_connect on the
@@ -339,7 +314,7 @@ start_server() {
         --zones "$WORK/zones" --listen "127.0.0.1:$port" --http "127.0.0.1:$HTTP_PORT" --geoip "$GEOIP")
       [ "$name" = popdns-no-probes ] && SERVER_CMD+=(--no-probes) ;;
     nsd)
-      write_nsd_conf "$dir" "$port"
+      write_nsd_conf "$dir" "$port" "$WORK/zones" # bench-lib.sh's
       SERVER_CMD=(nsd -d -c "$dir/nsd.conf") ;;
     gdnsd)
       write_gdnsd_conf "$dir" "$port"

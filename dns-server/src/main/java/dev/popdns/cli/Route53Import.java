@@ -33,13 +33,46 @@ final class Route53Import {
 
     private Route53Import() {}
 
+    /** The files named on the command line. */
+    private record Request(Path records, Path healthChecks, Path dir) {
+        /** How the import names its input in the files it writes. */
+        String source() {
+            return records.getFileName() + (healthChecks == null ? "" : ", " + healthChecks.getFileName());
+        }
+    }
+
     /** {@code args} starts with the source, {@code route53}. */
     static int run(List<String> args, PrintStream out, PrintStream err) {
+        Request request = parse(args, err);
+        if (request == null) {
+            return 2;
+        }
+        Route53Mapper.Result result = map(request, err);
+        if (result == null || !write(result, request, out, err)) {
+            return 1;
+        }
+        for (String note : result.notes()) {
+            out.println("note: " + note);
+        }
+        int code = 0;
+        for (String line : result.unmapped()) {
+            err.println(line);
+        }
+        if (!result.unmapped().isEmpty()) {
+            err.println("popdns import: " + result.unmapped().size() + " record set(s) not mapped (listed above);" + " "
+                    + request.dir() + " holds everything else");
+            code = 1;
+        }
+        return loads(request.dir(), out, err) ? code : 1;
+    }
+
+    /** The source, RECORDS.json, the health checks and the directory; null, with the usage on stderr, where wrong. */
+    private static Request parse(List<String> args, PrintStream err) {
         if (args.isEmpty() || !args.get(0).equals("route53")) {
             err.print(
                     (args.isEmpty() ? "" : "popdns import: unknown source '" + args.get(0) + "' (expected: route53)\n")
                             + USAGE);
-            return 2;
+            return null;
         }
         Path records = null;
         Path healthChecks = null;
@@ -55,86 +88,93 @@ final class Route53Import {
                 }
             } else if (a.startsWith("-") || records != null) {
                 err.print("popdns import: unexpected argument " + a + "\n" + USAGE);
-                return 2;
+                return null;
             } else {
                 records = Path.of(a);
             }
         }
         if (records == null || dir == null) {
             err.print(USAGE);
-            return 2;
+            return null;
         }
-        Route53Mapper.Result result;
+        return new Request(records, healthChecks, dir);
+    }
+
+    /** Reads and maps the input and creates the (new or empty) directory; null, said on stderr, on failure. */
+    private static Route53Mapper.Result map(Request request, PrintStream err) {
+        Path records = request.records();
+        Path dir = request.dir();
         try {
-            result = Route53Mapper.map(
+            Route53Mapper.Result result = Route53Mapper.map(
                     Route53Input.recordSets(records),
-                    healthChecks == null ? null : Route53Input.healthChecks(healthChecks));
+                    request.healthChecks() == null ? null : Route53Input.healthChecks(request.healthChecks()));
             if (Files.exists(dir) && !empty(dir)) {
                 err.println("popdns import: " + dir
                         + " is not empty (expected: a new or empty directory; nothing is overwritten)");
-                return 1;
+                return null;
             }
             Files.createDirectories(dir);
+            return result;
         } catch (Route53Input.Invalid e) {
             err.println("popdns import: " + (e.getMessage().startsWith(records.toString()) ? "" : records + ": ")
                     + e.getMessage());
-            return 1;
+            return null;
         } catch (IOException e) {
             err.println("popdns import: cannot create " + dir + ": " + e.getMessage());
-            return 1;
+            return null;
         }
-        String source = records.getFileName() + (healthChecks == null ? "" : ", " + healthChecks.getFileName());
+    }
+
+    /** Writes the zone file and, with routing policies, pops.yaml; false, said on stderr, on failure. */
+    private static boolean write(Route53Mapper.Result result, Request request, PrintStream out, PrintStream err) {
         String origin = result.origin().toString();
-        Path zoneFile = dir.resolve(origin.substring(0, origin.length() - 1) + ZoneLoader.SUFFIX);
+        Path zoneFile = request.dir().resolve(origin.substring(0, origin.length() - 1) + ZoneLoader.SUFFIX);
         try {
-            Files.writeString(zoneFile, zoneText(result, source));
+            Files.writeString(zoneFile, zoneText(result, request.source()));
             out.println("wrote " + zoneFile + ": " + result.zone().size() + " records");
             if (result.pops() != null) {
-                Path pops = dir.resolve(PopsLoader.FILE);
-                Files.writeString(
-                        pops,
-                        PopsYaml.write(
-                                result.pops(),
-                                List.of(
-                                        "PoPs, checks and geo names imported from Route 53 (" + source
-                                                + ") by `popdns import route53`.",
-                                        "Review every comment, then `popdns check` this directory."),
-                                result.comments()));
-                out.println("wrote " + pops + ": " + result.pops().pops().size() + " PoP(s), "
-                        + result.pops().checks().size() + " check(s), "
-                        + result.pops().names().size() + " geo name(s)");
+                writePops(result, request, out);
             }
+            return true;
         } catch (IOException e) {
-            err.println("popdns import: cannot write in " + dir + ": " + e.getMessage());
-            return 1;
+            err.println("popdns import: cannot write in " + request.dir() + ": " + e.getMessage());
+            return false;
         }
-        for (String note : result.notes()) {
-            out.println("note: " + note);
-        }
-        int code = 0;
-        for (String line : result.unmapped()) {
-            err.println(line);
-        }
-        if (!result.unmapped().isEmpty()) {
-            err.println("popdns import: " + result.unmapped().size() + " record set(s) not mapped (listed above);" + " "
-                    + dir + " holds everything else");
-            code = 1;
-        }
+    }
+
+    private static void writePops(Route53Mapper.Result result, Request request, PrintStream out) throws IOException {
+        Path pops = request.dir().resolve(PopsLoader.FILE);
+        Files.writeString(
+                pops,
+                PopsYaml.write(
+                        result.pops(),
+                        List.of(
+                                "PoPs, checks and geo names imported from Route 53 (" + request.source()
+                                        + ") by `popdns import route53`.",
+                                "Review every comment, then `popdns check` this directory."),
+                        result.comments()));
+        out.println("wrote " + pops + ": " + result.pops().pops().size() + " PoP(s), "
+                + result.pops().checks().size() + " check(s), "
+                + result.pops().names().size() + " geo name(s)");
+    }
+
+    /** Whether the directory loads as the server would load it; its problems on stderr where not. */
+    private static boolean loads(Path dir, PrintStream out, PrintStream err) {
         try {
             Served served = Served.load(dir, null);
             out.println("ok: " + dir + " loads as the server loads it ("
                     + served.zones().size() + " zone(s), "
                     + served.pops().pops().size() + " PoP(s), "
                     + served.pops().names().size() + " geo name(s))");
+            return true;
         } catch (Served.Invalid e) {
             for (String p : e.problems()) {
                 err.println(p);
             }
             err.println(
                     "popdns import: " + dir + " does not load: " + e.problems().size() + " error(s)");
-            code = 1;
+            return false;
         }
-        return code;
     }
 
     private static boolean empty(Path dir) throws IOException {

@@ -70,106 +70,138 @@ final class PeersLoader {
             return null;
         }
         keys(peers, "peers", PEERS_KEYS);
-        String self = identity;
         Node selfNode = peers.entries().get("self");
-        if (selfNode != null) {
-            self = text(selfNode, "peers.self");
-        }
-        List<PeersConfig.Node> nodes = new ArrayList<>();
+        String self = selfNode == null ? identity : text(selfNode, "peers.self");
         MapNode nodesMap = map(peers.entries().get("nodes"), "peers.nodes");
-        if (nodesMap == null) {
-            problem(peers.line(), "peers.nodes: missing (expected: every node by id, each with a url)");
-        } else {
-            for (Map.Entry<String, Node> entry : nodesMap.entries().entrySet()) {
-                String id = entry.getKey();
-                String key = "peers.nodes." + id;
-                if (!id.matches("[a-z0-9][a-z0-9-]{0,62}")) {
-                    problem(
-                            nodesMap.keyLines().get(id),
-                            key + ": id '" + id + "' (expected: lower-case letters, digits and '-', at most 63)");
-                }
-                MapNode node = map(entry.getValue(), key);
-                if (node == null) {
-                    continue;
-                }
-                keys(node, key, NODE_KEYS);
-                URI url = url(node.entries().get("url"), key + ".url", node.line());
-                boolean voteOnly = bool(node.entries().get("vote-only"), key + ".vote-only");
-                if (url != null) {
-                    nodes.add(new PeersConfig.Node(id, url, voteOnly));
-                }
-            }
-            if (nodesMap.entries().isEmpty()) {
-                problem(nodesMap.line(), "peers.nodes: empty (expected: every node by id, this one included)");
-            }
+        List<PeersConfig.Node> nodes = nodes(peers, nodesMap);
+        if (self != null && nodesMap != null) {
+            selfAmongNodes(self, selfNode, peers, nodesMap);
         }
-        if (self != null && nodesMap != null && !nodesMap.entries().containsKey(self)) {
-            problem(
-                    selfNode == null ? peers.line() : selfNode.line(),
-                    "peers.self: '" + self + "'" + (selfNode == null ? " (the identity)" : "")
-                            + " is not among peers.nodes (expected: one of "
-                            + nodesMap.entries().keySet() + ")");
-        }
-        String token = null;
-        Path tokenFile = path(peers.entries().get("token-file"), "peers.token-file");
-        if (tokenFile != null) {
-            int line = peers.entries().get("token-file").line();
-            try {
-                token = Files.readString(tokenFile).strip();
-                if (token.length() < MIN_TOKEN) {
-                    problem(
-                            line,
-                            "peers.token-file: " + tokenFile + " holds a token of " + token.length()
-                                    + " characters (expected: at least " + MIN_TOKEN + ")");
-                }
-            } catch (IOException e) {
-                problem(line, "peers.token-file: cannot read " + tokenFile + ": " + e.getMessage());
-            }
-        }
+        Node tokenNode = peers.entries().get("token-file");
+        Path tokenFile = path(tokenNode, "peers.token-file");
+        String token = tokenFile == null ? null : token(tokenFile, tokenNode.line());
         Path caFile = path(peers.entries().get("ca-file"), "peers.ca-file");
         if (caFile != null && !Files.isReadable(caFile)) {
             problem(peers.entries().get("ca-file").line(), "peers.ca-file: cannot read " + caFile);
         }
+        MapNode agreement = agreementNode == null ? null : map(agreementNode, "health-agreement");
         DownQuorum quorum = DownQuorum.MAJORITY;
         Duration staleAfter = PeersConfig.DEFAULT_STALE_AFTER;
-        MapNode agreement = agreementNode == null ? null : map(agreementNode, "health-agreement");
         if (agreement != null) {
             keys(agreement, "health-agreement", AGREEMENT_KEYS);
-            Node quorumNode = agreement.entries().get("down-quorum");
-            if (quorumNode != null) {
-                try {
-                    quorum = DownQuorum.parse(text(quorumNode, "health-agreement.down-quorum"));
-                    int required = quorum.required(Math.max(1, nodes.size()));
-                    if (required > nodes.size() && !nodes.isEmpty()) {
-                        problem(
-                                quorumNode.line(),
-                                "health-agreement.down-quorum: " + required + " (expected: 1.." + nodes.size()
-                                        + ", the number of nodes)");
-                    }
-                } catch (IllegalArgumentException e) {
-                    problem(quorumNode.line(), "health-agreement." + e.getMessage());
-                }
-            }
-            Node staleNode = agreement.entries().get("stale-after");
-            if (staleNode != null) {
-                try {
-                    staleAfter = Durations.parse(text(staleNode, "health-agreement.stale-after"));
-                    if (staleAfter.compareTo(Duration.ofMillis(100)) < 0
-                            || staleAfter.compareTo(Duration.ofHours(1)) > 0) {
-                        problem(
-                                staleNode.line(),
-                                "health-agreement.stale-after: " + Durations.format(staleAfter)
-                                        + " (expected: 100ms..1h)");
-                    }
-                } catch (IllegalArgumentException e) {
-                    problem(staleNode.line(), "health-agreement.stale-after: " + e.getMessage());
-                }
-            }
+            quorum = downQuorum(agreement.entries().get("down-quorum"), nodes.size());
+            staleAfter = staleAfter(agreement.entries().get("stale-after"));
         }
         if (!problems.isEmpty() || self == null) {
             return null;
         }
         return new PeersConfig(self, token, tokenFile, caFile, nodes, quorum, staleAfter);
+    }
+
+    /** {@code peers.nodes}: every node by id with its url, this one included. */
+    private List<PeersConfig.Node> nodes(MapNode peers, MapNode nodesMap) {
+        List<PeersConfig.Node> nodes = new ArrayList<>();
+        if (nodesMap == null) {
+            problem(peers.line(), "peers.nodes: missing (expected: every node by id, each with a url)");
+            return nodes;
+        }
+        for (Map.Entry<String, Node> entry : nodesMap.entries().entrySet()) {
+            PeersConfig.Node node = node(nodesMap, entry.getKey(), entry.getValue());
+            if (node != null) {
+                nodes.add(node);
+            }
+        }
+        if (nodesMap.entries().isEmpty()) {
+            problem(nodesMap.line(), "peers.nodes: empty (expected: every node by id, this one included)");
+        }
+        return nodes;
+    }
+
+    /** {@code peers.nodes.ID}: a DNS-label id, a url and {@code vote-only}; null where it is wrong. */
+    private PeersConfig.Node node(MapNode nodesMap, String id, Node value) {
+        String key = "peers.nodes." + id;
+        if (!id.matches("[a-z0-9][a-z0-9-]{0,62}")) {
+            problem(
+                    nodesMap.keyLines().get(id),
+                    key + ": id '" + id + "' (expected: lower-case letters, digits and '-', at most 63)");
+        }
+        MapNode node = map(value, key);
+        if (node == null) {
+            return null;
+        }
+        keys(node, key, NODE_KEYS);
+        URI url = url(node.entries().get("url"), key + ".url", node.line());
+        boolean voteOnly = bool(node.entries().get("vote-only"), key + ".vote-only");
+        return url == null ? null : new PeersConfig.Node(id, url, voteOnly);
+    }
+
+    /** {@code peers.self} (or the identity standing in for it) must name one of the nodes. */
+    private void selfAmongNodes(String self, Node selfNode, MapNode peers, MapNode nodesMap) {
+        if (nodesMap.entries().containsKey(self)) {
+            return;
+        }
+        problem(
+                selfNode == null ? peers.line() : selfNode.line(),
+                "peers.self: '" + self + "'" + (selfNode == null ? " (the identity)" : "")
+                        + " is not among peers.nodes (expected: one of "
+                        + nodesMap.entries().keySet() + ")");
+    }
+
+    /** The token in {@code peers.token-file}, at least {@link #MIN_TOKEN} characters. */
+    private String token(Path tokenFile, int line) {
+        try {
+            String token = Files.readString(tokenFile).strip();
+            if (token.length() < MIN_TOKEN) {
+                problem(
+                        line,
+                        "peers.token-file: " + tokenFile + " holds a token of " + token.length()
+                                + " characters (expected: at least " + MIN_TOKEN + ")");
+            }
+            return token;
+        } catch (IOException e) {
+            problem(line, "peers.token-file: cannot read " + tokenFile + ": " + e.getMessage());
+            return null;
+        }
+    }
+
+    /** {@code health-agreement.down-quorum}: at most the number of nodes; majority when absent. */
+    private DownQuorum downQuorum(Node quorumNode, int nodes) {
+        if (quorumNode == null) {
+            return DownQuorum.MAJORITY;
+        }
+        try {
+            DownQuorum quorum = DownQuorum.parse(text(quorumNode, "health-agreement.down-quorum"));
+            int required = quorum.required(Math.max(1, nodes));
+            if (required > nodes && nodes > 0) {
+                problem(
+                        quorumNode.line(),
+                        "health-agreement.down-quorum: " + required + " (expected: 1.." + nodes
+                                + ", the number of nodes)");
+            }
+            return quorum;
+        } catch (IllegalArgumentException e) {
+            problem(quorumNode.line(), "health-agreement." + e.getMessage());
+            return DownQuorum.MAJORITY;
+        }
+    }
+
+    /** {@code health-agreement.stale-after}: 100ms..1h; {@link PeersConfig#DEFAULT_STALE_AFTER} when absent. */
+    private Duration staleAfter(Node staleNode) {
+        if (staleNode == null) {
+            return PeersConfig.DEFAULT_STALE_AFTER;
+        }
+        try {
+            Duration staleAfter = Durations.parse(text(staleNode, "health-agreement.stale-after"));
+            if (staleAfter.compareTo(Duration.ofMillis(100)) < 0 || staleAfter.compareTo(Duration.ofHours(1)) > 0) {
+                problem(
+                        staleNode.line(),
+                        "health-agreement.stale-after: " + Durations.format(staleAfter) + " (expected: 100ms..1h)");
+            }
+            return staleAfter;
+        } catch (IllegalArgumentException e) {
+            problem(staleNode.line(), "health-agreement.stale-after: " + e.getMessage());
+            return PeersConfig.DEFAULT_STALE_AFTER;
+        }
     }
 
     private URI url(Node node, String key, int parentLine) {

@@ -15,6 +15,7 @@ import dev.popdns.routing.DrainSchedule;
 import dev.popdns.routing.Eligibility;
 import dev.popdns.routing.Explanation;
 import dev.popdns.routing.GeoName;
+import dev.popdns.routing.Pop;
 import dev.popdns.routing.Router;
 import dev.popdns.routing.RoutingTable;
 import java.net.InetAddress;
@@ -72,82 +73,109 @@ public final class ExplainReport {
             return root;
         }
         if (geo != null) {
-            root.putObject("database")
-                    .put("type", geo.database().type())
-                    .put("path", geo.database().path().toString())
-                    .put("build_date", geo.database().buildDate().toString());
+            database(root, geo);
         }
         Location location = geo == null ? null : geo.locate(client);
         Explanation e = Explanation.of(table, geoName, type, location, client, rankings, eligibility);
         root.put("routed", true).put("routed_as", geoName.name().toString());
-        if (location != null) {
-            ObjectNode loc = root.putObject("location")
-                    .put("country", location.countryCode())
-                    .put("continent", location.continentCode())
-                    .put("network_prefix", location.networkPrefixLength());
-            if (location.hasCoordinates()) {
-                loc.put("latitude", location.latitude()).put("longitude", location.longitude());
-            }
-        } else {
-            root.putNull("location");
-        }
+        location(root, location);
         ArrayNode candidates = root.putArray("candidates");
         for (Router.Candidate c : e.candidates()) {
-            ObjectNode o = candidates
-                    .addObject()
-                    .put("pop", c.pop().id())
-                    .put("hq", c.pop().hq())
-                    .put("state", c.pop().drained() ? "drain" : "active")
-                    .put("bias", c.pop().bias())
-                    .put("pinned", c.pinned())
-                    .put("eligible", c.eligible())
-                    .put("has_records", c.hasRecords());
-            if (!Double.isNaN(c.distanceKm())) {
-                o.put("distance_km", Math.round(c.distanceKm())).put("scaled_km", Math.round(c.scaledKm()));
-            }
             PopHealth health = view == null ? null : view.pop(c.pop().id()).orElse(null);
-            DrainSchedule.Drain drain = drains.get(c.pop().id());
-            o.put(
-                    "why",
-                    drain != null
-                                    && !c.eligible()
-                                    && !c.pop().drained()
-                                    && !drain.at().isAfter(Instant.now())
-                            ? planned(drain)
-                            : why(c, geoName, health, live));
-            if (drain != null) {
-                o.putObject("scheduled_drain")
-                        .put("at", drain.at().toString())
-                        .put(
-                                "until",
-                                drain.until().equals(Instant.MAX)
-                                        ? null
-                                        : drain.until().toString())
-                        .put("reason", drain.reason());
-            }
-            if (health != null) {
-                ObjectNode checks = o.putObject("checks");
-                for (String needed : geoName.needs()) {
-                    CheckHealth check = health.check(needed).orElse(null);
-                    checks.put(
-                            needed,
-                            check == null ? "unknown" : check.state().name().toLowerCase(Locale.ROOT));
-                    if (agreement != null) {
-                        HealthAgreement.PairVotes pair =
-                                agreement.pair(c.pop().id(), needed).orElse(null);
-                        if (pair != null) {
-                            ObjectNode votes = o.has("votes") ? (ObjectNode) o.get("votes") : o.putObject("votes");
-                            StatusReport.votes(votes.putObject(needed), pair);
-                        }
-                    }
-                }
-                health.override()
-                        .ifPresent(ov -> o.putObject("override")
-                                .put("action", action(ov))
-                                .put("expires", ov.expires().toString())
-                                .put("reason", ov.reason()));
+            candidate(
+                    candidates.addObject(),
+                    c,
+                    geoName,
+                    health,
+                    agreement,
+                    drains.get(c.pop().id()),
+                    live);
+        }
+        answer(root, table, eligibility, e, geoName, drains);
+        root.put("ecs_source_prefix", e.subnetPrefix()).put("ecs_scope", e.scope());
+        return root;
+    }
+
+    /** The GeoIP database the location comes from. */
+    private static void database(ObjectNode root, GeoLocator geo) {
+        root.putObject("database")
+                .put("type", geo.database().type())
+                .put("path", geo.database().path().toString())
+                .put("build_date", geo.database().buildDate().toString());
+    }
+
+    /** The client's location, or null where the database has none. */
+    private static void location(ObjectNode root, Location location) {
+        if (location == null) {
+            root.putNull("location");
+            return;
+        }
+        ObjectNode loc = root.putObject("location")
+                .put("country", location.countryCode())
+                .put("continent", location.continentCode())
+                .put("network_prefix", location.networkPrefixLength());
+        if (location.hasCoordinates()) {
+            loc.put("latitude", location.latitude()).put("longitude", location.longitude());
+        }
+    }
+
+    /** One ranked PoP: its config, distance, why it may or may not serve, drain, checks and override. */
+    private static void candidate(
+            ObjectNode o,
+            Router.Candidate c,
+            GeoName geoName,
+            PopHealth health,
+            HealthAgreement.Agreement agreement,
+            DrainSchedule.Drain drain,
+            boolean live) {
+        o.put("pop", c.pop().id())
+                .put("hq", c.pop().hq())
+                .put("state", c.pop().drained() ? "drain" : "active")
+                .put("bias", c.pop().bias())
+                .put("pinned", c.pinned())
+                .put("eligible", c.eligible())
+                .put("has_records", c.hasRecords());
+        if (!Double.isNaN(c.distanceKm())) {
+            o.put("distance_km", Math.round(c.distanceKm())).put("scaled_km", Math.round(c.scaledKm()));
+        }
+        boolean drainedBySchedule = drain != null
+                && !c.eligible()
+                && !c.pop().drained()
+                && !drain.at().isAfter(Instant.now());
+        o.put("why", drainedBySchedule ? planned(drain) : why(c, geoName, health, live));
+        if (drain != null) {
+            StatusReport.scheduledDrain(o, drain);
+        }
+        if (health != null) {
+            checks(o, c.pop().id(), geoName, health, agreement);
+            health.override().ifPresent(ov -> StatusReport.override(o, ov));
+        }
+    }
+
+    /** The state of each check the name needs, with the peers' votes on it when they agree on health. */
+    private static void checks(
+            ObjectNode o, String pop, GeoName geoName, PopHealth health, HealthAgreement.Agreement agreement) {
+        ObjectNode checks = o.putObject("checks");
+        for (String needed : geoName.needs()) {
+            CheckHealth check = health.check(needed).orElse(null);
+            checks.put(needed, check == null ? "unknown" : check.state().name().toLowerCase(Locale.ROOT));
+            HealthAgreement.PairVotes pair =
+                    agreement == null ? null : agreement.pair(pop, needed).orElse(null);
+            if (pair != null) {
+                ObjectNode votes = o.has("votes") ? (ObjectNode) o.get("votes") : o.putObject("votes");
+                StatusReport.votes(votes.putObject(needed), pair);
             }
         }
+    }
+
+    /** The PoP answered, why, its records and their TTL (shortened ahead of a scheduled drain). */
+    private static void answer(
+            ObjectNode root,
+            RoutingTable table,
+            Eligibility eligibility,
+            Explanation e,
+            GeoName geoName,
+            Map<String, DrainSchedule.Drain> drains) {
         root.put(
                         "answer",
                         e.records() == null
@@ -155,20 +183,19 @@ public final class ExplainReport {
                                 : table.pops().get(e.decision().pop()).id())
                 .put("reason", e.decision().reason().name().toLowerCase(Locale.ROOT));
         ArrayNode records = root.putArray("records");
-        if (e.records() != null) {
-            long shortened = eligibility.ttl(table.pops().get(e.decision().pop()), geoName);
-            root.put("ttl", shortened == Eligibility.OWN_TTL ? e.records().getTTL() : shortened);
-            DrainSchedule.Drain ahead =
-                    drains.get(table.pops().get(e.decision().pop()).id());
-            if (shortened != Eligibility.OWN_TTL && ahead != null) {
-                root.put("ttl_shortened_for_drain_at", ahead.at().toString());
-            }
-            for (Record rec : e.records().rrs(false)) {
-                records.add(rec.toString());
-            }
+        if (e.records() == null) {
+            return;
         }
-        root.put("ecs_source_prefix", e.subnetPrefix()).put("ecs_scope", e.scope());
-        return root;
+        Pop answered = table.pops().get(e.decision().pop());
+        long shortened = eligibility.ttl(answered, geoName);
+        root.put("ttl", shortened == Eligibility.OWN_TTL ? e.records().getTTL() : shortened);
+        DrainSchedule.Drain ahead = drains.get(answered.id());
+        if (shortened != Eligibility.OWN_TTL && ahead != null) {
+            root.put("ttl_shortened_for_drain_at", ahead.at().toString());
+        }
+        for (Record rec : e.records().rrs(false)) {
+            records.add(rec.toString());
+        }
     }
 
     private static String planned(DrainSchedule.Drain d) {
@@ -213,12 +240,5 @@ public final class ExplainReport {
             return down.toString();
         }
         return name.needs().isEmpty() ? "needs no check" : "every needed check UP: " + String.join(", ", name.needs());
-    }
-
-    private static String action(AdminOverride o) {
-        return switch (o.action()) {
-            case DRAIN -> "drain";
-            case FORCE_UP -> "force-up";
-        };
     }
 }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.popdns.geoip.GeoLocator;
 import dev.popdns.geoip.Location;
+import dev.popdns.health.AdminOverride;
 import dev.popdns.health.CheckHealth;
 import dev.popdns.health.HealthAgreement;
 import dev.popdns.health.HealthMonitor;
@@ -189,14 +190,7 @@ public final class StatusReport {
             if (drain != null) {
                 long left = Duration.between(now, drain.at()).toSeconds();
                 long ttl = snapshotTtl(snap, p);
-                pop.putObject("scheduled_drain")
-                        .put("at", drain.at().toString())
-                        .put(
-                                "until",
-                                drain.until().equals(Instant.MAX)
-                                        ? null
-                                        : drain.until().toString())
-                        .put("reason", drain.reason())
+                scheduledDrain(pop, drain)
                         .put("seconds_left", Math.max(0, left))
                         .put("running", !now.isBefore(drain.at()))
                         .put("ttl_shortened", ttl != Eligibility.OWN_TTL)
@@ -205,15 +199,7 @@ public final class StatusReport {
             PopHealth ph = view == null ? null : view.pop(p.id()).orElse(null);
             ObjectNode checks = pop.putObject("checks");
             if (ph != null) {
-                ph.override()
-                        .ifPresent(o -> pop.putObject("override")
-                                .put(
-                                        "action",
-                                        o.action() == dev.popdns.health.AdminOverride.Action.DRAIN
-                                                ? "drain"
-                                                : "force-up")
-                                .put("expires", o.expires().toString())
-                                .put("reason", o.reason()));
+                ph.override().ifPresent(o -> override(pop, o));
                 for (CheckHealth c : ph.checks()) {
                     ObjectNode check = checks.putObject(c.check())
                             .put("state", c.state().name().toLowerCase(Locale.ROOT))
@@ -281,6 +267,28 @@ public final class StatusReport {
             }
         }
         return null;
+    }
+
+    /** A PoP's scheduled drain, as the status API and the explain report give it. */
+    static ObjectNode scheduledDrain(ObjectNode pop, DrainSchedule.Drain drain) {
+        return pop.putObject("scheduled_drain")
+                .put("at", drain.at().toString())
+                .put(
+                        "until",
+                        drain.until().equals(Instant.MAX) ? null : drain.until().toString())
+                .put("reason", drain.reason());
+    }
+
+    /** A PoP's admin override, as the status API and the explain report give it. */
+    static void override(ObjectNode pop, AdminOverride override) {
+        String action = switch (override.action()) {
+            case DRAIN -> "drain";
+            case FORCE_UP -> "force-up";
+        };
+        pop.putObject("override")
+                .put("action", action)
+                .put("expires", override.expires().toString())
+                .put("reason", override.reason());
     }
 
     /** The own state and every vote of one check: "UP 2 of 3 · ns1: DOWN timeout" on the page. */

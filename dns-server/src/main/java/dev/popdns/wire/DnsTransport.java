@@ -2,6 +2,8 @@ package dev.popdns.wire;
 
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
@@ -10,16 +12,16 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.FixedRecvByteBufAllocator;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollDatagramChannel;
-import io.netty.channel.epoll.EpollEventLoopGroup;
-import io.netty.channel.epoll.EpollMode;
+import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
-import io.netty.channel.nio.NioEventLoopGroup;
-import io.netty.channel.socket.InternetProtocolFamily;
+import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.SocketProtocolFamily;
 import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.flow.FlowControlHandler;
@@ -62,6 +64,12 @@ public final class DnsTransport implements AutoCloseable {
     static final int WRITE_LOW_WATER = 32 * 1024;
     /** Bytes taken from a TCP socket per read. */
     static final int TCP_READ = 4096;
+    /**
+     * Buffers for reads and answers: Netty's pooled allocator with its per-thread caches. Netty 4.2
+     * defaults to its adaptive allocator, which under our small heap (-Xmx128m: its low-memory mode,
+     * no per-thread magazines) cost about 1.5 µs more CPU per query at 20k qps (BENCHMARKS.md).
+     */
+    static final ByteBufAllocator ALLOCATOR = PooledByteBufAllocator.DEFAULT;
 
     /**
      * Settings of the TCP side (RFC 7766 §6.2).
@@ -78,7 +86,8 @@ public final class DnsTransport implements AutoCloseable {
     public DnsTransport(int threads) {
         this.epoll = Epoll.isAvailable();
         this.threads = threads;
-        this.group = epoll ? new EpollEventLoopGroup(threads) : new NioEventLoopGroup(threads);
+        this.group = new MultiThreadIoEventLoopGroup(
+                threads, epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
     }
 
     public boolean nativeTransport() {
@@ -99,23 +108,25 @@ public final class DnsTransport implements AutoCloseable {
             if (epoll) {
                 // an IPv4 address gets an AF_INET socket: an IPv6 one answering IPv4-mapped
                 // clients takes the longer IPv6 send path for every answer
-                InternetProtocolFamily family = address.getAddress() instanceof java.net.Inet4Address
-                        ? InternetProtocolFamily.IPv4
-                        : InternetProtocolFamily.IPv6;
+                SocketProtocolFamily family = address.getAddress() instanceof java.net.Inet4Address
+                        ? SocketProtocolFamily.INET
+                        : SocketProtocolFamily.INET6;
+                // Netty 4.2's epoll transport is always level-triggered (EPOLL_MODE is a no-op
+                // there): edge-triggered mode re-read every batch from a task, one more recvmmsg
+                // and task-queue pass per wake-up (measured at 20k qps, BENCHMARKS.md)
                 b.channelFactory(() -> new EpollDatagramChannel(family))
                         .option(EpollChannelOption.SO_REUSEPORT, true)
-                        // level-triggered: edge-triggered mode re-reads every batch from a task
-                        // (one more recvmmsg and task-queue pass per wake-up, measured at 20k qps)
-                        .option(EpollChannelOption.EPOLL_MODE, EpollMode.LEVEL_TRIGGERED)
                         .option(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, MAX_QUERY)
                         .option(
-                                ChannelOption.RCVBUF_ALLOCATOR,
+                                ChannelOption.RECVBUF_ALLOCATOR,
                                 new FixedRecvByteBufAllocator(MAX_QUERY * DATAGRAMS_PER_READ));
             } else {
                 b.channel(NioDatagramChannel.class)
-                        .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(MAX_QUERY));
+                        .option(ChannelOption.RECVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(MAX_QUERY));
             }
-            b.option(ChannelOption.SO_RCVBUF, SOCKET_BUFFER).option(ChannelOption.SO_SNDBUF, SOCKET_BUFFER);
+            b.option(ChannelOption.ALLOCATOR, ALLOCATOR)
+                    .option(ChannelOption.SO_RCVBUF, SOCKET_BUFFER)
+                    .option(ChannelOption.SO_SNDBUF, SOCKET_BUFFER);
             Channel ch = b.bind(address).sync().channel();
             channels.add(ch);
             granted = Math.min(granted, ch.config().getOption(ChannelOption.SO_RCVBUF));
@@ -127,12 +138,14 @@ public final class DnsTransport implements AutoCloseable {
                 .group(group)
                 .channel(epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class)
                 .option(ChannelOption.SO_BACKLOG, 1024)
+                .option(ChannelOption.ALLOCATOR, ALLOCATOR)
+                .childOption(ChannelOption.ALLOCATOR, ALLOCATOR)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 // TcpHandler asks for each message itself: reading follows writing (backpressure)
                 .childOption(ChannelOption.AUTO_READ, false)
                 // one read takes at most this much (about 100 queries): a client that pipelines
                 // thousands holds its event loop for one read at a time, not for all of them
-                .childOption(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(TCP_READ))
+                .childOption(ChannelOption.RECVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(TCP_READ))
                 .childOption(
                         ChannelOption.WRITE_BUFFER_WATER_MARK,
                         new WriteBufferWaterMark(WRITE_LOW_WATER, WRITE_HIGH_WATER))

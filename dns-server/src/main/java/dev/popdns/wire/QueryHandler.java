@@ -145,8 +145,9 @@ public final class QueryHandler {
         if (out == null) {
             return null;
         }
-        metrics.answered(tcp, qtype, out.getByte(3), start);
         try {
+            // inside the try: whatever fails from here on, the built answer is released
+            metrics.answered(tcp, qtype, out.getByte(3), start);
             return finish(out, tcp, peer, packet, nameLength, edns, cookie);
         } catch (RuntimeException e) {
             metrics.internalError(InternalErrors.Stage.ANSWER, e);

@@ -324,7 +324,7 @@ class PeerAgreementNetnsTest {
     // ---- the network
 
     /** Root, and {@code ip netns} works. */
-    private static boolean namespacesPossible() {
+    static boolean namespacesPossible() {
         try {
             Process id = new ProcessBuilder("id", "-u").start();
             String uid = new String(id.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();

@@ -24,8 +24,10 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.SocketProtocolFamily;
 import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.unix.IntegerUnixChannelOption;
 import io.netty.handler.flow.FlowControlHandler;
 import io.netty.handler.timeout.IdleStateHandler;
+import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
@@ -70,6 +72,11 @@ public final class DnsTransport implements AutoCloseable {
      * no per-thread magazines) cost about 1.5 µs more CPU per query at 20k qps (BENCHMARKS.md).
      */
     static final ByteBufAllocator ALLOCATOR = PooledByteBufAllocator.DEFAULT;
+    /**
+     * {@code IPV6_V6ONLY} ({@code IPPROTO_IPV6} 41, option 26 in Linux's in6.h), which Netty names
+     * for no transport; set on the IPv6 sockets.
+     */
+    private static final IntegerUnixChannelOption IPV6_V6ONLY = new IntegerUnixChannelOption("IPV6_V6ONLY", 41, 26);
 
     /**
      * Settings of the TCP side (RFC 7766 §6.2).
@@ -103,14 +110,15 @@ public final class DnsTransport implements AutoCloseable {
         UdpHandler udp = new UdpHandler(queries);
         int udpSockets = epoll ? threads : 1;
         int granted = Integer.MAX_VALUE;
+        // Each address gets sockets of its own family, UDP and TCP alike: an IPv4 address an
+        // AF_INET socket (an IPv6 one answering IPv4-mapped clients takes the longer IPv6 send
+        // path, and Netty turns 0.0.0.0 on it into [::]), an IPv6 address an IPV6_V6ONLY one, so
+        // that "0.0.0.0:53" and "[::]:53" are bound side by side, as NSD and Knot do.
+        boolean v4 = address.getAddress() instanceof Inet4Address;
+        SocketProtocolFamily family = v4 ? SocketProtocolFamily.INET : SocketProtocolFamily.INET6;
         for (int i = 0; i < udpSockets; i++) {
             Bootstrap b = new Bootstrap().group(group).handler(udp);
             if (epoll) {
-                // an IPv4 address gets an AF_INET socket: an IPv6 one answering IPv4-mapped
-                // clients takes the longer IPv6 send path for every answer
-                SocketProtocolFamily family = address.getAddress() instanceof java.net.Inet4Address
-                        ? SocketProtocolFamily.INET
-                        : SocketProtocolFamily.INET6;
                 // Netty 4.2's epoll transport is always level-triggered (EPOLL_MODE is a no-op
                 // there): edge-triggered mode re-read every batch from a task, one more recvmmsg
                 // and task-queue pass per wake-up (measured at 20k qps, BENCHMARKS.md)
@@ -124,6 +132,9 @@ public final class DnsTransport implements AutoCloseable {
                 b.channel(NioDatagramChannel.class)
                         .option(ChannelOption.RECVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(MAX_QUERY));
             }
+            if (epoll && !v4) {
+                b.option(IPV6_V6ONLY, 1);
+            }
             b.option(ChannelOption.ALLOCATOR, ALLOCATOR)
                     .option(ChannelOption.SO_RCVBUF, SOCKET_BUFFER)
                     .option(ChannelOption.SO_SNDBUF, SOCKET_BUFFER);
@@ -134,10 +145,16 @@ public final class DnsTransport implements AutoCloseable {
         ConnectionLimit limit =
                 new ConnectionLimit(tcpConnections, tcp.maxConnections(), tcp.maxConnectionsPerClient());
         long messageTimeout = TimeUnit.SECONDS.toNanos(tcp.idleTimeoutSeconds());
-        ServerBootstrap sb = new ServerBootstrap()
-                .group(group)
-                .channel(epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class)
-                .option(ChannelOption.SO_BACKLOG, 1024)
+        ServerBootstrap sb = new ServerBootstrap().group(group);
+        if (epoll) {
+            sb.channelFactory(() -> new EpollServerSocketChannel(family));
+            if (!v4) {
+                sb.option(IPV6_V6ONLY, 1);
+            }
+        } else {
+            sb.channel(NioServerSocketChannel.class);
+        }
+        sb.option(ChannelOption.SO_BACKLOG, 1024)
                 .option(ChannelOption.ALLOCATOR, ALLOCATOR)
                 .childOption(ChannelOption.ALLOCATOR, ALLOCATOR)
                 .childOption(ChannelOption.TCP_NODELAY, true)

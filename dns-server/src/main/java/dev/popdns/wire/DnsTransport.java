@@ -69,7 +69,7 @@ public final class DnsTransport implements AutoCloseable {
     /**
      * Buffers for reads and answers: Netty's pooled allocator with its per-thread caches. Netty 4.2
      * defaults to its adaptive allocator, which under our small heap (-Xmx128m: its low-memory mode,
-     * no per-thread magazines) cost about 1.5 µs more CPU per query at 20k qps (BENCHMARKS.md).
+     * no per-thread magazines) cost about 1.35 µs more CPU per query at 20k qps (20.42 against 19.07, BENCHMARKS.md).
      */
     static final ByteBufAllocator ALLOCATOR = PooledByteBufAllocator.DEFAULT;
     /**

@@ -228,11 +228,13 @@ public final class Server implements AutoCloseable {
         for (InetSocketAddress address : dns ? config.listen() : List.<InetSocketAddress>of()) {
             int receiveBuffer = transport.bind(address, queries, tcp);
             LOG.info(
-                    "dns: listening on udp+tcp {} ({}, {} event loops, UDP receive buffer {} KiB)",
+                    "dns: listening on udp+tcp {} ({} UDP sockets and threads, receive buffer {} KiB; TCP on {} {}"
+                            + " event loops)",
                     format(address),
-                    transport.nativeTransport() ? "epoll" : "nio",
                     config.threads(),
-                    receiveBuffer / 1024);
+                    receiveBuffer / 1024,
+                    config.threads(),
+                    transport.nativeTransport() ? "epoll" : "nio");
             if (receiveBuffer < DnsTransport.SOCKET_BUFFER) {
                 LOG.warn(
                         "dns: the kernel granted a UDP receive buffer of {} KiB instead of {} KiB; bursts will be dropped"

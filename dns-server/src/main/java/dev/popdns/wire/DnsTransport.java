@@ -1,6 +1,5 @@
 package dev.popdns.wire;
 
-import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
@@ -15,18 +14,16 @@ import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.epoll.Epoll;
-import io.netty.channel.epoll.EpollChannelOption;
-import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.SocketProtocolFamily;
-import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.unix.IntegerUnixChannelOption;
 import io.netty.handler.flow.FlowControlHandler;
 import io.netty.handler.timeout.IdleStateHandler;
+import java.io.IOException;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -37,15 +34,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The DNS sockets: per listen address, one UDP socket per event loop bound with SO_REUSEPORT (the
- * kernel spreads packets over them) and one TCP listener. Uses the native epoll transport on
- * Linux, NIO elsewhere (then one UDP socket per address).
+ * The DNS sockets: per listen address, {@code threads} UDP sockets bound with SO_REUSEPORT, each
+ * read by a thread of its own ({@link UdpListener}), and one TCP listener on Netty's event loops
+ * ({@code threads} of them, shared by the addresses). TCP uses the native epoll transport on
+ * Linux, NIO elsewhere.
  */
 public final class DnsTransport implements AutoCloseable {
-    /** Queries read per recvmmsg call on epoll. */
-    private static final int DATAGRAMS_PER_READ = 32;
-    /** Largest query datagram we read; larger ones are cut and then fail to decode. */
-    private static final int MAX_QUERY = 4096;
     /** Socket buffer size asked for; Linux doubles the value for its bookkeeping when it grants it. */
     public static final int SOCKET_BUFFER = 4 << 20;
 
@@ -53,6 +47,7 @@ public final class DnsTransport implements AutoCloseable {
     private final int threads;
     private final boolean epoll;
     private final List<Channel> channels = new ArrayList<>();
+    private final List<UdpListener> udpListeners = new ArrayList<>();
     private final AtomicInteger tcpConnections = new AtomicInteger();
 
     /** Largest TCP query message: queries are small; UPDATE and transfers are refused anyway. */
@@ -106,42 +101,17 @@ public final class DnsTransport implements AutoCloseable {
      * receive buffer the kernel granted the UDP sockets, in bytes (it caps the request at
      * {@code net.core.rmem_max}; a small buffer drops datagrams in bursts).
      */
-    public int bind(InetSocketAddress address, QueryHandler queries, TcpSettings tcp) throws InterruptedException {
-        UdpHandler udp = new UdpHandler(queries);
-        int udpSockets = epoll ? threads : 1;
-        int granted = Integer.MAX_VALUE;
+    public int bind(InetSocketAddress address, QueryHandler queries, TcpSettings tcp)
+            throws IOException, InterruptedException {
         // Each address gets sockets of its own family, UDP and TCP alike: an IPv4 address an
         // AF_INET socket (an IPv6 one answering IPv4-mapped clients takes the longer IPv6 send
-        // path, and Netty turns 0.0.0.0 on it into [::]), an IPv6 address an IPV6_V6ONLY one, so
-        // that "0.0.0.0:53" and "[::]:53" are bound side by side, as NSD and Knot do.
+        // path, and Netty turns 0.0.0.0 on it into [::]), an IPv6 address an IPv6-only TCP
+        // listener (UdpListener drops IPv4 clients on its dual-stack sockets), so that "0.0.0.0:53"
+        // and "[::]:53" are bound side by side, as NSD and Knot do.
         boolean v4 = address.getAddress() instanceof Inet4Address;
         SocketProtocolFamily family = v4 ? SocketProtocolFamily.INET : SocketProtocolFamily.INET6;
-        for (int i = 0; i < udpSockets; i++) {
-            Bootstrap b = new Bootstrap().group(group).handler(udp);
-            if (epoll) {
-                // Netty 4.2's epoll transport is always level-triggered (EPOLL_MODE is a no-op
-                // there): edge-triggered mode re-read every batch from a task, one more recvmmsg
-                // and task-queue pass per wake-up (measured at 20k qps, BENCHMARKS.md)
-                b.channelFactory(() -> new EpollDatagramChannel(family))
-                        .option(EpollChannelOption.SO_REUSEPORT, true)
-                        .option(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, MAX_QUERY)
-                        .option(
-                                ChannelOption.RECVBUF_ALLOCATOR,
-                                new FixedRecvByteBufAllocator(MAX_QUERY * DATAGRAMS_PER_READ));
-            } else {
-                b.channel(NioDatagramChannel.class)
-                        .option(ChannelOption.RECVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(MAX_QUERY));
-            }
-            if (epoll && !v4) {
-                b.option(IPV6_V6ONLY, 1);
-            }
-            b.option(ChannelOption.ALLOCATOR, ALLOCATOR)
-                    .option(ChannelOption.SO_RCVBUF, SOCKET_BUFFER)
-                    .option(ChannelOption.SO_SNDBUF, SOCKET_BUFFER);
-            Channel ch = b.bind(address).sync().channel();
-            channels.add(ch);
-            granted = Math.min(granted, ch.config().getOption(ChannelOption.SO_RCVBUF));
-        }
+        UdpListener udp = new UdpListener(address, threads, SOCKET_BUFFER, queries, ALLOCATOR);
+        udpListeners.add(udp);
         ConnectionLimit limit =
                 new ConnectionLimit(tcpConnections, tcp.maxConnections(), tcp.maxConnectionsPerClient());
         long messageTimeout = TimeUnit.SECONDS.toNanos(tcp.idleTimeoutSeconds());
@@ -180,7 +150,7 @@ public final class DnsTransport implements AutoCloseable {
                     }
                 });
         channels.add(sb.bind(address).sync().channel());
-        return granted;
+        return udp.receiveBuffer();
     }
 
     /** TCP connections open now. */
@@ -190,6 +160,9 @@ public final class DnsTransport implements AutoCloseable {
 
     @Override
     public void close() {
+        for (UdpListener udp : udpListeners) {
+            udp.close();
+        }
         for (Channel ch : channels) {
             ch.close().syncUninterruptibly();
         }

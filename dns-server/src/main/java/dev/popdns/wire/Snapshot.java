@@ -9,7 +9,7 @@ import java.util.concurrent.atomic.AtomicReference;
 /**
  * The served zones, the routing table compiled against them, the client rankings built for that
  * table, who may serve (admin state and health) and the answers cached from them, swapped
- * together as one immutable unit. Readers on the event loops take {@link Holder#current()} once
+ * together as one immutable unit. Readers on the query threads take {@link Holder#current()} once
  * per query; a reload calls {@link Holder#swap}, a GeoIP reload {@link Holder#withRankings}.
  */
 public record Snapshot(

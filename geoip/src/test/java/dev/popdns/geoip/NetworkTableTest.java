@@ -81,26 +81,93 @@ class NetworkTableTest {
             }
             int checked = 0;
             for (byte[] address : addresses) {
-                Location expected = locator.locate(address);
-                int found = table.find(address);
-                String text = InetAddress.getByAddress(address).getHostAddress() + " (" + address.length + " bytes)";
-                // the query path's array-free lookups answer the same
-                ByteBuffer numbers = ByteBuffer.wrap(address);
-                assertEquals(
-                        found,
-                        address.length == 4
-                                ? table.findV4(numbers.getInt())
-                                : table.findV6(numbers.getLong(), numbers.getLong()),
-                        text);
-                assertEquals(classes.classify(expected), NetworkTable.classOf(found), text);
-                if (expected != null) {
-                    assertTrue(
-                            NetworkTable.prefixOf(found) <= expected.networkPrefixLength(),
-                            "the merged block holds the database network: " + text);
-                }
+                assertAgrees(locator, table, classes, address);
                 checked++;
             }
             assertEquals(200_008, checked);
+        }
+    }
+
+    /**
+     * The table's answer for {@code address} is the class of the database's record and its block
+     * holds the database network; the query path's array-free lookups answer the same.
+     */
+    private static void assertAgrees(GeoLocator locator, NetworkTable table, ByLocation classes, byte[] address)
+            throws IOException {
+        Location expected = locator.locate(address);
+        int found = table.find(address);
+        String text = InetAddress.getByAddress(address).getHostAddress() + " (" + address.length + " bytes)";
+        ByteBuffer numbers = ByteBuffer.wrap(address);
+        assertEquals(
+                found,
+                address.length == 4
+                        ? table.findV4(numbers.getInt())
+                        : table.findV6(numbers.getLong(), numbers.getLong()),
+                text);
+        assertEquals(classes.classify(expected), NetworkTable.classOf(found), text);
+        if (expected != null) {
+            assertTrue(
+                    NetworkTable.prefixOf(found) <= expected.networkPrefixLength(),
+                    "the merged block holds the database network: " + text);
+        }
+    }
+
+    private static byte[] v6(long high, long low) {
+        return ByteBuffer.allocate(16).putLong(high).putLong(low).array();
+    }
+
+    /**
+     * The edges a packed layout gets wrong: both ends of every IPv4 /16 (the index buckets), so the
+     * addresses from 128.0.0.0 up that are negative as ints, and buckets that one block covers
+     * (answered by the index alone) next to buckets of many blocks; the same addresses IPv4-mapped
+     * and through MaxMind's aliases (::/96, 2002::/16, Teredo), whose IPv6 search continues in the
+     * IPv4 table; both ends of the IPv6 buckets of 2000::/4.
+     */
+    @Test
+    void bucketEdgesAndHighAddressesAgreeWithTheDatabase() throws IOException {
+        try (GeoLocator locator = GeoLocator.open(GeoLocatorConfig.withDefaults(GeoLiteDatabases.city()))) {
+            ByLocation classes = new ByLocation();
+            NetworkTable table = locator.buildTable(classes::classify);
+            int oneBlock = 0;
+            int locatedOneBlock = 0;
+            for (int b = 0; b < 65_536; b++) {
+                int first = b << 16;
+                int last = first | 0xFFFF;
+                for (int address : new int[] {first, last}) {
+                    assertAgrees(
+                            locator,
+                            table,
+                            classes,
+                            ByteBuffer.allocate(4).putInt(address).array());
+                }
+                int found = table.findV4(first);
+                if (NetworkTable.prefixOf(found) <= 16) {
+                    oneBlock++;
+                    locatedOneBlock += NetworkTable.classOf(found) != 0 ? 1 : 0;
+                }
+                if (b % 64 == 0 || b >= 0x7FFF && b <= 0x8000 || b == 0xFFFF) {
+                    for (int address : new int[] {first, last}) {
+                        long v4 = address & 0xFFFF_FFFFL;
+                        assertAgrees(locator, table, classes, v6(0, 0xFFFF_0000_0000L | v4)); // ::ffff:a.b.c.d
+                        assertAgrees(locator, table, classes, v6(0, v4)); // ::a.b.c.d
+                        assertAgrees(locator, table, classes, v6(0x2002L << 48 | v4 << 16, 0)); // 6to4
+                        assertAgrees(locator, table, classes, v6(0x2002L << 48 | v4 << 16 | 0xFFFF, -1));
+                        assertAgrees(locator, table, classes, v6(0x2001_0000L << 32 | v4, 0)); // Teredo
+                        assertAgrees(locator, table, classes, v6(0x2001_0000L << 32 | v4, -1));
+                    }
+                }
+            }
+            assertTrue(locatedOneBlock > 100, "located /16s in one block: " + locatedOneBlock);
+            assertTrue(oneBlock < 60_000, "/16s in one block: " + oneBlock + " of 65,536");
+            for (long b = 0x2000; b < 0x3000; b++) {
+                assertAgrees(locator, table, classes, v6(b << 48, 0));
+                assertAgrees(locator, table, classes, v6(b << 48 | 0xFFFF_FFFF_FFFFL, -1));
+            }
+            for (long high : new long[] {0, -1, 0x8000_0000_0000_0000L, 0x7FFF_FFFF_FFFF_FFFFL}) {
+                for (long low : new long[] {0, -1, 0x8000_0000_0000_0000L, 0xFFFF_FFFF_FFFFL}) {
+                    assertAgrees(locator, table, classes, v6(high, low));
+                }
+            }
         }
     }
 

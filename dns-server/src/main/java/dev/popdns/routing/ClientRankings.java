@@ -53,7 +53,7 @@ public final class ClientRankings {
     /**
      * Walks the GeoIP database once and ranks every record's location for every geo name of
      * {@code table}. Takes 1-3 s with GeoLite2 City (BENCHMARKS.md "Geo table"); runs on the
-     * calling thread, never on an event loop.
+     * calling thread, never on a query thread.
      *
      * @throws IOException when the database cannot be read
      */

@@ -30,7 +30,7 @@ import org.slf4j.LoggerFactory;
  * loads and validates beside the served snapshot and swaps only when all of it is valid.
  *
  * <p>Threads: {@code zone-watch} waits on the directory's watch service and {@code zone-reload}
- * runs every reload, so reloads never overlap and never run on an event loop. Both block until
+ * runs every reload, so reloads never overlap and never run on a query thread. Both block until
  * there is something to do: an idle server wakes neither (a timed poll for requests woke the
  * reload thread 4 times a second; BENCHMARKS.md "Idle (issue 12)"). Bursts of file events (an
  * editor's write-then-rename, a git checkout) are merged: the reload is asked for once the

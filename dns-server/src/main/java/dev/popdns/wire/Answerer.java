@@ -31,7 +31,7 @@ import org.xbill.DNS.Type;
 
 /**
  * Builds the answer to a query on a response-cache miss, as a dnsjava {@link Message}: header
- * flags, sections from the zone lookup, the OPT record. Runs on the event loop; never blocks.
+ * flags, sections from the zone lookup, the OPT record. Runs on the query thread; never blocks.
  */
 public final class Answerer {
     /** Our EDNS UDP payload size (the DNS flag day 2020 value; avoids IP fragmentation). */

@@ -16,7 +16,7 @@ import java.util.function.LongSupplier;
  * half an hour is replaced by a fresh one in the answer (RFC 9018 §4.3). Nameservers that share
  * the secret accept each other's cookies.
  *
- * <p>Threads: immutable, shared by every event loop. A check or a fresh cookie costs one SipHash
+ * <p>Threads: immutable, shared by every query thread. A check or a fresh cookie costs one SipHash
  * over at most 32 bytes and one small array; the clock is injected for tests.
  */
 public final class Cookies {

@@ -14,7 +14,7 @@ import org.slf4j.LoggerFactory;
  * only counted (the next logged line says how many). A bug that hits every query therefore costs
  * one log line a minute, not one per query.
  *
- * <p>Threads: called from every event loop; the counters are Micrometer adders and the log gate is
+ * <p>Threads: called from every query thread (UDP threads, TCP event loops); the counters are Micrometer adders and the log gate is
  * one compare-and-set on an {@link AtomicLong}. Time comes from an injected nanosecond ticker.
  */
 public final class InternalErrors {

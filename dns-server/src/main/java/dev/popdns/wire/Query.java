@@ -4,7 +4,7 @@ package dev.popdns.wire;
  * A decoded query: the header fields the answer depends on, the question as the client wrote it
  * (offsets into the packet, letter case kept) and its EDNS options.
  *
- * <p>Created by {@link QueryDecoder} on the event loop for one query and dropped after it; the
+ * <p>Created by {@link QueryDecoder} on the query thread for one query and dropped after it; the
  * question name is not copied until a cache key or a miss needs it.
  */
 public final class Query {

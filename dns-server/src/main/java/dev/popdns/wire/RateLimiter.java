@@ -27,7 +27,7 @@ import org.xbill.DNS.Rcode;
  * nothing locks and nothing is allocated (an IPv6 client costs a copy of its address). Two flows
  * that land on one slot share its budget, which can only limit more, never less.
  *
- * <p>Threads: shared by every event loop. The clock is injected for tests.
+ * <p>Threads: shared by every UDP thread. The clock is injected for tests.
  */
 public final class RateLimiter {
     /** What to do with an answer. */
@@ -49,7 +49,7 @@ public final class RateLimiter {
     static final int NXDOMAIN = 3;
     static final int ERROR = 4;
 
-    /** Told when a network starts being limited in a class; called on an event loop, rarely. */
+    /** Told when a network starts being limited in a class; called on a UDP thread, rarely. */
     @FunctionalInterface
     public interface Listener {
         void limited(InetAddress client, int responseClass, int prefix);

@@ -27,7 +27,7 @@ let
     [ "--enable-native-access=ALL-UNNAMED" ]
     ++ lib.optional (lib.versionAtLeast javaMajor "24") "--sun-misc-unsafe-memory-access=allow"
     ++ [ "-XX:+UseG1GC" "-XX:ParallelGCThreads=1" "-XX:ConcGCThreads=1" "-XX:MinHeapFreeRatio=20"
-         "-XX:MaxHeapFreeRatio=40" "-XX:-G1UseAdaptiveIHOP" "-XX:InitiatingHeapOccupancyPercent=85" "-XX:MaxNewSize=16m" "-XX:G1ConcRefinementThreads=0" "-Xss512k" "-XX:+ExitOnOutOfMemoryError" ]
+         "-XX:MaxHeapFreeRatio=40" "-XX:-G1UseAdaptiveIHOP" "-XX:InitiatingHeapOccupancyPercent=85" "-XX:MaxNewSize=16m" "-XX:G1ConcRefinementThreads=0" "-XX:GCTimeRatio=4" "-Xss512k" "-XX:+ExitOnOutOfMemoryError" ]
     ++ cfg.extraJavaOptions;
   java = "${cfg.javaPackage}/bin/java ${lib.escapeShellArgs javaOptions}";
 

@@ -582,7 +582,8 @@ class DeployFilesTest {
                 "-XX:-G1UseAdaptiveIHOP",
                 "-XX:InitiatingHeapOccupancyPercent=85",
                 "-XX:MaxNewSize=16m",
-                "-XX:G1ConcRefinementThreads=0");
+                "-XX:G1ConcRefinementThreads=0",
+                "-XX:GCTimeRatio=4");
         for (Path file : List.of(
                 DEPLOY.resolve("systemd/popdns.service"),
                 DEPLOY.resolve("systemd/popdns.default"),

@@ -28,8 +28,9 @@ import org.slf4j.LoggerFactory;
  * channel, which the server used before: at a steady rate (one datagram per wake-up, how a
  * nameserver lives) Netty's event loop spent 1.7 µs more user time per query (an epoll_wait, a
  * recvmmsg marshalled through JNI, a 128 KiB read buffer from the pool arena, the pipeline, a
- * sendmmsg; 19.4 against 17.1 µs of CPU per query at 20k qps with ECS, BENCHMARKS.md). Netty's
- * batching of 32 datagrams per system call is worth less at full speed than that costs.
+ * sendmmsg; 19.4 against 17.1 µs of CPU per query at 20k qps with ECS, BENCHMARKS.md "UDP without
+ * Netty"). At full speed Netty's batching (up to 32 datagrams per system call) saves system calls
+ * this path makes one by one; there the two measured within this machine's noise of each other.
  *
  * <p>The JDK opens IPv6 sockets dual-stack and cannot make them IPv6-only: a datagram from an
  * IPv4 client on an IPv6 address's socket (which Linux delivers only when no IPv4 socket is bound

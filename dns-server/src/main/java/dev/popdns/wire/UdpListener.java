@@ -84,7 +84,9 @@ final class UdpListener implements AutoCloseable {
             Serve serve = new Serve(socket, queries, alloc, !v4);
             // a FastThreadLocalThread: the query path's per-thread scratch and the pooled
             // allocator's per-thread cache take their fast path on it
-            Thread thread = new FastThreadLocalThread(serve, "popdns-udp-" + address.getPort() + "-" + i);
+            // named by address, so that 0.0.0.0:53 and [::]:53 are told apart in a thread dump
+            String name = "popdns-udp-" + address.getAddress().getHostAddress() + "-" + address.getPort() + "-" + i;
+            Thread thread = new FastThreadLocalThread(serve, name);
             thread.setDaemon(true);
             // QueryHandler turns every failure of a query into a counted internal error, so only a
             // JVM error (out of memory) can end a thread; then its socket stops being read

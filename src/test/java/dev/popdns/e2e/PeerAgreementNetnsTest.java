@@ -385,7 +385,8 @@ class PeerAgreementNetnsTest {
         exec(cmd, false);
     }
 
-    private static String exec(List<String> cmd, boolean mayFail) throws Exception {
+    /** Runs {@code cmd} (at most 20 s) and returns its output; fails on a non-zero exit unless {@code mayFail}. */
+    static String exec(List<String> cmd, boolean mayFail) throws Exception {
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         if (!p.waitFor(20, TimeUnit.SECONDS)) {
@@ -627,7 +628,8 @@ class PeerAgreementNetnsTest {
     }
 
     /** A process inside a namespace (a nameserver, the prober, a PoP endpoint), its output collected. */
-    private static final class NodeProcess implements AutoCloseable {
+    /** A process whose output lines are kept, to wait for one and to show in a failure. */
+    static final class NodeProcess implements AutoCloseable {
         final String name;
         private final Process process;
         private final List<String> lines = new ArrayList<>();

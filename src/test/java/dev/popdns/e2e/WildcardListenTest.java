@@ -1,18 +1,14 @@
 package dev.popdns.e2e;
 
+import static dev.popdns.e2e.PeerAgreementNetnsTest.exec;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
+import dev.popdns.e2e.PeerAgreementNetnsTest.NodeProcess;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -71,7 +67,6 @@ class WildcardListenTest {
         Path zones = TcpDefenceTest.zones(dir);
         exec(List.of("ip", "netns", "del", NAMESPACE), true);
         exec(List.of("ip", "netns", "add", NAMESPACE), false);
-        Process server = null;
         try {
             exec(List.of("ip", "-n", NAMESPACE, "link", "set", "lo", "up"), false);
             List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", NAMESPACE));
@@ -80,15 +75,14 @@ class WildcardListenTest {
             for (String address : listen) {
                 cmd.addAll(List.of("--listen", address));
             }
-            server = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-            body.run(awaitReady(server));
-        } finally {
-            if (server != null) {
-                server.destroy();
-                if (!server.waitFor(10, TimeUnit.SECONDS)) {
-                    server.destroyForcibly();
-                }
+            try (NodeProcess server = new NodeProcess(
+                    "server", new ProcessBuilder(cmd).redirectErrorStream(true).start())) {
+                assertTrue(
+                        server.awaitLog(l -> l.endsWith(" ready"), Duration.ofSeconds(60)),
+                        "the server was not ready within 60 s:\n" + server.log());
+                body.run(server.log());
             }
+        } finally {
             exec(List.of("ip", "netns", "del", NAMESPACE), true);
         }
     }
@@ -113,50 +107,5 @@ class WildcardListenTest {
                                 "A"),
                         true)
                 .strip();
-    }
-
-    /** The server's output up to its "ready" line; fails on exit or after 60 s. */
-    private static String awaitReady(Process server) throws Exception {
-        LinkedBlockingQueue<String> lines = new LinkedBlockingQueue<>();
-        Thread reader = new Thread(() -> {
-            try (BufferedReader in =
-                    new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8))) {
-                for (String line; (line = in.readLine()) != null; ) {
-                    lines.add(line);
-                }
-            } catch (IOException e) {
-                // the process ended
-            }
-        });
-        reader.setDaemon(true);
-        reader.start();
-        StringBuilder log = new StringBuilder();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (System.nanoTime() < deadline) {
-            String line = lines.poll(200, TimeUnit.MILLISECONDS);
-            if (line != null) {
-                log.append(line).append('\n');
-                if (line.endsWith(" ready")) {
-                    return log.toString();
-                }
-            } else if (!server.isAlive() && lines.isEmpty()) {
-                fail("the server exited (" + server.exitValue() + ") before it was ready:\n" + log);
-            }
-        }
-        fail("the server was not ready within 60 s:\n" + log);
-        return log.toString();
-    }
-
-    private static String exec(List<String> cmd, boolean mayFail) throws Exception {
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!p.waitFor(20, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            fail(String.join(" ", cmd) + ": no exit within 20 s");
-        }
-        if (p.exitValue() != 0 && !mayFail) {
-            fail(String.join(" ", cmd) + ": exit " + p.exitValue() + ": " + out);
-        }
-        return out;
     }
 }

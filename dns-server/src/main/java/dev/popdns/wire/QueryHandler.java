@@ -21,10 +21,11 @@ import org.xbill.DNS.Type;
  * zones and encode, add our COOKIE option, and for UDP apply response rate limiting; returns the
  * bytes to send or null to stay silent.
  *
- * <p>Threads: called on the UDP threads and Netty's event loops (TCP), concurrently; its only mutable state is per thread
- * (the packet copy and the cache probe key, reused). A hit costs the decoded query's few objects,
- * one client-table lookup for geo names, and one copy into a pooled buffer. Nothing here blocks; the only log lines are those of {@link InternalErrors}, at most
- * one a minute, and the rate limiter's listener's (at most one per 10 s in the server).
+ * <p>Threads: called on the UDP threads and Netty's event loops (TCP), concurrently; its only
+ * mutable state is per thread (the packet copy and the cache probe key, reused). A hit costs the
+ * decoded query's few objects, one client-table lookup for geo names, and one copy into a pooled
+ * buffer. Nothing here blocks; the only log lines are those of {@link InternalErrors}, at most one
+ * a minute, and the rate limiter's listener's (at most one per 10 s in the server).
  */
 public final class QueryHandler {
     /** The largest answer over UDP without EDNS (RFC 1035 §4.2.1). */

@@ -82,9 +82,9 @@ final class UdpListener implements AutoCloseable {
         for (int i = 0; i < sockets.size(); i++) {
             DatagramChannel socket = sockets.get(i);
             Serve serve = new Serve(socket, queries, alloc, !v4);
-            // a FastThreadLocalThread: the query path's per-thread scratch and the pooled
-            // allocator's per-thread cache take their fast path on it
-            // named by address, so that 0.0.0.0:53 and [::]:53 are told apart in a thread dump
+            // a FastThreadLocalThread, so that the query path's per-thread scratch and the pooled
+            // allocator's per-thread cache take their fast path; named by address, so that
+            // 0.0.0.0:53 and [::]:53 are told apart in a thread dump
             String name = "popdns-udp-" + address.getAddress().getHostAddress() + "-" + address.getPort() + "-" + i;
             Thread thread = new FastThreadLocalThread(serve, name);
             thread.setDaemon(true);

@@ -228,10 +228,11 @@ public final class Server implements AutoCloseable {
         for (InetSocketAddress address : dns ? config.listen() : List.<InetSocketAddress>of()) {
             int receiveBuffer = transport.bind(address, queries, tcp);
             LOG.info(
-                    "dns: listening on udp+tcp {} ({} UDP sockets, a thread each, UDP receive buffer {} KiB; TCP on {} {}"
-                            + " event loops)",
+                    "dns: listening on udp+tcp {} ({} UDP sockets, a thread each, {}, UDP receive buffer {} KiB; TCP on"
+                            + " {} {} event loops)",
                     format(address),
                     config.threads(),
+                    transport.udpPath(),
                     receiveBuffer / 1024,
                     config.threads(),
                     transport.nativeTransport() ? "epoll" : "nio");

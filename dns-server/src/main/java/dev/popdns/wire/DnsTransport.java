@@ -35,7 +35,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The DNS sockets: per listen address, {@code threads} UDP sockets bound with SO_REUSEPORT, each
- * read by a thread of its own ({@link UdpListener}), and one TCP listener on Netty's event loops
+ * read by a thread of its own ({@link UdpListener}: recvmmsg on Java 22+ and Linux, the JDK's
+ * sockets elsewhere), and one TCP listener on Netty's event loops
  * ({@code threads} of them, shared by the addresses). TCP uses the native epoll transport on
  * Linux, NIO elsewhere.
  */
@@ -47,6 +48,7 @@ public final class DnsTransport implements AutoCloseable {
     private final int threads;
     private final boolean epoll;
     private final List<Channel> channels = new ArrayList<>();
+    private final UdpListener.Factory udp = UdpListener.best();
     private final List<UdpListener> udpListeners = new ArrayList<>();
     private final AtomicInteger tcpConnections = new AtomicInteger();
 
@@ -96,6 +98,11 @@ public final class DnsTransport implements AutoCloseable {
         return epoll;
     }
 
+    /** How UDP datagrams are read and written, for the start-up log. */
+    public String udpPath() {
+        return udp.describe();
+    }
+
     /**
      * Binds UDP and TCP on {@code address}; throws when any socket cannot be bound. Returns the
      * receive buffer the kernel granted the UDP sockets, in bytes (it caps the request at
@@ -106,12 +113,12 @@ public final class DnsTransport implements AutoCloseable {
         // Each address gets sockets of its own family, UDP and TCP alike: an IPv4 address an
         // AF_INET socket (an IPv6 one answering IPv4-mapped clients takes the longer IPv6 send
         // path, and Netty turns 0.0.0.0 on it into [::]), an IPv6 address an IPv6-only TCP
-        // listener (UdpListener drops IPv4 clients on its dual-stack sockets), so that "0.0.0.0:53"
-        // and "[::]:53" are bound side by side, as NSD and Knot do.
+        // listener and IPv6-only UDP sockets (dual-stack ones that drop IPv4 clients on the JDK's
+        // path), so that "0.0.0.0:53" and "[::]:53" are bound side by side, as NSD and Knot do.
         boolean v4 = address.getAddress() instanceof Inet4Address;
         SocketProtocolFamily family = v4 ? SocketProtocolFamily.INET : SocketProtocolFamily.INET6;
-        UdpListener udp = new UdpListener(address, threads, SOCKET_BUFFER, queries, ALLOCATOR);
-        udpListeners.add(udp);
+        UdpListener listener = udp.open(address, threads, SOCKET_BUFFER, queries, ALLOCATOR);
+        udpListeners.add(listener);
         ConnectionLimit limit =
                 new ConnectionLimit(tcpConnections, tcp.maxConnections(), tcp.maxConnectionsPerClient());
         long messageTimeout = TimeUnit.SECONDS.toNanos(tcp.idleTimeoutSeconds());
@@ -150,7 +157,7 @@ public final class DnsTransport implements AutoCloseable {
                     }
                 });
         channels.add(sb.bind(address).sync().channel());
-        return udp.receiveBuffer();
+        return listener.receiveBuffer();
     }
 
     /** TCP connections open now. */

@@ -63,8 +63,12 @@ final class NativeUdpListener implements UdpListener {
     private static final int SO_SNDBUF = 7;
     private static final int SO_RCVBUF = 8;
     private static final int SO_REUSEPORT = 15;
+    private static final int IPPROTO_IP = 0;
+    private static final int IP_PKTINFO = 8;
     private static final int IPPROTO_IPV6 = 41;
     private static final int IPV6_V6ONLY = 26;
+    private static final int IPV6_RECVPKTINFO = 49;
+    private static final int IPV6_PKTINFO = 50;
     private static final int MSG_WAITFORONE = 0x10000;
     private static final int SHUT_RDWR = 2;
     private static final int EINTR = 4;
@@ -79,10 +83,21 @@ final class NativeUdpListener implements UdpListener {
     private static final long MSG_NAMELEN = 8;
     private static final long MSG_IOV = 16;
     private static final long MSG_IOVLEN = 24;
+    private static final long MSG_CONTROL = 32;
+    private static final long MSG_CONTROLLEN = 40;
     private static final long MMSG_LEN = 56;
     private static final long MMSG_SIZE = 64;
     /** Room for a sockaddr_in6 (28 octets), rounded up. */
     private static final long NAME_SIZE = 32;
+    // struct cmsghdr (length 8, level 4, type 4, then the data at 16), in_pktinfo (interface 4,
+    // local address 4, destination 4) and in6_pktinfo (address 16, interface 4)
+    private static final long CMSG_LEVEL = 8;
+    private static final long CMSG_TYPE = 12;
+    private static final long CMSG_DATA = 16;
+    private static final long PKTINFO4_LENGTH = CMSG_DATA + 12;
+    private static final long PKTINFO6_LENGTH = CMSG_DATA + 20;
+    /** Room for the control messages of one datagram: one pktinfo, 8-aligned, with slack. */
+    private static final long CONTROL_SIZE = 64;
 
     private static final ValueLayout.OfShort NET_SHORT =
             ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
@@ -170,6 +185,7 @@ final class NativeUdpListener implements UdpListener {
             InetSocketAddress address, int count, int bufferSize, QueryHandler queries, ByteBufAllocator alloc)
             throws IOException {
         boolean v4 = address.getAddress() instanceof Inet4Address;
+        boolean wildcard = address.getAddress().isAnyLocalAddress();
         int granted = Integer.MAX_VALUE;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(CALL_STATE);
@@ -184,6 +200,16 @@ final class NativeUdpListener implements UdpListener {
                 setOption(arena, state, fd, SOL_SOCKET, SO_SNDBUF, bufferSize, "SO_SNDBUF");
                 if (!v4) {
                     setOption(arena, state, fd, IPPROTO_IPV6, IPV6_V6ONLY, 1, "IPV6_V6ONLY");
+                }
+                if (wildcard) {
+                    // the kernel tells each datagram's destination address, and the answer leaves
+                    // from it: on a host with several addresses the route's preferred source
+                    // would differ for a query to another one, and resolvers drop such answers
+                    if (v4) {
+                        setOption(arena, state, fd, IPPROTO_IP, IP_PKTINFO, 1, "IP_PKTINFO");
+                    } else {
+                        setOption(arena, state, fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1, "IPV6_RECVPKTINFO");
+                    }
                 }
                 int bound = (int) BIND.invokeExact(state, fd, name, nameLength);
                 if (bound < 0) {
@@ -211,7 +237,7 @@ final class NativeUdpListener implements UdpListener {
         }
         this.receiveBuffer = granted;
         for (int i = 0; i < fds.size(); i++) {
-            Serve serve = new Serve(this, fds.get(i), queries, alloc, v4);
+            Serve serve = new Serve(this, fds.get(i), queries, alloc, v4, wildcard);
             // see JdkUdpListener: a FastThreadLocalThread for the per-thread scratch and the
             // allocator's cache, named by address so that 0.0.0.0:53 and [::]:53 are told apart
             String thread = "popdns-udp-" + address.getAddress().getHostAddress() + "-" + address.getPort() + "-" + i;
@@ -264,6 +290,8 @@ final class NativeUdpListener implements UdpListener {
         private final QueryHandler queries;
         private final ByteBufAllocator alloc;
         private final boolean v4;
+        /** Bound to 0.0.0.0 or [::]: each answer is sent from the address its query came to. */
+        private final boolean pktinfo;
         /** The last sender, kept so that a resolver sending many queries costs one InetAddress. */
         private InetAddress lastPeer;
 
@@ -271,12 +299,19 @@ final class NativeUdpListener implements UdpListener {
         private long lastLow;
         private int lastScope;
 
-        Serve(NativeUdpListener owner, int fd, QueryHandler queries, ByteBufAllocator alloc, boolean v4) {
+        Serve(
+                NativeUdpListener owner,
+                int fd,
+                QueryHandler queries,
+                ByteBufAllocator alloc,
+                boolean v4,
+                boolean pktinfo) {
             this.owner = owner;
             this.fd = fd;
             this.queries = queries;
             this.alloc = alloc;
             this.v4 = v4;
+            this.pktinfo = pktinfo;
         }
 
         @Override
@@ -304,6 +339,9 @@ final class NativeUdpListener implements UdpListener {
             MemorySegment tx = arena.allocate(MMSG_SIZE * BATCH, 8);
             MemorySegment txIov = arena.allocate(IOV_SIZE * BATCH, 8);
             MemorySegment txData = arena.allocate((long) MAX_ANSWER * BATCH, 64);
+            // control messages (pktinfo), used on a wildcard address only
+            MemorySegment rxControl = arena.allocate(pktinfo ? CONTROL_SIZE * BATCH : 8, 8);
+            MemorySegment txControl = arena.allocate(pktinfo ? CONTROL_SIZE * BATCH : 8, 8);
             ByteBuf[] query = new ByteBuf[BATCH];
             ByteBuffer[] answerSlot = new ByteBuffer[BATCH];
             for (int i = 0; i < BATCH; i++) {
@@ -319,10 +357,17 @@ final class NativeUdpListener implements UdpListener {
                 txIov.set(ValueLayout.ADDRESS, IOV_SIZE * i + IOV_BASE, out);
                 tx.set(ValueLayout.ADDRESS, MMSG_SIZE * i + MSG_IOV, txIov.asSlice(IOV_SIZE * i));
                 tx.set(ValueLayout.JAVA_LONG, MMSG_SIZE * i + MSG_IOVLEN, 1);
+                if (pktinfo) {
+                    rx.set(ValueLayout.ADDRESS, MMSG_SIZE * i + MSG_CONTROL, rxControl.asSlice(CONTROL_SIZE * i));
+                    tx.set(ValueLayout.ADDRESS, MMSG_SIZE * i + MSG_CONTROL, txControl.asSlice(CONTROL_SIZE * i));
+                }
             }
             while (!owner.closed) {
                 for (int i = 0; i < BATCH; i++) {
                     rx.set(ValueLayout.JAVA_INT, MMSG_SIZE * i + MSG_NAMELEN, (int) NAME_SIZE);
+                    if (pktinfo) {
+                        rx.set(ValueLayout.JAVA_LONG, MMSG_SIZE * i + MSG_CONTROLLEN, CONTROL_SIZE);
+                    }
                 }
                 int received = (int) RECVMMSG.invokeExact(state, fd, rx, BATCH, MSG_WAITFORONE, MemorySegment.NULL);
                 if (owner.closed) {
@@ -357,6 +402,10 @@ final class NativeUdpListener implements UdpListener {
                                 ValueLayout.JAVA_INT,
                                 MMSG_SIZE * answers + MSG_NAMELEN,
                                 rx.get(ValueLayout.JAVA_INT, MMSG_SIZE * i + MSG_NAMELEN));
+                        if (pktinfo) {
+                            long control = replyFrom(rx, rxControl, i, txControl, answers);
+                            tx.set(ValueLayout.JAVA_LONG, MMSG_SIZE * answers + MSG_CONTROLLEN, control);
+                        }
                         answers++;
                     } finally {
                         answer.release();
@@ -388,6 +437,49 @@ final class NativeUdpListener implements UdpListener {
                 }
                 from++;
             }
+        }
+
+        /**
+         * Writes into send slot {@code to}'s control buffer a pktinfo that makes the answer leave
+         * from the address datagram {@code from} was sent to; returns the control length, 0 when
+         * the kernel gave no pktinfo (then the route picks the source).
+         */
+        private long replyFrom(MemorySegment rx, MemorySegment rxControl, int from, MemorySegment txControl, int to) {
+            long length = rx.get(ValueLayout.JAVA_LONG, MMSG_SIZE * from + MSG_CONTROLLEN);
+            long base = CONTROL_SIZE * from;
+            long out = CONTROL_SIZE * to;
+            for (long at = 0; at + CMSG_DATA <= length; ) {
+                long cmsgLength = rxControl.get(ValueLayout.JAVA_LONG, base + at);
+                if (cmsgLength < CMSG_DATA || at + cmsgLength > length) {
+                    return 0;
+                }
+                int level = rxControl.get(ValueLayout.JAVA_INT, base + at + CMSG_LEVEL);
+                int type = rxControl.get(ValueLayout.JAVA_INT, base + at + CMSG_TYPE);
+                long data = base + at + CMSG_DATA;
+                if (v4 && level == IPPROTO_IP && type == IP_PKTINFO) {
+                    // in_pktinfo out: no interface (the route picks it), the local address is
+                    // the query's destination, the destination field unused
+                    txControl.set(ValueLayout.JAVA_LONG, out, PKTINFO4_LENGTH);
+                    txControl.set(ValueLayout.JAVA_INT, out + CMSG_LEVEL, IPPROTO_IP);
+                    txControl.set(ValueLayout.JAVA_INT, out + CMSG_TYPE, IP_PKTINFO);
+                    txControl.set(ValueLayout.JAVA_INT, out + CMSG_DATA, 0);
+                    txControl.set(
+                            ValueLayout.JAVA_INT, out + CMSG_DATA + 4, rxControl.get(ValueLayout.JAVA_INT, data + 8));
+                    txControl.set(ValueLayout.JAVA_INT, out + CMSG_DATA + 8, 0);
+                    return align(PKTINFO4_LENGTH);
+                }
+                if (!v4 && level == IPPROTO_IPV6 && type == IPV6_PKTINFO) {
+                    // in6_pktinfo out as it came in: the query's destination and its interface
+                    // (which a link-local destination needs)
+                    txControl.set(ValueLayout.JAVA_LONG, out, PKTINFO6_LENGTH);
+                    txControl.set(ValueLayout.JAVA_INT, out + CMSG_LEVEL, IPPROTO_IPV6);
+                    txControl.set(ValueLayout.JAVA_INT, out + CMSG_TYPE, IPV6_PKTINFO);
+                    MemorySegment.copy(rxControl, data, txControl, out + CMSG_DATA, 20);
+                    return align(PKTINFO6_LENGTH);
+                }
+                at += align(cmsgLength);
+            }
+            return 0;
         }
 
         private String senderOf(MemorySegment tx, int index) {
@@ -422,6 +514,11 @@ final class NativeUdpListener implements UdpListener {
             }
             return lastPeer;
         }
+    }
+
+    /** {@code length} rounded up to the 8-octet alignment of control messages (CMSG_ALIGN). */
+    private static long align(long length) {
+        return (length + 7) & ~7L;
     }
 
     /** The address of the sockaddr at {@code at}. */

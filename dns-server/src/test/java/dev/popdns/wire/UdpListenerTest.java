@@ -140,6 +140,35 @@ class UdpListenerTest {
         }
     }
 
+    /**
+     * A wildcard socket answers from the address the query was sent to: 127.0.0.2 here, where the
+     * route's preferred source towards 127.0.0.1 is 127.0.0.1 (a resolver drops an answer from an
+     * address it did not ask). The recvmmsg path only; the JDK's sockets cannot (README, listen).
+     */
+    @org.junit.jupiter.api.Test
+    void aWildcardAddressAnswersFromTheAddressTheQueryWentTo() throws Exception {
+        UdpListener.Factory factory = factory("native");
+        int port = freePort("0.0.0.0");
+        try (UdpListener v4 = factory.open(
+                        new InetSocketAddress("0.0.0.0", port), 2, 1 << 20, queries, DnsTransport.ALLOCATOR);
+                UdpListener v6 =
+                        factory.open(new InetSocketAddress("::", port), 2, 1 << 20, queries, DnsTransport.ALLOCATOR);
+                DatagramSocket c4 = client("127.0.0.1");
+                DatagramSocket c6 = client("::1")) {
+            for (String to : new String[] {"127.0.0.2", "127.0.0.1", "127.3.4.5"}) {
+                send(c4, new InetSocketAddress(to, port), 5, "mail.example.test.");
+                DatagramPacket packet = new DatagramPacket(new byte[1232], 1232);
+                c4.receive(packet);
+                assertEquals(InetAddress.getByName(to), packet.getAddress(), "the answer's source address");
+                assertEquals(port, packet.getPort());
+            }
+            send(c6, new InetSocketAddress("::1", port), 6, "mail.example.test.");
+            DatagramPacket packet = new DatagramPacket(new byte[1232], 1232);
+            c6.receive(packet);
+            assertEquals(InetAddress.getByName("::1"), packet.getAddress());
+        }
+    }
+
     @ParameterizedTest
     @MethodSource("paths")
     void closeEndsTheThreadsAndFreesThePort(String path) throws Exception {

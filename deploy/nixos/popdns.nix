@@ -21,7 +21,8 @@ let
 
   jar = "${cfg.package}/share/popdns/popdns.jar";
   javaMajor = lib.versions.major cfg.javaPackage.version;
-  # --enable-native-access: Netty's native transport (Java 22+ warns without it; 21 accepts it).
+  # --enable-native-access: Netty's native transport and the UDP path on recvmmsg (Java 22+ warns
+  # without it; 21 accepts it).
   # --sun-misc-unsafe-memory-access: Netty's buffers on Java 24+ (Java 21 rejects the flag).
   javaOptions =
     [ "--enable-native-access=ALL-UNNAMED" ]

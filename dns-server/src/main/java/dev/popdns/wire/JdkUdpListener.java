@@ -37,7 +37,9 @@ import org.slf4j.LoggerFactory;
  * <p>The JDK opens IPv6 sockets dual-stack and cannot make them IPv6-only: a datagram from an
  * IPv4 client on an IPv6 address's socket (which Linux delivers only when no IPv4 socket is bound
  * to the port, as for {@code [::]:53} alone) is dropped, so an IPv6 address answers IPv6 clients
- * only, as its IPV6_V6ONLY TCP listener does.
+ * only, as its IPV6_V6ONLY TCP listener does. Nor can the JDK tell a wildcard socket's
+ * destination address: on {@code 0.0.0.0} an answer leaves from the route's preferred source,
+ * which on a host with several addresses is not always the one a query was sent to.
  */
 final class JdkUdpListener implements UdpListener {
     private static final Logger LOG = LoggerFactory.getLogger(JdkUdpListener.class);

@@ -17,6 +17,7 @@ import java.net.URLEncoder;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -164,6 +165,7 @@ final class Explain {
                     null,
                     Map.of(),
                     false,
+                    Instant.now(),
                     locator,
                     request.name(),
                     request.type(),

@@ -5,6 +5,7 @@ import dev.popdns.config.YamlTree.Node;
 import dev.popdns.config.YamlTree.Scalar;
 import dev.popdns.health.DownQuorum;
 import dev.popdns.health.Durations;
+import dev.popdns.health.HealthAgreement;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -171,12 +172,9 @@ final class PeersLoader {
         }
         try {
             DownQuorum quorum = DownQuorum.parse(text(quorumNode, "health-agreement.down-quorum"));
-            int required = quorum.required(Math.max(1, nodes));
-            if (required > nodes && nodes > 0) {
-                problem(
-                        quorumNode.line(),
-                        "health-agreement.down-quorum: " + required + " (expected: 1.." + nodes
-                                + ", the number of nodes)");
+            String wrong = nodes > 0 ? HealthAgreement.Settings.quorumProblem(quorum, nodes) : null;
+            if (wrong != null) {
+                problem(quorumNode.line(), "health-agreement." + wrong);
             }
             return quorum;
         } catch (IllegalArgumentException e) {
@@ -192,10 +190,13 @@ final class PeersLoader {
         }
         try {
             Duration staleAfter = Durations.parse(text(staleNode, "health-agreement.stale-after"));
-            if (staleAfter.compareTo(Duration.ofMillis(100)) < 0 || staleAfter.compareTo(Duration.ofHours(1)) > 0) {
+            if (staleAfter.compareTo(HealthAgreement.Settings.MIN_STALE_AFTER) < 0
+                    || staleAfter.compareTo(HealthAgreement.Settings.MAX_STALE_AFTER) > 0) {
                 problem(
                         staleNode.line(),
-                        "health-agreement.stale-after: " + Durations.format(staleAfter) + " (expected: 100ms..1h)");
+                        "health-agreement.stale-after: " + Durations.format(staleAfter) + " (expected: "
+                                + Durations.format(HealthAgreement.Settings.MIN_STALE_AFTER) + ".."
+                                + Durations.format(HealthAgreement.Settings.MAX_STALE_AFTER) + ")");
             }
             return staleAfter;
         } catch (IllegalArgumentException e) {

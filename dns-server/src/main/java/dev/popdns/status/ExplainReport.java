@@ -47,6 +47,8 @@ public final class ExplainReport {
      *     when given, its agreed view (what routing reads) replaces {@code view}
      * @param drains the scheduled drains by PoP id (empty offline)
      * @param live whether this is the running server's view (false: the command line offline)
+     * @param now the time a scheduled drain is judged against: the server's clock, as the status
+     *     page's
      */
     public static ObjectNode build(
             RoutingTable table,
@@ -56,6 +58,7 @@ public final class ExplainReport {
             HealthAgreement.Agreement agreement,
             Map<String, DrainSchedule.Drain> drains,
             boolean live,
+            Instant now,
             GeoLocator geo,
             Name name,
             int type,
@@ -89,7 +92,8 @@ public final class ExplainReport {
                     health,
                     agreement,
                     drains.get(c.pop().id()),
-                    live);
+                    live,
+                    now);
         }
         answer(root, table, eligibility, e, geoName, drains);
         root.put("ecs_source_prefix", e.subnetPrefix()).put("ecs_scope", e.scope());
@@ -127,7 +131,8 @@ public final class ExplainReport {
             PopHealth health,
             HealthAgreement.Agreement agreement,
             DrainSchedule.Drain drain,
-            boolean live) {
+            boolean live,
+            Instant now) {
         o.put("pop", c.pop().id())
                 .put("hq", c.pop().hq())
                 .put("state", c.pop().drained() ? "drain" : "active")
@@ -141,7 +146,7 @@ public final class ExplainReport {
         boolean drainedBySchedule = drain != null
                 && !c.eligible()
                 && !c.pop().drained()
-                && !drain.at().isAfter(Instant.now());
+                && !drain.at().isAfter(now);
         o.put("why", drainedBySchedule ? planned(drain) : why(c, geoName, health, live));
         if (drain != null) {
             StatusReport.scheduledDrain(o, drain);

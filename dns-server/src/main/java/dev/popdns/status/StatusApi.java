@@ -212,6 +212,7 @@ public final class StatusApi implements HttpServer.Handler {
                 monitor == null ? null : report.agreement(),
                 drains.current(),
                 true,
+                clock.instant(),
                 geo,
                 name,
                 type,

@@ -3,14 +3,13 @@ package dev.popdns.tools;
 import com.maxmind.db.CHMCache;
 import com.maxmind.db.DatabaseRecord;
 import com.maxmind.db.InvalidNetworkException;
-import com.maxmind.db.MaxMindDbConstructor;
-import com.maxmind.db.MaxMindDbParameter;
 import com.maxmind.db.Network;
 import com.maxmind.db.Networks;
 import com.maxmind.db.Reader;
 import dev.popdns.geoip.DatabaseInfo;
 import dev.popdns.geoip.GeoLocator;
 import dev.popdns.geoip.GeoLocatorConfig;
+import dev.popdns.geoip.GeoRecord;
 import dev.popdns.geoip.Location;
 import dev.popdns.routing.Decision;
 import dev.popdns.routing.Eligibility;
@@ -108,13 +107,12 @@ public final class TrafficShift {
         long networks = 0;
         long addresses = 0;
         try (Reader reader = new Reader(database.toFile(), Reader.FileMode.MEMORY_MAPPED, new CHMCache(1 << 16))) {
-            Networks<Entry> it =
-                    reader.networksWithin(new Network(InetAddress.getByAddress(new byte[4]), 0), false, Entry.class);
+            Networks<GeoRecord> it = reader.networksWithin(
+                    new Network(InetAddress.getByAddress(new byte[4]), 0), false, GeoRecord.class);
             while (it.hasNext()) {
-                DatabaseRecord<Entry> record = it.next();
+                DatabaseRecord<GeoRecord> record = it.next();
                 long size = 1L << (32 - record.getNetwork().getPrefixLength());
-                Entry e = record.getData();
-                Place place = e == null ? Place.NOWHERE : e.place();
+                Place place = Place.of(record.getData());
                 Cell cell = cells.get(place);
                 if (cell == null) {
                     cell = new Cell(place, route(place, both, before, after));
@@ -281,6 +279,19 @@ public final class TrafficShift {
     record Place(String country, String continent, double latitude, double longitude) {
         static final Place NOWHERE = new Place(null, null, Double.NaN, Double.NaN);
 
+        /** The place of a database record (the decoder's, shared with geoip); NOWHERE for none. */
+        static Place of(GeoRecord record) {
+            if (record == null) {
+                return NOWHERE;
+            }
+            boolean located = record.hasCoordinates();
+            return new Place(
+                    record.country(),
+                    record.continent(),
+                    located ? record.latitude() : Double.NaN,
+                    located ? record.longitude() : Double.NaN);
+        }
+
         /** The location the server's GeoLocator would return, or null (as it returns for no data). */
         Location location() {
             if (country == null && continent == null && Double.isNaN(latitude)) {
@@ -298,55 +309,6 @@ public final class TrafficShift {
         Cell(Place place, String[][] routes) {
             this.place = place;
             this.routes = routes;
-        }
-    }
-
-    /** The fields of a GeoIP2 City/Country record the router uses; the decoder skips the rest. */
-    public static final class Entry {
-        private final Place place;
-
-        @MaxMindDbConstructor
-        public Entry(
-                @MaxMindDbParameter(name = "country") Code country,
-                @MaxMindDbParameter(name = "continent") Code continent,
-                @MaxMindDbParameter(name = "location") Coordinates location) {
-            boolean located = location != null && location.latitude != null && location.longitude != null;
-            this.place = new Place(
-                    country == null ? null : country.isoCode,
-                    continent == null ? null : continent.code,
-                    located ? location.latitude : Double.NaN,
-                    located ? location.longitude : Double.NaN);
-        }
-
-        Place place() {
-            return place;
-        }
-    }
-
-    /** {@code country.iso_code} or {@code continent.code}. */
-    public static final class Code {
-        final String isoCode;
-        final String code;
-
-        @MaxMindDbConstructor
-        public Code(
-                @MaxMindDbParameter(name = "iso_code") String isoCode, @MaxMindDbParameter(name = "code") String code) {
-            this.isoCode = isoCode;
-            this.code = code;
-        }
-    }
-
-    /** {@code location.latitude}, {@code location.longitude}. */
-    public static final class Coordinates {
-        final Double latitude;
-        final Double longitude;
-
-        @MaxMindDbConstructor
-        public Coordinates(
-                @MaxMindDbParameter(name = "latitude") Double latitude,
-                @MaxMindDbParameter(name = "longitude") Double longitude) {
-            this.latitude = latitude;
-            this.longitude = longitude;
         }
     }
 }

@@ -27,6 +27,31 @@ public final class GeoRecord {
         this.continent = continent == null ? null : continent.code;
     }
 
+    /** {@code country.iso_code}, or null. */
+    public String country() {
+        return country;
+    }
+
+    /** {@code continent.code}, or null. */
+    public String continent() {
+        return continent;
+    }
+
+    /** Whether the record has both coordinates. */
+    public boolean hasCoordinates() {
+        return latitude != null && longitude != null;
+    }
+
+    /** {@code location.latitude}, NaN when missing. */
+    public double latitude() {
+        return latitude == null ? Double.NaN : latitude;
+    }
+
+    /** {@code location.longitude}, NaN when missing. */
+    public double longitude() {
+        return longitude == null ? Double.NaN : longitude;
+    }
+
     /** The {@code location} map of a City record. */
     public static final class Coordinates {
         final Double latitude;

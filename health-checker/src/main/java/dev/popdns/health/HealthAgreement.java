@@ -41,6 +41,11 @@ public final class HealthAgreement {
      * @param staleAfter a peer view received longer ago than this does not vote
      */
     public record Settings(String self, int nodes, DownQuorum downQuorum, Duration staleAfter) {
+        /** The shortest {@code stale-after}: a view is pulled once per probe interval. */
+        public static final Duration MIN_STALE_AFTER = Duration.ofMillis(100);
+        /** The longest {@code stale-after}. */
+        public static final Duration MAX_STALE_AFTER = Duration.ofHours(1);
+
         /**
          * Validates the fields.
          *
@@ -50,12 +55,23 @@ public final class HealthAgreement {
             Validation.requireText("self", self);
             Validation.requireRange("nodes", nodes, 1, 1000);
             Validation.requirePresent("downQuorum", downQuorum);
-            Validation.requireRange("staleAfter", staleAfter, Duration.ofMillis(100), Duration.ofHours(1));
-            int required = downQuorum.required(nodes);
-            if (required > nodes) {
-                throw new IllegalArgumentException(
-                        "down-quorum: " + required + " (expected: 1.." + nodes + ", the number of nodes)");
+            Validation.requireRange("staleAfter", staleAfter, MIN_STALE_AFTER, MAX_STALE_AFTER);
+            String problem = quorumProblem(downQuorum, nodes);
+            if (problem != null) {
+                throw new IllegalArgumentException(problem);
             }
+        }
+
+        /**
+         * What is wrong with {@code downQuorum} for {@code nodes} nodes, such as {@code "down-quorum:
+         * 4 (expected: 1..3, the number of nodes)"}, or null when it can be reached. The config
+         * loader reports the same words with the line.
+         */
+        public static String quorumProblem(DownQuorum downQuorum, int nodes) {
+            int required = downQuorum.required(nodes);
+            return required > nodes
+                    ? "down-quorum: " + required + " (expected: 1.." + nodes + ", the number of nodes)"
+                    : null;
         }
 
         /** The number of DOWN views that make a pair DOWN. */

@@ -73,26 +73,7 @@ class WildcardListenTest {
         Assumptions.assumeTrue(Runtime.version().feature() >= 22, "the recvmmsg path needs Java 22 or newer");
         inNamespace(dir, "native", List.of("0.0.0.0:" + PORT), log -> {
             for (String address : List.of("127.0.0.2", "127.9.8.7")) {
-                String answer = exec(
-                                List.of(
-                                        "ip",
-                                        "netns",
-                                        "exec",
-                                        NAMESPACE,
-                                        "dig",
-                                        "+short",
-                                        "+notcp",
-                                        "+time=2",
-                                        "+tries=1",
-                                        "-b",
-                                        "127.0.0.1",
-                                        "@" + address,
-                                        "-p",
-                                        Integer.toString(PORT),
-                                        "defence.test.",
-                                        "A"),
-                                true)
-                        .strip();
+                String answer = ask(address, "+notcp", "-b", "127.0.0.1");
                 assertEquals("192.0.2.1", answer, address + "\n" + log);
             }
         });
@@ -133,25 +114,15 @@ class WildcardListenTest {
         }
     }
 
-    /** dig's short answer (or its error) for defence.test. A from {@code resolver} in the namespace. */
-    private static String ask(String resolver, String transport) throws Exception {
-        return exec(
-                        List.of(
-                                "ip",
-                                "netns",
-                                "exec",
-                                NAMESPACE,
-                                "dig",
-                                "+short",
-                                transport,
-                                "+time=2",
-                                "+tries=1",
-                                "@" + resolver,
-                                "-p",
-                                Integer.toString(PORT),
-                                "defence.test.",
-                                "A"),
-                        true)
-                .strip();
+    /**
+     * dig's short answer (or its error) for defence.test. A from {@code resolver} in the namespace,
+     * over {@code transport} ({@code +notcp} or {@code +tcp}), with {@code extra} dig options.
+     */
+    private static String ask(String resolver, String transport, String... extra) throws Exception {
+        List<String> cmd = new ArrayList<>(
+                List.of("ip", "netns", "exec", NAMESPACE, "dig", "+short", transport, "+time=2", "+tries=1"));
+        cmd.addAll(List.of(extra));
+        cmd.addAll(List.of("@" + resolver, "-p", Integer.toString(PORT), "defence.test.", "A"));
+        return exec(cmd, true).strip();
     }
 }

@@ -3,7 +3,6 @@ package dev.popdns.wire;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
-import io.netty.util.concurrent.FastThreadLocalThread;
 import java.io.IOException;
 import java.net.Inet4Address;
 import java.net.InetSocketAddress;
@@ -82,19 +81,7 @@ final class JdkUdpListener implements UdpListener {
         this.receiveBuffer = granted;
         for (int i = 0; i < sockets.size(); i++) {
             DatagramChannel socket = sockets.get(i);
-            Serve serve = new Serve(socket, queries, alloc, !v4);
-            // a FastThreadLocalThread, so that the query path's per-thread scratch and the pooled
-            // allocator's per-thread cache take their fast path; named by address, so that
-            // 0.0.0.0:53 and [::]:53 are told apart in a thread dump
-            String name = "popdns-udp-" + address.getAddress().getHostAddress() + "-" + address.getPort() + "-" + i;
-            Thread thread = new FastThreadLocalThread(serve, name);
-            thread.setDaemon(true);
-            // QueryHandler turns every failure of a query into a counted internal error, so only a
-            // JVM error (out of memory) can end a thread; then its socket stops being read
-            thread.setUncaughtExceptionHandler(
-                    (t, e) -> LOG.error("udp: {} stopped; its socket's share of queries is lost", t.getName(), e));
-            threads.add(thread);
-            thread.start();
+            threads.add(UdpListener.start(new Serve(socket, queries, alloc, !v4), address, i));
         }
     }
 

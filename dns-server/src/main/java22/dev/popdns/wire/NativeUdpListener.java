@@ -3,7 +3,6 @@ package dev.popdns.wire;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
-import io.netty.util.concurrent.FastThreadLocalThread;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -240,16 +239,7 @@ final class NativeUdpListener implements UdpListener {
         }
         this.receiveBuffer = granted;
         for (int i = 0; i < fds.size(); i++) {
-            Serve serve = new Serve(this, fds.get(i), queries, alloc, v4, wildcard);
-            // see JdkUdpListener: a FastThreadLocalThread for the per-thread scratch and the
-            // allocator's cache, named by address so that 0.0.0.0:53 and [::]:53 are told apart
-            String thread = "popdns-udp-" + address.getAddress().getHostAddress() + "-" + address.getPort() + "-" + i;
-            Thread t = new FastThreadLocalThread(serve, thread);
-            t.setDaemon(true);
-            t.setUncaughtExceptionHandler(
-                    (th, e) -> LOG.error("udp: {} stopped; its socket's share of queries is lost", th.getName(), e));
-            threads.add(t);
-            t.start();
+            threads.add(UdpListener.start(new Serve(this, fds.get(i), queries, alloc, v4, wildcard), address, i));
         }
     }
 

@@ -2,8 +2,6 @@ package dev.popdns.wire;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.popdns.routing.ClientRankings;
-import dev.popdns.routing.Eligibility;
 import dev.popdns.served.Served;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.buffer.ByteBuf;
@@ -30,19 +28,9 @@ class QueryHandlerFaultTest {
         Path root = Path.of(System.getProperty("popdns.root"));
         Served served = Served.load(root.resolve("src/test/resources/geo"), null);
         QueryMetrics metrics = new QueryMetrics(new SimpleMeterRegistry());
-        QueryHandler handler = new QueryHandler(
-                new Snapshot.Holder(
-                        served.zones(),
-                        served.routing(),
-                        ClientRankings.unlocated(served.routing()),
-                        Eligibility.adminOnly(),
-                        1000),
-                new Answerer(ServerIdentity.none()),
-                new ClientLocator(),
-                metrics,
-                (name, pop) -> {
-                    throw new IllegalStateException("a bug in the answer listener");
-                });
+        QueryHandler handler = TestHandlers.unlocated(served, metrics, (name, pop) -> {
+            throw new IllegalStateException("a bug in the answer listener");
+        });
 
         assertEquals(Rcode.SERVFAIL, ask(handler, "geo.test.", Type.A).getRcode());
         assertEquals(Rcode.SERVFAIL, ask(handler, "geo.test.", Type.AAAA).getRcode());

@@ -4,8 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.popdns.routing.ClientRankings;
-import dev.popdns.routing.Eligibility;
 import dev.popdns.served.Served;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.buffer.ByteBuf;
@@ -39,17 +37,7 @@ class TcpHandlerTest {
     void load() throws Exception {
         Served served = Served.load(Path.of(System.getProperty("popdns.testZones")), null);
         registry = new SimpleMeterRegistry();
-        queries = new QueryHandler(
-                new Snapshot.Holder(
-                        served.zones(),
-                        served.routing(),
-                        ClientRankings.unlocated(served.routing()),
-                        Eligibility.adminOnly(),
-                        1000),
-                new Answerer(ServerIdentity.none()),
-                new ClientLocator(),
-                new QueryMetrics(registry),
-                (name, pop) -> {});
+        queries = TestHandlers.unlocated(served, new QueryMetrics(registry), (name, pop) -> {});
     }
 
     @Test

@@ -7,8 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.popdns.routing.ClientRankings;
-import dev.popdns.routing.Eligibility;
 import dev.popdns.served.Served;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
@@ -59,17 +57,7 @@ class UdpListenerTest {
     @BeforeEach
     void load() throws Exception {
         Served served = Served.load(Path.of(System.getProperty("popdns.testZones")), null);
-        queries = new QueryHandler(
-                new Snapshot.Holder(
-                        served.zones(),
-                        served.routing(),
-                        ClientRankings.unlocated(served.routing()),
-                        Eligibility.adminOnly(),
-                        1000),
-                new Answerer(ServerIdentity.none()),
-                new ClientLocator(),
-                new QueryMetrics(new SimpleMeterRegistry()),
-                (name, pop) -> {});
+        queries = TestHandlers.unlocated(served, new QueryMetrics(new SimpleMeterRegistry()), (name, pop) -> {});
     }
 
     @ParameterizedTest

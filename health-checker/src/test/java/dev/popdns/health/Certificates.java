@@ -9,6 +9,15 @@ import java.util.List;
 /** A test CA and a server certificate it signed for one DNS name, made with the openssl CLI. */
 record Certificates(Path caFile, Path certificate, Path key) {
     static Certificates generate(Path dir, String dnsName) throws IOException {
+        return generate(dir, dnsName, "DNS:" + dnsName);
+    }
+
+    /**
+     * A CA and a server certificate with common name {@code name} and {@code subjectAltName}
+     * (openssl's syntax, e.g. {@code IP:127.0.0.1}).
+     */
+    static Certificates generate(Path dir, String name, String subjectAltName) throws IOException {
+        String dnsName = name;
         String openssl = Programs.require("openssl", "openssl").toString();
         Duration timeout = Duration.ofSeconds(30);
         Programs.run(
@@ -54,7 +63,7 @@ record Certificates(Path caFile, Path certificate, Path key) {
                         "/CN=" + dnsName));
         Files.writeString(
                 dir.resolve("server.ext"),
-                "subjectAltName=DNS:" + dnsName + "\n"
+                "subjectAltName=" + subjectAltName + "\n"
                         + "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n");
         Programs.run(
                 dir,

@@ -83,6 +83,44 @@ class ReplicaLagProbeTest {
         assertFalse(down.reason().contains(PASSWORD), down.reason());
     }
 
+    /**
+     * {@code sslmode: verify-full} with {@code sslrootcert}, as the README asks for a replica
+     * reached over a network, against a replica that speaks TLS with a certificate for 127.0.0.1
+     * signed by a CA of this test: Up with that CA; Down, before any password is sent, with
+     * another CA or with no sslrootcert (pgjdbc then looks for ~/.postgresql/root.crt, which a
+     * test machine does not have), each with pgjdbc's words.
+     */
+    @Test
+    @Order(1)
+    void verifyFullChecksTheReplicasCertificateAgainstTheSslRootCert() throws IOException, SQLException {
+        Path tls = Files.createDirectories(postgres.dir().resolve("tls"));
+        Certificates ours = Certificates.generate(tls, "replica", "IP:127.0.0.1");
+        Path otherDir = Files.createDirectories(postgres.dir().resolve("tls-other"));
+        Certificates other = Certificates.generate(otherDir, "replica", "IP:127.0.0.1");
+        int port = Ports.free();
+        try (StreamingReplica replica = StreamingReplica.start(postgres, "tls", "127.0.0.1", port, ours)) {
+            ReplicaSpec spec = spec(port, "popdns").withPassword(file()).withSslMode("verify-full");
+            assertInstanceOf(
+                    ProbeResult.Up.class,
+                    bind(spec.withSslRootCert(ours.caFile()), Map.of()).probe());
+            ProbeResult.Down wrongCa = assertInstanceOf(
+                    ProbeResult.Down.class,
+                    bind(spec.withSslRootCert(other.caFile()), Map.of()).probe());
+            // "connect: SSL error: (certificate_unknown) PKIX path validation failed: ... Path does
+            // not chain with any of the trust anchors"
+            assertTrue(
+                    wrongCa.reason().startsWith("connect: SSL error")
+                            && wrongCa.reason().contains("trust anchors"),
+                    wrongCa.reason());
+            ProbeResult.Down noCa = assertInstanceOf(
+                    ProbeResult.Down.class, bind(spec, Map.of()).probe());
+            assertTrue(noCa.reason().startsWith("connect: Could not open SSL root certificate file"), noCa.reason());
+            for (ProbeResult.Down down : List.of(wrongCa, noCa)) {
+                assertFalse(down.reason().contains(PASSWORD), down.reason());
+            }
+        }
+    }
+
     @Test
     @Order(1)
     void thePasswordMayComeFromTheEnvironment() {

@@ -6,6 +6,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.nio.file.attribute.UserPrincipal;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -48,10 +50,20 @@ public final class StreamingReplica implements AutoCloseable {
     /** Makes, starts and connects the replica; returns once it streams from the primary. */
     public static StreamingReplica start(PostgresPair primary, String name, String address, int port)
             throws IOException, SQLException {
+        return start(primary, name, address, port, null);
+    }
+
+    /**
+     * The same, speaking TLS with {@code tls}'s server certificate and key when it is not null
+     * ({@code ssl = on}; clients may still connect without TLS, as pg_hba's {@code host} lines
+     * allow both).
+     */
+    public static StreamingReplica start(PostgresPair primary, String name, String address, int port, Certificates tls)
+            throws IOException, SQLException {
         StreamingReplica replica = new StreamingReplica(
                 Programs.postgresBin(), primary.dir(), primary.dir().resolve("replica-" + name), address, port);
         try {
-            replica.create(primary.primaryPort(), name);
+            replica.create(primary.primaryPort(), name, tls);
             return replica;
         } catch (IOException | SQLException | RuntimeException | AssertionError e) {
             replica.close();
@@ -59,7 +71,7 @@ public final class StreamingReplica implements AutoCloseable {
         }
     }
 
-    private void create(int primaryPort, String name) throws IOException, SQLException {
+    private void create(int primaryPort, String name, Certificates tls) throws IOException, SQLException {
         Programs.run(
                 workDir,
                 COMMAND_TIMEOUT,
@@ -87,6 +99,24 @@ public final class StreamingReplica implements AutoCloseable {
                 port = %d
                 unix_socket_directories = ''
                 """.formatted(address, port), StandardOpenOption.APPEND);
+        if (tls != null) {
+            // PostgreSQL reads the key only when its owner alone may read it
+            Path certificate = data.resolve("server.crt");
+            Path key = data.resolve("server.key");
+            Files.copy(tls.certificate(), certificate);
+            Files.copy(tls.key(), key);
+            Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-------"));
+            if (Programs.runningAsRoot()) {
+                UserPrincipal postgres =
+                        data.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("postgres");
+                Files.setOwner(certificate, postgres);
+                Files.setOwner(key, postgres);
+            }
+            Files.writeString(
+                    data.resolve("postgresql.conf"),
+                    "ssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n",
+                    StandardOpenOption.APPEND);
+        }
         process = ExternalProcess.start(
                 "postgres replica " + name,
                 workDir,

@@ -3,12 +3,21 @@ package dev.popdns.status;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
+import java.security.GeneralSecurityException;
+import java.security.PrivateKey;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,7 +43,8 @@ public final class TlsFiles {
     private Instant nextCheck;
 
     /**
-     * Loads the certificate chain and the private key (PEM; the key in PKCS#8).
+     * Loads the certificate chain and the private key (PEM; the key unencrypted, in PKCS#8, PKCS#1
+     * RSA or SEC1 EC form: {@link PemKey}).
      *
      * @throws IOException naming the file and the problem when they cannot be used
      */
@@ -71,13 +81,28 @@ public final class TlsFiles {
     }
 
     private SslContext build() throws IOException {
+        PrivateKey privateKey;
         try {
-            return SslContextBuilder.forServer(cert.toFile(), key.toFile()).build();
+            privateKey = PemKey.parse(Files.readString(key, StandardCharsets.ISO_8859_1));
+        } catch (IOException e) {
+            throw new IOException("http-tls: cannot use the key " + key + ": " + e.getMessage(), e);
+        }
+        List<X509Certificate> chain = new ArrayList<>();
+        try (InputStream in = Files.newInputStream(cert)) {
+            for (Certificate c : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
+                chain.add((X509Certificate) c);
+            }
+        } catch (IOException | GeneralSecurityException e) {
+            throw new IOException("http-tls: cannot use the certificate " + cert + ": " + e.getMessage(), e);
+        }
+        if (chain.isEmpty()) {
+            throw new IOException("http-tls: no certificate in " + cert + " (expected: a PEM certificate chain)");
+        }
+        try {
+            return SslContextBuilder.forServer(privateKey, chain.toArray(new X509Certificate[0]))
+                    .build();
         } catch (IOException | RuntimeException e) {
-            throw new IOException(
-                    "http-tls: cannot use " + cert + " and " + key + " (expected: a PEM certificate"
-                            + " chain and its PKCS#8 PEM private key): " + e.getMessage(),
-                    e);
+            throw new IOException("http-tls: cannot use " + cert + " and " + key + ": " + e.getMessage(), e);
         }
     }
 }

@@ -1,0 +1,77 @@
+package dev.popdns.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Which JDK the launcher runs: the one JAVA_HOME names when it is new enough (the operator's
+ * choice), else the newest it finds, so that a machine with Java 21 first on PATH and a newer JDK
+ * in /usr/lib/jvm gets the recvmmsg UDP path. A fake {@code java} first on PATH claims to be Java
+ * 21, notes that it ran, and hands over to the JDK running these tests, which must be a newer one
+ * in /usr/lib/jvm (as on the CI machine; elsewhere the test is skipped and says why).
+ */
+class LauncherJavaTest {
+    @Test
+    void theNewestJdkRunsUnlessJavaHomeNamesOne(@TempDir Path dir) throws Exception {
+        Path testJdk = Path.of(System.getProperty("java.home")).toRealPath();
+        Assumptions.assumeTrue(
+                Runtime.version().feature() > 21
+                        && testJdk.startsWith("/usr/lib/jvm")
+                        && Files.isExecutable(testJdk.resolve("bin/javac")),
+                "needs the tests' JDK to be newer than 21 and in /usr/lib/jvm (it is " + testJdk + ")");
+        Path fakeHome = dir.resolve("jdk21");
+        Path bin = Files.createDirectories(fakeHome.resolve("bin"));
+        Path marker = dir.resolve("ran");
+        Path fake = bin.resolve("java");
+        Files.writeString(fake, """
+                #!/bin/sh
+                for a in "$@"; do
+                  if [ "$a" = "-XshowSettings:properties" ]; then echo "    java.specification.version = 21" >&2; exit 0; fi
+                done
+                echo ran >> "%s"
+                exec "%s" "$@"
+                """.formatted(marker, testJdk.resolve("bin/java")));
+        Files.setPosixFilePermissions(fake, PosixFilePermissions.fromString("rwxr-xr-x"));
+        String path = bin + ":" + System.getenv("PATH");
+
+        String out = check(Map.of("PATH", path), null);
+        assertFalse(Files.exists(marker), "without JAVA_HOME a newer JDK runs, not the 21 first on PATH:\n" + out);
+
+        out = check(Map.of("PATH", path), fakeHome.toString());
+        assertTrue(
+                Files.exists(marker), "JAVA_HOME=" + fakeHome + " (21) runs, though a newer JDK is installed:\n" + out);
+    }
+
+    /** {@code ./popdns check zones} with {@code env} and JAVA_HOME set or removed; returns its output. */
+    private static String check(Map<String, String> env, String javaHome) throws Exception {
+        Path root = Path.of(System.getProperty("popdns.root", "../.."));
+        ProcessBuilder pb = new ProcessBuilder(
+                        root.resolve("popdns").toString(),
+                        "check",
+                        root.resolve("zones").toString())
+                .redirectErrorStream(true);
+        pb.environment().putAll(env);
+        pb.environment().remove("JAVA_HOME");
+        if (javaHome != null) {
+            pb.environment().put("JAVA_HOME", javaHome);
+        }
+        pb.environment().put("POPDNS_SKIP_BUILD", "1"); // the build running these tests made the jar
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "the launcher did not finish");
+        assertEquals(0, p.exitValue(), out);
+        assertTrue(out.startsWith("ok: "), out);
+        return out;
+    }
+}

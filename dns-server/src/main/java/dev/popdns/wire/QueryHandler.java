@@ -97,7 +97,7 @@ public final class QueryHandler {
     }
 
     private ByteBuf handleQuery(ByteBuf in, ByteBufAllocator alloc, boolean tcp, InetAddress peer) {
-        long start = System.nanoTime();
+        long start = QueryMetrics.start();
         int length = in.readableBytes();
         Scratch scratch = SCRATCH.get();
         // the copy lives only while this call runs (nothing keeps the Query): one array per thread

@@ -91,8 +91,8 @@ install_missing() {
 setup_popdns() {
   MIN_JAVA="$(sed -n 's/^MIN_JAVA=\([0-9]*\).*/\1/p' "$ROOT/popdns")"
   MIN_JAVA="${MIN_JAVA:-21}"
-  eval "$(sed -n -e '/^java_major() {/,/^}/p' -e '/^find_java() {/,/^}/p' -e '/^jvm_flags() {/,/^}/p' "$ROOT/popdns")"
-  declare -F java_major >/dev/null && declare -F find_java >/dev/null && declare -F jvm_flags >/dev/null \
+  eval "$(sed -n -e '/^java_major() {/,/^}/p' -e '/^use_java() {/,/^}/p' -e '/^find_java() {/,/^}/p' -e '/^jvm_flags() {/,/^}/p' "$ROOT/popdns")"
+  declare -F java_major >/dev/null && declare -F use_java >/dev/null && declare -F find_java >/dev/null && declare -F jvm_flags >/dev/null \
     || die "could not read find_java and jvm_flags from $ROOT/popdns"
   find_java
   jvm_flags

@@ -378,6 +378,37 @@ class StatusPageBrowserTest {
         assertEquals(List.of(), page.errors());
     }
 
+    /**
+     * In a dark colour scheme the map goes dark with the page: a dark sea, light labels, a DOWN
+     * marker in a light red that reads on it (before, the map stayed a light-blue block).
+     */
+    @Test
+    @Order(6)
+    void theMapFollowsTheDarkColourScheme() throws Exception {
+        targets.answer(EU_WEST, Answer.status(503));
+        try {
+            String marker = "#map-pops [data-pop=\"eu-west\"]";
+            assertTrue(page.awaitTrue("document.querySelector('" + marker + "')?.dataset.state === 'down'", CHANGE));
+            page.colorScheme("dark");
+            assertEquals("rgb(22, 39, 58)", style("#world-map .sea", "fill"));
+            assertEquals("rgb(255, 138, 128)", style(marker + " text", "fill"));
+            assertEquals("rgb(23, 30, 40)", style("#map-section", "background-color"), "the card is dark too");
+            assertTrue(page.screenshot(SHOTS.resolve("status-map-dark.png"), "#map-section") > 10_000);
+            page.colorScheme("light");
+            assertEquals("rgb(221, 232, 242)", style("#world-map .sea", "fill"));
+            assertEquals("rgb(204, 0, 0)", style(marker + " text", "fill"));
+        } finally {
+            page.colorScheme("");
+            targets.answer(EU_WEST, Answer.OK);
+        }
+        assertEquals(List.of(), page.errors());
+    }
+
+    private static String style(String selector, String property) throws IOException {
+        return page.evaluate("getComputedStyle(document.querySelector('" + selector + "'))['" + property + "']")
+                .asText();
+    }
+
     private static HttpRequest override(String method, String body) {
         return HttpRequest.newBuilder(URI.create(base + "api/v1/pops/eu-west/override"))
                 .header("Authorization", "Bearer " + TOKEN)

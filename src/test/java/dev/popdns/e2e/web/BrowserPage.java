@@ -102,6 +102,16 @@ public final class BrowserPage {
                         .put("mobile", mobile));
     }
 
+    /** Emulates the user's colour scheme: {@code "dark"}, {@code "light"}, or {@code ""} for the browser's own. */
+    public void colorScheme(String scheme) throws IOException {
+        ObjectNode params = params();
+        params.putArray("features")
+                .addObject()
+                .put("name", "prefers-color-scheme")
+                .put("value", scheme);
+        send("Emulation.setEmulatedMedia", params);
+    }
+
     /** Saves a PNG of the whole page (not only the viewport) to {@code file}; returns its size in bytes. */
     public long screenshot(Path file) throws IOException {
         // the capture lays the page out without a scrollbar: as wide as the window, as high as the document

@@ -337,11 +337,13 @@ final class NativeUdpListener implements UdpListener {
             MemorySegment txControl = arena.allocate(pktinfo ? CONTROL_SIZE * BATCH : 8, 8);
             ByteBuf[] query = new ByteBuf[BATCH];
             ByteBuffer[] answerSlot = new ByteBuffer[BATCH];
+            MemorySegment[] name = new MemorySegment[BATCH];
             for (int i = 0; i < BATCH; i++) {
                 MemorySegment in = rxData.asSlice((long) MAX_QUERY * i, MAX_QUERY);
                 rxIov.set(ValueLayout.ADDRESS, IOV_SIZE * i + IOV_BASE, in);
                 rxIov.set(ValueLayout.JAVA_LONG, IOV_SIZE * i + IOV_LEN, MAX_QUERY);
-                rx.set(ValueLayout.ADDRESS, MMSG_SIZE * i + MSG_NAME, names.asSlice(NAME_SIZE * i));
+                name[i] = names.asSlice(NAME_SIZE * i, NAME_SIZE);
+                rx.set(ValueLayout.ADDRESS, MMSG_SIZE * i + MSG_NAME, name[i]);
                 rx.set(ValueLayout.ADDRESS, MMSG_SIZE * i + MSG_IOV, rxIov.asSlice(IOV_SIZE * i));
                 rx.set(ValueLayout.JAVA_LONG, MMSG_SIZE * i + MSG_IOVLEN, 1);
                 query[i] = Unpooled.wrappedBuffer(in.asByteBuffer());
@@ -355,24 +357,30 @@ final class NativeUdpListener implements UdpListener {
                     tx.set(ValueLayout.ADDRESS, MMSG_SIZE * i + MSG_CONTROL, txControl.asSlice(CONTROL_SIZE * i));
                 }
             }
+            // the kernel overwrites the address and control lengths of the slots it fills: before
+            // each call those are set back to their room, the first time all of them
+            int filled = BATCH;
             while (!owner.closed) {
-                for (int i = 0; i < BATCH; i++) {
+                for (int i = 0; i < filled; i++) {
                     rx.set(ValueLayout.JAVA_INT, MMSG_SIZE * i + MSG_NAMELEN, (int) NAME_SIZE);
                     if (pktinfo) {
                         rx.set(ValueLayout.JAVA_LONG, MMSG_SIZE * i + MSG_CONTROLLEN, CONTROL_SIZE);
                     }
                 }
+                filled = 0;
                 int received = (int) RECVMMSG.invokeExact(state, fd, rx, BATCH, MSG_WAITFORONE, MemorySegment.NULL);
                 if (owner.closed) {
                     return; // shut down: the server stops
                 }
                 if (received < 0) {
+                    filled = BATCH; // nothing is known of what a failed call wrote
                     int errno = errno(state);
                     if (errno != EINTR) {
                         LOG.debug("udp: recvmmsg: {}", strerror(errno));
                     }
                     continue;
                 }
+                filled = received;
                 int answers = 0;
                 for (int i = 0; i < received; i++) {
                     int length = rx.get(ValueLayout.JAVA_INT, MMSG_SIZE * i + MMSG_LEN);
@@ -390,7 +398,7 @@ final class NativeUdpListener implements UdpListener {
                         slot.clear().limit(size);
                         answer.getBytes(answer.readerIndex(), slot);
                         txIov.set(ValueLayout.JAVA_LONG, IOV_SIZE * answers + IOV_LEN, size);
-                        tx.set(ValueLayout.ADDRESS, MMSG_SIZE * answers + MSG_NAME, names.asSlice(NAME_SIZE * i));
+                        tx.set(ValueLayout.ADDRESS, MMSG_SIZE * answers + MSG_NAME, name[i]);
                         tx.set(
                                 ValueLayout.JAVA_INT,
                                 MMSG_SIZE * answers + MSG_NAMELEN,
@@ -404,7 +412,7 @@ final class NativeUdpListener implements UdpListener {
                         answer.release();
                     }
                 }
-                send(state, tx, names, answers);
+                send(state, tx, answers);
             }
         }
 
@@ -412,7 +420,7 @@ final class NativeUdpListener implements UdpListener {
          * Sends answers {@code 0..count-1}; a message the kernel refuses (an unreachable or
          * forbidden address) is skipped so the others still leave.
          */
-        private void send(MemorySegment state, MemorySegment tx, MemorySegment names, int count) throws Throwable {
+        private void send(MemorySegment state, MemorySegment tx, int count) throws Throwable {
             int from = 0;
             while (from < count) {
                 MemorySegment batch = from == 0 ? tx : tx.asSlice(MMSG_SIZE * from);

@@ -54,21 +54,7 @@ class TlsFilesTest {
                 ? "-----BEGIN PRIVATE KEY-----"
                 : form.startsWith("pkcs1") ? "-----BEGIN RSA PRIVATE KEY-----" : "-----BEGIN EC PRIVATE KEY-----";
         assertTrue(header.contains(expected), "openssl wrote another form:\n" + header);
-        openssl(
-                dir,
-                "req",
-                "-new",
-                "-x509",
-                "-key",
-                "key.pem",
-                "-out",
-                "cert.pem",
-                "-days",
-                "2",
-                "-subj",
-                "/CN=popdns tls test",
-                "-addext",
-                "subjectAltName=IP:127.0.0.1");
+        selfSigned(dir, "-addext", "subjectAltName=IP:127.0.0.1");
 
         TlsFiles files = new TlsFiles(dir.resolve("cert.pem"), key, Clock.systemUTC());
         SSLContext server =
@@ -95,21 +81,7 @@ class TlsFilesTest {
         } else {
             openssl(dir, "genrsa", "-traditional", "-aes256", "-passout", "pass:secret", "-out", "key.pem", "2048");
         }
-        openssl(
-                dir,
-                "req",
-                "-new",
-                "-x509",
-                "-key",
-                "key.pem",
-                "-passin",
-                "pass:secret",
-                "-out",
-                "cert.pem",
-                "-days",
-                "2",
-                "-subj",
-                "/CN=popdns tls test");
+        selfSigned(dir, "-passin", "pass:secret");
         IOException e = assertThrows(
                 IOException.class,
                 () -> new TlsFiles(dir.resolve("cert.pem"), dir.resolve("key.pem"), Clock.systemUTC()));
@@ -147,6 +119,24 @@ class TlsFilesTest {
                 IOException.class,
                 () -> new TlsFiles(dir.resolve("cert.pem"), dir.resolve("key.pem"), Clock.systemUTC()));
         assertTrue(e.getMessage().contains("no PEM private key in it"), e.getMessage());
+    }
+
+    /** A self-signed certificate, cert.pem, for key.pem in {@code dir}; {@code extra} openssl req options. */
+    private static void selfSigned(Path dir, String... extra) throws Exception {
+        List<String> args = new ArrayList<>(List.of(
+                "req",
+                "-new",
+                "-x509",
+                "-key",
+                "key.pem",
+                "-out",
+                "cert.pem",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=popdns tls test"));
+        args.addAll(List.of(extra));
+        openssl(dir, args.toArray(new String[0]));
     }
 
     private static void openssl(Path dir, String... args) throws Exception {

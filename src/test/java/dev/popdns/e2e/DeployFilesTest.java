@@ -571,7 +571,8 @@ class DeployFilesTest {
     /**
      * The collector flags measured for the client table (BENCHMARKS.md "Geo table") are the same
      * in the unit, the NixOS module and the launcher that the demo, the tests and the benchmarks
-     * run: G1 with one thread of each kind and a fixed marking threshold.
+     * run: G1 with one thread of each kind and a fixed marking threshold, and glibc's heap trimmed
+     * (BENCHMARKS.md "Trimming the native heap").
      */
     @Test
     void collectorFlagsAreTheSameEverywhere() throws IOException {
@@ -583,7 +584,8 @@ class DeployFilesTest {
                 "-XX:InitiatingHeapOccupancyPercent=85",
                 "-XX:MaxNewSize=16m",
                 "-XX:G1ConcRefinementThreads=0",
-                "-XX:GCTimeRatio=4");
+                "-XX:GCTimeRatio=4",
+                "-XX:TrimNativeHeapInterval=10000");
         for (Path file : List.of(
                 DEPLOY.resolve("systemd/popdns.service"),
                 DEPLOY.resolve("systemd/popdns.default"),

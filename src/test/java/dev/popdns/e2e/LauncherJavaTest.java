@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
@@ -51,6 +52,45 @@ class LauncherJavaTest {
         out = check(Map.of("PATH", path), fakeHome.toString());
         assertTrue(
                 Files.exists(marker), "JAVA_HOME=" + fakeHome + " (21) runs, though a newer JDK is installed:\n" + out);
+    }
+
+    /**
+     * The launcher asks the JVM to trim glibc's heap only on a JDK that has the flag as a product
+     * flag (21.0.4, 22.0.2, 23 on): an older one refuses to start with it. A fake Java 21 in
+     * JAVA_HOME reports each version, notes the flags it was given and hands over to the tests' JDK.
+     */
+    @Test
+    void nativeHeapTrimOnlyWhereTheJdkHasIt(@TempDir Path dir) throws Exception {
+        Path testJdk = Path.of(System.getProperty("java.home")).toRealPath();
+        Assumptions.assumeTrue(
+                Runtime.version().feature() >= 23, "needs the tests' JDK to know the flag (it is " + testJdk + ")");
+        Path args = dir.resolve("args");
+        for (String version : List.of("21.0.3", "21.0.4", "21.0.10", "22.0.1", "22.0.2", "23", "25.0.3")) {
+            Path home = dir.resolve("jdk-" + version);
+            Path fake = Files.createDirectories(home.resolve("bin")).resolve("java");
+            Files.writeString(
+                    fake, """
+                    #!/bin/sh
+                    for a in "$@"; do
+                      if [ "$a" = "-XshowSettings:properties" ]; then
+                        echo "    java.specification.version = %s" >&2
+                        echo "    java.version = %s" >&2
+                        echo "    java.version.date = 2026-10-20" >&2
+                        exit 0
+                      fi
+                    done
+                    echo "$@" > "%s"
+                    exec "%s" "$@"
+                    """.formatted(version.replaceAll("\\..*", ""), version, args, testJdk.resolve("bin/java")));
+            Files.setPosixFilePermissions(fake, PosixFilePermissions.fromString("rwxr-xr-x"));
+            Files.deleteIfExists(args);
+            String out = check(Map.of(), home.toString());
+            boolean expected = !version.equals("21.0.3") && !version.equals("22.0.1");
+            assertEquals(
+                    expected,
+                    List.of(Files.readString(args).trim().split(" ")).contains("-XX:TrimNativeHeapInterval=10000"),
+                    "Java " + version + " trims the native heap: " + expected + "\n" + Files.readString(args) + out);
+        }
     }
 
     /** {@code ./popdns check zones} with {@code env} and JAVA_HOME set or removed; returns its output. */

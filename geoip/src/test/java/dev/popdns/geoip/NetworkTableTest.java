@@ -171,6 +171,55 @@ class NetworkTableTest {
         }
     }
 
+    /**
+     * The crowded buckets, where the lookup searches up to thousands of blocks (3,710 in one IPv4
+     * /16, 64,174 in one IPv6 /16 with GeoLite2 City) and where the random addresses of the other
+     * tests seldom land: both ends and a random address of random /24s in every IPv4 /16 of more
+     * than one block, and of random /32s in every such IPv6 /16 of 2000::/3, where the allocated
+     * space and nearly all IPv6 blocks are (the other tests draw from 2000::/6 only).
+     */
+    @Test
+    void crowdedBucketsAgreeWithTheDatabase() throws IOException {
+        try (GeoLocator locator = GeoLocator.open(GeoLocatorConfig.withDefaults(GeoLiteDatabases.city()))) {
+            ByLocation classes = new ByLocation();
+            NetworkTable table = locator.buildTable(classes::classify);
+            Random random = new Random(24);
+            int crowded = 0;
+            for (int b = 0; b < 65_536; b++) {
+                if (NetworkTable.prefixOf(table.findV4(b << 16)) <= 16) {
+                    continue;
+                }
+                crowded++;
+                for (int i = 0; i < 4; i++) {
+                    int slash24 = b << 16 | random.nextInt(256) << 8;
+                    for (int address : new int[] {slash24, slash24 | 0xFF, slash24 | random.nextInt(256)}) {
+                        assertAgrees(
+                                locator,
+                                table,
+                                classes,
+                                ByteBuffer.allocate(4).putInt(address).array());
+                    }
+                }
+            }
+            assertTrue(crowded > 10_000, "IPv4 /16s of more than one block: " + crowded);
+            int crowdedV6 = 0;
+            for (long b = 0x2000; b < 0x4000; b++) {
+                if (NetworkTable.prefixOf(table.findV6(b << 48, 0)) <= 16) {
+                    continue;
+                }
+                crowdedV6++;
+                for (int i = 0; i < 400; i++) {
+                    long slash32 = b << 48 | (random.nextLong() & 0xFFFF_0000_0000L);
+                    assertAgrees(locator, table, classes, v6(slash32, 0));
+                    assertAgrees(locator, table, classes, v6(slash32 | 0xFFFF_FFFFL, -1));
+                    assertAgrees(
+                            locator, table, classes, v6(slash32 | random.nextInt() & 0xFFFF_FFFFL, random.nextLong()));
+                }
+            }
+            assertTrue(crowdedV6 > 40, "IPv6 /16s of more than one block: " + crowdedV6);
+        }
+    }
+
     @Test
     void mergedBlocksHoldOneClassEndToEnd() throws IOException {
         try (GeoLocator locator = GeoLocator.open(GeoLocatorConfig.withDefaults(GeoLiteDatabases.city()))) {

@@ -182,6 +182,27 @@ public class NetworkTableBenchmark {
         return out;
     }
 
+    private int last;
+
+    /**
+     * As {@link #v4Networks}, but each lookup's address depends on the previous answer, so that
+     * the CPU cannot overlap the cache misses of successive lookups: the latency of one lookup, as
+     * the query path pays it (one per query, between system calls), not the throughput of many.
+     */
+    @Benchmark
+    public int v4Chained() {
+        last = table.findV4(v4[(next++ + (last & 1)) & (NETWORKS - 1)]);
+        return last;
+    }
+
+    /** {@link #v6Networks}, one lookup at a time (see {@link #v4Chained}). */
+    @Benchmark
+    public int v6Chained() {
+        int i = (next++ + (last & 1)) & (NETWORKS - 1);
+        last = table.findV6(v6High[i], v6Low[i]);
+        return last;
+    }
+
     @Benchmark
     public int v4Networks() {
         return table.findV4(v4[next++ & (NETWORKS - 1)]);

@@ -1,5 +1,6 @@
 package dev.popdns.wire;
 
+import io.netty.buffer.AbstractByteBufAllocator;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
@@ -174,7 +175,7 @@ final class NativeUdpListener implements UdpListener {
         public UdpListener open(
                 InetSocketAddress address, int count, int bufferSize, QueryHandler queries, ByteBufAllocator alloc)
                 throws IOException {
-            return new NativeUdpListener(address, count, bufferSize, queries, alloc);
+            return new NativeUdpListener(address, count, bufferSize, queries);
         }
 
         @Override
@@ -183,8 +184,8 @@ final class NativeUdpListener implements UdpListener {
         }
     }
 
-    private NativeUdpListener(
-            InetSocketAddress address, int count, int bufferSize, QueryHandler queries, ByteBufAllocator alloc)
+    /** Answers are written straight into the send slots ({@link SlotAllocator}): no pooled buffer. */
+    private NativeUdpListener(InetSocketAddress address, int count, int bufferSize, QueryHandler queries)
             throws IOException {
         boolean v4 = address.getAddress() instanceof Inet4Address;
         boolean wildcard = address.getAddress().isAnyLocalAddress();
@@ -239,7 +240,7 @@ final class NativeUdpListener implements UdpListener {
         }
         this.receiveBuffer = granted;
         for (int i = 0; i < fds.size(); i++) {
-            threads.add(UdpListener.start(new Serve(this, fds.get(i), queries, alloc, v4, wildcard), address, i));
+            threads.add(UdpListener.start(new Serve(this, fds.get(i), queries, v4, wildcard), address, i));
         }
     }
 
@@ -276,12 +277,70 @@ final class NativeUdpListener implements UdpListener {
         fds.clear();
     }
 
+    /**
+     * The allocator a UDP thread hands the query handler: its buffers are the send slots
+     * themselves, so an answer is written once, where {@code sendmmsg} reads it, with no pooled
+     * buffer to take, copy out of and give back. Each call returns slot {@link #next}, emptied: a handler that
+     * starts an answer over (an error after a failure) gets the same slot again. A slot buffer
+     * released by the handler (a dropped answer) is wrapped anew. Answers over UDP are at most
+     * 1,232 octets plus a cookie, well inside a slot; a larger one would fail as a full buffer.
+     * Confined to its thread.
+     */
+    private static final class SlotAllocator extends AbstractByteBufAllocator {
+        private final ByteBuffer[] memory;
+        private final ByteBuf[] buffers;
+        /** The send slot the next answer goes to. */
+        int next;
+
+        SlotAllocator(ByteBuffer[] memory) {
+            super(true);
+            this.memory = memory;
+            this.buffers = new ByteBuf[memory.length];
+        }
+
+        void wrap(int slot) {
+            buffers[slot] = Unpooled.wrappedBuffer(memory[slot].duplicate().clear());
+        }
+
+        /** Whether {@code answer} is slot {@code slot}'s buffer, from its first octet. */
+        boolean holds(ByteBuf answer, int slot) {
+            return answer == buffers[slot] && answer.readerIndex() == 0;
+        }
+
+        @Override
+        protected ByteBuf newDirectBuffer(int initialCapacity, int maxCapacity) {
+            if (buffers[next].refCnt() == 0) {
+                wrap(next);
+            }
+            return buffers[next].clear();
+        }
+
+        @Override
+        protected ByteBuf newHeapBuffer(int initialCapacity, int maxCapacity) {
+            return Unpooled.buffer(initialCapacity, maxCapacity);
+        }
+
+        @Override
+        public ByteBuf ioBuffer(int initialCapacity) {
+            return directBuffer(initialCapacity);
+        }
+
+        @Override
+        public ByteBuf ioBuffer(int initialCapacity, int maxCapacity) {
+            return directBuffer(initialCapacity, maxCapacity);
+        }
+
+        @Override
+        public boolean isDirectBufferPooled() {
+            return false;
+        }
+    }
+
     /** One socket's loop: take a batch of datagrams, answer each, send the answers together. */
     private static final class Serve implements Runnable {
         private final NativeUdpListener owner;
         private final int fd;
         private final QueryHandler queries;
-        private final ByteBufAllocator alloc;
         private final boolean v4;
         /** Bound to 0.0.0.0 or [::]: each answer is sent from the address its query came to. */
         private final boolean pktinfo;
@@ -292,17 +351,10 @@ final class NativeUdpListener implements UdpListener {
         private long lastLow;
         private int lastScope;
 
-        Serve(
-                NativeUdpListener owner,
-                int fd,
-                QueryHandler queries,
-                ByteBufAllocator alloc,
-                boolean v4,
-                boolean pktinfo) {
+        Serve(NativeUdpListener owner, int fd, QueryHandler queries, boolean v4, boolean pktinfo) {
             this.owner = owner;
             this.fd = fd;
             this.queries = queries;
-            this.alloc = alloc;
             this.v4 = v4;
             this.pktinfo = pktinfo;
         }
@@ -337,6 +389,7 @@ final class NativeUdpListener implements UdpListener {
             MemorySegment txControl = arena.allocate(pktinfo ? CONTROL_SIZE * BATCH : 8, 8);
             ByteBuf[] query = new ByteBuf[BATCH];
             ByteBuffer[] answerSlot = new ByteBuffer[BATCH];
+            SlotAllocator slots = new SlotAllocator(answerSlot);
             MemorySegment[] name = new MemorySegment[BATCH];
             for (int i = 0; i < BATCH; i++) {
                 MemorySegment in = rxData.asSlice((long) MAX_QUERY * i, MAX_QUERY);
@@ -349,6 +402,7 @@ final class NativeUdpListener implements UdpListener {
                 query[i] = Unpooled.wrappedBuffer(in.asByteBuffer());
                 MemorySegment out = txData.asSlice((long) MAX_ANSWER * i, MAX_ANSWER);
                 answerSlot[i] = out.asByteBuffer();
+                slots.wrap(i);
                 txIov.set(ValueLayout.ADDRESS, IOV_SIZE * i + IOV_BASE, out);
                 tx.set(ValueLayout.ADDRESS, MMSG_SIZE * i + MSG_IOV, txIov.asSlice(IOV_SIZE * i));
                 tx.set(ValueLayout.JAVA_LONG, MMSG_SIZE * i + MSG_IOVLEN, 1);
@@ -384,19 +438,23 @@ final class NativeUdpListener implements UdpListener {
                 int answers = 0;
                 for (int i = 0; i < received; i++) {
                     int length = rx.get(ValueLayout.JAVA_INT, MMSG_SIZE * i + MMSG_LEN);
-                    ByteBuf answer = queries.handle(query[i].setIndex(0, length), alloc, false, sender(names, i));
+                    slots.next = answers;
+                    ByteBuf answer = queries.handle(query[i].setIndex(0, length), slots, false, sender(names, i));
                     if (answer == null) {
                         continue;
                     }
+                    boolean inSlot = slots.holds(answer, answers);
                     try {
                         int size = answer.readableBytes();
-                        if (size > MAX_ANSWER) {
-                            LOG.debug("udp: an answer of {} octets does not fit a slot; dropped", size);
-                            continue;
+                        if (!inSlot) {
+                            if (size > MAX_ANSWER) {
+                                LOG.debug("udp: an answer of {} octets does not fit a slot; dropped", size);
+                                continue;
+                            }
+                            ByteBuffer slot = answerSlot[answers];
+                            slot.clear().limit(size);
+                            answer.getBytes(answer.readerIndex(), slot);
                         }
-                        ByteBuffer slot = answerSlot[answers];
-                        slot.clear().limit(size);
-                        answer.getBytes(answer.readerIndex(), slot);
                         txIov.set(ValueLayout.JAVA_LONG, IOV_SIZE * answers + IOV_LEN, size);
                         tx.set(ValueLayout.ADDRESS, MMSG_SIZE * answers + MSG_NAME, name[i]);
                         tx.set(
@@ -409,7 +467,9 @@ final class NativeUdpListener implements UdpListener {
                         }
                         answers++;
                     } finally {
-                        answer.release();
+                        if (!inSlot) {
+                            answer.release();
+                        }
                     }
                 }
                 send(state, tx, answers);

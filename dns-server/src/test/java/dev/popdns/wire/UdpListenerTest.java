@@ -7,6 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.popdns.config.RateLimitConfig;
+import dev.popdns.routing.ClientRankings;
+import dev.popdns.routing.Eligibility;
 import dev.popdns.served.Served;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
@@ -17,7 +20,9 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
@@ -96,6 +101,87 @@ class UdpListenerTest {
             Message answer = receiveUntil(c, 7);
             assertEquals(Rcode.NOERROR, answer.getRcode());
             assertEquals(1, answer.getSection(1).size());
+        }
+    }
+
+    /**
+     * The recvmmsg path writes each answer straight into its send slot: a handler that drops an
+     * answer it has begun (rate limiting releases the buffer) or cuts it short (a slipped, truncated
+     * answer) must leave the slot whole for the next. A flood from one client is mostly dropped and
+     * slipped; the other client's queries, in the same batches and after, get whole answers.
+     */
+    @ParameterizedTest
+    @MethodSource("paths")
+    void droppedAndSlippedAnswersLeaveTheSlotsWhole(String path) throws Exception {
+        UdpListener.Factory factory = factory(path);
+        Served served = Served.load(Path.of(System.getProperty("popdns.testZones")), null);
+        RateLimiter limiter = new RateLimiter(
+                new RateLimitConfig(5, 2, 32, 128, List.of()), System::nanoTime, (client, cls, prefix) -> {});
+        QueryHandler limited = new QueryHandler(
+                new Snapshot.Holder(
+                        served.zones(),
+                        served.routing(),
+                        ClientRankings.unlocated(served.routing()),
+                        Eligibility.adminOnly(),
+                        1000),
+                new Answerer(ServerIdentity.none()),
+                new ClientLocator(),
+                new QueryMetrics(new SimpleMeterRegistry()),
+                (name, pop) -> {},
+                Cookies.random(),
+                limiter);
+        InetSocketAddress at = new InetSocketAddress("127.0.0.1", freePort("127.0.0.1"));
+        try (UdpListener listener = factory.open(at, 1, 1 << 20, limited, DnsTransport.ALLOCATOR);
+                DatagramSocket flood = client("127.0.0.1");
+                DatagramSocket other = client("127.0.0.2")) {
+            for (int id = 0; id < 300; id++) {
+                send(flood, at, id, "mail.example.test.");
+                if (id % 60 == 0) {
+                    send(other, at, 10_000 + id, "www.example.test.");
+                }
+            }
+            int whole = 0;
+            int slipped = 0;
+            for (Message answer : drain(flood)) {
+                assertEquals(
+                        "mail.example.test.", answer.getQuestion().getName().toString());
+                if (answer.getHeader().getFlag(org.xbill.DNS.Flags.TC)) {
+                    slipped++;
+                } else {
+                    assertEquals(1, answer.getSection(1).size(), answer.toString());
+                    whole++;
+                }
+            }
+            assertTrue(whole >= 5 && whole < 30, "the burst allowed, then the rest limited: " + whole);
+            assertTrue(slipped > 50, "every second limited answer slips: " + slipped);
+            List<Message> others = drain(other);
+            assertEquals(5, others.size(), "the other client is not limited");
+            for (Message answer : others) {
+                assertEquals("www.example.test.", answer.getQuestion().getName().toString());
+                assertFalse(answer.getHeader().getFlag(org.xbill.DNS.Flags.TC), answer.toString());
+                assertEquals(2, answer.getSection(1).size(), answer.toString()); // its two A records
+            }
+            send(other, at, 20_000, "example.test.");
+            Message after = receiveUntil(other, 20_000);
+            assertEquals(Rcode.NOERROR, after.getRcode());
+            assertEquals(1, after.getSection(1).size(), after.toString());
+        }
+    }
+
+    /** Every answer that arrives until none comes for a second. */
+    private static List<Message> drain(DatagramSocket socket) throws IOException {
+        List<Message> out = new ArrayList<>();
+        socket.setSoTimeout(1000);
+        byte[] buffer = new byte[1232];
+        while (true) {
+            DatagramPacket packet = new DatagramPacket(buffer, buffer.length);
+            try {
+                socket.receive(packet);
+            } catch (SocketTimeoutException e) {
+                socket.setSoTimeout(5000);
+                return out;
+            }
+            out.add(new Message(java.util.Arrays.copyOf(buffer, packet.getLength())));
         }
     }
 

@@ -10,6 +10,12 @@ final class TestHandlers {
 
     /** A handler over {@code served} that places no client (every geo name answers from its ranking's head). */
     static QueryHandler unlocated(Served served, QueryMetrics metrics, QueryHandler.AnswerListener answers) {
+        return unlocated(served, metrics, answers, null);
+    }
+
+    /** {@link #unlocated(Served, QueryMetrics, QueryHandler.AnswerListener)} with {@code limiter} (or none). */
+    static QueryHandler unlocated(
+            Served served, QueryMetrics metrics, QueryHandler.AnswerListener answers, RateLimiter limiter) {
         return new QueryHandler(
                 new Snapshot.Holder(
                         served.zones(),
@@ -20,6 +26,8 @@ final class TestHandlers {
                 new Answerer(ServerIdentity.none()),
                 new ClientLocator(),
                 metrics,
-                answers);
+                answers,
+                Cookies.random(),
+                limiter);
     }
 }

@@ -8,8 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.popdns.config.RateLimitConfig;
-import dev.popdns.routing.ClientRankings;
-import dev.popdns.routing.Eligibility;
 import dev.popdns.served.Served;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
@@ -117,19 +115,8 @@ class UdpListenerTest {
         Served served = Served.load(Path.of(System.getProperty("popdns.testZones")), null);
         RateLimiter limiter = new RateLimiter(
                 new RateLimitConfig(5, 2, 32, 128, List.of()), System::nanoTime, (client, cls, prefix) -> {});
-        QueryHandler limited = new QueryHandler(
-                new Snapshot.Holder(
-                        served.zones(),
-                        served.routing(),
-                        ClientRankings.unlocated(served.routing()),
-                        Eligibility.adminOnly(),
-                        1000),
-                new Answerer(ServerIdentity.none()),
-                new ClientLocator(),
-                new QueryMetrics(new SimpleMeterRegistry()),
-                (name, pop) -> {},
-                Cookies.random(),
-                limiter);
+        QueryHandler limited =
+                TestHandlers.unlocated(served, new QueryMetrics(new SimpleMeterRegistry()), (name, pop) -> {}, limiter);
         InetSocketAddress at = new InetSocketAddress("127.0.0.1", freePort("127.0.0.1"));
         try (UdpListener listener = factory.open(at, 1, 1 << 20, limited, DnsTransport.ALLOCATOR);
                 DatagramSocket flood = client("127.0.0.1");
@@ -290,21 +277,13 @@ class UdpListenerTest {
     /** Reads answers until none comes for a while; checks each is for {@code name}, counts distinct ids. */
     private static int answers(DatagramSocket socket, int firstId, String name) throws IOException {
         Set<Integer> ids = new HashSet<>();
-        socket.setSoTimeout(1000);
-        byte[] buffer = new byte[1232];
-        while (true) {
-            DatagramPacket packet = new DatagramPacket(buffer, buffer.length);
-            try {
-                socket.receive(packet);
-            } catch (SocketTimeoutException e) {
-                return ids.size();
-            }
-            Message answer = new Message(java.util.Arrays.copyOf(buffer, packet.getLength()));
+        for (Message answer : drain(socket)) {
             assertEquals(name, answer.getQuestion().getName().toString(), "an answer for another client's query");
             int id = answer.getHeader().getID();
             assertTrue(id >= firstId && id < firstId + 10_000, "unexpected id " + id);
             ids.add(id);
         }
+        return ids.size();
     }
 
     private static Message receiveUntil(DatagramSocket socket, int id) throws IOException {

@@ -7,7 +7,7 @@
 # questions without the option. For each server it reports the CPU time per answered query (from
 # /proc/PID/stat), the QPS of one dnsperf at full speed and the latency percentiles at a fixed
 # offered rate, with and without ECS, and the cost of the first pass through the file (every subnet
-# new to the server); for popdns the share of client-table lookups that placed the client (metrics);
+# new to the server), with the hypervisor's steal time during each run (a shared VM's tails follow it); for popdns the share of client-table lookups that placed the client (metrics);
 # whether both servers pick the same PoP for a sample of the queries; then JFR profiles of popdns
 # under the ECS load (first pass, and the steady state). It writes the results between the
 # run-geo-dnsperf markers of BENCHMARKS.md (or BENCH_OUTPUT).
@@ -270,6 +270,9 @@ geo_stats() { # "located unknown": popdns's client-table lookups, from /metrics 
 }
 
 load1() { cut -d' ' -f1 /proc/loadavg; }
+# CPU time the hypervisor gave other guests while this one wanted it, in clock ticks, all CPUs
+# (/proc/stat "steal"; 0 on bare metal): on a shared VM it is what drives the latency tails
+steal_ticks() { awk '/^cpu / {print $9; exit}' /proc/stat; }
 
 gc_pauses() { # gc_pauses LOG FROM TO: "count longest_ms" of the pauses logged between two epoch times
   [ -n "$1" ] && [ -f "$1" ] || { echo "- -"; return; }
@@ -294,12 +297,12 @@ GCEOF
 phase() {
   local name=$1 round=$2 ph=$3 file=$4 secs=$5
   shift 5
-  local u0 s0 u1 s1 j0 j1 g0 g1 t0 t1 ld
+  local u0 s0 u1 s1 j0 j1 g0 g1 t0 t1 ld st0 st1
   ld="$(load1)"
   read -r g0 < <(geo_stats)
-  read -r u0 s0 < <(cpu_ticks "$SERVER_PID"); j0="$(jit_ticks "$SERVER_PID")"; t0="$(date +%s.%N)"
+  read -r u0 s0 < <(cpu_ticks "$SERVER_PID"); j0="$(jit_ticks "$SERVER_PID")"; t0="$(date +%s.%N)"; st0="$(steal_ticks)"
   run_dnsperf "$name-$round-$ph" "$file" "$secs" "$@"
-  read -r u1 s1 < <(cpu_ticks "$SERVER_PID"); j1="$(jit_ticks "$SERVER_PID")"; t1="$(date +%s.%N)"
+  read -r u1 s1 < <(cpu_ticks "$SERVER_PID"); j1="$(jit_ticks "$SERVER_PID")"; t1="$(date +%s.%N)"; st1="$(steal_ticks)"
   read -r g1 < <(geo_stats)
   local gcn gcmax
   read -r gcn gcmax < <(gc_pauses "$GC_LOG" "$t0" "$t1")
@@ -313,7 +316,7 @@ phase() {
   codes="${codes// /_}"
   echo "server=$name round=$round phase=$ph load=$ld done=$(dp_field 'Queries completed' "$DP_OUT")" \
     "lost=$(dp_field 'Queries lost' "$DP_OUT") qps=$(dp_field 'Queries per second' "$DP_OUT")" \
-    "du=$((u1 - u0)) ds=$((s1 - s0)) jit=$((j1 - j0)) secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f", b - a}')" \
+    "du=$((u1 - u0)) ds=$((s1 - s0)) jit=$((j1 - j0)) steal=$((st1 - st0)) secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f", b - a}')" \
     "geo0=${g0// /,} geo1=${g1// /,} gcn=$gcn gcmax=$gcmax p50=$p50 p99=$p99 p999=$p999 pmax=$pmax resp=${resp:--} codes=${codes:--}" >>"$WORK/phases.txt"
   if ! kill -0 "$SERVER_PID" 2>/dev/null; then
     echo "- $name, round $round: the server exited during $ph; the end of its log: \`$(tail -2 "$SERVER_LOG" | tr '\n' ' ' | sed 's/`//g')\`" >>"$WORK/notes.txt"
@@ -655,17 +658,19 @@ if notes:
     w("")
     w(notes)
     w("")
-w("Per round (load: 1-minute load average when the run started):")
+w("Per round (load: 1-minute load average when the run started; steal: CPU time the hypervisor gave")
+w("other guests during the run, both CPUs, from /proc/stat: the latency tails follow it):")
 w("")
-w("| server | round | run | load | QPS | completed | lost | CPU µs/q | user µs/q | sys µs/q | JIT µs/q | CPU % | p50 µs | p99 µs | p99.9 µs | max µs | GeoIP located / lookups | avg response B | response codes |")
-w("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+w("| server | round | run | load | steal ms | QPS | completed | lost | CPU µs/q | user µs/q | sys µs/q | JIT µs/q | CPU % | p50 µs | p99 µs | p99.9 µs | max µs | GeoIP located / lookups | avg response B | response codes |")
+w("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 for d in rows:
     if d.get("phase") == "rss":
         continue
     r = fig(d)
     f2 = lambda k: "%.2f" % r[k] if r.get(k) is not None else "-"
-    w("| %s | %s | %s | %s | %.0f | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
-        d["server"], d["round"], d["phase"], d["load"], num(d["qps"]) or 0, r["done_n"], d["lost"], f2("cpu"), f2("user"), f2("sys"),
+    steal = "%.0f" % (int(d["steal"]) * 1000.0 / TCK) if d.get("steal", "-") not in ("-", "") else "-"
+    w("| %s | %s | %s | %s | %s | %.0f | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+        d["server"], d["round"], d["phase"], d["load"], steal, num(d["qps"]) or 0, r["done_n"], d["lost"], f2("cpu"), f2("user"), f2("sys"),
         f2("jit_us") if d["server"] == "popdns" else "-", "%.0f" % r["cpu_pct"] if r.get("cpu_pct") is not None else "-",
         d["p50"], d["p99"], d["p999"], d["pmax"],
         ("%d / %d" % (r["geo"][0], r["geo"][0] + r["geo"][1])) if "geo" in r else "-", d["resp"], d["codes"].replace("_", " ")))

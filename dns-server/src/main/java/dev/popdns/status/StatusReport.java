@@ -107,6 +107,11 @@ public final class StatusReport {
 
     /** The report for a request from {@code client} (whose resolver placement is shown too). */
     public String json(InetAddress client) {
+        // the reload count before the snapshot: a reload swaps the snapshot, then counts, so a
+        // report that shows a count shows that reload's zones and PoPs too (read the other way
+        // round, a reload between the two reads gave the new count beside the old PoPs)
+        long[] reloads = facts.reloads().get();
+        String lastReload = facts.lastReload().get();
         Snapshot snap = snapshot.get();
         Instant now = clock.instant();
         ObjectNode root = mapper.createObjectNode();
@@ -125,11 +130,10 @@ public final class StatusReport {
                     .put("file", zone.file())
                     .put("rrsets", zone.rrsetCount());
         }
-        long[] reloads = facts.reloads().get();
         root.putObject("reloads")
                 .put("ok", reloads[0])
                 .put("failed", reloads[1])
-                .put("last", facts.lastReload().get());
+                .put("last", lastReload);
         HealthMonitor monitor = health.get();
         // the view and the timeline read together: the timeline is a listener of the monitor, so
         // a state change and its timeline entry show up in the same response

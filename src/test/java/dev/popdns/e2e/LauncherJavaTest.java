@@ -4,13 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -95,23 +93,18 @@ class LauncherJavaTest {
 
     /** {@code ./popdns check zones} with {@code env} and JAVA_HOME set or removed; returns its output. */
     private static String check(Map<String, String> env, String javaHome) throws Exception {
-        Path root = Path.of(System.getProperty("popdns.root", "../.."));
-        ProcessBuilder pb = new ProcessBuilder(
-                        root.resolve("popdns").toString(),
-                        "check",
-                        root.resolve("zones").toString())
-                .redirectErrorStream(true);
-        pb.environment().putAll(env);
-        pb.environment().remove("JAVA_HOME");
-        if (javaHome != null) {
-            pb.environment().put("JAVA_HOME", javaHome);
-        }
-        pb.environment().put("POPDNS_SKIP_BUILD", "1"); // the build running these tests made the jar
-        Process p = pb.start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "the launcher did not finish");
-        assertEquals(0, p.exitValue(), out);
-        assertTrue(out.startsWith("ok: "), out);
-        return out;
+        JarCommand.Result r = JarCommand.launcher(
+                e -> {
+                    e.putAll(env);
+                    e.remove("JAVA_HOME");
+                    if (javaHome != null) {
+                        e.put("JAVA_HOME", javaHome);
+                    }
+                },
+                "check",
+                JarCommand.root().resolve("zones").toString());
+        assertEquals(0, r.exit(), r.out());
+        assertTrue(r.out().startsWith("ok: "), r.out());
+        return r.out();
     }
 }
